@@ -1,0 +1,333 @@
+# SPDX-License-Identifier: GPL-2.0
+# The shared part of every lab's autograder, sourced by
+# labs/NN-name/tests/grade.sh. POSIX sh: it runs under busybox inside the
+# grading VM, and natively as root on a real machine.
+#
+# The lab's script sets
+#   LAB           the lab's directory name, e.g. 01-flat-buffer
+#   LAB_MODULES   the modules to load, in order, without .ko
+#   LAB_TESTPROG  the test program's file name (a kselftest-harness program)
+#   LAB_POINTS    one "name points" pair per line, adding up to 100: the
+#                 test program's test names, plus module_loads,
+#                 module_unloads and kernel_log_clean, which are this
+#                 file's own checks
+# and calls lab_grade. These may be set from outside:
+#   LAB_MODULE_DIR    where the .ko files are (default: the lab's directory)
+#   LAB_TEST_DIR      where the test program is (default: the tests directory)
+#   LAB_TEST_TIMEOUT  seconds the whole test program may take (default 120;
+#                     each test also has its own, shorter timeout)
+#
+# Output (stdout) is KTAP: a plan, the points of every test as "# points"
+# lines, then one line per test as soon as its result is known,
+#   ok 3 read_stops_at_end_of_data # points 5/5
+#   not ok 4 write_when_full_fails_with_enospc # points 0/10
+# each failure preceded by its reasons as "#" lines, then the kernel log of
+# the run and a last line "# score N/100". The host's runner relies on
+# this format (grading/labkit/results.py).
+#
+# Under emulation every fork and exec costs milliseconds, so the
+# bookkeeping uses shell built-ins only: points and results live in shell
+# variables named after the tests (_lab_pts_NAME, _lab_got_NAME), and in a
+# file (_lab_done) for the part that runs in a pipeline's subshell.
+
+: "${LAB_TEST_TIMEOUT:=120}"
+
+# Taint flags that mean the kernel went wrong: B (bad page, also set by
+# slub_debug reports), D (oops), W (warning), L (soft lockup).
+_LAB_BAD_TAINT=$(((1 << 5) | (1 << 7) | (1 << 9) | (1 << 14)))
+
+# Kernel log lines that mean the module did something wrong.
+_LAB_BAD_LOG='WARNING:|BUG[: ]|Oops|general protection fault|sleeping function called from invalid context|Call Trace:|list_(add|del) corruption|refcount_t:|UBSAN:|INFO: task .* blocked'
+
+# Print a diagnostic line for every argument.
+_lab_diag() {
+	for _d in "$@"; do
+		printf '# %s\n' "$_d"
+	done
+}
+
+# A kit error: the lab's tables do not match its test program.
+_lab_error() {
+	_lab_diag "error: $*"
+	echo "$*" >>"$_lab_errors"
+}
+
+# _lab_result NAME ok|fail [REASON...]: report one test and record it.
+_lab_result() {
+	_r_name=$1
+	_r_status=$2
+	shift 2
+	case $_r_name in
+	*[!a-z0-9_]* | "")
+		_lab_error "'$_r_name' is not a test name"
+		return 0
+		;;
+	esac
+	eval "_r_max=\${_lab_pts_$_r_name-}"
+	eval "_r_seen=\${_lab_got_$_r_name-}"
+	if [ -z "$_r_max" ]; then
+		_lab_error "'$_r_name' has no entry in the points table of $LAB"
+		return 0
+	fi
+	if [ -n "$_r_seen" ]; then
+		_lab_error "'$_r_name' was reported twice"
+		return 0
+	fi
+	_r_got=0
+	[ "$_r_status" = ok ] && _r_got=$_r_max
+	_lab_count=$((_lab_count + 1))
+	eval "_lab_got_$_r_name=$_r_got"
+	echo "$_r_name $_r_got" >>"$_lab_done"
+	_lab_diag "$@"
+	if [ "$_r_status" = ok ]; then
+		printf 'ok %d %s # points %d/%d\n' "$_lab_count" "$_r_name" \
+			"$_r_got" "$_r_max"
+	else
+		printf 'not ok %d %s # points 0/%d\n' "$_lab_count" "$_r_name" \
+			"$_r_max"
+	fi
+}
+
+# Re-read the results a subshell recorded in _lab_done.
+_lab_sync() {
+	_lab_count=0
+	while read -r _s_name _s_got; do
+		_lab_count=$((_lab_count + 1))
+		eval "_lab_got_$_s_name=$_s_got"
+	done <"$_lab_done"
+}
+
+# Turn the harness's TAP into scored lines as it arrives; pass its
+# diagnostics through.
+_lab_parse_tap() {
+	while IFS= read -r _p_line; do
+		case $_p_line in
+		"ok "* | "not ok "*)
+			# shellcheck disable=SC2086 # split the line into words
+			set -- $_p_line
+			_p_status=ok
+			if [ "$1" = not ]; then
+				_p_status=fail
+				shift
+			fi
+			_p_name=${3#*.}
+			case $_p_line in
+			*"# SKIP"*)
+				_lab_result "$_p_name" fail "the test was skipped"
+				;;
+			*)
+				_lab_result "$_p_name" "$_p_status"
+				;;
+			esac
+			;;
+		"#"*)
+			printf '%s\n' "$_p_line"
+			;;
+		"") ;;
+		*)
+			printf '# %s\n' "$_p_line"
+			;;
+		esac
+	done
+}
+
+_lab_load() {
+	_lab_loaded=
+	for _l_mod in $LAB_MODULES; do
+		if [ -d "/sys/module/$_l_mod" ]; then
+			_lab_result module_loads fail \
+				"$_l_mod is already loaded: rmmod it first"
+			return 1
+		fi
+		if ! _l_out=$(insmod "$LAB_MODULE_DIR/$_l_mod.ko" 2>&1); then
+			_lab_result module_loads fail \
+				"insmod $_l_mod.ko failed: $_l_out" \
+				"see the kernel log below for the module's own messages"
+			return 1
+		fi
+		_lab_loaded="$_l_mod $_lab_loaded"
+	done
+	_lab_result module_loads ok
+}
+
+_lab_run_tests() {
+	_lab_why_missing="the test program did not report this test (it crashed, hung or was stopped)"
+	(
+		cd "$LAB_TEST_DIR" || exit 1
+		_t_rc=0
+		timeout "$LAB_TEST_TIMEOUT" "./$LAB_TESTPROG" || _t_rc=$?
+		echo "$_t_rc" >"$_lab_work/testprog-status"
+	) 2>&1 </dev/null | _lab_parse_tap
+	_lab_sync
+	_t_status="?"
+	read -r _t_status <"$_lab_work/testprog-status" || true
+	case $_t_status in
+	0 | 1) ;;
+	124 | 143)
+		_lab_diag "the test program was stopped after $LAB_TEST_TIMEOUT s"
+		;;
+	*)
+		_lab_diag "the test program exited with status $_t_status"
+		;;
+	esac
+}
+
+_lab_unload() {
+	if [ -z "$_lab_loaded" ]; then
+		_lab_result module_unloads fail "not checked: the module did not load"
+		return 0
+	fi
+	for _u_mod in $_lab_loaded; do
+		if ! _u_out=$(rmmod "$_u_mod" 2>&1); then
+			_lab_result module_unloads fail "rmmod $_u_mod failed: $_u_out" \
+				"does every open end in a release, and does exit undo all of init?"
+			return 0
+		fi
+	done
+	_lab_result module_unloads ok
+}
+
+# Save the kernel log since this run started to $_lab_work/log (all of it
+# if a flood pushed the start marker out of the ring buffer).
+_lab_save_kernel_log() {
+	dmesg >"$_lab_work/dmesg" 2>&1 || true
+	if grep -q "$_lab_marker" "$_lab_work/dmesg"; then
+		sed "1,/$_lab_marker/d" "$_lab_work/dmesg" >"$_lab_work/log"
+	else
+		cp "$_lab_work/dmesg" "$_lab_work/log"
+	fi
+}
+
+_lab_check_log() {
+	_lab_save_kernel_log
+	_c_taint=$(($(_lab_taint) & ~_lab_taint_before & _LAB_BAD_TAINT))
+	_c_bad=$(grep -E "$_LAB_BAD_LOG" "$_lab_work/log" | head -n 5)
+	if [ -n "$_c_bad" ]; then
+		_lab_result kernel_log_clean fail \
+			"the kernel log shows trouble (full log below):" "$_c_bad"
+	elif [ "$_c_taint" -ne 0 ]; then
+		_lab_result kernel_log_clean fail \
+			"the kernel was tainted (flags $_c_taint) during the run"
+	else
+		_lab_result kernel_log_clean ok
+	fi
+}
+
+# Print the kernel's taint flags. A sysctl file cannot be read piecemeal,
+# so read(1) sees no newline and fails, but it has the number by then.
+_lab_taint() {
+	_k_taint=0
+	read -r _k_taint </proc/sys/kernel/tainted || true
+	echo "$_k_taint"
+}
+
+# Every test in the points table that reported nothing fails.
+_lab_report_missing() {
+	for _m_name in $_lab_names; do
+		eval "_m_seen=\${_lab_got_$_m_name-}"
+		[ -n "$_m_seen" ] || _lab_result "$_m_name" fail "$_lab_why_missing"
+	done
+}
+
+_lab_show_log() {
+	_s_lines=0
+	while IFS= read -r _s_line; do
+		_s_lines=$((_s_lines + 1))
+		if [ "$_s_lines" -le 60 ]; then
+			printf '#   %s\n' "$_s_line"
+		fi
+	done <"$_lab_work/log" >"$_lab_work/log-shown"
+	echo "# kernel log of this run ($_s_lines lines):"
+	while IFS= read -r _s_line; do
+		printf '%s\n' "$_s_line"
+	done <"$_lab_work/log-shown"
+	if [ "$_s_lines" -gt 60 ]; then
+		echo "#   ... $((_s_lines - 60)) more lines not shown"
+	fi
+}
+
+# Read LAB_POINTS into _lab_pts_NAME variables and the _lab_names list.
+_lab_read_points() {
+	_lab_names=
+	_lab_total=0
+	_lab_planned=0
+	_o_ifs=$IFS
+	IFS='
+'
+	for _t_line in $LAB_POINTS; do
+		IFS=$_o_ifs
+		# shellcheck disable=SC2086 # split the line into words
+		set -- $_t_line
+		IFS='
+'
+		[ $# -eq 0 ] && continue
+		case $1 in
+		"#"*) continue ;;
+		*[!a-z0-9_]*)
+			_lab_error "bad test name '$1' in the points table"
+			continue
+			;;
+		esac
+		eval "_lab_pts_$1=$2"
+		_lab_names="$_lab_names $1"
+		_lab_total=$((_lab_total + $2))
+		_lab_planned=$((_lab_planned + 1))
+	done
+	IFS=$_o_ifs
+}
+
+lab_grade() {
+	set -f
+	case $0 in
+	*/*) _lab_here=$(cd "${0%/*}" && pwd) ;;
+	*) _lab_here=$(pwd) ;;
+	esac
+	: "${LAB_MODULE_DIR:=${_lab_here%/*}}"
+	: "${LAB_TEST_DIR:=$_lab_here}"
+	_lab_work=$(mktemp -d "${TMPDIR:-/tmp}/labkit.XXXXXX")
+	# shellcheck disable=SC2064 # expand now: the path is fixed
+	trap "rm -rf '$_lab_work'" EXIT
+	_lab_done=$_lab_work/done
+	_lab_errors=$_lab_work/errors
+	: >"$_lab_done"
+	: >"$_lab_errors"
+	_lab_count=0
+	_lab_why_missing="not run: the module did not load"
+
+	echo "KTAP version 1"
+	echo "# lab $LAB"
+	_lab_read_points
+	if [ "$_lab_total" -ne 100 ]; then
+		echo "Bail out! the points of $LAB add up to $_lab_total, not 100"
+		return 1
+	fi
+	echo "1..$_lab_planned"
+	for _g_name in $_lab_names; do
+		eval "echo \"# points $_g_name \$_lab_pts_$_g_name\""
+	done
+
+	_lab_marker="labkit: grading $LAB $$"
+	echo "$_lab_marker" >/dev/kmsg
+	_lab_taint_before=$(_lab_taint)
+
+	if _lab_load; then
+		_lab_run_tests
+	fi
+	_lab_unload
+	_lab_check_log
+	_lab_report_missing
+	_lab_show_log
+
+	_g_score=0
+	while read -r _g_name _g_got; do
+		_g_score=$((_g_score + _g_got))
+	done <"$_lab_done"
+	if [ -s "$_lab_errors" ]; then
+		_g_errors=0
+		while read -r _g_line; do
+			_g_errors=$((_g_errors + 1))
+		done <"$_lab_errors"
+		echo "# errors $_g_errors"
+	fi
+	echo "# score $_g_score/100"
+}

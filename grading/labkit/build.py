@@ -1,0 +1,167 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Build what a VM run needs: a lab's modules from some source tree, its
+test program, and the guest's helper program.
+
+Module builds keep one directory per (kernel, source tree, lab) under
+build/modules/, and copy a file in only when its content changed, so kbuild
+rebuilds incrementally: `make test` after touching a module recompiles just
+that module.
+"""
+
+import filecmp
+import glob
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+
+from . import kernels, paths
+
+
+class BuildError(Exception):
+    """A build that could not even start (missing tools or files)."""
+
+
+def kernel_tools():
+    """The files `make deps` extracted from Debian's linux-source package.
+
+    Returns the directory that holds scripts/checkpatch.pl and
+    tools/testing/selftests/kselftest_harness.h (newest source version).
+    """
+    found = sorted(glob.glob(os.path.join(paths.cache_dir(),
+                                          "linux-source-*", ".complete")),
+                   key=kernels.version_key)
+    if not found:
+        raise BuildError("the kselftest harness and checkpatch are missing: "
+                         "run `make deps` first")
+    return os.path.dirname(found[-1])
+
+
+def harness_dir():
+    """Directory holding kselftest_harness.h and its kselftest.h."""
+    return os.path.join(kernel_tools(), "tools", "testing", "selftests")
+
+
+def _sync(src, dst):
+    """Copy SRC to DST unless DST already has the same content."""
+    if os.path.exists(dst) and filecmp.cmp(src, dst, shallow=False):
+        return
+    os.makedirs(os.path.dirname(dst), exist_ok=True)
+    shutil.copyfile(src, dst)
+
+
+def _newer(target, sources):
+    try:
+        built = os.path.getmtime(target)
+    except OSError:
+        return True
+    return any(os.path.getmtime(s) > built for s in sources)
+
+
+def _run(cmd, cwd=None):
+    proc = subprocess.run(cmd, cwd=cwd, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True,
+                          errors="replace", check=False)
+    return proc.returncode, proc.stdout
+
+
+class ModuleBuild:
+    """The outcome of building one lab's modules."""
+
+    def __init__(self, ok, log, modules, directory):
+        #: True when every module built.
+        self.ok = ok
+        #: Everything kbuild printed.
+        self.log = log
+        #: Paths of the built .ko files.
+        self.modules = modules
+        #: The build directory.
+        self.directory = directory
+
+    @property
+    def warnings(self):
+        """Compiler and sparse warnings and errors, as file:line lines."""
+        return [line for line in self.log.splitlines()
+                if re.search(r":\d+(:\d+)?: (warning|error)", line)]
+
+
+def tree_tag(src_root):
+    """A short, stable directory name for a source tree."""
+    real = os.path.realpath(src_root)
+    for known in ("labs", "solutions"):
+        if real == os.path.join(os.path.realpath(paths.TOP), known):
+            return known
+    digest = hashlib.sha1(real.encode()).hexdigest()[:10]
+    return f"tree-{digest}"
+
+
+def modules(lab, src_dir, kver, tag, extra_make_args=()):
+    """Build LAB's modules for KVER from the student files in SRC_DIR.
+
+    SRC_DIR is the lab's directory in the source tree (e.g. labs/01-...).
+    TAG names the build directory (see tree_tag). EXTRA_MAKE_ARGS go to
+    kbuild (e.g. W=1, C=2).
+    """
+    top = os.path.join(paths.build_root(), "modules", kver, tag)
+    out = os.path.join(top, "labs", lab.name)
+    for name in lab.student_files:
+        src = os.path.join(src_dir, name)
+        if not os.path.isfile(src):
+            return ModuleBuild(False, f"{src}: no such file (this lab's "
+                               f"student files are: "
+                               f"{', '.join(lab.student_files)})", [], out)
+        _sync(src, os.path.join(out, name))
+    for name in lab.kit_files:
+        _sync(os.path.join(lab.lab_dir, name), os.path.join(out, name))
+    for header in glob.glob(os.path.join(paths.TOP, "common", "*.h")):
+        _sync(header, os.path.join(top, "common", os.path.basename(header)))
+    return kbuild(out, kver, extra_make_args)
+
+
+def kbuild(directory, kver, extra_make_args=()):
+    """Run kbuild on the out-of-tree module in DIRECTORY for KVER."""
+    cmd = ["make", "-C", kernels.build_dir(kver), f"M={directory}",
+           *extra_make_args, "modules"]
+    rc, log = _run(cmd)
+    # kbuild's notice that BTF needs a vmlinux in the headers tree is noise.
+    log = "\n".join(line for line in log.splitlines()
+                    if not line.startswith("Skipping BTF generation"))
+    kos = sorted(glob.glob(os.path.join(directory, "*.ko")))
+    return ModuleBuild(rc == 0 and bool(kos), log, kos, directory)
+
+
+def _static_program(sources, headers, out, include_dirs):
+    """Compile SOURCES into the static program OUT unless it is current."""
+    if not _newer(out, list(sources) + list(headers)):
+        return
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    cmd = ["gcc", "-static", "-O2", "-g", "-std=gnu11", "-Wall", "-Werror",
+           *[f"-I{d}" for d in include_dirs], *sources, "-lpthread",
+           "-o", out + ".tmp"]
+    rc, log = _run(cmd)
+    if rc != 0:
+        raise BuildError(f"building {os.path.basename(out)} failed:\n{log}")
+    os.replace(out + ".tmp", out)
+
+
+def test_program(lab):
+    """Build LAB's statically linked test program; return its path."""
+    userspace = os.path.join(paths.TOP, "userspace")
+    harness = harness_dir()
+    out = os.path.join(paths.build_root(), "userspace", lab.name,
+                       lab.test_program)
+    shared = sorted(glob.glob(os.path.join(userspace, "*.c")))
+    headers = sorted(glob.glob(os.path.join(userspace, "*.h")) +
+                     glob.glob(os.path.join(harness, "kselftest*.h")))
+    _static_program(lab.test_sources + shared, headers, out,
+                    [userspace, harness])
+    return out
+
+
+def guest_exit_program():
+    """Build the guest's vm-exit helper; return its path."""
+    src = os.path.join(paths.TOP, "grading", "guest", "vm-exit.c")
+    out = os.path.join(paths.build_root(), "guest", "vm-exit")
+    _static_program([src], [], out, [])
+    return out

@@ -1,0 +1,27 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Build a lab from a source tree and grade it in a VM: the one path that
+`make test`, `make check` and instructor grading all go through."""
+
+import os
+
+from . import build, results, vm
+
+
+def grade(lab, src_root, kver, tag=None, make_args=(), timeout=None,
+          keep_dir=None):
+    """Build LAB from SRC_ROOT/LAB and grade it on kernel KVER.
+
+    SRC_ROOT is a tree laid out like labs/ (labs/, solutions/ or a
+    submission). Returns (LabResult, ModuleBuild).
+    """
+    src_dir = os.path.join(src_root, lab.name)
+    tag = tag or build.tree_tag(src_root)
+    built = build.modules(lab, src_dir, kver, tag, make_args)
+    label = os.path.relpath(src_root) if not os.path.isabs(src_root) \
+        else src_root
+    if not built.ok:
+        return results.build_failed(lab, kver, label, built), built
+    outcome = vm.run(lab, built.modules, kver,
+                     timeout=timeout or vm.DEFAULT_TIMEOUT,
+                     keep_dir=keep_dir)
+    return results.from_run(lab.name, kver, label, outcome), built

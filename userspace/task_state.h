@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/** @file task_state.h
+ * @brief What the scheduler says a thread is doing, from /proc.
+ *
+ * Tests use it to know, without guessing with sleep(), that a thread has
+ * gone to sleep inside a system call (state S, or D for an uninterruptible
+ * sleep) rather than merely not having got there yet.
+ */
+#ifndef LABKIT_TASK_STATE_H
+#define LABKIT_TASK_STATE_H
+
+#include <stdatomic.h>
+#include <sys/types.h>
+
+/** @brief The state letter of thread @p tid of this process.
+ * @param tid the thread, as gettid() returned it
+ * @return 'R', 'S', 'D', ... as in /proc/PID/task/TID/stat, or 0 if the
+ *         thread is gone or its state cannot be read
+ */
+char task_state(pid_t tid);
+
+/** @brief Wait until thread @p tid sleeps (S or D) or @p *done is set.
+ *
+ * Polls /proc every millisecond at most until one of the two happens.
+ *
+ * @param tid the thread to watch
+ * @param done a flag the thread sets when it is finished, or NULL
+ * @param timeout_ms how long to wait at most
+ * @return the state letter seen ('S' or 'D'), 'X' if @p *done was set
+ *         first, or 0 on timeout
+ */
+char task_wait_asleep(pid_t tid, atomic_int *done, int timeout_ms);
+
+#endif /* LABKIT_TASK_STATE_H */
