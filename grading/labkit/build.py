@@ -132,11 +132,17 @@ def kbuild(directory, kver, extra_make_args=()):
 
 
 def _static_program(sources, headers, out, include_dirs):
-    """Compile SOURCES into the static program OUT unless it is current."""
+    """Compile SOURCES into the static program OUT unless it is current.
+
+    Source paths in the program's messages (a failed assertion's file:line)
+    are shown relative to the directory of the first source.
+    """
     if not _newer(out, list(sources) + list(headers)):
         return
     os.makedirs(os.path.dirname(out), exist_ok=True)
+    prefix = os.path.dirname(os.path.abspath(sources[0])) + "/"
     cmd = ["gcc", "-static", "-O2", "-g", "-std=gnu11", "-Wall", "-Werror",
+           f"-fmacro-prefix-map={prefix}=",
            *[f"-I{d}" for d in include_dirs], *sources, "-lpthread",
            "-o", out + ".tmp"]
     rc, log = _run(cmd)

@@ -4,7 +4,7 @@
 
 import os
 
-from . import build, results, vm
+from . import build, paths, results, vm
 
 
 def grade(lab, src_root, kver, tag=None, make_args=(), timeout=None,
@@ -17,8 +17,9 @@ def grade(lab, src_root, kver, tag=None, make_args=(), timeout=None,
     src_dir = os.path.join(src_root, lab.name)
     tag = tag or build.tree_tag(src_root)
     built = build.modules(lab, src_dir, kver, tag, make_args)
-    label = os.path.relpath(src_root) if not os.path.isabs(src_root) \
-        else src_root
+    label = os.path.realpath(src_root)
+    if label.startswith(os.path.realpath(paths.TOP) + os.sep):
+        label = os.path.relpath(label, os.path.realpath(paths.TOP))
     if not built.ok:
         return results.build_failed(lab, kver, label, built), built
     outcome = vm.run(lab, built.modules, kver,

@@ -55,8 +55,10 @@ CMDLINE = ("console=ttyS0 quiet rdinit=/init oops=panic panic=-1 "
            "acpi=off cryptomgr.notests mitigations=off tsc=reliable "
            "no_timer_check initcall_blacklist=" + ",".join(SKIPPED_INITCALLS))
 
-#: QEMU machine type.
-MACHINE = ["-M", "pc"]
+#: QEMU machine and CPU. SMEP and SMAP make a module that touches user
+#: memory directly, instead of through copy_to_user() and friends, fault
+#: as it would on any recent x86 machine.
+MACHINE = ["-M", "pc", "-cpu", "qemu64,+smep,+smap"]
 
 #: Default wall-clock limit of one VM run, in seconds.
 DEFAULT_TIMEOUT = 120

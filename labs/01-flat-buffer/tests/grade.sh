@@ -1,5 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck source-path=SCRIPTDIR
 # Lab 01 autograder: loads flatbuf.ko, runs test_flatbuf, checks the kernel
 # log, unloads, and scores out of 100. Run by `make test LAB=01` inside the
 # grading VM; natively (as root, module and test program built) with

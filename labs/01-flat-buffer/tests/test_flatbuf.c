@@ -31,7 +31,7 @@
 /** @brief The buffer's capacity, as the handout specifies. */
 #define FLATBUF_SIZE 64
 /** @brief Seconds the harness gives one test before killing it. */
-#define TIMEOUT 10
+#define TIMEOUT 5
 /** @brief The major number every misc device shares. */
 #define MISC_MAJOR 10
 
@@ -381,7 +381,7 @@ static int all_bytes_are(const char *buf, size_t n, char c)
  * while another thread reads: the reader must see the buffer as it was
  * before the write or as it is after it, never half of each.
  */
-TEST_F_TIMEOUT(flatbuf, reader_never_sees_half_a_write, 20)
+TEST_F_TIMEOUT(flatbuf, reader_never_sees_half_a_write, 15)
 {
 	struct stalled_write w = { .fd = self->fd };
 	struct racing_read r = { .fd = self->fd };
