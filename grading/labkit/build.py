@@ -116,19 +116,54 @@ def modules(lab, src_dir, kver, tag, extra_make_args=()):
         _sync(os.path.join(lab.lab_dir, name), os.path.join(out, name))
     for header in glob.glob(os.path.join(paths.TOP, "common", "*.h")):
         _sync(header, os.path.join(top, "common", os.path.basename(header)))
-    return kbuild(out, kver, extra_make_args)
+    return kbuild(out, kver, extra_make_args,
+                  inputs=sorted(glob.glob(os.path.join(out, "*"))) +
+                  sorted(glob.glob(os.path.join(top, "common", "*.h"))))
 
 
-def kbuild(directory, kver, extra_make_args=()):
-    """Run kbuild on the out-of-tree module in DIRECTORY for KVER."""
+def _digest(paths_, extra):
+    h = hashlib.sha256("\0".join(extra).encode())
+    for path in paths_:
+        if os.path.isfile(path) and not path.endswith(
+                (".o", ".ko", ".mod", ".mod.c", ".cmd", ".symvers",
+                 ".order", ".stamp")):
+            h.update(path.encode() + b"\0")
+            with open(path, "rb") as f:
+                h.update(f.read())
+    return h.hexdigest()
+
+
+def kbuild(directory, kver, extra_make_args=(), inputs=()):
+    """Run kbuild on the out-of-tree module in DIRECTORY for KVER.
+
+    If INPUTS (the files the build reads) are given and neither they nor
+    the arguments changed since the last successful build, kbuild is not
+    run again: even a no-op kbuild run costs a second or more.
+    """
     cmd = ["make", "-C", kernels.build_dir(kver), f"M={directory}",
            *extra_make_args, "modules"]
+    stamp = os.path.join(directory, ".labkit.stamp")
+    digest = _digest(inputs, cmd) if inputs else None
+    kos = sorted(glob.glob(os.path.join(directory, "*.ko")))
+    if digest and kos:
+        try:
+            with open(stamp, encoding="utf-8") as f:
+                if f.readline().strip() == digest:
+                    return ModuleBuild(True, f.read(), kos, directory)
+        except OSError:
+            pass
     rc, log = _run(cmd)
     # kbuild's notice that BTF needs a vmlinux in the headers tree is noise.
     log = "\n".join(line for line in log.splitlines()
                     if not line.startswith("Skipping BTF generation"))
     kos = sorted(glob.glob(os.path.join(directory, "*.ko")))
-    return ModuleBuild(rc == 0 and bool(kos), log, kos, directory)
+    ok = rc == 0 and bool(kos)
+    if ok and digest:
+        with open(stamp, "w", encoding="utf-8") as f:
+            f.write(digest + "\n" + log)
+    elif os.path.exists(stamp):
+        os.unlink(stamp)
+    return ModuleBuild(ok, log, kos, directory)
 
 
 def _static_program(sources, headers, out, include_dirs):

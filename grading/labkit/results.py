@@ -144,7 +144,7 @@ def from_run(lab_name, kver, src, outcome):
             continue
         test.status = "failed"
         if test.name == running:
-            test.output = [f"the kernel crashed during this test:"
+            test.output = ["the kernel crashed during this test:"
                            if outcome.verdict == "crash" else
                            "this test was running when the VM stopped:",
                            *outcome.detail.splitlines()]

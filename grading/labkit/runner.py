@@ -3,6 +3,8 @@
 `make test`, `make check` and instructor grading all go through."""
 
 import os
+import subprocess
+import time
 
 from . import build, paths, results, vm
 
@@ -26,3 +28,26 @@ def grade(lab, src_root, kver, tag=None, make_args=(), timeout=None,
                      timeout=timeout or vm.DEFAULT_TIMEOUT,
                      keep_dir=keep_dir)
     return results.from_run(lab.name, kver, label, outcome), built
+
+
+def grade_native(lab, src_root, kver):
+    """Build LAB for the running kernel KVER and grade it right here,
+    without a VM: for a student's own Linux machine, as root.
+
+    The module is loaded into the running kernel: a bug can crash it.
+    """
+    src_dir = os.path.join(src_root, lab.name)
+    built = build.modules(lab, src_dir, kver, build.tree_tag(src_root))
+    label = f"{os.path.relpath(src_root)} (native)"
+    if not built.ok:
+        return results.build_failed(lab, kver, label, built)
+    env = dict(os.environ,
+               LAB_MODULE_DIR=built.directory,
+               LAB_TEST_DIR=os.path.dirname(build.test_program(lab)))
+    start = time.monotonic()
+    proc = subprocess.run(["sh", lab.grade_script], env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True, errors="replace", check=False)
+    outcome = vm.Outcome("complete", proc.stdout, "",
+                         time.monotonic() - start)
+    return results.from_run(lab.name, kver, label, outcome)
