@@ -179,10 +179,9 @@ def format_text(result, verbose=False):
         out.append("The module did not build; the compiler said:")
         out.extend("  " + line for line in result.tests[0].output)
     else:
-        width = max(len(t.name) for t in result.tests) if result.tests else 0
         for test in result.tests:
             out.append(f"  {_status_word(test)} {test.score:3d}/"
-                        f"{test.max_score:<3d} {test.name:<{width}}")
+                        f"{test.max_score:<3d} {test.name}")
             if test.status != "passed":
                 out.extend("         " + line for line in test.output[:30])
         if result.verdict != "complete":

@@ -18,15 +18,22 @@ def grade(lab, src_root, kver, tag=None, make_args=(), timeout=None,
     """
     src_dir = os.path.join(src_root, lab.name)
     tag = tag or build.tree_tag(src_root)
-    built = build.modules(lab, src_dir, kver, tag, make_args)
     label = os.path.realpath(src_root)
     if label.startswith(os.path.realpath(paths.TOP) + os.sep):
         label = os.path.relpath(label, os.path.realpath(paths.TOP))
+    # The VM boots while kbuild runs; it waits for the modules.
+    machine = vm.Vm(lab, kver, timeout=timeout or vm.DEFAULT_TIMEOUT,
+                    keep_dir=keep_dir)
+    try:
+        built = build.modules(lab, src_dir, kver, tag, make_args)
+    except BaseException:
+        machine.abort()
+        raise
     if not built.ok:
+        machine.abort()
         return results.build_failed(lab, kver, label, built), built
-    outcome = vm.run(lab, built.modules, kver,
-                     timeout=timeout or vm.DEFAULT_TIMEOUT,
-                     keep_dir=keep_dir)
+    machine.send_modules(built.modules)
+    outcome = machine.wait()
     return results.from_run(lab.name, kver, label, outcome), built
 
 

@@ -11,16 +11,21 @@ serial ports, both written to files,
   ttyS0  the kernel console (oopses and panics show up here)
   ttyS1  the autograder's results, framed by a per-run random token
 
-and QEMU's exit status. The guest's init ends the run through an
+and QEMU's exit status. A third port, ttyS2, goes the other way: the VM is
+started before the lab's modules are built, boots while kbuild runs, and
+receives the modules over ttyS2 when they are ready (Vm.send_modules), so
+the edit-test loop costs about max(build, boot) rather than their sum. The guest's init ends the run through an
 isa-debug-exit device, which only a finished run reaches; a panic
 (oops=panic panic=-1, with -no-reboot) ends QEMU with status 0 instead, and
 a hang runs into the host's wall-clock timeout. So the host tells a
 complete run, a crash and a hang apart without trusting the guest's word.
 """
 
+import hashlib
 import os
 import re
 import secrets
+import select
 import shutil
 import subprocess
 import tempfile
@@ -117,7 +122,7 @@ def _busybox(image):
             image.symlink(f"bin/{applet}", "busybox")
 
 
-def _image(lab, module_paths, token):
+def _image(lab, token):
     image = initramfs.Initramfs()
     for d in ("proc", "sys", "dev", "tmp"):
         image.mkdir(d)
@@ -132,11 +137,28 @@ def _image(lab, module_paths, token):
     image.add_file(f"{lab_dir}/tests/grade.sh", lab.grade_script, 0o755)
     image.add_file(f"{lab_dir}/tests/{lab.test_program}",
                    build.test_program(lab), 0o755)
-    for ko in module_paths:
-        image.add_file(f"{lab_dir}/{os.path.basename(ko)}", ko, 0o644)
     image.add_bytes("kit/run.conf",
                     f"LAB='{lab.name}'\nTOKEN='{token}'\n".encode())
     return image
+
+
+def _module_stream(token, module_paths, workdir):
+    """What goes down ttyS2: for each module (stripped of debug info, which
+    the guest does not need and which is most of its size) a line
+    "labkit-module TOKEN NAME SIZE MD5" and its bytes, then
+    "labkit-modules-end TOKEN"."""
+    out = b""
+    for path in module_paths:
+        name = os.path.basename(path)
+        stripped = os.path.join(workdir, name)
+        subprocess.run(["strip", "--strip-debug", "-o", stripped, path],
+                       check=True)
+        with open(stripped, "rb") as f:
+            data = f.read()
+        digest = hashlib.md5(data).hexdigest()
+        out += f"labkit-module {token} {name} {len(data)} {digest}\n".encode()
+        out += data
+    return out + f"labkit-modules-end {token}\n".encode()
 
 
 def _framed(text, token):
@@ -187,47 +209,111 @@ def _read(path, limit=4 << 20):
     return data.decode("utf-8", "replace").replace("\r\n", "\n")
 
 
-def run(lab, module_paths, kver, timeout=DEFAULT_TIMEOUT, keep_dir=None):
-    """Boot KVER, run LAB's autograder on MODULE_PATHS, return an Outcome.
+class Vm:
+    """One VM run of one lab, started before its modules exist.
 
-    KEEP_DIR, if given, receives the console and results logs.
+    Start it, build the modules, then either send_modules() and wait() for
+    the Outcome, or abort() if the build failed.
     """
-    token = secrets.token_hex(16)
-    with tempfile.TemporaryDirectory(prefix="labkit-vm-") as tmp:
+
+    def __init__(self, lab, kver, timeout=DEFAULT_TIMEOUT, keep_dir=None):
+        self.lab = lab
+        self.timeout = timeout
+        self.keep_dir = keep_dir
+        self.token = secrets.token_hex(16)
+        self._tmp = tempfile.TemporaryDirectory(prefix="labkit-vm-")
+        tmp = self._tmp.name
+        self._console_log = os.path.join(tmp, "console.log")
+        self._results_log = os.path.join(tmp, "results.log")
         initrd = os.path.join(tmp, "initramfs.cpio")
-        console_log = os.path.join(tmp, "console.log")
-        results_log = os.path.join(tmp, "results.log")
-        _image(lab, module_paths, token).write(initrd)
+        _image(lab, self.token).write(initrd)
         cmd = [
-            "qemu-system-x86_64", "-accel", accel(),
-            *MACHINE,
+            "qemu-system-x86_64", "-accel", accel(), *MACHINE,
             "-nodefaults", "-no-user-config", "-display", "none",
             "-no-reboot", "-m", "256M", "-smp", "1",
             "-kernel", kernels.vmlinux(kver), "-initrd", initrd,
             "-append", CMDLINE,
-            "-serial", f"file:{console_log}",
-            "-serial", f"file:{results_log}",
+            "-serial", f"file:{self._console_log}",
+            "-serial", f"file:{self._results_log}",
+            "-serial", "stdio",
             "-device", "isa-debug-exit,iobase=0xf4,iosize=0x01",
             "-nic", "none",
         ]
-        start = time.monotonic()
-        try:
-            proc = subprocess.run(cmd, stdin=subprocess.DEVNULL,
-                                  stdout=subprocess.PIPE,
-                                  stderr=subprocess.STDOUT, timeout=timeout,
-                                  check=False)
-            status, qemu_says = proc.returncode, proc.stdout.decode(
-                "utf-8", "replace")
-        except subprocess.TimeoutExpired:
-            status, qemu_says = None, ""
-        elapsed = time.monotonic() - start
-        console = _read(console_log)
-        results, ended = _framed(_read(results_log), token)
-        if keep_dir:
-            os.makedirs(keep_dir, exist_ok=True)
-            shutil.copy(console_log, os.path.join(keep_dir, "console.log"))
-            shutil.copy(results_log, os.path.join(keep_dir, "results.log"))
+        self._start = time.monotonic()
+        self._qemu_out = open(os.path.join(tmp, "qemu.out"), "w+b")
+        # ttyS2 is QEMU's stdin and stdout; QEMU's own messages go to a file.
+        self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE,
+                                      stdout=subprocess.PIPE,
+                                      stderr=self._qemu_out)
 
+    def _await_ready(self):
+        """Wait until the guest says on ttyS2 that it listens (raw mode set):
+        bytes sent before then would be lost or echoed."""
+        want = f"labkit-ready {self.token}".encode()
+        seen = b""
+        fd = self._proc.stdout.fileno()
+        while want not in seen:
+            left = self._start + self.timeout - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                return False
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                return False
+            seen = seen[-len(want):] + chunk
+        return True
+
+    def send_modules(self, module_paths):
+        """Hand the built modules to the guest once it listens."""
+        stream = _module_stream(self.token, module_paths, self._tmp.name)
+        if not self._await_ready():
+            return  # the guest died or hung before; wait() tells which
+        try:
+            self._proc.stdin.write(stream)
+            self._proc.stdin.flush()
+        except BrokenPipeError:
+            pass  # QEMU is gone; wait() tells why
+
+    def abort(self):
+        """Stop the VM without a result (the modules did not build)."""
+        self._proc.kill()
+        self._proc.wait()
+        self._cleanup()
+
+    def _cleanup(self):
+        try:
+            self._proc.stdin.close()
+        except BrokenPipeError:
+            pass
+        self._proc.stdout.close()
+        self._qemu_out.close()
+        self._tmp.cleanup()
+
+    def wait(self):
+        """Wait for the run to end (or its time limit); return an Outcome."""
+        remaining = self.timeout - (time.monotonic() - self._start)
+        try:
+            status = self._proc.wait(timeout=max(remaining, 0.1))
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            self._proc.wait()
+            status = None
+        elapsed = time.monotonic() - self._start
+        self._qemu_out.seek(0)
+        qemu_says = self._qemu_out.read().decode("utf-8", "replace")
+        console = _read(self._console_log)
+        results, ended = _framed(_read(self._results_log), self.token)
+        if self.keep_dir:
+            os.makedirs(self.keep_dir, exist_ok=True)
+            shutil.copy(self._console_log,
+                        os.path.join(self.keep_dir, "console.log"))
+            shutil.copy(self._results_log,
+                        os.path.join(self.keep_dir, "results.log"))
+        self._cleanup()
+        return _verdict(status, ended, results, console, qemu_says, elapsed,
+                        self.timeout)
+
+
+def _verdict(status, ended, results, console, qemu_says, elapsed, timeout):
     if status == EXIT_STATUS and ended:
         return Outcome("complete", results, console, elapsed)
     oops = _oops(console)
@@ -245,3 +331,13 @@ def run(lab, module_paths, kver, timeout=DEFAULT_TIMEOUT, keep_dir=None):
                   f"{status}). {qemu_says.strip()}\n"
                   + "\n".join(console.splitlines()[-20:]))
     return Outcome("error", results, console, elapsed, detail)
+
+
+def run(lab, module_paths, kver, timeout=DEFAULT_TIMEOUT, keep_dir=None):
+    """Boot KVER, run LAB's autograder on MODULE_PATHS, return an Outcome.
+
+    KEEP_DIR, if given, receives the console and results logs.
+    """
+    vm = Vm(lab, kver, timeout, keep_dir)
+    vm.send_modules(module_paths)
+    return vm.wait()
