@@ -33,6 +33,7 @@ char task_state(pid_t tid)
 	return paren[2];
 }
 
+/** @brief Milliseconds on the monotonic clock. */
 static long long now_ms(void)
 {
 	struct timespec ts;

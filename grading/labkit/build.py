@@ -43,7 +43,7 @@ def harness_dir():
     return os.path.join(kernel_tools(), "tools", "testing", "selftests")
 
 
-def _sync(src, dst):
+def sync_file(src, dst):
     """Copy SRC to DST unless DST already has the same content."""
     if os.path.exists(dst) and filecmp.cmp(src, dst, shallow=False):
         return
@@ -111,11 +111,12 @@ def modules(lab, src_dir, kver, tag, extra_make_args=()):
             return ModuleBuild(False, f"{src}: no such file (this lab's "
                                f"student files are: "
                                f"{', '.join(lab.student_files)})", [], out)
-        _sync(src, os.path.join(out, name))
+        sync_file(src, os.path.join(out, name))
     for name in lab.kit_files:
-        _sync(os.path.join(lab.lab_dir, name), os.path.join(out, name))
+        sync_file(os.path.join(lab.lab_dir, name), os.path.join(out, name))
     for header in glob.glob(os.path.join(paths.TOP, "common", "*.h")):
-        _sync(header, os.path.join(top, "common", os.path.basename(header)))
+        sync_file(header,
+                  os.path.join(top, "common", os.path.basename(header)))
     return kbuild(out, kver, extra_make_args,
                   inputs=sorted(glob.glob(os.path.join(out, "*"))) +
                   sorted(glob.glob(os.path.join(top, "common", "*.h"))))

@@ -3,10 +3,10 @@
 
 The guest is an installed Debian kernel booted straight from its
 uncompressed vmlinux (PVH), with an initramfs made for this run: busybox,
-grading/guest/init as PID 1, the lab's modules, test program and
-autograder, laid out as in the kit's tree under /kit. There is no network
-and no shared folder: nothing the guest does reaches the host except two
-serial ports, both written to files,
+grading/guest/init as PID 1, the lab's test program and autograder, laid
+out as in the kit's tree under /kit. There is no network and no shared
+folder: nothing the guest does reaches the host except two serial ports,
+both written to files,
 
   ttyS0  the kernel console (oopses and panics show up here)
   ttyS1  the autograder's results, framed by a per-run random token
@@ -14,10 +14,12 @@ serial ports, both written to files,
 and QEMU's exit status. A third port, ttyS2, goes the other way: the VM is
 started before the lab's modules are built, boots while kbuild runs, and
 receives the modules over ttyS2 when they are ready (Vm.send_modules), so
-the edit-test loop costs about max(build, boot) rather than their sum. The guest's init ends the run through an
-isa-debug-exit device, which only a finished run reaches; a panic
-(oops=panic panic=-1, with -no-reboot) ends QEMU with status 0 instead, and
-a hang runs into the host's wall-clock timeout. So the host tells a
+the edit-test loop costs about max(build, boot) rather than their sum.
+
+The guest's init ends the run through an isa-debug-exit device, which only
+a finished run reaches; a panic (oops=panic panic=-1, with -no-reboot)
+ends QEMU with status 0 instead, and a hang runs into the host's
+wall-clock timeout. So the host tells a
 complete run, a crash and a hang apart without trusting the guest's word.
 """
 
@@ -338,6 +340,6 @@ def run(lab, module_paths, kver, timeout=DEFAULT_TIMEOUT, keep_dir=None):
 
     KEEP_DIR, if given, receives the console and results logs.
     """
-    vm = Vm(lab, kver, timeout, keep_dir)
-    vm.send_modules(module_paths)
-    return vm.wait()
+    machine = Vm(lab, kver, timeout, keep_dir)
+    machine.send_modules(module_paths)
+    return machine.wait()

@@ -41,7 +41,8 @@ FIXTURE(flatbuf) {
 	int fd;
 };
 
-/* Every test starts from an empty buffer, which takes a working O_TRUNC. */
+/** @brief Every test starts from an empty buffer, which takes a working
+ *         O_TRUNC. */
 FIXTURE_SETUP(flatbuf)
 {
 	self->fd = open(DEV, O_RDWR | O_TRUNC);
@@ -50,6 +51,7 @@ FIXTURE_SETUP(flatbuf)
 	}
 }
 
+/** @brief Close the fixture's descriptor, unless a test did. */
 FIXTURE_TEARDOWN(flatbuf)
 {
 	if (self->fd >= 0)
@@ -330,6 +332,10 @@ struct stalled_write {
 	int done_pipe;
 };
 
+/** @brief Thread body: the write that copy_stall freezes half-way.
+ * @param arg the struct stalled_write
+ * @return NULL
+ */
 static void *stalled_write_main(void *arg)
 {
 	struct stalled_write *w = arg;
@@ -356,6 +362,10 @@ struct racing_read {
 	int ready_pipe;
 };
 
+/** @brief Thread body: a read racing the frozen write.
+ * @param arg the struct racing_read
+ * @return NULL
+ */
 static void *racing_read_main(void *arg)
 {
 	struct racing_read *r = arg;
@@ -368,6 +378,7 @@ static void *racing_read_main(void *arg)
 	return NULL;
 }
 
+/** @brief Whether all @p n bytes of @p buf equal @p c. */
 static int all_bytes_are(const char *buf, size_t n, char c)
 {
 	while (n--)
