@@ -117,9 +117,15 @@ def modules(lab, src_dir, kver, tag, extra_make_args=()):
     for header in glob.glob(os.path.join(paths.TOP, "common", "*.h")):
         sync_file(header,
                   os.path.join(top, "common", os.path.basename(header)))
-    return kbuild(out, kver, extra_make_args,
-                  inputs=sorted(glob.glob(os.path.join(out, "*"))) +
-                  sorted(glob.glob(os.path.join(top, "common", "*.h"))))
+    built = kbuild(out, kver, extra_make_args,
+                   inputs=sorted(glob.glob(os.path.join(out, "*"))) +
+                   sorted(glob.glob(os.path.join(top, "common", "*.h"))))
+    # Messages name the student's own files, not the build copies.
+    shown = os.path.abspath(src_dir)
+    if shown.startswith(os.getcwd() + os.sep):
+        shown = os.path.relpath(shown)
+    built.log = built.log.replace(out + os.sep, shown + os.sep)
+    return built
 
 
 def _digest(paths_, extra):

@@ -47,11 +47,12 @@ class Mutant:
         self.verdicts = (verdict.group(1).split() if verdict
                          else ["complete"])
 
-    def apply(self):
-        """Write the mutated lab tree; return the tree's root (the
-        directory that holds NN-name/)."""
-        root = os.path.join(paths.build_root(), "mutants", self.lab.name,
-                            self.name)
+    def apply(self, kver):
+        """Write the mutated lab tree for a run on KVER (runs on several
+        kernels may go on at once); return the tree's root (the directory
+        that holds NN-name/)."""
+        root = os.path.join(paths.build_root(), "mutants", kver,
+                            self.lab.name, self.name)
         lab_copy = os.path.join(root, self.lab.name)
         shutil.rmtree(root, ignore_errors=True)
         shutil.copytree(self.lab.solution_dir, lab_copy)

@@ -21,8 +21,7 @@ _LOG_START = re.compile(r"^# kernel log of this run")
 _RUNNING = re.compile(r"^#\s+RUN\s+\S+?\.(\S+) \.\.\.")
 # Harness bookkeeping that says nothing about why a test failed.
 _NOISE = re.compile(r"^#\s+(RUN|OK|FAIL|SKIP|XFAIL|XPASS)\s|"
-                    r"^# (Starting|Totals|FAILED|PASSED|TAP version|1\.\.)"
-                    r"|^# (PASSED|FAILED): ")
+                    r"^# (Starting|Totals|FAILED|PASSED|TAP version|1\.\.)")
 
 
 class Test:
@@ -104,7 +103,7 @@ def parse(text, result):
         if _LOG_START.match(line):
             in_log = True
             continue
-        if line.startswith("Bail out!") or line.startswith("# error"):
+        if line.startswith("Bail out!") or line.startswith("# error:"):
             result.errors.append(line.lstrip("# "))
             continue
         match = _RUNNING.match(line)
