@@ -9,6 +9,14 @@ import time
 from . import build, paths, results, vm
 
 
+def _label(src_root):
+    """How reports name a source tree: relative to the kit when inside."""
+    label = os.path.realpath(src_root)
+    if label.startswith(os.path.realpath(paths.TOP) + os.sep):
+        label = os.path.relpath(label, os.path.realpath(paths.TOP))
+    return label
+
+
 def grade(lab, src_root, kver, tag=None, make_args=(), timeout=None,
           keep_dir=None):
     """Build LAB from SRC_ROOT/LAB and grade it on kernel KVER.
@@ -18,9 +26,7 @@ def grade(lab, src_root, kver, tag=None, make_args=(), timeout=None,
     """
     src_dir = os.path.join(src_root, lab.name)
     tag = tag or build.tree_tag(src_root)
-    label = os.path.realpath(src_root)
-    if label.startswith(os.path.realpath(paths.TOP) + os.sep):
-        label = os.path.relpath(label, os.path.realpath(paths.TOP))
+    label = _label(src_root)
     # The VM boots while kbuild runs; it waits for the modules.
     machine = vm.Vm(lab, kver, timeout=timeout or vm.DEFAULT_TIMEOUT,
                     keep_dir=keep_dir)
@@ -45,7 +51,7 @@ def grade_native(lab, src_root, kver):
     """
     src_dir = os.path.join(src_root, lab.name)
     built = build.modules(lab, src_dir, kver, build.tree_tag(src_root))
-    label = f"{os.path.relpath(src_root)} (native)"
+    label = f"{_label(src_root)} (native)"
     if not built.ok:
         return results.build_failed(lab, kver, label, built)
     env = dict(os.environ,
