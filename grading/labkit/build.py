@@ -177,7 +177,8 @@ def _static_program(sources, headers, out, include_dirs):
     """Compile SOURCES into the static program OUT unless it is current.
 
     Source paths in the program's messages (a failed assertion's file:line)
-    are shown relative to the directory of the first source.
+    are shown relative to the directory of the first source, or else to
+    the kit's top directory.
     """
     if not _newer(out, list(sources) + list(headers)):
         return
@@ -185,6 +186,7 @@ def _static_program(sources, headers, out, include_dirs):
     prefix = os.path.dirname(os.path.abspath(sources[0])) + "/"
     cmd = ["gcc", "-static", "-O2", "-g", "-std=gnu11", "-Wall", "-Werror",
            f"-fmacro-prefix-map={prefix}=",
+           f"-fmacro-prefix-map={paths.TOP}/=",
            *[f"-I{d}" for d in include_dirs], *sources, "-lpthread",
            "-o", out + ".tmp"]
     rc, log = _run(cmd)
