@@ -55,12 +55,11 @@ SKIPPED_INITCALLS = ("jent_mod_init", "bpf_tcp_ca_kfunc_init",
 #: -no-reboot turns into QEMU's exit; slub_debug on the kmalloc caches makes
 #: overruns and use-after-free of kmalloc'ed memory leave a report. The
 #: rest only makes the boot faster under emulation: no ACPI (the guest
-#: powers off through isa-debug-exit), no crypto self-tests, no security
-#: modules but capabilities (the guest loads no policy anyway), the
-#: initcalls above skipped.
+#: powers off through isa-debug-exit), no crypto self-tests, the initcalls
+#: above skipped.
 CMDLINE = ("console=ttyS0 quiet rdinit=/init oops=panic panic=-1 "
            "slub_debug=FZPU,kmalloc-* "
-           "acpi=off cryptomgr.notests lsm=capability "
+           "acpi=off cryptomgr.notests "
            "mitigations=off tsc=reliable "
            "no_timer_check initcall_blacklist=" + ",".join(SKIPPED_INITCALLS))
 
