@@ -27,7 +27,7 @@ deps: ## install what the kit needs (apt-get; quick when all is there)
 test: deps ## build LAB from SRC and grade it in a throwaway VM
 	@$(PYTHON) grading/run-lab $(RUN_LAB_ARGS)
 
-native: deps ## grade LAB on this machine's own kernel, no VM (root; can crash it)
+native: ## grade LAB on this machine's own kernel, no VM (root; can crash it)
 	@$(PYTHON) grading/run-lab --native $(RUN_LAB_ARGS)
 
 check: deps ## the kit's own checks on every installed kernel (solutions, skeletons, mutants, style)
