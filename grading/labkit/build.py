@@ -44,11 +44,24 @@ def harness_dir():
 
 
 def sync_file(src, dst):
-    """Copy SRC to DST unless DST already has the same content."""
+    """Copy SRC to DST unless DST already has the same content; return DST."""
     if os.path.exists(dst) and filecmp.cmp(src, dst, shallow=False):
-        return
+        return dst
     os.makedirs(os.path.dirname(dst), exist_ok=True)
     shutil.copyfile(src, dst)
+    return dst
+
+
+def sync_common(top):
+    """Copy the kit's common/*.h into TOP/common; return the copies.
+
+    Module builds mirror the kit's layout (TOP/labs/NN-name beside
+    TOP/common), so the labs' Kbuild finds the headers at ../../common.
+    """
+    return [sync_file(header, os.path.join(top, "common",
+                                           os.path.basename(header)))
+            for header in sorted(glob.glob(os.path.join(paths.TOP,
+                                                        "common", "*.h")))]
 
 
 def _newer(target, sources):
@@ -105,21 +118,19 @@ def modules(lab, src_dir, kver, tag, extra_make_args=()):
     """
     top = os.path.join(paths.build_root(), "modules", kver, tag)
     out = os.path.join(top, "labs", lab.name)
+    inputs = []
     for name in lab.student_files:
         src = os.path.join(src_dir, name)
         if not os.path.isfile(src):
             return ModuleBuild(False, f"{src}: no such file (this lab's "
                                f"student files are: "
                                f"{', '.join(lab.student_files)})", [], out)
-        sync_file(src, os.path.join(out, name))
+        inputs.append(sync_file(src, os.path.join(out, name)))
     for name in lab.kit_files:
-        sync_file(os.path.join(lab.lab_dir, name), os.path.join(out, name))
-    for header in glob.glob(os.path.join(paths.TOP, "common", "*.h")):
-        sync_file(header,
-                  os.path.join(top, "common", os.path.basename(header)))
-    built = kbuild(out, kver, extra_make_args,
-                   inputs=sorted(glob.glob(os.path.join(out, "*"))) +
-                   sorted(glob.glob(os.path.join(top, "common", "*.h"))))
+        inputs.append(sync_file(os.path.join(lab.lab_dir, name),
+                                os.path.join(out, name)))
+    inputs += sync_common(top)
+    built = kbuild(out, kver, extra_make_args, inputs=inputs)
     # Messages name the student's own files, not the build copies.
     shown = os.path.abspath(src_dir)
     if shown.startswith(os.getcwd() + os.sep):
@@ -128,15 +139,13 @@ def modules(lab, src_dir, kver, tag, extra_make_args=()):
     return built
 
 
-def _digest(paths_, extra):
+def _digest(inputs, extra):
+    """A digest of the INPUTS files (their paths and contents) and EXTRA."""
     h = hashlib.sha256("\0".join(extra).encode())
-    for path in paths_:
-        if os.path.isfile(path) and not path.endswith(
-                (".o", ".ko", ".mod", ".mod.c", ".cmd", ".symvers",
-                 ".order", ".stamp")):
-            h.update(path.encode() + b"\0")
-            with open(path, "rb") as f:
-                h.update(f.read())
+    for path in inputs:
+        h.update(path.encode() + b"\0")
+        with open(path, "rb") as f:
+            h.update(f.read())
     return h.hexdigest()
 
 

@@ -23,6 +23,7 @@ wall-clock timeout. So the host tells a
 complete run, a crash and a hang apart without trusting the guest's word.
 """
 
+import functools
 import hashlib
 import os
 import re
@@ -115,12 +116,17 @@ class Outcome:
         self.detail = detail
 
 
+@functools.lru_cache(maxsize=1)
+def _busybox_applets(path):
+    """The applets busybox at PATH provides (asked once per process)."""
+    return subprocess.run([path, "--list"], stdout=subprocess.PIPE,
+                          text=True, check=True).stdout.split()
+
+
 def _busybox(image):
     path = shutil.which("busybox") or "/bin/busybox"
     image.add_file("bin/busybox", path, 0o755)
-    applets = subprocess.run([path, "--list"], stdout=subprocess.PIPE,
-                             text=True, check=True).stdout.split()
-    for applet in applets:
+    for applet in _busybox_applets(path):
         if applet != "busybox":
             image.symlink(f"bin/{applet}", "busybox")
 
