@@ -1,34 +1,44 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /** @file fifo_tests.h
- * @brief The tests every FIFO lab passes: a 64-byte first-in, first-out
- *        device that every process shares (Lab 02 onwards).
+ * @brief The tests every FIFO lab passes: a first-in, first-out device of
+ *        64 bytes that every process shares (Lab 02 onwards).
  *
- * Define FIFO_DEV (the device node) before including this header in a
- * lab's test program; the lab's own tests then go after it, on the same
- * fixture, "fifo". Each test here is a kselftest-harness TEST_F; the
- * autograder names them without the fixture, as in "readers_take_turns".
+ * Define FIFO_DEV (the device node) and FIFO_STAGE (the lab's number)
+ * before including this header in a lab's test program; the lab's own
+ * tests then go after it, on the same fixture, "fifo". Each test here is
+ * a kselftest-harness TEST_F; the autograder names them without the
+ * fixture, as in "readers_take_turns". The stage picks the tests that fit:
  *
- * The fixture opens FIFO_DEV without O_NONBLOCK and reads it empty, so
- * these tests fit devices whose reads on an empty FIFO return 0 (Labs 02
- * and 03); a blocking device (Lab 04) needs a fixture that drains with
- * O_NONBLOCK.
+ * - from stage 2: the FIFO itself (order, short writes, wrap-around,
+ *   faults, locking);
+ * - from stage 3: O_NONBLOCK gives EAGAIN on an empty read or a full write;
+ * - stages 2 and 3 only: without O_NONBLOCK, an empty read returns 0 and
+ *   a full write fails with ENOSPC (from stage 4 on, both sleep instead).
+ *
+ * The shared tests never rely on an empty read returning 0: they empty
+ * the device through a second descriptor (O_NONBLOCK from stage 4 on),
+ * whose reads end at 0 or EAGAIN.
  */
 #ifndef LABKIT_FIFO_TESTS_H
 #define LABKIT_FIFO_TESTS_H
 
-#ifndef FIFO_DEV
-#error "define FIFO_DEV, the device under test, before including fifo_tests.h"
+#if !defined(FIFO_DEV) || !defined(FIFO_STAGE)
+#error "define FIFO_DEV and FIFO_STAGE before including fifo_tests.h"
 #endif
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -43,34 +53,236 @@
 /** @brief The major number every misc device shares. */
 #define MISC_MAJOR 10
 
-/** @brief Per-test state: a descriptor on an emptied device. */
-FIXTURE(fifo) {
-	/** @brief Opened O_RDWR by the setup, the FIFO drained. */
+/** @brief In a child process the test forks: die with the test process,
+ *         and write nothing to its stdout or stderr.
+ *
+ * The autograder reads the test program's output until every holder of
+ * that pipe has closed it; a child that a driver bug keeps asleep for
+ * good must not be one of them.
+ *
+ * @param parent the test process's PID, from before the fork
+ * @return 0, or -1 if the child should _exit() at once
+ */
+static int child_detach(pid_t parent)
+{
+	int null = open("/dev/null", O_WRONLY);
+
+	if (null < 0 || dup2(null, STDOUT_FILENO) < 0 ||
+	    dup2(null, STDERR_FILENO) < 0)
+		return -1;
+	close(null);
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
+		return -1;
+	return 0;
+}
+
+/** @brief A thread doing one read() or write() on the FIFO. */
+struct fifo_call {
+	/** @brief The descriptor. */
 	int fd;
+	/** @brief The buffer. */
+	char *buf;
+	/** @brief Bytes to transfer. */
+	size_t count;
+	/** @brief Nonzero for write(), zero for read(). */
+	int is_write;
+	/** @brief The thread's (or process's) id, for /proc. */
+	pid_t tid;
+	/** @brief What the call returned. */
+	ssize_t ret;
+	/** @brief errno after the call, when it returned -1. */
+	int err;
+	/** @brief Set when the call returned. */
+	atomic_int done;
+	/** @brief Written to just before the call, or -1. */
+	int ready_pipe;
+	/** @brief Written to when the call returned, or -1. */
+	int done_pipe;
 };
 
-/** @brief Open the device and read it empty: every test starts there. */
-FIXTURE_SETUP(fifo)
+/** @brief Thread body: make the one call described by @p arg.
+ * @param arg the struct fifo_call
+ * @return NULL
+ */
+static void *fifo_call_main(void *arg)
 {
-	char buf[FIFO_SIZE];
-	int rounds = 0;
+	struct fifo_call *c = arg;
 
-	self->fd = open(FIFO_DEV, O_RDWR);
-	ASSERT_LE(0, self->fd) {
-		TH_LOG("cannot open %s: %s", FIFO_DEV, strerror(errno));
+	c->tid = gettid();
+	if (c->ready_pipe >= 0 && write(c->ready_pipe, "", 1) != 1)
+		return NULL;
+	c->ret = c->is_write ? write(c->fd, c->buf, c->count)
+			     : read(c->fd, c->buf, c->count);
+	c->err = errno;
+	atomic_store(&c->done, 1);
+	if (c->done_pipe >= 0 && write(c->done_pipe, "", 1) != 1)
+		c->ret = -2;
+	return NULL;
+}
+
+#if FIFO_STAGE >= 4
+/** @brief Sleeping calls a test may have at once. */
+#define FIFO_SLEEPERS 4
+
+/** @brief What a sleeper shares with the test: the call and its buffer. */
+struct sleeper_call {
+	/** @brief The call and its result. */
+	struct fifo_call call;
+	/** @brief The call's buffer. */
+	char buf[2 * FIFO_SIZE];
+};
+
+/** @brief A child process making one read() or write() that should sleep.
+ *
+ * A process, not a thread: a driver bug can leave a call asleep for good
+ * (wait_event() where nothing calls wake_up()), and a test whose thread
+ * cannot die cannot exit either, while a stuck child stays behind alone.
+ */
+struct sleeper {
+	/** @brief Shared with the child (MAP_SHARED), NULL when not started. */
+	struct sleeper_call *sh;
+	/** @brief The child. */
+	pid_t pid;
+	/** @brief The child writes here just before its call. */
+	int ready[2];
+	/** @brief The child writes here when its call returned. */
+	int done[2];
+};
+
+/** @brief Start a child process making one call, and wait until it sleeps.
+ *
+ * The child inherits the test's signal handlers and descriptors, and is
+ * killed if the test process ends first.
+ *
+ * @param s the sleeper, filled in here
+ * @param fd the descriptor
+ * @param data for a write, the bytes to write; NULL for a read, whose
+ *        bytes land in s->sh->buf
+ * @param count the call's byte count, at most sizeof(s->sh->buf)
+ * @return the child's state: 'S' asleep and interruptible, 'D' asleep
+ *         and not, 'X' the call returned, 0 still running after 5 s, '?'
+ *         the child could not be started
+ */
+static char sleeper_start(struct sleeper *s, int fd, const char *data,
+			  size_t count)
+{
+	struct fifo_call *c;
+	pid_t parent = getpid();
+	char byte;
+
+	memset(s, 0, sizeof(*s));
+	s->pid = -1;
+	s->sh = mmap(NULL, sizeof(*s->sh), PROT_READ | PROT_WRITE,
+		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (s->sh == MAP_FAILED) {
+		s->sh = NULL;
+		return '?';
 	}
-	while (read(self->fd, buf, sizeof(buf)) > 0 && ++rounds < 100)
-		;
+	if (count > sizeof(s->sh->buf) || pipe(s->ready) || pipe(s->done))
+		return '?';
+	c = &s->sh->call;
+	c->fd = fd;
+	c->buf = s->sh->buf;
+	c->count = count;
+	c->is_write = data != NULL;
+	if (data)
+		memcpy(s->sh->buf, data, count);
+	c->ready_pipe = s->ready[1];
+	c->done_pipe = s->done[1];
+	s->pid = fork();
+	if (s->pid < 0)
+		return '?';
+	if (s->pid == 0) {
+		if (child_detach(parent))
+			_exit(1);
+		fifo_call_main(c);
+		_exit(0);
+	}
+	if (read(s->ready[0], &byte, 1) != 1)
+		return '?';
+	return task_wait_asleep(s->pid, &c->done, 5000);
 }
 
-/** @brief Close the fixture's descriptor. */
-FIXTURE_TEARDOWN(fifo)
+/** @brief Wait up to @p timeout_ms for the sleeper's call to return.
+ * @return 1 if it has returned, 0 if not
+ */
+static int sleeper_returned(struct sleeper *s, int timeout_ms)
 {
-	close(self->fd);
+	struct pollfd p = { .fd = s->done[0], .events = POLLIN };
+
+	return atomic_load(&s->sh->call.done) || poll(&p, 1, timeout_ms) == 1;
 }
 
-/** @brief Read until read() returns 0 or @p size bytes are in; return the
- *         count, or -1 on error. */
+/** @brief End a sleeper: a call still asleep gets SIGUSR1 (EINTR); if
+ *         its sleep ignores signals, a byte of data or of room through
+ *         @p nb is offered. A child whose call still does not return is
+ *         killed and left behind. The call's results stay readable.
+ * @param s the sleeper
+ * @param nb an O_NONBLOCK descriptor on the device
+ */
+static void sleeper_finish(struct sleeper *s, int nb)
+{
+	char c = '!';
+	ssize_t n;
+
+	if (!s->sh || s->pid <= 0)
+		return;
+	/* A call that is fine returns within milliseconds of either. */
+	if (!sleeper_returned(s, 0)) {
+		kill(s->pid, SIGUSR1);
+		if (!sleeper_returned(s, 1000))
+			n = s->sh->call.is_write ? read(nb, &c, 1)
+						 : write(nb, &c, 1);
+		(void)n;
+	}
+	if (sleeper_returned(s, 1000)) {
+		waitpid(s->pid, NULL, 0);
+	} else {
+		kill(s->pid, SIGKILL);
+		waitpid(s->pid, NULL, WNOHANG);
+	}
+	s->pid = 0;
+	close(s->ready[0]);
+	close(s->ready[1]);
+	close(s->done[0]);
+	close(s->done[1]);
+}
+
+/** @brief Finish a sleeper and free its shared memory.
+ * @param s the sleeper
+ * @param nb an O_NONBLOCK descriptor on the device
+ */
+static void sleeper_free(struct sleeper *s, int nb)
+{
+	sleeper_finish(s, nb);
+	if (s->sh)
+		munmap(s->sh, sizeof(*s->sh));
+	s->sh = NULL;
+}
+#endif /* FIFO_STAGE >= 4 */
+
+
+/** @brief Per-test state: two descriptors on an emptied device. */
+FIXTURE(fifo) {
+	/** @brief Opened O_RDWR by the setup. */
+	int fd;
+	/** @brief A descriptor whose reads stop at an empty FIFO, for
+	 *         emptying it: O_RDWR | O_NONBLOCK from stage 4 on, where a
+	 *         plain read would sleep; plain O_RDWR before, where a plain
+	 *         read returns 0, so that only the tests about O_NONBLOCK
+	 *         take its paths. */
+	int nb;
+#if FIFO_STAGE >= 4
+	/** @brief The test's sleeping calls: the teardown ends those still
+	 *         asleep, also when an assertion cut the test short. */
+	struct sleeper sleepers[FIFO_SLEEPERS];
+#endif
+};
+
+/** @brief Read until read() returns 0 or fails with EAGAIN (the FIFO is
+ *         empty), or @p size bytes are in.
+ * @return the count, or -1 on any other error
+ */
 static ssize_t drain(int fd, char *buf, size_t size)
 {
 	size_t total = 0;
@@ -78,6 +290,8 @@ static ssize_t drain(int fd, char *buf, size_t size)
 
 	while (total < size) {
 		n = read(fd, buf + total, size - total);
+		if (n < 0 && errno == EAGAIN)
+			break;
 		if (n < 0)
 			return -1;
 		if (n == 0)
@@ -85,6 +299,50 @@ static ssize_t drain(int fd, char *buf, size_t size)
 		total += (size_t)n;
 	}
 	return (ssize_t)total;
+}
+
+/** @brief A signal handler that does nothing: its signal only ends a
+ *         sleep. */
+static void ignore_signal(int sig)
+{
+	(void)sig;
+}
+
+/** @brief Open the device twice and read it empty: every test starts
+ *         there. SIGUSR1 ends a sleeping call with EINTR (no SA_RESTART).
+ */
+FIXTURE_SETUP(fifo)
+{
+	struct sigaction sa = { .sa_handler = ignore_signal };
+	char buf[FIFO_SIZE];
+	int rounds = 0;
+
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
+
+	self->fd = open(FIFO_DEV, O_RDWR);
+	ASSERT_LE(0, self->fd) {
+		TH_LOG("cannot open %s: %s", FIFO_DEV, strerror(errno));
+	}
+	self->nb = open(FIFO_DEV, FIFO_STAGE >= 4 ? O_RDWR | O_NONBLOCK
+						  : O_RDWR);
+	ASSERT_LE(0, self->nb);
+	while (drain(self->nb, buf, sizeof(buf)) == FIFO_SIZE &&
+	       ++rounds < 100)
+		;
+}
+
+/** @brief End the test's sleeping calls; close the fixture's
+ *         descriptors. */
+FIXTURE_TEARDOWN(fifo)
+{
+#if FIFO_STAGE >= 4
+	int i;
+
+	for (i = 0; i < FIFO_SLEEPERS; i++)
+		sleeper_free(&self->sleepers[i], self->nb);
+#endif
+	close(self->nb);
+	close(self->fd);
 }
 
 TEST_F_TIMEOUT(fifo, node_is_world_rw_char_device, TIMEOUT)
@@ -111,12 +369,15 @@ TEST_F_TIMEOUT(fifo, write_then_read_same_fd, TIMEOUT)
 	EXPECT_EQ(0, memcmp(buf, msg, sizeof(msg)));
 }
 
+#if FIFO_STAGE < 4
+/* From Lab 04 on, an empty read sleeps instead. */
 TEST_F_TIMEOUT(fifo, read_empty_returns_zero, TIMEOUT)
 {
 	char buf[8];
 
 	EXPECT_EQ(0, read(self->fd, buf, sizeof(buf)));
 }
+#endif
 
 TEST_F_TIMEOUT(fifo, bytes_come_out_in_order_across_opens, TIMEOUT)
 {
@@ -130,7 +391,7 @@ TEST_F_TIMEOUT(fifo, bytes_come_out_in_order_across_opens, TIMEOUT)
 	EXPECT_EQ(2, write(a, "gh", 2));
 	close(a);
 	close(b);
-	ASSERT_EQ(8, drain(self->fd, buf, sizeof(buf)));
+	ASSERT_EQ(8, drain(self->nb, buf, sizeof(buf)));
 	EXPECT_EQ(0, memcmp(buf, "abcdefgh", 8));
 }
 
@@ -143,7 +404,7 @@ TEST_F_TIMEOUT(fifo, read_consumes_what_it_returns, TIMEOUT)
 	EXPECT_EQ(0, memcmp(buf, "0123", 4));
 	ASSERT_EQ(6, read(self->fd, buf, sizeof(buf)));
 	EXPECT_EQ(0, memcmp(buf, "456789", 6));
-	EXPECT_EQ(0, read(self->fd, buf, sizeof(buf)));
+	EXPECT_EQ(0, drain(self->nb, buf, sizeof(buf)));
 }
 
 TEST_F_TIMEOUT(fifo, write_is_cut_short_when_nearly_full, TIMEOUT)
@@ -157,10 +418,12 @@ TEST_F_TIMEOUT(fifo, write_is_cut_short_when_nearly_full, TIMEOUT)
 	EXPECT_EQ(4, write(self->fd, data + 60, 10)) {
 		TH_LOG("only 4 of 10 bytes fit: write must return 4");
 	}
-	ASSERT_EQ(FIFO_SIZE, drain(self->fd, buf, sizeof(buf)));
+	ASSERT_EQ(FIFO_SIZE, drain(self->nb, buf, sizeof(buf)));
 	EXPECT_EQ(0, memcmp(buf, data, FIFO_SIZE));
 }
 
+#if FIFO_STAGE < 4
+/* From Lab 04 on, a full write sleeps instead. */
 TEST_F_TIMEOUT(fifo, write_when_full_fails_with_enospc, TIMEOUT)
 {
 	char big[100], c;
@@ -177,6 +440,7 @@ TEST_F_TIMEOUT(fifo, write_when_full_fails_with_enospc, TIMEOUT)
 		TH_LOG("a read made room for one byte");
 	}
 }
+#endif
 
 TEST_F_TIMEOUT(fifo, wraps_around_the_end, TIMEOUT)
 {
@@ -188,7 +452,7 @@ TEST_F_TIMEOUT(fifo, wraps_around_the_end, TIMEOUT)
 	ASSERT_EQ(60, write(self->fd, data, 60));
 	ASSERT_EQ(50, read(self->fd, buf, 50));
 	ASSERT_EQ(40, write(self->fd, data + 60, 40));
-	ASSERT_EQ(50, drain(self->fd, buf, sizeof(buf)));
+	ASSERT_EQ(50, drain(self->nb, buf, sizeof(buf)));
 	EXPECT_EQ(0, memcmp(buf, data + 50, 50));
 }
 
@@ -248,53 +512,12 @@ TEST_F_TIMEOUT(fifo, partial_copy_keeps_the_rest, TIMEOUT)
 	}
 	ASSERT_LE(n, 4);
 	memcpy(got, area + 4096 - 4, (size_t)n);
-	m = drain(self->fd, rest, sizeof(rest));
+	m = drain(self->nb, rest, sizeof(rest));
 	EXPECT_EQ(8 - n, m) {
 		TH_LOG("the bytes that were not copied must stay in the FIFO");
 	}
 	EXPECT_EQ(0, memcmp(got, "ABCDEFGH", (size_t)n));
 	EXPECT_EQ(0, memcmp(rest, "ABCDEFGH" + n, (size_t)m));
-}
-
-/** @brief A thread doing one read() or write() on the FIFO. */
-struct fifo_call {
-	/** @brief The descriptor. */
-	int fd;
-	/** @brief The buffer. */
-	char *buf;
-	/** @brief Bytes to transfer. */
-	size_t count;
-	/** @brief Nonzero for write(), zero for read(). */
-	int is_write;
-	/** @brief The thread's id, for /proc. */
-	pid_t tid;
-	/** @brief What the call returned. */
-	ssize_t ret;
-	/** @brief Set when the call returned. */
-	atomic_int done;
-	/** @brief Written to just before the call, or -1. */
-	int ready_pipe;
-	/** @brief Written to when the call returned, or -1. */
-	int done_pipe;
-};
-
-/** @brief Thread body: make the one call described by @p arg.
- * @param arg the struct fifo_call
- * @return NULL
- */
-static void *fifo_call_main(void *arg)
-{
-	struct fifo_call *c = arg;
-
-	c->tid = gettid();
-	if (c->ready_pipe >= 0 && write(c->ready_pipe, "", 1) != 1)
-		return NULL;
-	c->ret = c->is_write ? write(c->fd, c->buf, c->count)
-			     : read(c->fd, c->buf, c->count);
-	atomic_store(&c->done, 1);
-	if (c->done_pipe >= 0 && write(c->done_pipe, "", 1) != 1)
-		c->ret = -2;
-	return NULL;
 }
 
 /*
@@ -387,51 +610,50 @@ TEST_F_TIMEOUT(fifo, writers_take_turns, 15)
 	race_two_calls(_metadata, self->fd, 1, src, 32, &cs, &second);
 	copy_stall_destroy(&cs);
 	EXPECT_EQ(16, second.ret);
-	ASSERT_EQ(48, drain(self->fd, buf, sizeof(buf)));
+	ASSERT_EQ(48, drain(self->nb, buf, sizeof(buf)));
 	EXPECT_TRUE(!memcmp(buf, a_then_b, 48) || !memcmp(buf, b_then_a, 48)) {
 		TH_LOG("the FIFO holds \"%.48s\": two writes got mixed; writers must take turns",
 		       buf);
 	}
 }
 
-/** @brief Shared state of the many-readers, many-writers test. */
+/** @brief Shared state of the many-readers, many-writers test, in
+ *         memory its processes share. */
 struct crowd {
 	/** @brief The device. */
 	int fd;
-	/** @brief Bytes read so far by all readers. */
+	/** @brief Data bytes read so far by all readers. */
 	atomic_long read_total;
 	/** @brief How often each byte value was read. */
 	atomic_long seen[256];
+	/** @brief The reader that reads the last data byte writes here. */
+	int all_read[2];
+	/** @brief Each reader writes here as it stops. */
+	int stopped[2];
 };
 
 /** @brief Bytes each writer writes. */
 #define CROWD_BYTES 3000
 /** @brief Writers, and readers. */
-#define CROWD_THREADS 4
+#define CROWD_PROCS 4
+/** @brief The byte that tells one reader to stop; writers never write it. */
+#define CROWD_STOP 0
 
-/** @brief Argument of a crowd writer: the crowd and the writer's number. */
-struct crowd_writer {
-	/** @brief The shared state. */
-	struct crowd *crowd;
-	/** @brief 0 to CROWD_THREADS - 1: the byte value it writes. */
-	int id;
-};
-
-/** @brief Thread body: write CROWD_BYTES bytes of value 'a' + id,
- *         retrying while the FIFO is full.
- * @param arg the struct crowd_writer
- * @return NULL, or (void *)1 on an unexpected error
+/** @brief Write CROWD_BYTES bytes of value 'a' + @p id, retrying while
+ *         the FIFO is full (ENOSPC before Lab 04).
+ * @param c the shared state
+ * @param id 0 to CROWD_PROCS - 1
+ * @return 0, or 1 on an unexpected error
  */
-static void *crowd_writer_main(void *arg)
+static int crowd_write(struct crowd *c, int id)
 {
-	struct crowd_writer *w = arg;
 	char chunk[24];
 	long left = CROWD_BYTES;
 	ssize_t n;
 
-	memset(chunk, 'a' + w->id, sizeof(chunk));
+	memset(chunk, 'a' + id, sizeof(chunk));
 	while (left > 0) {
-		n = write(w->crowd->fd, chunk,
+		n = write(c->fd, chunk,
 			  left < (long)sizeof(chunk) ? (size_t)left
 						     : sizeof(chunk));
 		if (n > 0)
@@ -439,67 +661,224 @@ static void *crowd_writer_main(void *arg)
 		else if (n < 0 && errno == ENOSPC)
 			sched_yield();
 		else
-			return (void *)1;
+			return 1;
 	}
-	return NULL;
+	return 0;
 }
 
-/** @brief Thread body: read and count bytes until all were read.
- * @param arg the struct crowd
- * @return NULL, or (void *)1 on an unexpected error
+/** @brief Read and count bytes until a stop byte comes.
+ *
+ * Before Lab 04 an empty FIFO reads as 0 and the reader tries again; from
+ * Lab 04 on the reader sleeps, which is why it stops on a byte the test
+ * writes, one per reader, rather than on a count.
+ *
+ * @param c the shared state
+ * @return 0, or 1 on an unexpected error
  */
-static void *crowd_reader_main(void *arg)
+static int crowd_read(struct crowd *c)
 {
-	struct crowd *c = arg;
+	const long all = (long)CROWD_BYTES * CROWD_PROCS;
 	unsigned char buf[40];
-	ssize_t n, i;
+	ssize_t n, i, stops;
+	long before;
 
-	while (atomic_load(&c->read_total) <
-	       (long)CROWD_BYTES * CROWD_THREADS) {
+	for (;;) {
 		n = read(c->fd, buf, sizeof(buf));
 		if (n < 0)
-			return (void *)1;
+			return 1;
 		if (n == 0) {
 			sched_yield();
 			continue;
 		}
-		for (i = 0; i < n; i++)
-			atomic_fetch_add(&c->seen[buf[i]], 1);
-		atomic_fetch_add(&c->read_total, n);
+		stops = 0;
+		for (i = 0; i < n; i++) {
+			if (buf[i] == CROWD_STOP)
+				stops++;
+			else
+				atomic_fetch_add(&c->seen[buf[i]], 1);
+		}
+		before = atomic_fetch_add(&c->read_total, n - stops);
+		if (before < all && before + n - stops >= all &&
+		    write(c->all_read[1], "", 1) != 1)
+			return 1;
+		if (stops)
+			return write(c->stopped[1], "", 1) != 1;
 	}
-	return NULL;
 }
 
-/* Four writers and four readers at once: every byte comes out once. */
+/** @brief Fork a crowd member: a writer (@p id >= 0) or a reader (-1).
+ *         It dies with the test process.
+ * @return the child's PID, or -1
+ */
+static pid_t crowd_spawn(struct crowd *c, int id)
+{
+	pid_t parent = getpid();
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		if (child_detach(parent))
+			_exit(1);
+		_exit(id >= 0 ? crowd_write(c, id) : crowd_read(c));
+	}
+	return pid;
+}
+
+/** @brief Wait up to @p timeout_ms for a byte on @p fd and consume it.
+ * @return 1 if one came, 0 if not
+ */
+static int await_byte(int fd, int timeout_ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char c;
+
+	return poll(&p, 1, timeout_ms) == 1 && read(fd, &c, 1) == 1;
+}
+
+/* Four writers and four readers at once, each a process: every byte comes
+ * out exactly once. */
 TEST_F_TIMEOUT(fifo, many_readers_and_writers_lose_nothing, 30)
 {
-	struct crowd c = { .fd = self->fd };
-	struct crowd_writer w[CROWD_THREADS];
-	pthread_t wt[CROWD_THREADS], rt[CROWD_THREADS];
-	void *wres[CROWD_THREADS], *rres[CROWD_THREADS];
-	int i;
+	const char stop = CROWD_STOP;
+	pid_t writers[CROWD_PROCS], readers[CROWD_PROCS];
+	struct crowd *c;
+	int i, status;
 
-	for (i = 0; i < CROWD_THREADS; i++) {
-		w[i].crowd = &c;
-		w[i].id = i;
-		ASSERT_EQ(0, pthread_create(&rt[i], NULL, crowd_reader_main,
-					    &c));
-		ASSERT_EQ(0, pthread_create(&wt[i], NULL, crowd_writer_main,
-					    &w[i]));
+	c = mmap(NULL, sizeof(*c), PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, c);
+	c->fd = self->fd;
+	ASSERT_EQ(0, pipe(c->all_read));
+	ASSERT_EQ(0, pipe(c->stopped));
+	for (i = 0; i < CROWD_PROCS; i++) {
+		readers[i] = crowd_spawn(c, -1);
+		ASSERT_LT(0, readers[i]);
+		writers[i] = crowd_spawn(c, i);
+		ASSERT_LT(0, writers[i]);
 	}
-	for (i = 0; i < CROWD_THREADS; i++) {
-		pthread_join(wt[i], &wres[i]);
-		pthread_join(rt[i], &rres[i]);
-		EXPECT_EQ(NULL, wres[i]);
-		EXPECT_EQ(NULL, rres[i]);
+	ASSERT_TRUE(await_byte(c->all_read[0], 10000)) {
+		TH_LOG("the readers got %ld of the %d bytes written; the rest were lost or are stuck",
+		       atomic_load(&c->read_total),
+		       CROWD_BYTES * CROWD_PROCS);
 	}
-	EXPECT_EQ((long)CROWD_BYTES * CROWD_THREADS,
-		  atomic_load(&c.read_total));
-	for (i = 0; i < CROWD_THREADS; i++)
-		EXPECT_EQ(CROWD_BYTES, atomic_load(&c.seen['a' + i])) {
+	for (i = 0; i < CROWD_PROCS; i++) {
+		ASSERT_EQ(writers[i], waitpid(writers[i], &status, 0));
+		EXPECT_EQ(0, status) {
+			TH_LOG("writer %d failed", i);
+		}
+	}
+	/* One stop byte at a time: exactly one reader can take it. */
+	for (i = 0; i < CROWD_PROCS; i++) {
+		ASSERT_EQ(1, write(self->fd, &stop, 1));
+		ASSERT_TRUE(await_byte(c->stopped[0], 5000)) {
+			TH_LOG("no reader took the stop byte");
+		}
+	}
+	for (i = 0; i < CROWD_PROCS; i++) {
+		ASSERT_EQ(readers[i], waitpid(readers[i], &status, 0));
+		EXPECT_EQ(0, status) {
+			TH_LOG("reader %d failed", i);
+		}
+	}
+	EXPECT_EQ((long)CROWD_BYTES * CROWD_PROCS,
+		  atomic_load(&c->read_total));
+	for (i = 0; i < CROWD_PROCS; i++)
+		EXPECT_EQ(CROWD_BYTES, atomic_load(&c->seen['a' + i])) {
 			TH_LOG("writer %d's bytes came out %ld times, not %d",
-			       i, atomic_load(&c.seen['a' + i]), CROWD_BYTES);
+			       i, atomic_load(&c->seen['a' + i]), CROWD_BYTES);
 		}
 }
+
+#if FIFO_STAGE >= 3
+TEST_F_TIMEOUT(fifo, nonblocking_read_on_empty_is_eagain, TIMEOUT)
+{
+	int nb = open(FIFO_DEV, O_RDONLY | O_NONBLOCK);
+	char c;
+
+	ASSERT_LE(0, nb);
+	errno = 0;
+	EXPECT_EQ(-1, read(nb, &c, 1)) {
+		TH_LOG("an empty FIFO opened O_NONBLOCK: -EAGAIN, not 0 (end of file)");
+	}
+	EXPECT_EQ(EAGAIN, errno);
+	ASSERT_EQ(1, write(self->fd, "x", 1));
+	EXPECT_EQ(1, read(nb, &c, 1)) {
+		TH_LOG("with data in the FIFO, an O_NONBLOCK read reads as usual");
+	}
+	close(nb);
+}
+
+TEST_F_TIMEOUT(fifo, nonblocking_write_on_full_is_eagain, TIMEOUT)
+{
+	int nb = open(FIFO_DEV, O_WRONLY | O_NONBLOCK);
+	char big[FIFO_SIZE], c;
+
+	ASSERT_LE(0, nb);
+	memset(big, 'z', sizeof(big));
+	EXPECT_EQ(10, write(nb, big, 10)) {
+		TH_LOG("with room in the FIFO, an O_NONBLOCK write writes as usual");
+	}
+	ASSERT_EQ(FIFO_SIZE - 10, write(self->fd, big, sizeof(big)));
+	errno = 0;
+	EXPECT_EQ(-1, write(nb, "y", 1)) {
+		TH_LOG("a full FIFO opened O_NONBLOCK: -EAGAIN");
+	}
+	EXPECT_EQ(EAGAIN, errno);
+	ASSERT_EQ(1, read(self->fd, &c, 1));
+	EXPECT_EQ(1, write(nb, big, 10)) {
+		TH_LOG("one byte of room: the write is cut short, not refused");
+	}
+	close(nb);
+}
+
+/* The course notes' program, run on an empty FIFO. */
+TEST_F_TIMEOUT(fifo, seed_program_sequence, TIMEOUT)
+{
+	const char msg[] =
+		"test the virtual char fifo device, test the virtual char fifo .";
+	char buf[2 * sizeof(msg)];
+	int fd = open(FIFO_DEV, O_RDWR | O_NONBLOCK);
+
+	ASSERT_EQ(FIFO_SIZE, sizeof(msg));
+	ASSERT_LE(0, fd);
+	errno = 0;
+	EXPECT_EQ(-1, read(fd, buf, sizeof(buf)));
+	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_EQ(FIFO_SIZE, write(fd, msg, sizeof(msg)));
+	errno = 0;
+	EXPECT_EQ(-1, write(fd, msg, sizeof(msg)));
+	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_EQ(FIFO_SIZE, read(fd, buf, sizeof(buf)));
+	EXPECT_EQ(0, memcmp(buf, msg, sizeof(msg)));
+	close(fd);
+}
+
+/* O_NONBLOCK set or cleared after open counts from the next call on. */
+TEST_F_TIMEOUT(fifo, fcntl_nonblock_takes_effect, TIMEOUT)
+{
+	int flags = fcntl(self->fd, F_GETFL);
+	char c;
+
+	ASSERT_LE(0, flags);
+#if FIFO_STAGE < 4
+	EXPECT_EQ(0, read(self->fd, &c, 1));
+#endif
+	ASSERT_EQ(0, fcntl(self->fd, F_SETFL, flags | O_NONBLOCK));
+	errno = 0;
+	EXPECT_EQ(-1, read(self->fd, &c, 1)) {
+		TH_LOG("check file->f_flags at every call, not once at open");
+	}
+	EXPECT_EQ(EAGAIN, errno);
+	ASSERT_EQ(0, fcntl(self->fd, F_SETFL, flags));
+#if FIFO_STAGE < 4
+	EXPECT_EQ(0, read(self->fd, &c, 1));
+#else
+	EXPECT_EQ('S', sleeper_start(&self->sleepers[0], self->fd, NULL, 1)) {
+		TH_LOG("with O_NONBLOCK cleared again, an empty read sleeps");
+	}
+	EXPECT_EQ(1, write(self->nb, "x", 1));
+	sleeper_finish(&self->sleepers[0], self->nb);
+#endif
+}
+#endif /* FIFO_STAGE >= 3 */
 
 #endif /* LABKIT_FIFO_TESTS_H */

@@ -16,7 +16,7 @@ char task_state(pid_t tid)
 	char path[64], line[512], *paren;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)tid);
 	f = fopen(path, "r");
 	if (!f)
 		return 0;
@@ -51,7 +51,7 @@ char task_wait_asleep(pid_t tid, atomic_int *done, int timeout_ms)
 		if (done && atomic_load(done))
 			return 'X';
 		state = task_state(tid);
-		if (state == 'S' || state == 'D')
+		if (state == 'S' || state == 'D' || state == 'Z' || !state)
 			return state;
 		poll(NULL, 0, 1);
 	} while (now_ms() < deadline);

@@ -12,7 +12,8 @@
 #                 module_unloads and kernel_log_clean, which are this
 #                 file's own checks
 # and calls lab_grade. These may be set from outside:
-#   LAB_MODULE_DIR    where the .ko files are (default: the lab's directory)
+#   LAB_MODULE_DIR    where the .ko files are (default: the lab's directory;
+#                     exported to the test program)
 #   LAB_TEST_DIR      where the test program is (default: the tests directory)
 #   LAB_TEST_TIMEOUT  seconds the whole test program may take (default 120;
 #                     each test also has its own, shorter timeout)
@@ -283,6 +284,8 @@ lab_grade() {
 	*) _lab_here=$(pwd) ;;
 	esac
 	: "${LAB_MODULE_DIR:=${_lab_here%/*}}"
+	# Tests of module parameters reload the module from there.
+	export LAB_MODULE_DIR
 	: "${LAB_TEST_DIR:=$_lab_here}"
 	_lab_work=$(mktemp -d "${TMPDIR:-/tmp}/labkit.XXXXXX")
 	# shellcheck disable=SC2064 # expand now: the path is fixed
