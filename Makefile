@@ -39,7 +39,10 @@ skeletons: ## regenerate labs/*/ module sources from solutions/
 measure: deps ## time VM cycles and the edit-test loop (numbers for docs/speed.md)
 	@$(PYTHON) grading/measure-speed $(if $(KVER),--kver $(KVER))
 
+bench: deps ## Lab 04: blkfifo vs a native FIFO, MB/s at 64/512/4096-byte writes
+	@$(PYTHON) grading/bench $(if $(KVER),--kver $(KVER))
+
 clean: ## remove build output (the cache in ~/.cache/chardev-labkit stays)
 	rm -rf build
 
-.PHONY: help deps test native check skeletons measure clean
+.PHONY: help deps test native check skeletons measure bench clean

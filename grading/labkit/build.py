@@ -218,6 +218,17 @@ def test_program(lab):
     return out
 
 
+def bench_program(name="fifo_bench"):
+    """Build userspace/bench/NAME.c, a static program a guest script runs
+    (not linked into the labs' test programs); return its path."""
+    bench = os.path.join(paths.TOP, "userspace", "bench")
+    out = os.path.join(paths.build_root(), "userspace", "bench", name)
+    _static_program([os.path.join(bench, f"{name}.c")],
+                    sorted(glob.glob(os.path.join(bench, "*.h"))), out,
+                    [bench])
+    return out
+
+
 def guest_exit_program():
     """Build the guest's vm-exit helper; return its path."""
     src = os.path.join(paths.TOP, "grading", "guest", "vm-exit.c")

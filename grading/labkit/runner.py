@@ -24,12 +24,27 @@ def grade(lab, src_root, kver, tag=None, make_args=(), timeout=None,
     SRC_ROOT is a tree laid out like labs/ (labs/, solutions/ or a
     submission). Returns (LabResult, ModuleBuild).
     """
+    label = _label(src_root)
+    outcome, built = _build_and_run(lab, src_root, kver, tag, make_args,
+                                    timeout, keep_dir)
+    if outcome is None:
+        return results.build_failed(lab, kver, label, built), built
+    return results.from_run(lab.name, kver, label, outcome), built
+
+
+def _build_and_run(lab, src_root, kver, tag, make_args, timeout, keep_dir,
+                   **guest):
+    """Start the VM, build LAB's modules from SRC_ROOT/LAB meanwhile, and
+    run the guest's script on them (GUEST: see vm.Vm).
+
+    Returns (Outcome, ModuleBuild), with None for the Outcome when the
+    modules did not build.
+    """
     src_dir = os.path.join(src_root, lab.name)
     tag = tag or build.tree_tag(src_root)
-    label = _label(src_root)
     # The VM boots while kbuild runs; it waits for the modules.
     machine = vm.Vm(lab, kver, timeout=timeout or vm.DEFAULT_TIMEOUT,
-                    keep_dir=keep_dir)
+                    keep_dir=keep_dir, **guest)
     try:
         built = build.modules(lab, src_dir, kver, tag, make_args)
     except BaseException:
@@ -37,10 +52,23 @@ def grade(lab, src_root, kver, tag=None, make_args=(), timeout=None,
         raise
     if not built.ok:
         machine.abort()
-        return results.build_failed(lab, kver, label, built), built
+        return None, built
     machine.send_modules(built.modules)
-    outcome = machine.wait()
-    return results.from_run(lab.name, kver, label, outcome), built
+    return machine.wait(), built
+
+
+def run_script(lab, src_root, kver, script, script_args=(), programs=(),
+               tag=None, make_args=(), timeout=None, keep_dir=None):
+    """Build LAB from SRC_ROOT/LAB for KVER and run SCRIPT, a guest script
+    of the kit, in the VM instead of the autograder, with SCRIPT_ARGS and
+    the static PROGRAMS on its PATH (the bench does this).
+
+    Returns (Outcome, ModuleBuild); the Outcome is None when the modules
+    did not build.
+    """
+    return _build_and_run(lab, src_root, kver, tag, make_args, timeout,
+                          keep_dir, script=script,
+                          script_args=script_args, programs=programs)
 
 
 def grade_native(lab, src_root, kver):

@@ -29,6 +29,7 @@ import os
 import re
 import secrets
 import select
+import shlex
 import shutil
 import subprocess
 import tempfile
@@ -123,15 +124,32 @@ def _busybox_applets(path):
                           text=True, check=True).stdout.split()
 
 
+def _busybox_path():
+    return shutil.which("busybox") or "/bin/busybox"
+
+
 def _busybox(image):
-    path = shutil.which("busybox") or "/bin/busybox"
+    path = _busybox_path()
     image.add_file("bin/busybox", path, 0o755)
     for applet in _busybox_applets(path):
         if applet != "busybox":
             image.symlink(f"bin/{applet}", "busybox")
 
 
-def _image(lab, token):
+def _kit_path(path):
+    """PATH (a file of the kit) relative to the kit's top directory."""
+    rel = os.path.relpath(os.path.realpath(path),
+                          os.path.realpath(paths.TOP))
+    if rel.startswith(os.pardir + os.sep):
+        raise ValueError(f"{path}: a guest script must be in the kit")
+    return rel
+
+
+def _image(lab, token, script=None, script_args=(), programs=()):
+    """The initramfs of one run. By default the guest runs LAB's
+    tests/grade.sh with its test program beside it; SCRIPT (a file of the
+    kit, placed at the same path under /kit) replaces both, and is run with
+    SCRIPT_ARGS. PROGRAMS (host paths of static programs) go to /bin."""
     image = initramfs.Initramfs()
     for d in ("proc", "sys", "dev", "tmp"):
         image.mkdir(d)
@@ -143,11 +161,26 @@ def _image(lab, token):
                    os.path.join(paths.TOP, "grading", "guest",
                                 "autograde.sh"), 0o644)
     lab_dir = f"kit/labs/{lab.name}"
-    image.add_file(f"{lab_dir}/tests/grade.sh", lab.grade_script, 0o755)
-    image.add_file(f"{lab_dir}/tests/{lab.test_program}",
-                   build.test_program(lab), 0o755)
+    if script is None:
+        image.add_file(f"{lab_dir}/tests/grade.sh", lab.grade_script, 0o755)
+        image.add_file(f"{lab_dir}/tests/{lab.test_program}",
+                       build.test_program(lab), 0o755)
+        guest_script = f"labs/{lab.name}/tests/grade.sh"
+    else:
+        guest_script = _kit_path(script)
+        image.add_file(f"kit/{guest_script}", script, 0o755)
+    image.mkdir(lab_dir)  # the modules arrive here
+    taken = set(_busybox_applets(_busybox_path()))
+    for program in programs:
+        name = os.path.basename(program)
+        if name in taken or name in ("busybox", "vm-exit"):
+            raise ValueError(f"{program}: /bin/{name} is taken in the guest")
+        image.add_file(f"bin/{name}", program, 0o755)
+    args = " ".join(shlex.quote(a) for a in script_args)
     image.add_bytes("kit/run.conf",
-                    f"LAB='{lab.name}'\nTOKEN='{token}'\n".encode())
+                    f"LAB='{lab.name}'\nTOKEN='{token}'\n"
+                    f"SCRIPT={shlex.quote(guest_script)}\n"
+                    f"set -- {args}\n".encode())
     return image
 
 
@@ -223,9 +256,16 @@ class Vm:
 
     Start it, build the modules, then either send_modules() and wait() for
     the Outcome, or abort() if the build failed.
+
+    The guest runs the lab's autograder, tests/grade.sh, unless SCRIPT
+    names another script of the kit (e.g. labs/04-blocking/tests/bench.sh),
+    which then gets SCRIPT_ARGS and finds PROGRAMS, static programs, on its
+    PATH; the lab's test program is not built for it. The modules arrive in
+    /kit/labs/LAB/ either way.
     """
 
-    def __init__(self, lab, kver, timeout=DEFAULT_TIMEOUT, keep_dir=None):
+    def __init__(self, lab, kver, timeout=DEFAULT_TIMEOUT, keep_dir=None,
+                 script=None, script_args=(), programs=()):
         self.lab = lab
         self.timeout = timeout
         self.keep_dir = keep_dir
@@ -235,7 +275,12 @@ class Vm:
         self._console_log = os.path.join(tmp, "console.log")
         self._results_log = os.path.join(tmp, "results.log")
         initrd = os.path.join(tmp, "initramfs.cpio")
-        _image(lab, self.token).write(initrd)
+        try:
+            _image(lab, self.token, script, script_args,
+                   programs).write(initrd)
+        except BaseException:
+            self._tmp.cleanup()
+            raise
         cmd = [
             "qemu-system-x86_64", "-accel", accel(), *MACHINE,
             "-nodefaults", "-no-user-config", "-display", "none",
@@ -342,11 +387,13 @@ def _verdict(status, ended, results, console, qemu_says, elapsed, timeout):
     return Outcome("error", results, console, elapsed, detail)
 
 
-def run(lab, module_paths, kver, timeout=DEFAULT_TIMEOUT, keep_dir=None):
+def run(lab, module_paths, kver, timeout=DEFAULT_TIMEOUT, keep_dir=None,
+        **guest):
     """Boot KVER, run LAB's autograder on MODULE_PATHS, return an Outcome.
 
-    KEEP_DIR, if given, receives the console and results logs.
+    KEEP_DIR, if given, receives the console and results logs. GUEST
+    (script, script_args, programs) runs another script: see Vm.
     """
-    machine = Vm(lab, kver, timeout, keep_dir)
+    machine = Vm(lab, kver, timeout, keep_dir, **guest)
     machine.send_modules(module_paths)
     return machine.wait()

@@ -1,0 +1,210 @@
+# SPDX-License-Identifier: GPL-2.0
+"""The FIFO bench (`make bench`): Lab 04's /dev/blkfifo against a native
+named pipe of the same capacity, in one VM run.
+
+The reference solution (solutions/04-blocking) is built for the kernel;
+the VM runs labs/04-blocking/tests/bench.sh instead of the autograder,
+with userspace/bench/fifo_bench on its PATH. The script loads blkfifo.ko
+with fifo_size=4096 and runs fifo_bench on /dev/blkfifo and on a named
+pipe set to 4096 bytes (F_SETPIPE_SZ), at each write size; fifo_bench
+checks every byte it reads against a position-dependent pattern and
+prints TAP with "# bench" lines (see userspace/bench/fifo_bench.c), which
+parse() reads here.
+"""
+
+import os
+import re
+import statistics
+
+from . import build, labs, paths, runner, vm
+
+#: The lab whose module is benchmarked.
+LAB = "04"
+#: The label of the device and of the native FIFO in fifo_bench's output.
+DEVICE, NATIVE = "blkfifo", "fifo"
+#: The write size the target is about, and the target itself.
+TARGET_SIZE, TARGET_RATIO = 4096, 0.8
+#: fifo_bench's arguments for a full run: five runs of about 0.6 s per
+#: write size and target, interleaved (under TCG one run may take twice as
+#: long as the next: five runs and their median hold up better than three
+#: longer ones, in about 30 s of VM time).
+FULL_ARGS = ("-t", "0.6", "-n", "5")
+#: For a quick run (make check): one run of 64 KiB per write size and
+#: target, read 999 bytes at a time, so that writes come up short and the
+#: FIFO wraps at odd places (with reads as large as the writes, both
+#: dividing the FIFO's size, no write is ever short), and a 10 s watchdog.
+#: It proves the streams intact; its timing means little.
+QUICK_ARGS = ("-n", "1", "-b", "65536", "-r", "999", "-a", "10")
+#: Wall-clock limits of the VM run, in seconds.
+FULL_TIMEOUT, QUICK_TIMEOUT = 180, 60
+
+_BENCH = re.compile(r"^# bench (\S+) (.*)$")
+_PIPE = re.compile(r"^# pipe (\S+) asked=(\d+) size=(\d+)")
+_DEVICE_SIZE = re.compile(r"^# blkfifo fifo_size=(\d+)")
+_CLOCK = re.compile(r"^# clocksource (\S+)")
+_PLAN = re.compile(r"^1\.\.(\d+)\s*$")
+_OK = re.compile(r"^ok \d+ ")
+_NOT_OK = re.compile(r"^not ok \d+ ")
+
+
+class Report:
+    """What one bench run printed, parsed."""
+
+    def __init__(self):
+        #: {(label, write size): [MB/s of each timed run, in order]}
+        self.rates = {}
+        #: {label: pipe size F_GETPIPE_SZ reported}
+        self.pipe_sizes = {}
+        #: blkfifo's fifo_size as the module reported it, or None.
+        self.device_size = None
+        #: The guest's clock source (the timer behind the figures).
+        self.clocksource = None
+        #: Tests planned, passed; failure and bail-out lines.
+        self.planned = None
+        self.passed = 0
+        self.problems = []
+
+    @property
+    def verified(self):
+        """Every planned stream was read back intact."""
+        return (self.planned is not None and self.planned > 0
+                and self.passed == self.planned and not self.problems)
+
+    @property
+    def sizes(self):
+        """The write sizes measured, smallest first."""
+        return sorted({size for _, size in self.rates})
+
+    def median(self, label, size):
+        """Median MB/s of LABEL's runs at SIZE, or None."""
+        rates = self.rates.get((label, size))
+        return statistics.median(rates) if rates else None
+
+    def ratio(self, size):
+        """The device's speed over the native FIFO's at SIZE: the median of
+        the ratios of each device run to the FIFO run that followed it
+        (interleaved runs, so a change in the host's speed cancels out),
+        or None."""
+        dev = self.rates.get((DEVICE, size), [])
+        nat = self.rates.get((NATIVE, size), [])
+        pairs = [d / n for d, n in zip(dev, nat) if n > 0]
+        return statistics.median(pairs) if pairs else None
+
+    def as_dict(self):
+        """The report as plain data (for --json)."""
+        return {
+            "verified": self.verified,
+            "device_fifo_size": self.device_size,
+            "clocksource": self.clocksource,
+            "pipe_sizes": self.pipe_sizes,
+            "problems": self.problems,
+            "sizes": [{
+                "write_size": size,
+                "device_mbps": self.rates.get((DEVICE, size), []),
+                "native_mbps": self.rates.get((NATIVE, size), []),
+                "device_median_mbps": self.median(DEVICE, size),
+                "native_median_mbps": self.median(NATIVE, size),
+                "ratio": self.ratio(size),
+            } for size in self.sizes],
+            "target": {"write_size": TARGET_SIZE, "ratio": TARGET_RATIO,
+                       "met": self.target_met()},
+        }
+
+    def target_met(self):
+        """True, False, or None when the target size was not measured."""
+        ratio = self.ratio(TARGET_SIZE)
+        return None if ratio is None else ratio >= TARGET_RATIO
+
+
+def parse(text):
+    """Read the guest's output (bench.sh and fifo_bench) into a Report."""
+    report = Report()
+    for line in text.splitlines():
+        line = line.rstrip()
+        match = _BENCH.match(line)
+        if match:
+            fields = dict(f.split("=", 1) for f in match.group(2).split()
+                          if "=" in f)
+            try:
+                key = (match.group(1), int(fields["write"]))
+                rate = float(fields["mbps"])
+            except (KeyError, ValueError):
+                report.problems.append(f"unreadable line: {line}")
+                continue
+            report.rates.setdefault(key, []).append(rate)
+            continue
+        match = _PIPE.match(line)
+        if match:
+            report.pipe_sizes[match.group(1)] = int(match.group(3))
+            continue
+        match = _DEVICE_SIZE.match(line)
+        if match:
+            report.device_size = int(match.group(1))
+            continue
+        match = _CLOCK.match(line)
+        if match:
+            report.clocksource = match.group(1)
+            continue
+        match = _PLAN.match(line)
+        if match and report.planned is None:
+            report.planned = int(match.group(1))
+        elif _NOT_OK.match(line) or line.startswith("Bail out!"):
+            report.problems.append(line)
+        elif _OK.match(line):
+            report.passed += 1
+    return report
+
+
+def lab():
+    """The lab whose module the bench measures."""
+    return labs.find(LAB)
+
+
+def script():
+    """The guest script of the bench."""
+    return os.path.join(lab().tests_dir, "bench.sh")
+
+
+def run(kver, quick=False, timeout=None, keep_dir=None, tag="bench",
+        args=None):
+    """Build blkfifo from solutions/ and fifo_bench, run the bench in a VM
+    on KVER. ARGS, if given, replace fifo_bench's arguments (FULL_ARGS or,
+    with QUICK, QUICK_ARGS).
+
+    Returns (Outcome or None, ModuleBuild, Report); the Outcome is None
+    (and the Report empty) when the module did not build. TAG names the
+    module's build directory: one of its own, so that it never races with
+    `make check`'s W=1 build of the same solution.
+    """
+    bench_lab = lab()
+    if args is None:
+        args = QUICK_ARGS if quick else FULL_ARGS
+    if timeout is None:
+        timeout = QUICK_TIMEOUT if quick else FULL_TIMEOUT
+    outcome, built = runner.run_script(
+        bench_lab, os.path.join(paths.TOP, "solutions"), kver, script(),
+        script_args=args, programs=[build.bench_program()], tag=tag,
+        timeout=timeout, keep_dir=keep_dir)
+    report = parse(outcome.results) if outcome else Report()
+    return outcome, built, report
+
+
+def summary(outcome, report):
+    """Why a run does not count, as lines; empty when it completed and
+    every byte was verified."""
+    lines = []
+    if outcome is None:
+        return ["the module did not build"]
+    if outcome.verdict != "complete":
+        lines.append(f"the VM run ended with {outcome.verdict}")
+        lines.extend(outcome.detail.splitlines()[:30])
+    if not report.verified:
+        lines.append(f"pattern verification: {report.passed} of "
+                     f"{report.planned or '?'} streams intact")
+        lines.extend(report.problems)
+    return lines
+
+
+def accel_note():
+    """How the guest runs, for the report's heading."""
+    return f"{vm.accel()}, 1 vCPU"
