@@ -13,7 +13,7 @@ LAB_TESTPROG=test_fifodev
 LAB_POINTS='
 module_loads                             5
 node_is_world_rw_char_device             5
-write_then_read_same_fd                 10
+write_then_read_same_fd                  5
 read_empty_returns_zero                  5
 bytes_come_out_in_order_across_opens     5
 read_consumes_what_it_returns            5
@@ -26,6 +26,7 @@ partial_copy_keeps_the_rest              5
 readers_take_turns                      10
 writers_take_turns                      10
 many_readers_and_writers_lose_nothing    5
+cat_and_echo_on_the_device               5
 module_unloads                           5
 kernel_log_clean                         5
 '

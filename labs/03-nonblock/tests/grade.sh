@@ -26,10 +26,11 @@ partial_copy_keeps_the_rest              4
 readers_take_turns                       4
 writers_take_turns                       4
 many_readers_and_writers_lose_nothing    4
+cat_and_echo_on_the_device               4
 nonblocking_read_on_empty_is_eagain      8
 nonblocking_write_on_full_is_eagain      8
-seed_program_sequence                    7
-fcntl_nonblock_takes_effect              6
+seed_program_sequence                    5
+fcntl_nonblock_takes_effect              4
 module_unloads                           5
 kernel_log_clean                         5
 '

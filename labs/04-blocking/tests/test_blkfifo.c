@@ -389,26 +389,6 @@ TEST_F_TIMEOUT(fifo, nonblocking_read_while_a_reader_sleeps, TIMEOUT)
 	EXPECT_EQ(EAGAIN, nb->sh->call.err);
 }
 
-/** @brief Start @p argv in a child process with stdout on @p out_fd, or
- *         nowhere if @p out_fd is -1.
- * @return the child's PID, or -1
- */
-static pid_t spawn(char *const argv[], int out_fd)
-{
-	pid_t parent = getpid();
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		if (child_detach(parent))
-			_exit(126);
-		if (out_fd >= 0 && dup2(out_fd, STDOUT_FILENO) < 0)
-			_exit(126);
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	return pid;
-}
-
 /* The course notes' demonstration: cat sleeps on the empty device, echo
  * from another process wakes it, and a signal ends it. */
 TEST_F_TIMEOUT(fifo, cat_waits_for_echo, 15)
@@ -416,10 +396,10 @@ TEST_F_TIMEOUT(fifo, cat_waits_for_echo, 15)
 	char *cat_argv[] = { "cat", FIFO_DEV, NULL };
 	char *echo_argv[] = { "sh", "-c", "echo hello >" FIFO_DEV, NULL };
 	struct pollfd p = { .events = POLLIN };
-	char buf[16] = "";
+	char buf[16] = "", echo_out[8];
 	int out[2], status, pidfd;
 	size_t got = 0;
-	pid_t cat, echo;
+	pid_t cat;
 	ssize_t n;
 
 	ASSERT_EQ(0, pipe(out));
@@ -433,10 +413,7 @@ TEST_F_TIMEOUT(fifo, cat_waits_for_echo, 15)
 	EXPECT_EQ(0, poll(&p, 1, 0)) {
 		TH_LOG("cat printed or ended before anything was written");
 	}
-	echo = spawn(echo_argv, -1);
-	ASSERT_LT(0, echo);
-	ASSERT_EQ(echo, waitpid(echo, &status, 0));
-	EXPECT_EQ(0, status);
+	EXPECT_EQ(0, run_command(echo_argv, echo_out, sizeof(echo_out), 3000));
 	while (got < 6 && poll(&p, 1, 5000) == 1) {
 		n = read(out[0], buf + got, sizeof(buf) - 1 - got);
 		if (n <= 0)
