@@ -51,8 +51,11 @@ char task_wait_asleep(pid_t tid, atomic_int *done, int timeout_ms)
 		if (done && atomic_load(done))
 			return 'X';
 		state = task_state(tid);
-		if (state == 'S' || state == 'D' || state == 'Z' || !state)
+		if (state == 'S' || state == 'D')
 			return state;
+		/* It ended, perhaps just after the check of done above. */
+		if (state == 'Z' || !state)
+			return done && atomic_load(done) ? 'X' : state;
 		poll(NULL, 0, 1);
 	} while (now_ms() < deadline);
 	return 0;
