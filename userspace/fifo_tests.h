@@ -979,6 +979,24 @@ TEST_F_TIMEOUT(fifo, fcntl_nonblock_takes_effect, TIMEOUT)
 #endif /* FIFO_STAGE >= 3 */
 
 #if FIFO_STAGE >= 4
+/** @brief Read from @p fd until @p want bytes came or @p timeout_ms
+ *         passed without any; NUL-terminate.
+ */
+static void read_for(int fd, char *buf, size_t want, int timeout_ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < want && poll(&p, 1, timeout_ms) == 1) {
+		n = read(fd, buf + got, want - got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	buf[got] = '\0';
+}
+
 /** @brief How long a woken call may take to return, in ms: it takes
  *         milliseconds, even under emulation. */
 #define WAKE_MS 2000
@@ -1349,9 +1367,7 @@ TEST_F_TIMEOUT(fifo, cat_waits_for_echo, 15)
 	struct pollfd p = { .events = POLLIN };
 	char buf[16] = "", echo_out[8];
 	int out[2], status, pidfd;
-	size_t got = 0;
 	pid_t cat;
-	ssize_t n;
 
 	ASSERT_EQ(0, pipe(out));
 	cat = spawn(cat_argv, out[1]);
@@ -1365,12 +1381,7 @@ TEST_F_TIMEOUT(fifo, cat_waits_for_echo, 15)
 		TH_LOG("cat printed or ended before anything was written");
 	}
 	EXPECT_EQ(0, run_command(echo_argv, echo_out, sizeof(echo_out), 3000));
-	while (got < 6 && poll(&p, 1, 5000) == 1) {
-		n = read(out[0], buf + got, sizeof(buf) - 1 - got);
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
+	read_for(out[0], buf, 6, 5000);
 	EXPECT_STREQ("hello\n", buf) {
 		TH_LOG("cat should print what echo wrote, as soon as it was written");
 	}
