@@ -477,7 +477,7 @@ TEST_F_TIMEOUT(minors, seed_two_device_poll_program, TIMEOUT)
 /* A load with a bad ndevices fails cleanly: no node, no module left. */
 TEST_F_TIMEOUT(module, ndevices_param, 15)
 {
-	const char *bad[] = { "ndevices=0", "ndevices=33" };
+	const char *bad[] = { "ndevices=0", "ndevices=33", "ndevices=1000" };
 	struct stat st;
 	unsigned int i;
 
