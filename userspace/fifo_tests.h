@@ -42,7 +42,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -51,7 +50,9 @@
 
 #include "kselftest_harness.h"
 
+#include "child_process.h"
 #include "copy_stall.h"
+#include "fifo_call.h"
 #include "module_reload.h"
 #include "task_state.h"
 
@@ -61,73 +62,6 @@
 #define TIMEOUT 5
 /** @brief The major number every misc device shares. */
 #define MISC_MAJOR 10
-
-/** @brief In a child process the test forks: die with the test process,
- *         and write nothing to its stdout or stderr.
- *
- * The autograder reads the test program's output until every holder of
- * that pipe has closed it; a child that a driver bug keeps asleep for
- * good must not be one of them.
- *
- * @param parent the test process's PID, from before the fork
- * @return 0, or -1 if the child should _exit() at once
- */
-static int child_detach(pid_t parent)
-{
-	int null = open("/dev/null", O_WRONLY);
-
-	if (null < 0 || dup2(null, STDOUT_FILENO) < 0 ||
-	    dup2(null, STDERR_FILENO) < 0)
-		return -1;
-	close(null);
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
-		return -1;
-	return 0;
-}
-
-/** @brief A thread doing one read() or write() on the FIFO. */
-struct fifo_call {
-	/** @brief The descriptor. */
-	int fd;
-	/** @brief The buffer. */
-	char *buf;
-	/** @brief Bytes to transfer. */
-	size_t count;
-	/** @brief Nonzero for write(), zero for read(). */
-	int is_write;
-	/** @brief The thread's (or process's) id, for /proc. */
-	pid_t tid;
-	/** @brief What the call returned. */
-	ssize_t ret;
-	/** @brief errno after the call, when it returned -1. */
-	int err;
-	/** @brief Set when the call returned. */
-	atomic_int done;
-	/** @brief Written to just before the call, or -1. */
-	int ready_pipe;
-	/** @brief Written to when the call returned, or -1. */
-	int done_pipe;
-};
-
-/** @brief Thread body: make the one call described by @p arg.
- * @param arg the struct fifo_call
- * @return NULL
- */
-static void *fifo_call_main(void *arg)
-{
-	struct fifo_call *c = arg;
-
-	c->tid = gettid();
-	if (c->ready_pipe >= 0 && write(c->ready_pipe, "", 1) != 1)
-		return NULL;
-	c->ret = c->is_write ? write(c->fd, c->buf, c->count)
-			     : read(c->fd, c->buf, c->count);
-	c->err = errno;
-	atomic_store(&c->done, 1);
-	if (c->done_pipe >= 0 && write(c->done_pipe, "", 1) != 1)
-		c->ret = -2;
-	return NULL;
-}
 
 #if FIFO_STAGE >= 4
 /** @brief Sleeping calls a test may have at once. */
@@ -176,7 +110,6 @@ static char sleeper_start(struct sleeper *s, int fd, const char *data,
 			  size_t count)
 {
 	struct fifo_call *c;
-	pid_t parent = getpid();
 	char byte;
 
 	memset(s, 0, sizeof(*s));
@@ -198,12 +131,10 @@ static char sleeper_start(struct sleeper *s, int fd, const char *data,
 		memcpy(s->sh->buf, data, count);
 	c->ready_pipe = s->ready[1];
 	c->done_pipe = s->done[1];
-	s->pid = fork();
+	s->pid = fork_detached();
 	if (s->pid < 0)
 		return '?';
 	if (s->pid == 0) {
-		if (child_detach(parent))
-			_exit(1);
 		fifo_call_main(c);
 		_exit(0);
 	}
@@ -529,73 +460,6 @@ TEST_F_TIMEOUT(fifo, partial_copy_keeps_the_rest, TIMEOUT)
 	EXPECT_EQ(0, memcmp(rest, "ABCDEFGH" + n, (size_t)m));
 }
 
-/** @brief Start @p argv in a child process with stdout on @p out_fd, or
- *         nowhere if @p out_fd is -1.
- * @return the child's PID, or -1
- */
-static pid_t spawn(char *const argv[], int out_fd)
-{
-	pid_t parent = getpid();
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		if (child_detach(parent))
-			_exit(126);
-		if (out_fd >= 0 && dup2(out_fd, STDOUT_FILENO) < 0)
-			_exit(126);
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	return pid;
-}
-
-/** @brief Run @p argv to its end, its stdout into @p out.
- * @param argv the command, found on PATH
- * @param out where its output goes, NUL-terminated (the rest is dropped)
- * @param size the size of @p out
- * @param timeout_ms how long it may take
- * @return its status as waitpid() gives it, or -1 if it did not end in
- *         time (it is then killed)
- */
-static int run_command(char *const argv[], char *out, size_t size,
-		       int timeout_ms)
-{
-	struct pollfd p = { .events = POLLIN };
-	size_t got = 0;
-	int pipefd[2], status = -1;
-	char drop[64];
-	pid_t pid;
-	ssize_t n;
-
-	out[0] = '\0';
-	if (pipe(pipefd))
-		return -1;
-	pid = spawn(argv, pipefd[1]);
-	close(pipefd[1]);
-	p.fd = pipefd[0];
-	while (pid > 0 && poll(&p, 1, timeout_ms) == 1) {
-		if (got + 1 < size)
-			n = read(pipefd[0], out + got, size - 1 - got);
-		else
-			n = read(pipefd[0], drop, sizeof(drop));
-		if (n <= 0) {
-			waitpid(pid, &status, 0);
-			pid = 0;
-			break;
-		}
-		if (got + 1 < size) {
-			got += (size_t)n;
-			out[got] = '\0';
-		}
-	}
-	if (pid > 0) {
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-	}
-	close(pipefd[0]);
-	return status;
-}
-
 #if FIFO_STAGE < 4
 /* The course notes tried the device with cat and echo: before Lab 04, cat
  * on an empty FIFO ends at once (end of file). */
@@ -809,26 +673,11 @@ static int crowd_read(struct crowd *c)
  */
 static pid_t crowd_spawn(struct crowd *c, int id)
 {
-	pid_t parent = getpid();
-	pid_t pid = fork();
+	pid_t pid = fork_detached();
 
-	if (pid == 0) {
-		if (child_detach(parent))
-			_exit(1);
+	if (pid == 0)
 		_exit(id >= 0 ? crowd_write(c, id) : crowd_read(c));
-	}
 	return pid;
-}
-
-/** @brief Wait up to @p timeout_ms for a byte on @p fd and consume it.
- * @return 1 if one came, 0 if not
- */
-static int await_byte(int fd, int timeout_ms)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	char c;
-
-	return poll(&p, 1, timeout_ms) == 1 && read(fd, &c, 1) == 1;
 }
 
 /* Four writers and four readers at once, each a process: every byte comes

@@ -105,17 +105,14 @@ struct waiter {
 static char waiter_start(struct waiter *w, int (*wait_fn)(void *),
 			 void *arg)
 {
-	pid_t parent = getpid();
 	int result;
 
 	if (pipe(w->report))
 		return '?';
-	w->pid = fork();
+	w->pid = fork_detached();
 	if (w->pid < 0)
 		return '?';
 	if (w->pid == 0) {
-		if (child_detach(parent))
-			_exit(1);
 		result = wait_fn(arg);
 		_exit(write(w->report[1], &result, sizeof(result)) !=
 		      sizeof(result));

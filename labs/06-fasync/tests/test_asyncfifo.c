@@ -245,18 +245,15 @@ static int owner_main(int wants, int ready)
 TEST_F_TIMEOUT(fifo, each_owner_gets_its_own_signal, TIMEOUT)
 {
 	const char *role[3] = { "owner 1", "owner 2", "the process without O_ASYNC" };
-	pid_t parent = getpid(), pid[3];
+	pid_t pid[3];
 	int ready[2], i, status;
 
 	ASSERT_EQ(0, pipe(ready));
 	for (i = 0; i < 3; i++) {
-		pid[i] = fork();
+		pid[i] = fork_detached();
 		ASSERT_LE(0, pid[i]);
-		if (pid[i] == 0) {
-			if (child_detach(parent))
-				_exit(1);
+		if (pid[i] == 0)
 			_exit(owner_main(i < 2, ready[1]));
-		}
 	}
 	for (i = 0; i < 3; i++)
 		ASSERT_TRUE(await_byte(ready[0], SIGNAL_MS));
@@ -303,13 +300,13 @@ static void seed_handler(int sig, siginfo_t *info, void *context)
 TEST_F_TIMEOUT(fifo, seed_sigio_handler_reads_the_data, TIMEOUT)
 {
 	char *echo_argv[] = { "sh", "-c", "echo hello >" FIFO_DEV, NULL };
-	pid_t parent = getpid(), child;
+	pid_t child;
 	int ready[2], out[2];
 	char line[16] = "", echo_out[8];
 
 	ASSERT_EQ(0, pipe(ready));
 	ASSERT_EQ(0, pipe(out));
-	child = fork();
+	child = fork_detached();
 	ASSERT_LE(0, child);
 	if (child == 0) {
 		struct sigaction sa = {
@@ -317,8 +314,6 @@ TEST_F_TIMEOUT(fifo, seed_sigio_handler_reads_the_data, TIMEOUT)
 		};
 		sigset_t none;
 
-		if (child_detach(parent))
-			_exit(1);
 		seed_out = out[1];
 		sigemptyset(&none);
 		seed_fd = open(FIFO_DEV, O_RDWR);
