@@ -22,6 +22,10 @@ class LabError(Exception):
     """A lab that does not exist, or a tree that lacks a lab's files."""
 
 
+#: Wall-clock limit of one VM run, in seconds, unless a lab needs more.
+DEFAULT_VM_TIMEOUT = 120
+
+
 class Lab:
     """One numbered lab of the kit."""
 
@@ -69,6 +73,18 @@ class Lab:
     def grade_script(self):
         """The lab's autograder."""
         return os.path.join(self.tests_dir, "grade.sh")
+
+    @property
+    def vm_timeout(self):
+        """Wall-clock seconds a VM run of this lab may take:
+        DEFAULT_VM_TIMEOUT, or the test program's own limit
+        (LAB_TEST_TIMEOUT=N in grade.sh) plus 30 for booting, loading and
+        unloading, whichever is more."""
+        with open(self.grade_script, encoding="utf-8") as script:
+            match = re.search(r"^LAB_TEST_TIMEOUT=(\d+)\s*$", script.read(),
+                              re.MULTILINE)
+        limit = int(match.group(1)) + 30 if match else 0
+        return max(DEFAULT_VM_TIMEOUT, limit)
 
     def mutants(self):
         """The lab's mutant patches, sorted by name."""

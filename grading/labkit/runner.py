@@ -43,7 +43,7 @@ def _build_and_run(lab, src_root, kver, tag, make_args, timeout, keep_dir,
     src_dir = os.path.join(src_root, lab.name)
     tag = tag or build.tree_tag(src_root)
     # The VM boots while kbuild runs; it waits for the modules.
-    machine = vm.Vm(lab, kver, timeout=timeout or vm.DEFAULT_TIMEOUT,
+    machine = vm.Vm(lab, kver, timeout=timeout,
                     keep_dir=keep_dir, **guest)
     try:
         built = build.modules(lab, src_dir, kver, tag, make_args)

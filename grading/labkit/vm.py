@@ -70,9 +70,6 @@ CMDLINE = ("console=ttyS0 quiet rdinit=/init oops=panic panic=-1 "
 #: as it would on any recent x86 machine.
 MACHINE = ["-M", "pc", "-cpu", "qemu64,+smep,+smap"]
 
-#: Default wall-clock limit of one VM run, in seconds.
-DEFAULT_TIMEOUT = 120
-
 _PANIC = re.compile(r"Kernel panic - not syncing|"
                     r"\bBUG: |\bOops\b|general protection fault|"
                     r"kernel BUG at|Call Trace:")
@@ -264,10 +261,11 @@ class Vm:
     /kit/labs/LAB/ either way.
     """
 
-    def __init__(self, lab, kver, timeout=DEFAULT_TIMEOUT, keep_dir=None,
+    def __init__(self, lab, kver, timeout=None, keep_dir=None,
                  script=None, script_args=(), programs=()):
         self.lab = lab
-        self.timeout = timeout
+        # None: the lab's own limit (Lab.vm_timeout).
+        self.timeout = timeout or lab.vm_timeout
         self.keep_dir = keep_dir
         self.token = secrets.token_hex(16)
         self._tmp = tempfile.TemporaryDirectory(prefix="labkit-vm-")
@@ -387,7 +385,7 @@ def _verdict(status, ended, results, console, qemu_says, elapsed, timeout):
     return Outcome("error", results, console, elapsed, detail)
 
 
-def run(lab, module_paths, kver, timeout=DEFAULT_TIMEOUT, keep_dir=None,
+def run(lab, module_paths, kver, timeout=None, keep_dir=None,
         **guest):
     """Boot KVER, run LAB's autograder on MODULE_PATHS, return an Outcome.
 
