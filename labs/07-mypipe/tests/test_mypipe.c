@@ -1,0 +1,1699 @@
+// SPDX-License-Identifier: GPL-2.0
+/** @file test_mypipe.c
+ * @brief Lab 07 tests: /dev/mypipe/mypipe_in and /dev/mypipe/mypipe_out
+ *        behave like a named pipe.
+ *
+ * Most tests are differential: one scenario (a few processes opening,
+ * reading, writing, polling, signalling) runs twice, once on a named pipe
+ * made with mkfifo and set to the module's 4096 bytes (F_SETPIPE_SZ), once
+ * on mypipe, and writes a transcript of what every call returned. The
+ * named pipe's transcript is the expected one: any difference fails the
+ * test, which prints both side by side. The scenarios avoid what depends
+ * on how the kernel's pipe stores its bytes (a page per write, where
+ * mypipe has a byte ring), so that the two agree exactly.
+ *
+ * Every scenario runs in a process of its own, its helpers ("agents") in
+ * children of that process; a call that should sleep is seen asleep in
+ * /proc (task_state.h), never guessed with sleep(). The other tests check
+ * what a named pipe has no counterpart for: the nodes, the direction of
+ * each end, exclusive=1, pipe_size, module unloading, and volume (the
+ * course report's number stream, 64 MiB through 4 writers and 4 readers).
+ * kselftest harness: each test runs in a forked process with a timeout;
+ * tests/grade.sh turns the results into points.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+
+#include "child_process.h"
+#include "copy_stall.h"
+#include "fifo_call.h"
+#include "module_reload.h"
+#include "task_state.h"
+
+/** @brief The write end. */
+#define PIPE_IN "/dev/mypipe/mypipe_in"
+/** @brief The read end. */
+#define PIPE_OUT "/dev/mypipe/mypipe_out"
+/** @brief The lab's module, which some tests reload. */
+#define MODULE "mypipe"
+/** @brief The module's default pipe_size, and the named pipe's size. */
+#define PIPE_SIZE 4096
+/** @brief How long one step that should happen may take, in ms: steps
+ *         take milliseconds, even under emulation. */
+#define STEP_MS 2000
+/** @brief How long one run of a scenario may take, in ms. */
+#define SCENARIO_MS 10000
+/** @brief Seconds the harness gives a differential test: two runs. */
+#define DIFF_TIMEOUT 30
+
+/* ---------------------------------------------------------------------
+ * Transcripts
+ */
+
+/** @brief What one run of a scenario did, one line per event. */
+struct transcript {
+	/** @brief Bytes used in @ref text, without the final NUL. */
+	size_t len;
+	/** @brief The lines, NUL-terminated. */
+	char text[8192];
+};
+
+/** @brief Where say() writes in a scenario process (shared memory). */
+static struct transcript *transcript;
+/** @brief In an agent: the pipe say() writes to, or -1. */
+static int agent_report = -1;
+
+/** @brief Add a formatted line to @p t.
+ * @param t the transcript
+ * @param fmt printf format
+ * @param ap its arguments
+ */
+static void transcript_vadd(struct transcript *t, const char *fmt,
+			    va_list ap)
+{
+	size_t room = sizeof(t->text) - t->len;
+	int n;
+
+	if (room < 2)
+		return;
+	n = vsnprintf(t->text + t->len, room - 1, fmt, ap);
+	if (n < 0)
+		return;
+	t->len += (size_t)n < room - 2 ? (size_t)n : room - 2;
+	t->text[t->len++] = '\n';
+	t->text[t->len] = '\0';
+}
+
+/** @brief Add a formatted line to @p t.
+ * @param t the transcript
+ * @param fmt printf format, then its arguments
+ */
+static void __attribute__((format(printf, 2, 3)))
+transcript_add(struct transcript *t, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	transcript_vadd(t, fmt, ap);
+	va_end(ap);
+}
+
+/** @brief Record a line of what happened: in the scenario's transcript,
+ *         or, in an agent, on its report pipe (agent_collect() adds it).
+ * @param fmt printf format, then its arguments
+ */
+static void __attribute__((format(printf, 1, 2))) say(const char *fmt, ...)
+{
+	char line[256];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	if (agent_report >= 0) {
+		n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+		if (n > (int)sizeof(line) - 2)
+			n = sizeof(line) - 2;
+		if (n >= 0) {
+			line[n++] = '\n';
+			if (write(agent_report, line, n) != n)
+				_exit(3);
+		}
+	} else if (transcript) {
+		transcript_vadd(transcript, fmt, ap);
+	}
+	va_end(ap);
+}
+
+/** @brief A call's result as text: the value, or "-1 ENAME".
+ *
+ * Call it directly on the call's result, so that errno is the call's.
+ *
+ * @param ret what the call returned
+ * @return a static string (one of four, so that a line may hold several)
+ */
+static const char *outcome(ssize_t ret)
+{
+	static char buf[4][32];
+	static int next;
+	const char *name = strerrorname_np(errno);
+	char *b = buf[next++ % 4];
+
+	if (ret < 0)
+		snprintf(b, sizeof(buf[0]), "-1 %s", name ? name : "E?");
+	else
+		snprintf(b, sizeof(buf[0]), "%zd", ret);
+	return b;
+}
+
+/* ---------------------------------------------------------------------
+ * Targets: the named pipe or mypipe
+ */
+
+/** @brief What a scenario runs on. */
+struct target {
+	/** @brief Path of the write end. */
+	char in[64];
+	/** @brief Path of the read end (the same for a named pipe). */
+	char out[64];
+	/** @brief Nonzero for a named pipe, whose size is set at open. */
+	int fifo;
+};
+
+/** @brief The target of the running scenario. */
+static const struct target *target;
+
+/** @brief In an agent: its flag, set when its first recorded call
+ *         returned (NULL in the scenario process). */
+static atomic_int *my_flag;
+
+/** @brief In an agent, record that its first call returned: the scenario
+ *         process is watching it with expect_asleep().
+ */
+static void call_returned(void)
+{
+	if (my_flag)
+		atomic_store(my_flag, 1);
+}
+
+/** @brief Which end to open. */
+enum end { WRITE_END, READ_END };
+
+/** @brief Open one end of the target; a named pipe is set to PIPE_SIZE.
+ * @param e the end
+ * @param flags open flags besides the direction
+ * @return the descriptor, or -1 with errno set
+ */
+static int open_end(enum end e, int flags)
+{
+	int fd = open(e == READ_END ? target->out : target->in,
+		      flags | (e == READ_END ? O_RDONLY : O_WRONLY));
+
+	if (fd >= 0 && target->fifo && fcntl(fd, F_SETPIPE_SZ, PIPE_SIZE) < 0)
+		say("(F_SETPIPE_SZ failed: %s)", strerror(errno));
+	return fd;
+}
+
+/** @brief Set or clear O_NONBLOCK on @p fd.
+ * @param fd the descriptor
+ * @param on nonzero to set it
+ */
+static void set_nonblock(int fd, int on)
+{
+	int flags = fcntl(fd, F_GETFL);
+
+	if (flags >= 0)
+		fcntl(fd, F_SETFL, on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK);
+}
+
+/** @brief open() an end and record the result.
+ * @param who the actor's name in the transcript
+ * @param e the end
+ * @param flags open flags besides the direction
+ * @return the descriptor or -1
+ */
+static int op_open(const char *who, enum end e, int flags)
+{
+	int fd = open_end(e, flags);
+
+	call_returned();
+	say("%s: open %s%s -> %s", who, e == READ_END ? "read end" : "write end",
+	    flags & O_NONBLOCK ? " O_NONBLOCK" : "",
+	    fd < 0 ? outcome(-1) : "ok");
+	return fd;
+}
+
+/** @brief Open both ends without waiting (the read end first, with
+ *         O_NONBLOCK, which is then cleared) and record it.
+ * @param w where the write end's descriptor goes
+ * @param r where the read end's descriptor goes
+ */
+static void open_pair(int *w, int *r)
+{
+	*r = open_end(READ_END, O_NONBLOCK);
+	*w = open_end(WRITE_END, O_NONBLOCK);
+	if (*r >= 0)
+		set_nonblock(*r, 0);
+	if (*w >= 0)
+		set_nonblock(*w, 0);
+	say("both ends open: %s", *r >= 0 && *w >= 0 ? "yes" : "NO");
+}
+
+/** @brief write() @p n bytes of @p byte and record the result.
+ * @param who the actor's name
+ * @param fd the descriptor
+ * @param n bytes, at most 64 KiB
+ * @param byte the value of every byte
+ * @return what write() returned
+ */
+static ssize_t op_write(const char *who, int fd, size_t n, char byte)
+{
+	static char buf[65536];
+	ssize_t ret;
+
+	memset(buf, byte, n);
+	ret = write(fd, buf, n);
+	call_returned();	say("%s: write %zu -> %s", who, n, outcome(ret));
+	return ret;
+}
+
+/** @brief read() up to @p n bytes and record the result, with the bytes
+ *         themselves when there are few.
+ * @param who the actor's name
+ * @param fd the descriptor
+ * @param n bytes asked for, at most 64 KiB
+ * @return what read() returned
+ */
+static ssize_t op_read(const char *who, int fd, size_t n)
+{
+	static char buf[65536];
+	ssize_t ret = read(fd, buf, n);
+
+	call_returned();
+	if (ret > 0 && ret <= 16)
+		say("%s: read %zu -> %zd \"%.*s\"", who, n, ret, (int)ret, buf);
+	else
+		say("%s: read %zu -> %s", who, n, outcome(ret));
+	return ret;
+}
+
+/** @brief poll() @p fd at once and record the events, by name.
+ * @param who the actor's name
+ * @param fd the descriptor
+ */
+static void op_poll(const char *who, int fd)
+{
+	static const struct { short bit; const char *name; } bits[] = {
+		{ POLLIN, "IN" }, { POLLPRI, "PRI" }, { POLLOUT, "OUT" },
+		{ POLLERR, "ERR" }, { POLLHUP, "HUP" }, { POLLNVAL, "NVAL" },
+		{ POLLRDNORM, "RDNORM" }, { POLLRDBAND, "RDBAND" },
+		{ POLLWRNORM, "WRNORM" }, { POLLWRBAND, "WRBAND" },
+	};
+	struct pollfd p = {
+		.fd = fd,
+		.events = POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM,
+	};
+	char names[96] = "";
+	unsigned int i;
+	int n = poll(&p, 1, 0);
+
+	for (i = 0; i < sizeof(bits) / sizeof(bits[0]); i++)
+		if (n == 1 && (p.revents & bits[i].bit)) {
+			strcat(names, " ");
+			strcat(names, bits[i].name);
+		}
+	say("%s: poll ->%s", who, n < 0 ? " error" : n ? names : " nothing");
+}
+
+/** @brief close() @p fd and record it.
+ * @param who the actor's name
+ * @param fd the descriptor
+ */
+static void op_close(const char *who, int fd)
+{
+	say("%s: close -> %s", who, outcome(close(fd)));
+}
+
+/* ---------------------------------------------------------------------
+ * Agents: the other processes of a scenario
+ */
+
+/** @brief Agents a scenario may have. */
+#define MAX_AGENTS 8
+
+/** @brief A child of the scenario process that makes calls of its own
+ *         and reports them with say().
+ */
+struct agent {
+	/** @brief Its name in the transcript. */
+	const char *name;
+	/** @brief Its PID, 0 once collected. */
+	pid_t pid;
+	/** @brief Read end of its report pipe. */
+	int report;
+	/** @brief Set by the agent when its first call returned (shared). */
+	atomic_int *returned;
+};
+
+/** @brief The scenario's agents. */
+static struct agent agents[MAX_AGENTS];
+/** @brief How many agents the scenario started. */
+static int n_agents;
+/** @brief The agents' flags, MAX_AGENTS of them, shared with them. */
+static atomic_int *agent_flags;
+
+/** @brief Start an agent, like fork(): the child gets NULL and goes on
+ *         with the agent's calls, then _exit()s; the parent gets the agent.
+ *
+ * The agent dies with the scenario process and writes nothing to the
+ * test's output.
+ *
+ * @param name its name in the transcript
+ * @return the agent in the parent, NULL in the agent
+ */
+static struct agent *agent_fork(const char *name)
+{
+	struct agent *a = &agents[n_agents];
+	int p[2];
+
+	if (!agent_flags) {
+		agent_flags = mmap(NULL, MAX_AGENTS * sizeof(*agent_flags),
+				   PROT_READ | PROT_WRITE,
+				   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		if (agent_flags == MAP_FAILED)
+			_exit(3);
+	}
+	if (n_agents == MAX_AGENTS || pipe(p))
+		_exit(3);
+	a->name = name;
+	a->returned = &agent_flags[n_agents];
+	atomic_store(a->returned, 0);
+	a->pid = fork_detached();
+	if (a->pid < 0)
+		_exit(3);
+	if (a->pid == 0) {
+		close(p[0]);
+		agent_report = p[1];
+		my_flag = a->returned;
+		n_agents = 0;
+		return NULL;
+	}
+	close(p[1]);
+	a->report = p[0];
+	n_agents++;
+	return a;
+}
+
+/** @brief Wait until agent @p a sleeps in its first call, and record
+ *         whether it does.
+ * @param a the agent
+ * @param what the call, for the transcript
+ */
+static void expect_asleep(struct agent *a, const char *what)
+{
+	char st = task_wait_asleep(a->pid, a->returned, STEP_MS);
+	const char *how;
+
+	switch (st) {
+	case 'S':
+		how = "sleeps";
+		break;
+	case 'D':
+		how = "sleeps in state D (signals cannot end it)";
+		break;
+	case 'X':
+		how = "returns without sleeping";
+		break;
+	case 0:
+		how = "neither sleeps nor returns";
+		break;
+	default:
+		how = "has exited";
+	}
+	say("%s: %s %s", a->name, what, how);
+}
+
+/** @brief Wait for agent @p a to end, and add its report and its exit to
+ *         the transcript. One that does not end within STEP_MS is killed.
+ * @param a the agent
+ */
+static void agent_collect(struct agent *a)
+{
+	struct pollfd p = { .fd = a->report, .events = POLLIN };
+	char buf[2048], *line, *save;
+	size_t got = 0;
+	int status, ended = 0;
+	ssize_t n;
+
+	while (got < sizeof(buf) - 1 && poll(&p, 1, STEP_MS) == 1) {
+		n = read(a->report, buf + got, sizeof(buf) - 1 - got);
+		if (n <= 0) {
+			ended = 1;
+			break;
+		}
+		got += (size_t)n;
+	}
+	buf[got] = '\0';
+	if (!ended)
+		kill(a->pid, SIGKILL);
+	waitpid(a->pid, &status, 0);
+	a->pid = 0;
+	close(a->report);
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save))
+		say("%s", line);
+	if (!ended)
+		say("%s: still busy after %d ms: killed", a->name, STEP_MS);
+	else if (WIFEXITED(status))
+		say("%s: exit %d", a->name, WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		say("%s: killed by SIG%s", a->name, sigabbrev_np(WTERMSIG(status)));
+}
+
+/** @brief Kill and reap every agent not collected, so that none still
+ *         holds an end when the next scenario starts.
+ */
+static void agents_reap(void)
+{
+	int i;
+
+	for (i = 0; i < n_agents; i++)
+		if (agents[i].pid > 0) {
+			kill(agents[i].pid, SIGKILL);
+			waitpid(agents[i].pid, NULL, 0);
+			agents[i].pid = 0;
+		}
+}
+
+/** @brief Block SIGPIPE in this process: a write with no reader then
+ *         leaves it pending. */
+static void block_sigpipe(void)
+{
+	sigset_t pipe_only;
+
+	sigemptyset(&pipe_only);
+	sigaddset(&pipe_only, SIGPIPE);
+	sigprocmask(SIG_BLOCK, &pipe_only, NULL);
+}
+
+/** @brief Record whether SIGPIPE is pending (it is blocked).
+ * @param who the actor's name
+ */
+static void say_sigpipe_pending(const char *who)
+{
+	sigset_t pending;
+
+	sigpending(&pending);
+	say("%s: SIGPIPE pending: %s", who,
+	    sigismember(&pending, SIGPIPE) ? "yes" : "no");
+}
+
+/** @brief Pipe written to by note_signal(): a handshake for handlers. */
+static int signal_note[2] = { -1, -1 };
+
+/** @brief SIGUSR1 handler: note the signal on signal_note.
+ * @param sig the signal
+ */
+static void note_signal(int sig)
+{
+	char c = (char)sig;
+
+	if (write(signal_note[1], &c, 1) != 1)
+		_exit(3);
+}
+
+/** @brief Catch SIGUSR1 with note_signal(), with or without SA_RESTART.
+ * @param restart nonzero for SA_RESTART
+ */
+static void catch_sigusr1(int restart)
+{
+	struct sigaction sa = { .sa_handler = note_signal };
+
+	if (signal_note[0] < 0 && pipe(signal_note))
+		_exit(3);
+	sa.sa_flags = restart ? SA_RESTART : 0;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGUSR1, &sa, NULL);
+}
+
+/* ---------------------------------------------------------------------
+ * Running a scenario on both targets
+ */
+
+/** @brief A scenario: calls on @ref target, recorded with say(). */
+typedef void (*scenario_fn)(void);
+
+/** @brief Run @p fn on @p t in a process of its own, into @p out.
+ *
+ * A run that takes longer than SCENARIO_MS is killed, with its process
+ * group (the agents), and says so in the transcript.
+ *
+ * @param t the target
+ * @param fn the scenario
+ * @param out the transcript, in shared memory
+ */
+static void run_scenario(const struct target *t, scenario_fn fn,
+			 struct transcript *out)
+{
+	int status = 0;
+	pid_t pid;
+
+	out->len = 0;
+	out->text[0] = '\0';
+	pid = fork_detached();
+	if (pid < 0) {
+		transcript_add(out, "(cannot fork: %s)", strerror(errno));
+		return;
+	}
+	if (pid == 0) {
+		setpgid(0, 0);
+		transcript = out;
+		target = t;
+		fn();
+		agents_reap();
+		_exit(0);
+	}
+	if (wait_for_child(pid, &status, SCENARIO_MS)) {
+		kill(-pid, SIGKILL);
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		transcript_add(out, "(scenario still running after %d s: killed)",
+			       SCENARIO_MS / 1000);
+	}
+	if (WIFSIGNALED(status) && WTERMSIG(status) != SIGKILL)
+		transcript_add(out, "(scenario killed by SIG%s)",
+			       sigabbrev_np(WTERMSIG(status)));
+	else if (WIFEXITED(status) && WEXITSTATUS(status))
+		transcript_add(out, "(scenario exited with %d)",
+			       WEXITSTATUS(status));
+}
+
+/** @brief Split @p text into lines in place.
+ * @param text the text, changed
+ * @param lines where the lines go
+ * @param max room in @p lines
+ * @return how many lines
+ */
+static int split_lines(char *text, char **lines, int max)
+{
+	char *save, *line;
+	int n = 0;
+
+	for (line = strtok_r(text, "\n", &save); line && n < max;
+	     line = strtok_r(NULL, "\n", &save))
+		lines[n++] = line;
+	return n;
+}
+
+/** @brief Run @p fn on a fresh named pipe and on mypipe; fail, showing
+ *         both transcripts side by side, if they differ.
+ * @param _metadata the test, for the harness's macros
+ * @param fn the scenario
+ */
+static void differential(struct __test_metadata *_metadata, scenario_fn fn)
+{
+	struct target fifo = { .fifo = 1 };
+	struct target dev = { .in = PIPE_IN, .out = PIPE_OUT };
+	struct transcript *runs;
+	char *a[128], *b[128];
+	int na, nb, i, differ;
+
+	runs = mmap(NULL, 2 * sizeof(*runs), PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, runs);
+	snprintf(fifo.in, sizeof(fifo.in), "/tmp/mypipe-test.%d", getpid());
+	strcpy(fifo.out, fifo.in);
+	unlink(fifo.in);
+	ASSERT_EQ(0, mkfifo(fifo.in, 0600));
+	run_scenario(&fifo, fn, &runs[0]);
+	unlink(fifo.in);
+	run_scenario(&dev, fn, &runs[1]);
+
+	/* The expected run itself must have gone through, or nothing counts. */
+	ASSERT_TRUE(runs[0].len > 0 && runs[0].text[0] != '(' &&
+		    !strstr(runs[0].text, "\n(")) {
+		TH_LOG("the scenario went wrong on the named pipe (a bug in the test):");
+		TH_LOG("%s", runs[0].text);
+	}
+	differ = strcmp(runs[0].text, runs[1].text) != 0;
+	if (differ) {
+		na = split_lines(runs[0].text, a, 128);
+		nb = split_lines(runs[1].text, b, 128);
+		TH_LOG("  %-44s | %s", "named pipe (expected)", "mypipe");
+		for (i = 0; i < na || i < nb; i++) {
+			const char *x = i < na ? a[i] : "", *y = i < nb ? b[i] : "";
+
+			TH_LOG("%c %-44s | %s", strcmp(x, y) ? '!' : ' ', x, y);
+		}
+	}
+	EXPECT_EQ(0, differ) {
+		TH_LOG("mypipe does not behave like the named pipe (lines marked !)");
+	}
+	munmap(runs, 2 * sizeof(*runs));
+}
+
+/** @brief The fixture of every test: nothing to hold, but the harness
+ *         needs one for timeouts.
+ */
+FIXTURE(pipe) {
+	/** @brief Unused. */
+	int unused;
+};
+
+/** @brief Nothing to set up. */
+FIXTURE_SETUP(pipe)
+{
+}
+
+/** @brief Leave the module loaded with its defaults, as the autograder
+ *         expects to find it, whatever a test that reloads it did.
+ */
+FIXTURE_TEARDOWN(pipe)
+{
+	if (access("/sys/module/" MODULE, F_OK) != 0)
+		module_load(MODULE, "");
+}
+
+/** @brief Define a differential test like_fifo_NAME, whose scenario is
+ *         the function body that follows.
+ * @param name the scenario's name
+ */
+#define DIFFERENTIAL(name)					\
+	static void scenario_##name(void);			\
+	TEST_F_TIMEOUT(pipe, like_fifo_##name, DIFF_TIMEOUT)	\
+	{							\
+		differential(_metadata, scenario_##name);	\
+	}							\
+	static void scenario_##name(void)
+
+/* ---------------------------------------------------------------------
+ * The nodes
+ */
+
+TEST_F_TIMEOUT(pipe, nodes_are_char_devices_under_dev_mypipe, 10)
+{
+	struct stat in, out;
+
+	ASSERT_EQ(0, stat(PIPE_IN, &in)) {
+		TH_LOG(PIPE_IN ": %s (class devnode callback?)", strerror(errno));
+	}
+	ASSERT_EQ(0, stat(PIPE_OUT, &out)) {
+		TH_LOG(PIPE_OUT ": %s", strerror(errno));
+	}
+	EXPECT_TRUE(S_ISCHR(in.st_mode));
+	EXPECT_TRUE(S_ISCHR(out.st_mode));
+	EXPECT_EQ(0666, in.st_mode & 07777);
+	EXPECT_EQ(0666, out.st_mode & 07777);
+	EXPECT_EQ(major(in.st_rdev), major(out.st_rdev)) {
+		TH_LOG("both ends come from one alloc_chrdev_region()");
+	}
+	EXPECT_EQ(minor(in.st_rdev) + 1, minor(out.st_rdev));
+	EXPECT_EQ(0, access("/sys/class/mypipe/mypipe_in", F_OK));
+	EXPECT_EQ(0, access("/sys/class/mypipe/mypipe_out", F_OK));
+}
+
+TEST_F_TIMEOUT(pipe, wrong_direction_is_refused_with_eacces, 10)
+{
+	static const struct { const char *path; int flags; } wrong[] = {
+		{ PIPE_IN, O_RDONLY }, { PIPE_IN, O_RDWR },
+		{ PIPE_OUT, O_WRONLY }, { PIPE_OUT, O_RDWR },
+	};
+	unsigned int i;
+	int fd;
+
+	for (i = 0; i < sizeof(wrong) / sizeof(wrong[0]); i++) {
+		const char *path = wrong[i].path;
+		int flags = wrong[i].flags;
+
+		fd = open(path, flags | O_NONBLOCK);
+		EXPECT_EQ(-1, fd) {
+			TH_LOG("%s opened with %s", path,
+			       flags == O_RDWR ? "O_RDWR" :
+			       flags == O_RDONLY ? "O_RDONLY" : "O_WRONLY");
+		}
+		EXPECT_EQ(EACCES, errno);
+		if (fd >= 0)
+			close(fd);
+	}
+}
+
+/* ---------------------------------------------------------------------
+ * Differential scenarios
+ */
+
+DIFFERENTIAL(writer_open_waits_for_reader)
+{
+	struct agent *a = agent_fork("writer");
+	int r, w;
+
+	if (!a) {
+		w = op_open("writer", WRITE_END, 0);
+		op_write("writer", w, 4, 'x');
+		_exit(0);
+	}
+	expect_asleep(a, "open write end");
+	r = op_open("reader", READ_END, 0);
+	agent_collect(a);
+	op_read("reader", r, 100);
+	op_read("reader", r, 100);
+}
+
+DIFFERENTIAL(reader_open_waits_for_writer)
+{
+	struct agent *a = agent_fork("reader");
+	int r, w;
+
+	if (!a) {
+		r = op_open("reader", READ_END, 0);
+		op_read("reader", r, 100);
+		op_read("reader", r, 100);
+		_exit(0);
+	}
+	expect_asleep(a, "open read end");
+	w = op_open("writer", WRITE_END, 0);
+	op_write("writer", w, 5, 'h');
+	op_close("writer", w);
+	agent_collect(a);
+}
+
+DIFFERENTIAL(nonblocking_opens)
+{
+	int r, w;
+
+	op_open("writer", WRITE_END, O_NONBLOCK);
+	r = op_open("reader", READ_END, O_NONBLOCK);
+	op_read("reader", r, 10);
+	op_poll("reader", r);
+	w = op_open("writer", WRITE_END, O_NONBLOCK);
+	op_poll("reader", r);
+	op_read("reader", r, 10);
+	op_close("writer", w);
+	op_poll("reader", r);
+	op_read("reader", r, 10);
+}
+
+DIFFERENTIAL(read_returns_what_is_there)
+{
+	int r, w;
+
+	open_pair(&w, &r);
+	op_write("writer", w, 10, 'a');
+	op_read("reader", r, 100);
+	op_write("writer", w, 3, 'b');
+	op_write("writer", w, 4, 'c');
+	op_read("reader", r, 5);
+	op_read("reader", r, 100);
+	op_write("writer", w, 4000, 'd');
+	op_read("reader", r, 4096);
+}
+
+DIFFERENTIAL(eof_only_after_the_last_writer)
+{
+	int r, w1, w2;
+
+	open_pair(&w1, &r);
+	w2 = op_open("writer 2", WRITE_END, 0);
+	op_write("writer 1", w1, 2, 'a');
+	op_close("writer 1", w1);
+	op_poll("reader", r);
+	op_read("reader", r, 10);
+	op_poll("reader", r);
+	op_write("writer 2", w2, 2, 'b');
+	op_close("writer 2", w2);
+	op_poll("reader", r);
+	op_read("reader", r, 10);
+	op_read("reader", r, 10);
+}
+
+DIFFERENTIAL(last_writer_wakes_a_sleeping_reader)
+{
+	struct agent *a;
+	int r, w;
+
+	open_pair(&w, &r);
+	a = agent_fork("reader");
+	if (!a) {
+		close(w);
+		op_read("reader", r, 10);
+		_exit(0);
+	}
+	expect_asleep(a, "read on empty");
+	op_close("writer", w);
+	agent_collect(a);
+}
+
+DIFFERENTIAL(no_reader_means_sigpipe_and_epipe)
+{
+	struct agent *a;
+	int r, w;
+
+	open_pair(&w, &r);
+	op_close("reader", r);
+	op_poll("writer", w);
+	a = agent_fork("writer 2");
+	if (!a) {
+		op_write("writer 2", w, 1, 'x');
+		_exit(0);
+	}
+	agent_collect(a);
+	signal(SIGPIPE, SIG_IGN);
+	op_write("writer", w, 1, 'x');
+	op_write("writer", w, 0, 'x');
+	signal(SIGPIPE, SIG_DFL);
+	block_sigpipe();
+	op_write("writer", w, 5, 'x');
+	say_sigpipe_pending("writer");
+}
+
+DIFFERENTIAL(last_reader_wakes_a_sleeping_writer)
+{
+	struct agent *a;
+	int r, w;
+
+	open_pair(&w, &r);
+	op_write("writer", w, PIPE_SIZE, 'f');
+	a = agent_fork("writer 2");
+	if (!a) {
+		close(r);
+		block_sigpipe();
+		op_write("writer 2", w, 1, 'x');
+		say_sigpipe_pending("writer 2");
+		_exit(0);
+	}
+	expect_asleep(a, "write on full");
+	op_close("reader", r);
+	agent_collect(a);
+}
+
+DIFFERENTIAL(nonblocking_calls_get_eagain)
+{
+	int r, w;
+
+	open_pair(&w, &r);
+	set_nonblock(r, 1);
+	set_nonblock(w, 1);
+	op_read("reader", r, 10);
+	op_write("writer", w, 5000, 'a');
+	op_write("writer", w, 1, 'b');
+	op_read("reader", r, PIPE_SIZE);
+	op_write("writer", w, 3000, 'c');
+	op_write("writer", w, 2000, 'd');
+	op_read("reader", r, 3000);
+	op_write("writer", w, PIPE_BUF + 1, 'e');
+	op_read("reader", r, 10);
+	op_read("reader", r, PIPE_SIZE);
+	op_read("reader", r, 10);
+}
+
+DIFFERENTIAL(poll_reports_data_room_and_hangups)
+{
+	int r, w;
+
+	open_pair(&w, &r);
+	op_poll("reader", r);
+	op_poll("writer", w);
+	op_write("writer", w, 1, 'a');
+	op_poll("reader", r);
+	op_poll("writer", w);
+	op_read("reader", r, 10);
+	op_poll("writer", w);
+	op_write("writer", w, 2, 'b');
+	op_close("writer", w);
+	op_poll("reader", r);
+	op_read("reader", r, 10);
+	op_poll("reader", r);
+	op_close("reader", r);
+	open_pair(&w, &r);
+	op_close("reader", r);
+	op_poll("writer", w);
+}
+
+/** @brief Writers in the atomicity scenario. */
+#define ATOMIC_WRITERS 4
+/** @brief Records each of them writes. */
+#define ATOMIC_RECORDS 64
+/** @brief Size of writer k's records: all at most PIPE_BUF, most not
+ *         dividing the pipe's size, so that records wrap around its end. */
+static const size_t atomic_size[ATOMIC_WRITERS] = { 4096, 3000, 2000, 700 };
+
+DIFFERENTIAL(writes_of_pipe_buf_are_atomic)
+{
+	static char buf[65536];
+	size_t done[ATOMIC_WRITERS] = { 0 }, left = 0, chunk;
+	int intact[ATOMIC_WRITERS] = { 0 }, torn = 0, k = -1, i, r, w;
+	struct agent *a[ATOMIC_WRITERS];
+	static const char *names[ATOMIC_WRITERS] = {
+		"writer A", "writer B", "writer C", "writer D" };
+	ssize_t n, j;
+
+	open_pair(&w, &r);
+	for (i = 0; i < ATOMIC_WRITERS; i++) {
+		a[i] = agent_fork(names[i]);
+		if (!a[i]) {
+			int rec, bad = 0;
+
+			close(r);
+			memset(buf, 'A' + i, atomic_size[i]);
+			for (rec = 0; rec < ATOMIC_RECORDS; rec++)
+				if (write(w, buf, atomic_size[i]) !=
+				    (ssize_t)atomic_size[i])
+					bad++;
+			say("%s: %d records, %d short or failed", names[i],
+			    ATOMIC_RECORDS, bad);
+			_exit(0);
+		}
+	}
+	close(w);
+	/* Every record is atomic_size[k] bytes of 'A' + k in a row. */
+	while ((n = read(r, buf, sizeof(buf))) > 0) {
+		for (j = 0; j < n; j += chunk) {
+			if (!left) {
+				k = buf[j] - 'A';
+				if (k < 0 || k >= ATOMIC_WRITERS) {
+					torn++;
+					chunk = 1;
+					continue;
+				}
+				left = atomic_size[k];
+			}
+			chunk = 0;
+			while (j + chunk < (size_t)n && chunk < left &&
+			       buf[j + chunk] == 'A' + k)
+				chunk++;
+			if (!chunk) {
+				/* Another writer's bytes inside a record. */
+				torn++;
+				left = 0;
+				continue;
+			}
+			left -= chunk;
+			done[k] += chunk;
+			if (!left)
+				intact[k]++;
+		}
+	}
+	say("reader: last read -> %s", outcome(n));
+	say("reader: intact records A %d, B %d, C %d, D %d; torn %d",
+	    intact[0], intact[1], intact[2], intact[3], torn);
+	for (i = 0; i < ATOMIC_WRITERS; i++)
+		agent_collect(a[i]);
+}
+
+/** @brief Bytes of the large write. */
+#define LARGE_WRITE (1024 * 1024)
+
+/** @brief Byte @p i of a position-dependent pattern.
+ * @param i the position
+ * @return the byte
+ */
+static char pattern_byte(size_t i)
+{
+	return (char)((i * 7 + i / 251) & 0xff);
+}
+
+DIFFERENTIAL(large_write_completes)
+{
+	struct agent *a;
+	size_t total = 0, bad = 0;
+	char buf[777];
+	ssize_t n, i;
+	int r, w;
+
+	open_pair(&w, &r);
+	a = agent_fork("writer");
+	if (!a) {
+		char *big = malloc(LARGE_WRITE);
+		size_t k;
+
+		close(r);
+		if (!big)
+			_exit(3);
+		for (k = 0; k < LARGE_WRITE; k++)
+			big[k] = pattern_byte(k);
+		say("writer: write %d -> %s", LARGE_WRITE,
+		    outcome(write(w, big, LARGE_WRITE)));
+		_exit(0);
+	}
+	close(w);
+	while ((n = read(r, buf, sizeof(buf))) > 0) {
+		for (i = 0; i < n; i++)
+			bad += buf[i] != pattern_byte(total + i);
+		total += n;
+	}
+	say("reader: read %zu bytes in all, %zu wrong, then %s", total, bad,
+	    outcome(n));
+	agent_collect(a);
+}
+
+DIFFERENTIAL(signals_end_sleeping_reads)
+{
+	struct agent *a;
+	int r, w;
+
+	open_pair(&w, &r);
+	a = agent_fork("reader");
+	if (!a) {
+		catch_sigusr1(0);
+		op_read("reader", r, 10);
+		_exit(0);
+	}
+	expect_asleep(a, "read on empty");
+	kill(a->pid, SIGUSR1);
+	agent_collect(a);
+
+	catch_sigusr1(1);
+	a = agent_fork("restarting reader");
+	if (!a) {
+		op_read("restarting reader", r, 10);
+		_exit(0);
+	}
+	expect_asleep(a, "read on empty");
+	kill(a->pid, SIGUSR1);
+	say("handler ran: %s", await_byte(signal_note[0], STEP_MS) ? "yes" : "no");
+	/* Asleep again: the read was restarted after the handler. */
+	expect_asleep(a, "read after the handler");
+	op_write("writer", w, 3, 'z');
+	agent_collect(a);
+}
+
+DIFFERENTIAL(signals_end_sleeping_writes_and_opens)
+{
+	struct agent *a;
+	char *big;
+	ssize_t n;
+	int r, w;
+
+	open_pair(&w, &r);
+	a = agent_fork("writer");
+	if (!a) {
+		catch_sigusr1(0);
+		big = calloc(1, 10000);
+		n = big ? write(w, big, 10000) : -1;
+		call_returned();
+		say("writer: write 10000 -> %s", outcome(n));
+		_exit(0);
+	}
+	expect_asleep(a, "write larger than the pipe");
+	kill(a->pid, SIGUSR1);
+	agent_collect(a);
+	op_close("writer", w);
+	op_close("reader", r);
+
+	a = agent_fork("opener");
+	if (!a) {
+		catch_sigusr1(0);
+		op_open("opener", WRITE_END, 0);
+		_exit(0);
+	}
+	expect_asleep(a, "open write end");
+	kill(a->pid, SIGUSR1);
+	agent_collect(a);
+	/* Nothing of the interrupted open is left: no writer. */
+	r = op_open("reader", READ_END, O_NONBLOCK);
+	op_read("reader", r, 10);
+	op_open("writer", WRITE_END, O_NONBLOCK);
+}
+
+DIFFERENTIAL(bytes_are_dropped_when_all_ends_close)
+{
+	int r, w;
+
+	open_pair(&w, &r);
+	op_write("writer", w, 3, 'k');
+	op_close("reader", r);
+	r = op_open("reader", READ_END, 0);
+	op_read("reader", r, 2);
+	op_close("reader", r);
+	op_close("writer", w);
+	r = op_open("reader", READ_END, O_NONBLOCK);
+	op_read("reader", r, 10);
+}
+
+DIFFERENTIAL(several_readers_and_writers)
+{
+	int r1, r2, w1, w2;
+
+	open_pair(&w1, &r1);
+	w2 = op_open("writer 2", WRITE_END, 0);
+	r2 = op_open("reader 2", READ_END, 0);
+	op_write("writer 1", w1, 1, 'a');
+	op_write("writer 2", w2, 1, 'b');
+	op_read("reader 2", r2, 10);
+	op_close("reader 1", r1);
+	op_write("writer 1", w1, 1, 'c');
+	op_read("reader 2", r2, 10);
+	op_close("reader 2", r2);
+	signal(SIGPIPE, SIG_IGN);
+	op_write("writer 2", w2, 1, 'd');
+	op_poll("writer 1", w1);
+}
+
+DIFFERENTIAL(bad_pointers_get_efault)
+{
+	char *none = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+			  -1, 0);
+	int r, w;
+
+	open_pair(&w, &r);
+	say("writer: write from a PROT_NONE page -> %s",
+	    outcome(write(w, none, 3)));
+	op_write("writer", w, 3, 'p');
+	say("reader: read into a PROT_NONE page -> %s",
+	    outcome(read(r, none, 3)));
+	op_read("reader", r, 10);
+}
+
+/* ---------------------------------------------------------------------
+ * The semaphore
+ */
+
+/** @brief SIGUSR1 handler that does nothing: its arrival ends a sleep.
+ * @param sig the signal
+ */
+static void ignore_signal(int sig)
+{
+	(void)sig;
+}
+
+/** @brief Start @p c in a thread and wait until it sleeps in its call.
+ * @param t the thread
+ * @param c the call
+ * @return the state task_wait_asleep() saw ('S' asleep, 'X' returned)
+ */
+static char start_call(pthread_t *t, struct fifo_call *c)
+{
+	c->ready_pipe = -1;
+	c->done_pipe = -1;
+	if (pthread_create(t, NULL, fifo_call_main, c))
+		return '?';
+	while (!c->tid && !atomic_load(&c->done))
+		sched_yield();
+	return task_wait_asleep(c->tid, &c->done, STEP_MS);
+}
+
+/* One caller is frozen inside its copy, holding the semaphore (a
+ * userfaultfd page, copy_stall.h): another caller of the same end must
+ * sleep until it is through, and a signal ends that sleep with EINTR. It
+ * runs after the EPIPE path, so that an up() too many there shows. */
+TEST_F_TIMEOUT(pipe, callers_take_turns_at_the_semaphore, 20)
+{
+	struct sigaction sa = { .sa_handler = ignore_signal };
+	struct fifo_call a = { 0 }, b = { 0 };
+	static char big[PIPE_SIZE];
+	struct copy_stall cs;
+	char got[64] = "", *buf;
+	pthread_t at, bt;
+	int r, w;
+
+	/* A write with no reader: EPIPE (SIGPIPE ignored). */
+	r = open(PIPE_OUT, O_RDONLY | O_NONBLOCK);
+	ASSERT_LE(0, r);
+	w = open(PIPE_IN, O_WRONLY);
+	ASSERT_LE(0, w);
+	close(r);
+	signal(SIGPIPE, SIG_IGN);
+	EXPECT_EQ(-1, write(w, "x", 1));
+	EXPECT_EQ(EPIPE, errno);
+	close(w);
+
+	r = open(PIPE_OUT, O_RDONLY | O_NONBLOCK);
+	ASSERT_LE(0, r);
+	w = open(PIPE_IN, O_WRONLY);
+	ASSERT_LE(0, w);
+	set_nonblock(r, 0);
+
+	/* Writers: A's 32 bytes wrap around the ring's end (after a round
+	 * trip of PIPE_SIZE - 16 bytes) and A is frozen after 8 of them,
+	 * holding the semaphore; B must wait until all of A is in. */
+	memset(big, '.', sizeof(big));
+	ASSERT_EQ(PIPE_SIZE - 16, write(w, big, PIPE_SIZE - 16));
+	ASSERT_EQ(PIPE_SIZE - 16, read(r, big, PIPE_SIZE - 16));
+	buf = copy_stall_init(&cs, 8, 'A');
+	ASSERT_NE(NULL, buf);
+	a = (struct fifo_call){ .fd = w, .buf = buf, .count = 32,
+				.is_write = 1, .ready_pipe = -1,
+				.done_pipe = -1 };
+	ASSERT_EQ(0, pthread_create(&at, NULL, fifo_call_main, &a));
+	ASSERT_EQ(1, copy_stall_wait(&cs, -1, STEP_MS)) {
+		TH_LOG("the write never reached its copy_from_user()");
+	}
+	b = (struct fifo_call){ .fd = w, .buf = "BBBB", .count = 4,
+				.is_write = 1 };
+	EXPECT_EQ('S', start_call(&bt, &b)) {
+		TH_LOG("a second write went ahead while the first held the semaphore");
+	}
+	ASSERT_EQ(0, copy_stall_release(&cs, 'a'));
+	pthread_join(at, NULL);
+	pthread_join(bt, NULL);
+	copy_stall_destroy(&cs);
+	EXPECT_EQ(32, a.ret);
+	EXPECT_EQ(4, b.ret);
+	EXPECT_EQ(36, read(r, got, sizeof(got) - 1));
+	EXPECT_STREQ("AAAAAAAAaaaaaaaaaaaaaaaaaaaaaaaaBBBB", got) {
+		TH_LOG("the first write's 32 bytes must come out whole");
+	}
+
+	/* Readers: A frozen after 4 bytes of 8; B, waiting, gets a signal. */
+	ASSERT_EQ(8, write(w, "12345678", 8));
+	buf = copy_stall_init(&cs, 4, 0);
+	ASSERT_NE(NULL, buf);
+	a = (struct fifo_call){ .fd = r, .buf = buf, .count = 8,
+				.ready_pipe = -1, .done_pipe = -1 };
+	ASSERT_EQ(0, pthread_create(&at, NULL, fifo_call_main, &a));
+	ASSERT_EQ(1, copy_stall_wait(&cs, -1, STEP_MS)) {
+		TH_LOG("the read never reached its copy_to_user()");
+	}
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGUSR1, &sa, NULL);
+	memset(got, 0, sizeof(got));
+	b = (struct fifo_call){ .fd = r, .buf = got, .count = 8 };
+	EXPECT_EQ('S', start_call(&bt, &b)) {
+		TH_LOG("a second read went ahead while the first held the semaphore");
+	}
+	syscall(SYS_tgkill, getpid(), b.tid, SIGUSR1);
+	pthread_join(bt, NULL);
+	EXPECT_EQ(-1, b.ret) {
+		TH_LOG("a read interrupted while waiting for the semaphore returned %zd: down_interruptible()'s result ignored?",
+		       b.ret);
+	}
+	EXPECT_EQ(EINTR, b.err);
+	ASSERT_EQ(0, copy_stall_release(&cs, 0));
+	pthread_join(at, NULL);
+	EXPECT_EQ(8, a.ret);
+	EXPECT_EQ(0, memcmp(buf, "1234", 4));
+	copy_stall_destroy(&cs);
+	close(w);
+	close(r);
+}
+
+/* The course report's driver printed a line for every read and write:
+ * the data path may log with pr_debug() (off unless dynamic debug turns it
+ * on), never with printk(). */
+TEST_F_TIMEOUT(pipe, data_path_does_not_log, 20)
+{
+	char rec[1024], byte = 'q';
+	int kmsg, r, w, i, lines = 0;
+	ssize_t n;
+
+	kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
+	ASSERT_LE(0, kmsg);
+	ASSERT_LE(0, lseek(kmsg, 0, SEEK_END));
+	r = open(PIPE_OUT, O_RDONLY | O_NONBLOCK);
+	ASSERT_LE(0, r);
+	w = open(PIPE_IN, O_WRONLY);
+	ASSERT_LE(0, w);
+	for (i = 0; i < 100; i++) {
+		ASSERT_EQ(1, write(w, &byte, 1));
+		ASSERT_EQ(1, read(r, &byte, 1));
+	}
+	close(w);
+	close(r);
+	/* One record per read(); EAGAIN once none is left. */
+	while ((n = read(kmsg, rec, sizeof(rec) - 1)) > 0) {
+		rec[n] = '\0';
+		if (strstr(rec, MODULE ":") && lines++ < 3)
+			TH_LOG("logged: %.100s",
+			       strchr(rec, ';') ? strchr(rec, ';') + 1 : rec);
+	}
+	close(kmsg);
+	EXPECT_GT(20, lines) {
+		TH_LOG("%d kernel log lines for 100 writes and reads", lines);
+	}
+}
+
+/* ---------------------------------------------------------------------
+ * What the course report did with its pipe, and volume
+ */
+
+/* The report's shell test: cat must print what echo wrote and end with
+ * status 0 when echo closes (the report's driver said "Broken pipe"). */
+TEST_F_TIMEOUT(pipe, echo_and_cat_end_cleanly, 15)
+{
+	char *argv[] = { "sh", "-c",
+		"echo lala >" PIPE_IN " & cat " PIPE_OUT "; s=$?; wait; exit $s",
+		NULL };
+	char out[64];
+	int status;
+
+	status = run_command(argv, out, sizeof(out), 5000);
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		TH_LOG("cat ended with status %d (-1: it did not end in 5 s)",
+		       status);
+	}
+	EXPECT_STREQ("lala\n", out);
+}
+
+/** @brief Numbers the report's writer and reader programs stream. */
+#define SEED_NUMBERS 1000000
+
+/** @brief The report's writer program, bounded: print the numbers from 0
+ *         with stdio into the write end.
+ * @return its exit status: 0 when every number went out
+ */
+static int seed_writer(void)
+{
+	FILE *f = fopen(PIPE_IN, "w");
+	size_t i;
+
+	if (!f)
+		return 1;
+	for (i = 0; i < SEED_NUMBERS; i++)
+		if (fprintf(f, "%zu\n", i) < 0)
+			return 2;
+	return fclose(f) ? 3 : 0;
+}
+
+/** @brief The report's reader program: scan numbers from the read end
+ *         until end of file; they must be 0, 1, 2, ... in order.
+ * @return its exit status: 0 when all came, in order, then end of file
+ */
+static int seed_reader(void)
+{
+	FILE *f = fopen(PIPE_OUT, "r");
+	size_t i = 0, got;
+
+	if (!f)
+		return 1;
+	while (fscanf(f, "%zu", &got) == 1) {
+		if (got != i)
+			return 2;
+		i++;
+	}
+	if (ferror(f))
+		return 3;
+	return i == SEED_NUMBERS ? 0 : 4;
+}
+
+TEST_F_TIMEOUT(pipe, report_programs_stream_a_million_numbers, 60)
+{
+	static const char *why[] = {
+		"", "open failed", "a number was lost, repeated or out of order",
+		"a read failed (EPIPE at the end?)", "end of file came early",
+	};
+	pid_t writer, reader;
+	int ws = -1, rs = -1;
+
+	reader = fork_detached();
+	if (reader == 0)
+		_exit(seed_reader());
+	writer = fork_detached();
+	if (writer == 0)
+		_exit(seed_writer());
+	ASSERT_LT(0, reader);
+	ASSERT_LT(0, writer);
+	/* About 7 MB of text: seconds, even under emulation. */
+	if (wait_for_child(writer, &ws, 30000)) {
+		TH_LOG("the writer still runs after 30 s");
+		kill(writer, SIGKILL);
+		waitpid(writer, &ws, 0);
+	}
+	if (wait_for_child(reader, &rs, 5000)) {
+		TH_LOG("the reader still runs 5 s after the writer ended");
+		kill(reader, SIGKILL);
+		waitpid(reader, &rs, 0);
+	}
+	EXPECT_TRUE(WIFEXITED(ws) && WEXITSTATUS(ws) == 0) {
+		TH_LOG("the writer ended with status %#x", ws);
+	}
+	EXPECT_TRUE(WIFEXITED(rs) && WEXITSTATUS(rs) == 0) {
+		TH_LOG("the reader ended with status %#x: %s", rs,
+		       WIFEXITED(rs) && WEXITSTATUS(rs) < 5 ?
+		       why[WEXITSTATUS(rs)] : "killed");
+	}
+}
+
+/** @brief Writers and readers of the stress test. */
+#define STRESS_PROCS 4
+/** @brief Bytes each writer writes: 64 MiB in all. */
+#define STRESS_BYTES (16 * 1024 * 1024)
+/** @brief Period of each writer's byte values. */
+#define STRESS_PERIOD 61
+
+/** @brief What the stress test's readers count, shared with them. */
+struct stress_count {
+	/** @brief How often each byte value came, per reader. */
+	uint64_t seen[STRESS_PROCS][256];
+	/** @brief Nonzero for a reader that ended on an error. */
+	int failed[STRESS_PROCS];
+};
+
+/** @brief Byte @p i of writer @p k's stream: the values of different
+ *         writers never meet, so the counts per value check every
+ *         writer's bytes.
+ * @param k the writer
+ * @param i the position in its stream
+ * @return the byte
+ */
+static unsigned char stress_byte(int k, size_t i)
+{
+	return (unsigned char)(k * 64 + i % STRESS_PERIOD);
+}
+
+/* 4 writers and 4 readers at once, 64 MiB: every byte comes out once. */
+TEST_F_TIMEOUT(pipe, four_writers_four_readers_64_mib, 120)
+{
+	struct stress_count *count;
+	uint64_t expect, got;
+	pid_t pid[2 * STRESS_PROCS];
+	int r, w, i, k, v, left, wrong = 0;
+	struct timespec start, now;
+
+	count = mmap(NULL, sizeof(*count), PROT_READ | PROT_WRITE,
+		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, count);
+	r = open(PIPE_OUT, O_RDONLY | O_NONBLOCK);
+	ASSERT_LE(0, r);
+	w = open(PIPE_IN, O_WRONLY);
+	ASSERT_LE(0, w);
+	set_nonblock(r, 0);
+	for (i = 0; i < 2 * STRESS_PROCS; i++) {
+		pid[i] = fork_detached();
+		ASSERT_LE(0, pid[i]);
+		if (pid[i] == 0 && i < STRESS_PROCS) {
+			unsigned char buf[4096];
+			size_t done, j;
+
+			close(r);
+			for (done = 0; done < STRESS_BYTES; done += sizeof(buf)) {
+				for (j = 0; j < sizeof(buf); j++)
+					buf[j] = stress_byte(i, done + j);
+				if (write(w, buf, sizeof(buf)) != sizeof(buf))
+					_exit(1);
+			}
+			_exit(0);
+		} else if (pid[i] == 0) {
+			unsigned char buf[3000];
+			uint64_t *seen = count->seen[i - STRESS_PROCS];
+			ssize_t n, j;
+
+			close(w);
+			while ((n = read(r, buf, sizeof(buf))) > 0)
+				for (j = 0; j < n; j++)
+					seen[buf[j]]++;
+			count->failed[i - STRESS_PROCS] = n < 0;
+			_exit(0);
+		}
+	}
+	close(r);
+	close(w);
+	/* Seconds under emulation; a stuck process is killed after 40. */
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (i = 0; i < 2 * STRESS_PROCS; i++) {
+		int status = -1;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left = 40000 - (int)((now.tv_sec - start.tv_sec) * 1000 +
+				     (now.tv_nsec - start.tv_nsec) / 1000000);
+		if (wait_for_child(pid[i], &status, left > 0 ? left : 0)) {
+			kill(pid[i], SIGKILL);
+			waitpid(pid[i], &status, 0);
+		}
+		EXPECT_EQ(0, status) {
+			TH_LOG("%s %d ended with status %#x",
+			       i < STRESS_PROCS ? "writer" : "reader",
+			       i % STRESS_PROCS, status);
+		}
+	}
+	for (i = 0; i < STRESS_PROCS; i++)
+		EXPECT_EQ(0, count->failed[i]);
+	for (v = 0; v < 256; v++) {
+		k = v / 64;
+		expect = 0;
+		if (k < STRESS_PROCS && v % 64 < STRESS_PERIOD)
+			expect = STRESS_BYTES / STRESS_PERIOD +
+				 (v % 64 < STRESS_BYTES % STRESS_PERIOD);
+		got = 0;
+		for (i = 0; i < STRESS_PROCS; i++)
+			got += count->seen[i][v];
+		if (got != expect && wrong++ < 5)
+			TH_LOG("byte value %d came %llu times, not %llu", v,
+			       (unsigned long long)got,
+			       (unsigned long long)expect);
+	}
+	EXPECT_EQ(0, wrong) {
+		TH_LOG("bytes were lost or duplicated");
+	}
+	munmap(count, sizeof(*count));
+}
+
+/* ---------------------------------------------------------------------
+ * Module parameters and unloading
+ */
+
+/** @brief Open @p path with O_NONBLOCK.
+ * @param path the node
+ * @param flags O_RDONLY or O_WRONLY
+ * @return the descriptor, or -errno
+ */
+static int try_open(const char *path, int flags)
+{
+	int fd = open(path, flags | O_NONBLOCK);
+
+	return fd < 0 ? -errno : fd;
+}
+
+TEST_F_TIMEOUT(pipe, exclusive_param_allows_one_file_per_end, 20)
+{
+	int r1, r2, w1, w2;
+
+	ASSERT_EQ(0, module_unload(MODULE));
+	ASSERT_EQ(0, module_load(MODULE, "exclusive=1")) {
+		TH_LOG("module_param(exclusive, bool, 0444)?");
+	}
+	r1 = try_open(PIPE_OUT, O_RDONLY);
+	ASSERT_LE(0, r1);
+	r2 = try_open(PIPE_OUT, O_RDONLY);
+	EXPECT_EQ(-EBUSY, r2) {
+		TH_LOG("a second reader must get EBUSY with exclusive=1");
+	}
+	w1 = try_open(PIPE_IN, O_WRONLY);
+	ASSERT_LE(0, w1);
+	w2 = try_open(PIPE_IN, O_WRONLY);
+	EXPECT_EQ(-EBUSY, w2) {
+		TH_LOG("a second writer must get EBUSY with exclusive=1");
+	}
+	/* Opened after all: close them, so that the rest still runs. */
+	if (r2 >= 0)
+		close(r2);
+	if (w2 >= 0)
+		close(w2);
+	/* A refused open must not have taken the end for good. */
+	close(r1);
+	r2 = try_open(PIPE_OUT, O_RDONLY);
+	EXPECT_LE(0, r2) {
+		TH_LOG("the read end stays busy after its reader closed: %s",
+		       strerror(-r2));
+	}
+	close(w1);
+	w2 = try_open(PIPE_IN, O_WRONLY);
+	EXPECT_LE(0, w2);
+	if (w2 >= 0)
+		close(w2);
+	if (r2 >= 0)
+		close(r2);
+	EXPECT_EQ(0, module_unload(MODULE));
+	EXPECT_EQ(0, module_load(MODULE, ""));
+}
+
+TEST_F_TIMEOUT(pipe, pipe_size_param, 20)
+{
+	static const char *const bad[] = {
+		"pipe_size=0", "pipe_size=4095", "pipe_size=1048577",
+	};
+	static char big[70000];
+	unsigned int i;
+	int r, w, err;
+
+	ASSERT_EQ(0, module_unload(MODULE));
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err = module_load(MODULE, bad[i]);
+		EXPECT_EQ(EINVAL, err) {
+			TH_LOG("%s: init must refuse it with -EINVAL", bad[i]);
+		}
+		if (!err)
+			module_unload(MODULE);
+	}
+	ASSERT_EQ(0, module_load(MODULE, "pipe_size=65536"));
+	r = try_open(PIPE_OUT, O_RDONLY);
+	w = try_open(PIPE_IN, O_WRONLY);
+	EXPECT_LE(0, r);
+	EXPECT_LE(0, w);
+	EXPECT_EQ(65536, write(w, big, sizeof(big))) {
+		TH_LOG("loaded with pipe_size=65536, the pipe should hold 65536 bytes");
+	}
+	close(w);
+	close(r);
+	EXPECT_EQ(0, module_unload(MODULE));
+	EXPECT_EQ(0, module_load(MODULE, ""));
+}
+
+TEST_F_TIMEOUT(pipe, unload_is_refused_while_an_end_is_open, 10)
+{
+	int fd = open(PIPE_OUT, O_RDONLY | O_NONBLOCK);
+
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(EWOULDBLOCK, module_unload(MODULE)) {
+		TH_LOG(".owner = THIS_MODULE keeps the module while a file is open");
+	}
+	close(fd);
+}
+
+/** @brief Whether /proc/devices lists a character device "mypipe".
+ * @return 1 if it does, 0 if not
+ */
+static int mypipe_in_proc_devices(void)
+{
+	FILE *f = fopen("/proc/devices", "r");
+	char line[128], name[64];
+	int found = 0, major;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "Block", 5))
+			break;
+		if (sscanf(line, "%d %63s", &major, name) == 2 &&
+		    !strcmp(name, "mypipe"))
+			found++;
+	}
+	fclose(f);
+	return found;
+}
+
+/* 50 unloads and loads: each unload takes everything away, each load
+ * puts it back. */
+TEST_F_TIMEOUT(pipe, fifty_unloads_leave_nothing_behind, 60)
+{
+	int i, r, w;
+	char c;
+
+	for (i = 0; i < 50; i++) {
+		ASSERT_EQ(0, module_unload(MODULE)) {
+			TH_LOG("unload %d failed", i + 1);
+		}
+		ASSERT_NE(0, access(PIPE_IN, F_OK)) {
+			TH_LOG("%s is still there after unload", PIPE_IN);
+		}
+		ASSERT_NE(0, access(PIPE_OUT, F_OK));
+		ASSERT_NE(0, access("/sys/class/mypipe", F_OK)) {
+			TH_LOG("the class is still there after unload");
+		}
+		ASSERT_EQ(0, mypipe_in_proc_devices()) {
+			TH_LOG("the device numbers are still registered");
+		}
+		ASSERT_EQ(0, module_load(MODULE, "")) {
+			TH_LOG("load %d failed", i + 1);
+		}
+		ASSERT_EQ(1, mypipe_in_proc_devices());
+	}
+	r = try_open(PIPE_OUT, O_RDONLY);
+	w = try_open(PIPE_IN, O_WRONLY);
+	ASSERT_LE(0, r);
+	ASSERT_LE(0, w);
+	EXPECT_EQ(1, write(w, "!", 1));
+	EXPECT_EQ(1, read(r, &c, 1));
+	close(w);
+	close(r);
+}
+
+TEST_HARNESS_MAIN
