@@ -39,8 +39,8 @@ skeletons: ## regenerate labs/*/ module sources from solutions/
 measure: deps ## time VM cycles and the edit-test loop (numbers for docs/speed.md)
 	@$(PYTHON) grading/measure-speed $(if $(KVER),--kver $(KVER))
 
-bench: deps ## Lab 04: blkfifo vs a native FIFO, MB/s at 64/512/4096-byte writes
-	@$(PYTHON) grading/bench $(if $(KVER),--kver $(KVER))
+bench: deps ## Labs 04 and 07 (or LAB=): blkfifo and mypipe vs a native FIFO, MB/s
+	@$(PYTHON) grading/bench $(if $(KVER),--kver $(KVER)) $(if $(LAB),--lab $(LAB))
 
 clean: ## remove build output (the cache in ~/.cache/chardev-labkit stays)
 	rm -rf build

@@ -1,15 +1,17 @@
 # SPDX-License-Identifier: GPL-2.0
-"""The FIFO bench (`make bench`): Lab 04's /dev/blkfifo against a native
-named pipe of the same capacity, in one VM run.
+"""The FIFO benches (`make bench`): a lab's device against a native named
+pipe of the same capacity, in one VM run.
 
-The reference solution (solutions/04-blocking) is built for the kernel;
-the VM runs labs/04-blocking/tests/bench.sh instead of the autograder,
-with userspace/bench/fifo_bench on its PATH. The script loads blkfifo.ko
-with fifo_size=4096 and runs fifo_bench on /dev/blkfifo and on a named
-pipe set to 4096 bytes (F_SETPIPE_SZ), at each write size; fifo_bench
-checks every byte it reads against a position-dependent pattern and
-prints TAP with "# bench" lines (see userspace/bench/fifo_bench.c), which
-parse() reads here.
+Two labs have one: Lab 04's /dev/blkfifo and Lab 07's mypipe (written to
+/dev/mypipe/mypipe_in, read from /dev/mypipe/mypipe_out). The reference
+solution is built for the kernel; the VM runs the lab's tests/bench.sh
+instead of the autograder, with userspace/bench/fifo_bench on its PATH.
+The script (grading/guest/fifo-bench.sh) loads the module with a
+4096-byte FIFO and runs fifo_bench on the device and on a named pipe set
+to 4096 bytes (F_SETPIPE_SZ), at each write size; fifo_bench checks every
+byte it reads against a position-dependent pattern and prints TAP with
+"# bench" lines (see userspace/bench/fifo_bench.c), which parse() reads
+here.
 """
 
 import os
@@ -18,16 +20,14 @@ import statistics
 
 from . import build, labs, paths, runner, vm
 
-#: The lab whose module is benchmarked.
-LAB = "04"
-#: The label of the device and of the native FIFO in fifo_bench's output.
-DEVICE, NATIVE = "blkfifo", "fifo"
-#: The write size the target is about, and the target itself.
-TARGET_SIZE, TARGET_RATIO = 4096, 0.8
-#: fifo_bench's arguments for a full run: five runs of about 0.6 s per
-#: write size and target, interleaved (under TCG one run may take twice as
-#: long as the next: five runs and their median hold up better than three
-#: longer ones, in about 30 s of VM time).
+#: The label of the native FIFO in fifo_bench's output.
+NATIVE = "fifo"
+#: The write size the targets are about.
+TARGET_SIZE = 4096
+#: fifo_bench's timing arguments for a full run: five runs of about 0.6 s
+#: per write size and target, interleaved (under TCG one run may take
+#: twice as long as the next: five runs and their median hold up better
+#: than three longer ones).
 FULL_ARGS = ("-t", "0.6", "-n", "5")
 #: For a quick run (make check): one run of 64 KiB per write size and
 #: target, read 999 bytes at a time, so that writes come up short and the
@@ -36,11 +36,51 @@ FULL_ARGS = ("-t", "0.6", "-n", "5")
 #: It proves the streams intact; its timing means little.
 QUICK_ARGS = ("-n", "1", "-b", "65536", "-r", "999", "-a", "10")
 #: Wall-clock limits of the VM run, in seconds.
-FULL_TIMEOUT, QUICK_TIMEOUT = 180, 60
+FULL_TIMEOUT, QUICK_TIMEOUT = 240, 90
+
+
+class Bench:
+    """One lab's bench: what it measures and the target it has."""
+
+    def __init__(self, lab, device, param, target_ratio, sizes):
+        #: The lab's number.
+        self.lab_number = lab
+        #: The device's label in fifo_bench's output (the module's name).
+        self.device = device
+        #: The module parameter that sets the device's capacity.
+        self.param = param
+        #: The device's speed over the native FIFO's the lab aims for at
+        #: TARGET_SIZE-byte writes.
+        self.target_ratio = target_ratio
+        #: The write sizes, for fifo_bench's -s.
+        self.sizes = sizes
+
+    def lab(self):
+        """The lab whose module the bench measures."""
+        return labs.find(self.lab_number)
+
+    def script(self):
+        """The guest script of the bench."""
+        return os.path.join(self.lab().tests_dir, "bench.sh")
+
+
+#: The benches, by lab number.
+BENCHES = {
+    "04": Bench("04", "blkfifo", "fifo_size", 0.8, "64,512,4096"),
+    "07": Bench("07", "mypipe", "pipe_size", 0.9, "1,64,512,4096,65536"),
+}
+
+
+def for_labs(chosen):
+    """The benches of the labs in CHOSEN (Lab objects), in lab order."""
+    names = {lab.name for lab in chosen}
+    return [b for _, b in sorted(BENCHES.items())
+            if b.lab().name in names]
+
 
 _BENCH = re.compile(r"^# bench (\S+) (.*)$")
 _PIPE = re.compile(r"^# pipe (\S+) asked=(\d+) size=(\d+)")
-_DEVICE_SIZE = re.compile(r"^# blkfifo fifo_size=(\d+)")
+_DEVICE_SIZE = re.compile(r"^# (\S+) (\S+)=(\d+)$")
 _CLOCK = re.compile(r"^# clocksource (\S+)")
 _PLAN = re.compile(r"^1\.\.(\d+)\s*$")
 _OK = re.compile(r"^ok \d+ ")
@@ -50,12 +90,14 @@ _NOT_OK = re.compile(r"^not ok \d+ ")
 class Report:
     """What one bench run printed, parsed."""
 
-    def __init__(self):
+    def __init__(self, bench):
+        #: The Bench this is a report of.
+        self.bench = bench
         #: {(label, write size): [MB/s of each timed run, in order]}
         self.rates = {}
         #: {label: pipe size F_GETPIPE_SZ reported}
         self.pipe_sizes = {}
-        #: blkfifo's fifo_size as the module reported it, or None.
+        #: The device's capacity as the module reported it, or None.
         self.device_size = None
         #: The guest's clock source (the timer behind the figures).
         self.clocksource = None
@@ -85,7 +127,7 @@ class Report:
         the ratios of each device run to the FIFO run that followed it
         (interleaved runs, so a change in the host's speed cancels out),
         or None."""
-        dev = self.rates.get((DEVICE, size), [])
+        dev = self.rates.get((self.bench.device, size), [])
         nat = self.rates.get((NATIVE, size), [])
         pairs = [d / n for d, n in zip(dev, nat) if n > 0]
         return statistics.median(pairs) if pairs else None
@@ -100,25 +142,28 @@ class Report:
             "problems": self.problems,
             "sizes": [{
                 "write_size": size,
-                "device_mbps": self.rates.get((DEVICE, size), []),
+                "device_mbps": self.rates.get((self.bench.device, size), []),
                 "native_mbps": self.rates.get((NATIVE, size), []),
-                "device_median_mbps": self.median(DEVICE, size),
+                "device_median_mbps": self.median(self.bench.device, size),
                 "native_median_mbps": self.median(NATIVE, size),
                 "ratio": self.ratio(size),
             } for size in self.sizes],
-            "target": {"write_size": TARGET_SIZE, "ratio": TARGET_RATIO,
+            "device": self.bench.device,
+            "target": {"write_size": TARGET_SIZE,
+                       "ratio": self.bench.target_ratio,
                        "met": self.target_met()},
         }
 
     def target_met(self):
         """True, False, or None when the target size was not measured."""
         ratio = self.ratio(TARGET_SIZE)
-        return None if ratio is None else ratio >= TARGET_RATIO
+        return None if ratio is None else ratio >= self.bench.target_ratio
 
 
-def parse(text):
-    """Read the guest's output (bench.sh and fifo_bench) into a Report."""
-    report = Report()
+def parse(bench, text):
+    """Read the guest's output (bench.sh and fifo_bench) of BENCH into a
+    Report."""
+    report = Report(bench)
     for line in text.splitlines():
         line = line.rstrip()
         match = _BENCH.match(line)
@@ -138,8 +183,8 @@ def parse(text):
             report.pipe_sizes[match.group(1)] = int(match.group(3))
             continue
         match = _DEVICE_SIZE.match(line)
-        if match:
-            report.device_size = int(match.group(1))
+        if match and match.group(1) == bench.device:
+            report.device_size = int(match.group(3))
             continue
         match = _CLOCK.match(line)
         if match:
@@ -155,37 +200,27 @@ def parse(text):
     return report
 
 
-def lab():
-    """The lab whose module the bench measures."""
-    return labs.find(LAB)
-
-
-def script():
-    """The guest script of the bench."""
-    return os.path.join(lab().tests_dir, "bench.sh")
-
-
-def run(kver, quick=False, timeout=None, keep_dir=None, tag="bench",
+def run(bench, kver, quick=False, timeout=None, keep_dir=None, tag="bench",
         args=None):
-    """Build blkfifo from solutions/ and fifo_bench, run the bench in a VM
-    on KVER. ARGS, if given, replace fifo_bench's arguments (FULL_ARGS or,
-    with QUICK, QUICK_ARGS).
+    """Build BENCH's module from solutions/ and fifo_bench, run the bench
+    in a VM on KVER. ARGS, if given, replace fifo_bench's timing arguments
+    (FULL_ARGS or, with QUICK, QUICK_ARGS); the write sizes are BENCH's.
 
     Returns (Outcome or None, ModuleBuild, Report); the Outcome is None
     (and the Report empty) when the module did not build. TAG names the
     module's build directory: one of its own, so that it never races with
     `make check`'s W=1 build of the same solution.
     """
-    bench_lab = lab()
     if args is None:
         args = QUICK_ARGS if quick else FULL_ARGS
     if timeout is None:
         timeout = QUICK_TIMEOUT if quick else FULL_TIMEOUT
     outcome, built = runner.run_script(
-        bench_lab, os.path.join(paths.TOP, "solutions"), kver, script(),
-        script_args=args, programs=[build.bench_program()], tag=tag,
-        timeout=timeout, keep_dir=keep_dir)
-    report = parse(outcome.results) if outcome else Report()
+        bench.lab(), os.path.join(paths.TOP, "solutions"), kver,
+        bench.script(), script_args=("-s", bench.sizes, *args),
+        programs=[build.bench_program()], tag=tag, timeout=timeout,
+        keep_dir=keep_dir)
+    report = parse(bench, outcome.results) if outcome else Report(bench)
     return outcome, built, report
 
 

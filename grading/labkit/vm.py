@@ -154,9 +154,11 @@ def _image(lab, token, script=None, script_args=(), programs=()):
     image.add_file("bin/vm-exit", build.guest_exit_program(), 0o755)
     image.add_file("init", os.path.join(paths.TOP, "grading", "guest",
                                         "init"), 0o755)
-    image.add_file("kit/grading/guest/autograde.sh",
-                   os.path.join(paths.TOP, "grading", "guest",
-                                "autograde.sh"), 0o644)
+    # The shared parts the labs' scripts source.
+    for shared in ("autograde.sh", "fifo-bench.sh"):
+        image.add_file(f"kit/grading/guest/{shared}",
+                       os.path.join(paths.TOP, "grading", "guest", shared),
+                       0o644)
     lab_dir = f"kit/labs/{lab.name}"
     if script is None:
         image.add_file(f"{lab_dir}/tests/grade.sh", lab.grade_script, 0o755)
