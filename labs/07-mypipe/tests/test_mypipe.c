@@ -639,11 +639,15 @@ static void differential(struct __test_metadata *_metadata, scenario_fn fn)
 	if (differ) {
 		na = split_lines(runs[0].text, a, 128);
 		nb = split_lines(runs[1].text, b, 128);
-		TH_LOG("  %-44s | %s", "named pipe (expected)", "mypipe");
+		/* The table goes where TH_LOG() writes, without its long
+		 * file:line:test prefix on every line. */
+		fprintf(TH_LOG_STREAM, "#   %-48s | %s\n",
+			"named pipe (expected)", "mypipe");
 		for (i = 0; i < na || i < nb; i++) {
 			const char *x = i < na ? a[i] : "", *y = i < nb ? b[i] : "";
 
-			TH_LOG("%c %-44s | %s", strcmp(x, y) ? '!' : ' ', x, y);
+			fprintf(TH_LOG_STREAM, "# %c %-48s | %s\n",
+				strcmp(x, y) ? '!' : ' ', x, y);
 		}
 	}
 	EXPECT_EQ(0, differ) {
