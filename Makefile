@@ -42,7 +42,12 @@ measure: deps ## time VM cycles and the edit-test loop (numbers for docs/speed.m
 bench: deps ## Labs 04 and 07 (or LAB=): blkfifo and mypipe vs a native FIFO, MB/s
 	@$(PYTHON) grading/bench $(if $(KVER),--kver $(KVER)) $(if $(LAB),--lab $(LAB))
 
+docs: deps ## the reference site: doxygen into build/docs/html (fails on any warning)
+	@tools/mkdocpages
+	@doxygen docs/Doxyfile
+	@echo "docs: open build/docs/html/index.html"
+
 clean: ## remove build output (the cache in ~/.cache/chardev-labkit stays)
 	rm -rf build
 
-.PHONY: help deps test native check skeletons measure bench clean
+.PHONY: help deps test native check skeletons measure bench docs clean

@@ -144,6 +144,8 @@ static char sleeper_start(struct sleeper *s, int fd, const char *data,
 }
 
 /** @brief Wait up to @p timeout_ms for the sleeper's call to return.
+ * @param s the sleeper
+ * @param timeout_ms how long to wait
  * @return 1 if it has returned, 0 if not
  */
 static int sleeper_returned(struct sleeper *s, int timeout_ms)
@@ -221,6 +223,9 @@ FIXTURE(fifo) {
 
 /** @brief Read until read() returns 0 or fails with EAGAIN (the FIFO is
  *         empty), or @p size bytes are in.
+ * @param fd the descriptor
+ * @param buf where the bytes go
+ * @param size room in @p buf
  * @return the count, or -1 on any other error
  */
 static ssize_t drain(int fd, char *buf, size_t size)
@@ -242,7 +247,9 @@ static ssize_t drain(int fd, char *buf, size_t size)
 }
 
 /** @brief A signal handler that does nothing: its signal only ends a
- *         sleep. */
+ *         sleep.
+ * @param sig the signal
+ */
 static void ignore_signal(int sig)
 {
 	(void)sig;
@@ -285,6 +292,7 @@ FIXTURE_TEARDOWN(fifo)
 	close(self->fd);
 }
 
+/** @brief The node is a character device that everybody may read and write. */
 TEST_F_TIMEOUT(fifo, node_is_world_rw_char_device, TIMEOUT)
 {
 	struct stat st;
@@ -295,7 +303,7 @@ TEST_F_TIMEOUT(fifo, node_is_world_rw_char_device, TIMEOUT)
 	EXPECT_EQ(0666, st.st_mode & 07777);
 }
 
-/* The seed program: write, then read back on the same descriptor. */
+/** @brief The seed program: write, then read back on the same descriptor. */
 TEST_F_TIMEOUT(fifo, write_then_read_same_fd, TIMEOUT)
 {
 	const char msg[] = "test the virtual char device";
@@ -310,7 +318,9 @@ TEST_F_TIMEOUT(fifo, write_then_read_same_fd, TIMEOUT)
 }
 
 #if FIFO_STAGE < 4
-/* From Lab 04 on, an empty read sleeps instead. */
+/** @brief Before Lab 04, a read of an empty FIFO returns 0 (from Lab 04
+ *         on it sleeps instead).
+ */
 TEST_F_TIMEOUT(fifo, read_empty_returns_zero, TIMEOUT)
 {
 	char buf[8];
@@ -319,6 +329,9 @@ TEST_F_TIMEOUT(fifo, read_empty_returns_zero, TIMEOUT)
 }
 #endif
 
+/** @brief Bytes written through one open file come out in order through
+ *         another.
+ */
 TEST_F_TIMEOUT(fifo, bytes_come_out_in_order_across_opens, TIMEOUT)
 {
 	int a = open(FIFO_DEV, O_WRONLY), b = open(FIFO_DEV, O_WRONLY);
@@ -335,6 +348,7 @@ TEST_F_TIMEOUT(fifo, bytes_come_out_in_order_across_opens, TIMEOUT)
 	EXPECT_EQ(0, memcmp(buf, "abcdefgh", 8));
 }
 
+/** @brief A read takes the bytes it returns out of the FIFO. */
 TEST_F_TIMEOUT(fifo, read_consumes_what_it_returns, TIMEOUT)
 {
 	char buf[16];
@@ -347,6 +361,8 @@ TEST_F_TIMEOUT(fifo, read_consumes_what_it_returns, TIMEOUT)
 	EXPECT_EQ(0, drain(self->nb, buf, sizeof(buf)));
 }
 
+/** @brief A write into a nearly full FIFO writes what fits and says how much.
+ */
 TEST_F_TIMEOUT(fifo, write_is_cut_short_when_nearly_full, TIMEOUT)
 {
 	char data[70], buf[FIFO_SIZE];
@@ -363,7 +379,9 @@ TEST_F_TIMEOUT(fifo, write_is_cut_short_when_nearly_full, TIMEOUT)
 }
 
 #if FIFO_STAGE < 4
-/* From Lab 04 on, a full write sleeps instead. */
+/** @brief Before Lab 04, a write to a full FIFO fails with ENOSPC (from
+ *         Lab 04 on it sleeps instead).
+ */
 TEST_F_TIMEOUT(fifo, write_when_full_fails_with_enospc, TIMEOUT)
 {
 	char big[100], c;
@@ -382,6 +400,9 @@ TEST_F_TIMEOUT(fifo, write_when_full_fails_with_enospc, TIMEOUT)
 }
 #endif
 
+/** @brief Data that wraps around the end of the FIFO comes out whole and in
+ *         order.
+ */
 TEST_F_TIMEOUT(fifo, wraps_around_the_end, TIMEOUT)
 {
 	char data[100], buf[FIFO_SIZE];
@@ -396,6 +417,7 @@ TEST_F_TIMEOUT(fifo, wraps_around_the_end, TIMEOUT)
 	EXPECT_EQ(0, memcmp(buf, data + 50, 50));
 }
 
+/** @brief The device is a stream: lseek() fails with ESPIPE. */
 TEST_F_TIMEOUT(fifo, is_not_seekable, TIMEOUT)
 {
 	char buf[4];
@@ -411,7 +433,7 @@ TEST_F_TIMEOUT(fifo, is_not_seekable, TIMEOUT)
 	EXPECT_EQ(ESPIPE, errno);
 }
 
-/* A fault on the user's buffer fails the call and loses nothing. */
+/** @brief A fault on the user's buffer fails the call and loses nothing. */
 TEST_F_TIMEOUT(fifo, bad_pointer_gives_efault_and_keeps_data, TIMEOUT)
 {
 	char *bad = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
@@ -434,8 +456,9 @@ TEST_F_TIMEOUT(fifo, bad_pointer_gives_efault_and_keeps_data, TIMEOUT)
 	EXPECT_EQ(0, memcmp(buf, "abc", 3));
 }
 
-/* A read whose buffer ends in an inaccessible page returns what it could
- * copy, and the rest stays in the FIFO. */
+/** @brief A read whose buffer ends in an inaccessible page returns what it
+ *         could copy, and the rest stays in the FIFO.
+ */
 TEST_F_TIMEOUT(fifo, partial_copy_keeps_the_rest, TIMEOUT)
 {
 	char *area = mmap(NULL, 8192, PROT_READ | PROT_WRITE,
@@ -461,8 +484,9 @@ TEST_F_TIMEOUT(fifo, partial_copy_keeps_the_rest, TIMEOUT)
 }
 
 #if FIFO_STAGE < 4
-/* The course notes tried the device with cat and echo: before Lab 04, cat
- * on an empty FIFO ends at once (end of file). */
+/** @brief The course notes tried the device with cat and echo: before Lab 04,
+ *         cat on an empty FIFO ends at once (end of file).
+ */
 TEST_F_TIMEOUT(fifo, cat_and_echo_on_the_device, TIMEOUT)
 {
 	char *cat_argv[] = { "cat", FIFO_DEV, NULL };
@@ -481,12 +505,19 @@ TEST_F_TIMEOUT(fifo, cat_and_echo_on_the_device, TIMEOUT)
 }
 #endif
 
-/*
- * One call is frozen half-way through its copy (copy_stall.h) while a
- * second call of the same kind runs: with the readers' (or writers')
- * mutex, the second waits or goes after the first; without it, both work
- * on the same bytes of the FIFO. Returns the bytes the FIFO holds at the
- * end in @p out (for writes) or the two reads' bytes (for reads).
+/** @brief Freeze one call half-way through its copy (copy_stall.h) while
+ *         a second call of the same kind runs.
+ *
+ * With the readers' (or writers') mutex, the second waits or goes after
+ * the first; without it, both work on the same bytes of the FIFO.
+ *
+ * @param _metadata the test, for the harness's macros
+ * @param fd the descriptor both calls use
+ * @param is_write nonzero for two writes, zero for two reads
+ * @param first_buf the first call's buffer, from copy_stall_init()
+ * @param first_count the first call's byte count
+ * @param cs the stall behind @p first_buf
+ * @param second the second call, filled in with its result
  */
 static void race_two_calls(struct __test_metadata *_metadata, int fd,
 			   int is_write, char *first_buf, size_t first_count,
@@ -524,6 +555,9 @@ static void race_two_calls(struct __test_metadata *_metadata, int fd,
 	EXPECT_EQ((ssize_t)first_count, first.ret);
 }
 
+/** @brief Two reads at once do not take the same bytes: one waits for the other
+ *         (a frozen copy, copy_stall.h).
+ */
 TEST_F_TIMEOUT(fifo, readers_take_turns, 15)
 {
 	struct fifo_call second = { .fd = self->fd };
@@ -550,6 +584,9 @@ TEST_F_TIMEOUT(fifo, readers_take_turns, 15)
 	copy_stall_destroy(&cs);
 }
 
+/** @brief Two writes at once do not write over each other: one waits for the
+ *         other.
+ */
 TEST_F_TIMEOUT(fifo, writers_take_turns, 15)
 {
 	struct fifo_call second = { .fd = self->fd };
@@ -669,6 +706,8 @@ static int crowd_read(struct crowd *c)
 
 /** @brief Fork a crowd member: a writer (@p id >= 0) or a reader (-1).
  *         It dies with the test process.
+ * @param c the crowd's shared state
+ * @param id the writer's number, or -1 for a reader
  * @return the child's PID, or -1
  */
 static pid_t crowd_spawn(struct crowd *c, int id)
@@ -680,8 +719,9 @@ static pid_t crowd_spawn(struct crowd *c, int id)
 	return pid;
 }
 
-/* Four writers and four readers at once, each a process: every byte comes
- * out exactly once. */
+/** @brief Four writers and four readers at once, each a process: every byte
+ *         comes out exactly once.
+ */
 TEST_F_TIMEOUT(fifo, many_readers_and_writers_lose_nothing, 30)
 {
 	const char stop = CROWD_STOP;
@@ -735,6 +775,7 @@ TEST_F_TIMEOUT(fifo, many_readers_and_writers_lose_nothing, 30)
 }
 
 #if FIFO_STAGE >= 3
+/** @brief With O_NONBLOCK, a read of an empty FIFO fails with EAGAIN. */
 TEST_F_TIMEOUT(fifo, nonblocking_read_on_empty_is_eagain, TIMEOUT)
 {
 	int nb = open(FIFO_DEV, O_RDONLY | O_NONBLOCK);
@@ -753,6 +794,9 @@ TEST_F_TIMEOUT(fifo, nonblocking_read_on_empty_is_eagain, TIMEOUT)
 	close(nb);
 }
 
+/** @brief With O_NONBLOCK, a write to a full FIFO fails with EAGAIN and changes
+ *         nothing.
+ */
 TEST_F_TIMEOUT(fifo, nonblocking_write_on_full_is_eagain, TIMEOUT)
 {
 	int nb = open(FIFO_DEV, O_WRONLY | O_NONBLOCK);
@@ -776,7 +820,7 @@ TEST_F_TIMEOUT(fifo, nonblocking_write_on_full_is_eagain, TIMEOUT)
 	close(nb);
 }
 
-/* The course notes' program, run on an empty FIFO. */
+/** @brief The course notes' program, run on an empty FIFO. */
 TEST_F_TIMEOUT(fifo, seed_program_sequence, TIMEOUT)
 {
 	const char msg[] =
@@ -798,7 +842,7 @@ TEST_F_TIMEOUT(fifo, seed_program_sequence, TIMEOUT)
 	close(fd);
 }
 
-/* O_NONBLOCK set or cleared after open counts from the next call on. */
+/** @brief O_NONBLOCK set or cleared after open counts from the next call on. */
 TEST_F_TIMEOUT(fifo, fcntl_nonblock_takes_effect, TIMEOUT)
 {
 	int flags = fcntl(self->fd, F_GETFL);
@@ -830,6 +874,10 @@ TEST_F_TIMEOUT(fifo, fcntl_nonblock_takes_effect, TIMEOUT)
 #if FIFO_STAGE >= 4
 /** @brief Read from @p fd until @p want bytes came or @p timeout_ms
  *         passed without any; NUL-terminate.
+ * @param fd the descriptor
+ * @param buf where the bytes go, @p want + 1 bytes of room
+ * @param want how many bytes to wait for
+ * @param timeout_ms how long to wait for each
  */
 static void read_for(int fd, char *buf, size_t want, int timeout_ms)
 {
@@ -879,6 +927,9 @@ static const char *not_asleep(const struct sleeper *s, char st)
 	return why;
 }
 
+/** @brief A read of an empty FIFO sleeps (state S) until another process
+ *         writes.
+ */
 TEST_F_TIMEOUT(fifo, read_on_empty_sleeps_until_data, TIMEOUT)
 {
 	struct sleeper *s = &self->sleepers[0];
@@ -898,6 +949,7 @@ TEST_F_TIMEOUT(fifo, read_on_empty_sleeps_until_data, TIMEOUT)
 	EXPECT_EQ(0, memcmp(s->sh->buf, "hello", 5));
 }
 
+/** @brief A write to a full FIFO sleeps until a read makes room. */
 TEST_F_TIMEOUT(fifo, write_on_full_sleeps_until_room, TIMEOUT)
 {
 	struct sleeper *s = &self->sleepers[0];
@@ -929,7 +981,7 @@ TEST_F_TIMEOUT(fifo, write_on_full_sleeps_until_room, TIMEOUT)
 		EXPECT_EQ(i < FIFO_SIZE - 4 ? 'f' : 'w', buf[i]);
 }
 
-/* A sleep that signals cannot end makes a process that Ctrl-C and even
+/** @brief A sleep that signals cannot end makes a process that Ctrl-C and even
  * kill -9 cannot stop. */
 TEST_F_TIMEOUT(fifo, sleepers_are_interruptible, TIMEOUT)
 {
@@ -956,6 +1008,9 @@ TEST_F_TIMEOUT(fifo, sleepers_are_interruptible, TIMEOUT)
 	sleeper_finish(w, self->nb);
 }
 
+/** @brief A signal ends a sleeping read with EINTR (the driver returns
+ *         -ERESTARTSYS).
+ */
 TEST_F_TIMEOUT(fifo, signal_interrupts_read_with_eintr, TIMEOUT)
 {
 	struct sleeper *s = &self->sleepers[0];
@@ -982,6 +1037,7 @@ TEST_F_TIMEOUT(fifo, signal_interrupts_read_with_eintr, TIMEOUT)
 	EXPECT_EQ(0, memcmp(buf, "abc", 3));
 }
 
+/** @brief A signal ends a sleeping write with EINTR, nothing written. */
 TEST_F_TIMEOUT(fifo, signal_interrupts_write_with_eintr, TIMEOUT)
 {
 	struct sleeper *s = &self->sleepers[0];
@@ -1023,8 +1079,10 @@ static void note_signal(int sig)
 	(void)n;
 }
 
-/* -ERESTARTSYS, not -EINTR: with SA_RESTART the kernel restarts the read
- * after the handler, and the program never sees the signal's interruption. */
+/** @brief -ERESTARTSYS, not -EINTR: with SA_RESTART the kernel restarts the
+ *         read after the handler, and the program never sees the signal's
+ *         interruption.
+ */
 TEST_F_TIMEOUT(fifo, sa_restart_restarts_the_read, TIMEOUT)
 {
 	struct sigaction restart = {
@@ -1063,7 +1121,7 @@ TEST_F_TIMEOUT(fifo, sa_restart_restarts_the_read, TIMEOUT)
 /** @brief Readers asleep at once in several_readers_one_byte_one_winner. */
 #define READERS 3
 
-/* All sleeping readers wake for one byte; one gets it, the others must
+/** @brief All sleeping readers wake for one byte; one gets it, the others must
  * find the FIFO empty again under the lock and go back to sleep. */
 TEST_F_TIMEOUT(fifo, several_readers_one_byte_one_winner, 15)
 {
@@ -1103,8 +1161,8 @@ TEST_F_TIMEOUT(fifo, several_readers_one_byte_one_winner, 15)
 	EXPECT_EQ(1, winners);
 }
 
-/*
- * The race the loop around the sleep is for, made to happen every time.
+/**
+ * @brief The race the loop around the sleep is for, made to happen every time.
  * Reader B sleeps on the empty FIFO; 32 bytes come, which wakes it, but
  * before B runs, reader A takes the readers' lock and starts copying all
  * 32 bytes, and is frozen half-way (copy_stall.h): B now sees data, leaves
@@ -1163,7 +1221,7 @@ TEST_F_TIMEOUT(fifo, woken_reader_rechecks_under_the_lock, 15)
 	copy_stall_destroy(&cs);
 }
 
-/* The course notes woke readers only when the FIFO was not full after
+/** @brief The course notes woke readers only when the FIFO was not full after
  * the write, and stranded them whenever one write filled it. */
 TEST_F_TIMEOUT(fifo, write_that_fills_the_fifo_wakes_reader, TIMEOUT)
 {
@@ -1186,7 +1244,7 @@ TEST_F_TIMEOUT(fifo, write_that_fills_the_fifo_wakes_reader, TIMEOUT)
 	EXPECT_EQ(0, memcmp(s->sh->buf, data, (size_t)s->sh->call.ret));
 }
 
-/* A sleeping reader must not keep the readers' mutex: an O_NONBLOCK
+/** @brief A sleeping reader must not keep the readers' mutex: an O_NONBLOCK
  * reader would wait for it, and a blocking one could not be interrupted
  * on its way in. */
 TEST_F_TIMEOUT(fifo, nonblocking_read_while_a_reader_sleeps, TIMEOUT)
@@ -1207,7 +1265,7 @@ TEST_F_TIMEOUT(fifo, nonblocking_read_while_a_reader_sleeps, TIMEOUT)
 	EXPECT_EQ(EAGAIN, nb->sh->call.err);
 }
 
-/* The course notes' demonstration: cat sleeps on the empty device, echo
+/** @brief The course notes' demonstration: cat sleeps on the empty device, echo
  * from another process wakes it, and a signal ends it. */
 TEST_F_TIMEOUT(fifo, cat_waits_for_echo, 15)
 {
@@ -1269,6 +1327,7 @@ FIXTURE_TEARDOWN(module)
 }
 
 /** @brief Load the module with @p params; if that worked, unload it again.
+ * @param params the parameters, as on insmod's command line
  * @return 0 or the errno of the refused load
  */
 static int try_params(const char *params)
@@ -1280,6 +1339,9 @@ static int try_params(const char *params)
 	return err;
 }
 
+/** @brief fifo_size: bad values are refused with EINVAL at load time, a good
+ *         one sets the capacity.
+ */
 TEST_F_TIMEOUT(module, fifo_size_param, 15)
 {
 	const char *bad[] = { "fifo_size=0", "fifo_size=1", "fifo_size=100",

@@ -30,6 +30,7 @@
 		    POLLERR | POLLHUP | POLLRDBAND | POLLWRBAND)
 
 /** @brief The node of minor @p i, from MINOR_NODE_FMT.
+ * @param i the minor's index
  * @return a static string
  */
 static const char *node(int i)
@@ -99,6 +100,9 @@ struct waiter {
 
 /** @brief Fork a waiter that runs @p wait_fn(@p arg) and writes its
  *         result, one int, to the report pipe; then wait until it sleeps.
+ * @param w the waiter, filled in here
+ * @param wait_fn what the waiter runs
+ * @param arg its argument
  * @return the child's state ('S' asleep; 'Z' or 'X' it returned at once;
  *         0 still running), or '?' if it could not be started
  */
@@ -123,6 +127,9 @@ static char waiter_start(struct waiter *w, int (*wait_fn)(void *),
 
 /** @brief Wait up to @p timeout_ms for the waiter's result, then reap it
  *         (killing it if it still waits).
+ * @param w the waiter
+ * @param timeout_ms how long to wait
+ * @param result where its result goes
  * @return 1 with *@p result set, or 0 if it reported nothing in time
  */
 static int waiter_result(struct waiter *w, int timeout_ms, int *result)
@@ -164,6 +171,7 @@ static int poll_forever(void *arg)
 
 /** @brief Waiter body: epoll_wait() with no timeout on the epoll
  *         descriptor at @p arg.
+ * @param arg a pointer to the epoll descriptor
  * @return the number of events, or -1
  */
 static int epoll_forever(void *arg)
@@ -173,6 +181,7 @@ static int epoll_forever(void *arg)
 	return epoll_wait(*(int *)arg, &ev, 1, -1);
 }
 
+/** @brief Every minor has its node, a character device of mode 0666. */
 TEST_F_TIMEOUT(minors, every_minor_has_a_node, TIMEOUT)
 {
 	dev_t seen[NDEV];
@@ -204,6 +213,7 @@ TEST_F_TIMEOUT(minors, every_minor_has_a_node, TIMEOUT)
 	EXPECT_STREQ("8\n", value);
 }
 
+/** @brief Each minor has a FIFO of its own. */
 TEST_F_TIMEOUT(minors, minors_are_independent, TIMEOUT)
 {
 	char buf[8];
@@ -224,7 +234,7 @@ TEST_F_TIMEOUT(minors, minors_are_independent, TIMEOUT)
 	EXPECT_EQ(0, memcmp(buf, "three", 5));
 }
 
-/* Exactly the minors written are readable; all have room. */
+/** @brief Exactly the minors written are readable; all have room. */
 TEST_F_TIMEOUT(minors, poll_reports_exactly_the_minors_written, TIMEOUT)
 {
 	const short in = POLLIN | POLLRDNORM, out = POLLOUT | POLLWRNORM;
@@ -256,6 +266,7 @@ TEST_F_TIMEOUT(minors, poll_reports_exactly_the_minors_written, TIMEOUT)
 	}
 }
 
+/** @brief poll() reports no POLLOUT for a full minor. */
 TEST_F_TIMEOUT(minors, full_minor_is_not_writable, TIMEOUT)
 {
 	const short in = POLLIN | POLLRDNORM, out = POLLOUT | POLLWRNORM;
@@ -278,7 +289,7 @@ TEST_F_TIMEOUT(minors, full_minor_is_not_writable, TIMEOUT)
 	}
 }
 
-/* One process waits on every minor with no timeout; another writes to
+/** @brief One process waits on every minor with no timeout; another writes to
  * one of them. */
 TEST_F_TIMEOUT(minors, poll_waits_for_a_write, TIMEOUT)
 {
@@ -307,6 +318,9 @@ TEST_F_TIMEOUT(minors, poll_waits_for_a_write, TIMEOUT)
 	}
 }
 
+/** @brief A poller waiting for POLLOUT on a full minor is woken when a read
+ *         makes room.
+ */
 TEST_F_TIMEOUT(minors, poll_waits_for_room, TIMEOUT)
 {
 	char fill[FIFO_SIZE], c, st;
@@ -332,6 +346,7 @@ TEST_F_TIMEOUT(minors, poll_waits_for_room, TIMEOUT)
 	EXPECT_EQ(1 << 4, mask);
 }
 
+/** @brief select() sees the same readiness as poll(). */
 TEST_F_TIMEOUT(minors, select_sees_readable_and_writable, TIMEOUT)
 {
 	struct timeval now = { 0, 0 };
@@ -363,6 +378,7 @@ TEST_F_TIMEOUT(minors, select_sees_readable_and_writable, TIMEOUT)
 	}
 }
 
+/** @brief Level-triggered epoll reports a minor as long as it holds data. */
 TEST_F_TIMEOUT(minors, epoll_level_triggered, TIMEOUT)
 {
 	struct epoll_event ev = { .events = EPOLLIN }, got;
@@ -382,7 +398,7 @@ TEST_F_TIMEOUT(minors, epoll_level_triggered, TIMEOUT)
 	close(ep);
 }
 
-/* Edge-triggered epoll reports a change only when the queue is woken:
+/** @brief Edge-triggered epoll reports a change only when the queue is woken:
  * every write must wake it, not only the first into an empty FIFO. */
 TEST_F_TIMEOUT(minors, epoll_edge_triggered_reports_each_write, TIMEOUT)
 {
@@ -415,6 +431,7 @@ TEST_F_TIMEOUT(minors, epoll_edge_triggered_reports_each_write, TIMEOUT)
  *         poll minors 0 and 1 for POLLIN with no timeout, and print what
  *         each readable one holds, one line per read, to the pipe at
  *         @p arg.
+ * @param arg a pointer to the pipe's write end
  * @return 0, or -1 on an error
  */
 static int seed_poll_loop(void *arg)
@@ -444,7 +461,7 @@ static int seed_poll_loop(void *arg)
 	return 0;
 }
 
-/* The course notes' test: a program polls two devices, and echo from a
+/** @brief The course notes' test: a program polls two devices, and echo from a
  * shell writes to one, then the other. */
 TEST_F_TIMEOUT(minors, seed_two_device_poll_program, TIMEOUT)
 {
@@ -471,7 +488,7 @@ TEST_F_TIMEOUT(minors, seed_two_device_poll_program, TIMEOUT)
 	close(lines[0]);
 }
 
-/* A load with a bad ndevices fails cleanly: no node, no module left. */
+/** @brief A load with a bad ndevices fails cleanly: no node, no module left. */
 TEST_F_TIMEOUT(module, ndevices_param, 15)
 {
 	const char *bad[] = { "ndevices=0", "ndevices=33", "ndevices=1000" };

@@ -33,7 +33,9 @@ char task_state(pid_t tid)
 	return paren[2];
 }
 
-/** @brief Milliseconds on the monotonic clock. */
+/** @brief The monotonic clock in milliseconds.
+ * @return milliseconds since some fixed point
+ */
 static long long now_ms(void)
 {
 	struct timespec ts;
