@@ -54,6 +54,7 @@
 #include "copy_stall.h"
 #include "fifo_call.h"
 #include "module_reload.h"
+#include "signal_note.h"
 #include "task_state.h"
 
 /** @brief The FIFO's capacity, as the handouts specify. */
@@ -244,15 +245,6 @@ static ssize_t drain(int fd, char *buf, size_t size)
 		total += (size_t)n;
 	}
 	return (ssize_t)total;
-}
-
-/** @brief A signal handler that does nothing: its signal only ends a
- *         sleep.
- * @param sig the signal
- */
-static void ignore_signal(int sig)
-{
-	(void)sig;
 }
 
 /** @brief Open the device twice and read it empty: every test starts
@@ -1065,20 +1057,6 @@ TEST_F_TIMEOUT(fifo, signal_interrupts_write_with_eintr, TIMEOUT)
 		EXPECT_EQ('f', buf[i]);
 }
 
-/** @brief Written to by note_signal(), read by the test that waits for it. */
-static int signal_pipe[2];
-
-/** @brief A SIGUSR1 handler that tells the test it ran.
- * @param sig the signal
- */
-static void note_signal(int sig)
-{
-	ssize_t n = write(signal_pipe[1], "", 1);
-
-	(void)sig;
-	(void)n;
-}
-
 /** @brief -ERESTARTSYS, not -EINTR: with SA_RESTART the kernel restarts the
  *         read after the handler, and the program never sees the signal's
  *         interruption.
@@ -1092,7 +1070,7 @@ TEST_F_TIMEOUT(fifo, sa_restart_restarts_the_read, TIMEOUT)
 	struct sleeper *s = &self->sleepers[0];
 	char st;
 
-	ASSERT_EQ(0, pipe(signal_pipe));
+	ASSERT_LE(0, signal_note_fd());
 	ASSERT_EQ(0, sigaction(SIGUSR1, &restart, NULL));
 	st = sleeper_start(s, self->fd, NULL, 16);
 	ASSERT_EQ('S', st) {
@@ -1100,7 +1078,7 @@ TEST_F_TIMEOUT(fifo, sa_restart_restarts_the_read, TIMEOUT)
 		       not_asleep(s, st));
 	}
 	ASSERT_EQ(0, kill(s->pid, SIGUSR1));
-	ASSERT_TRUE(await_byte(signal_pipe[0], 5000)) {
+	ASSERT_TRUE(await_byte(signal_note_fd(), 5000)) {
 		TH_LOG("the signal handler did not run");
 	}
 	st = task_wait_asleep(s->sh->call.tid, &s->sh->call.done, 5000);

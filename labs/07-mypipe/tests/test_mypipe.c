@@ -49,6 +49,7 @@
 #include "copy_stall.h"
 #include "fifo_call.h"
 #include "module_reload.h"
+#include "signal_note.h"
 #include "task_state.h"
 
 /** @brief The write end. */
@@ -508,20 +509,6 @@ static void say_sigpipe_pending(const char *who)
 	    sigismember(&pending, SIGPIPE) ? "yes" : "no");
 }
 
-/** @brief Pipe written to by note_signal(): a handshake for handlers. */
-static int signal_note[2] = { -1, -1 };
-
-/** @brief SIGUSR1 handler: note the signal on signal_note.
- * @param sig the signal
- */
-static void note_signal(int sig)
-{
-	char c = (char)sig;
-
-	if (write(signal_note[1], &c, 1) != 1)
-		_exit(3);
-}
-
 /** @brief Catch SIGUSR1 with note_signal(), with or without SA_RESTART.
  * @param restart nonzero for SA_RESTART
  */
@@ -529,7 +516,7 @@ static void catch_sigusr1(int restart)
 {
 	struct sigaction sa = { .sa_handler = note_signal };
 
-	if (signal_note[0] < 0 && pipe(signal_note))
+	if (signal_note_fd() < 0)
 		_exit(3);
 	sa.sa_flags = restart ? SA_RESTART : 0;
 	sigemptyset(&sa.sa_mask);
@@ -1073,7 +1060,7 @@ DIFFERENTIAL(signals_end_sleeping_reads)
 	}
 	expect_asleep(a, "read on empty");
 	kill(a->pid, SIGUSR1);
-	say("handler ran: %s", await_byte(signal_note[0], STEP_MS) ? "yes" : "no");
+	say("handler ran: %s", await_byte(signal_note_fd(), STEP_MS) ? "yes" : "no");
 	/* Asleep again: the read was restarted after the handler. */
 	expect_asleep(a, "read after the handler");
 	op_write("writer", w, 3, 'z');
@@ -1170,14 +1157,6 @@ DIFFERENTIAL(bad_pointers_get_efault)
 /* ---------------------------------------------------------------------
  * The semaphore
  */
-
-/** @brief SIGUSR1 handler that does nothing: its arrival ends a sleep.
- * @param sig the signal
- */
-static void ignore_signal(int sig)
-{
-	(void)sig;
-}
 
 /** @brief Start @p c in a thread and wait until it sleeps in its call.
  * @param t the thread
