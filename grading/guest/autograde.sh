@@ -17,6 +17,11 @@
 #   LAB_TEST_DIR      where the test program is (default: the tests directory)
 #   LAB_TEST_TIMEOUT  seconds the whole test program may take (default 120;
 #                     each test also has its own, shorter timeout)
+#   LAB_HIDDEN_DIR    the instructor's hidden tests (default: the kit's
+#                     grading/hidden/$LAB): when it holds a file "points"
+#                     (lines "NAME POINTS VISIBILITY") and an executable
+#                     hidden_* test program, that program runs after the
+#                     lab's own, and its points come on top of the 100
 #
 # Output (stdout) is KTAP: a plan, the points of every test as "# points"
 # lines, then one line per test as soon as its result is known,
@@ -151,12 +156,13 @@ _lab_load() {
 	_lab_result module_loads ok
 }
 
+# _lab_run_tests DIR PROGRAM: run a test program and score its results.
 _lab_run_tests() {
 	_lab_why_missing="the test program did not report this test (it crashed, hung or was stopped)"
 	(
-		cd "$LAB_TEST_DIR" || exit 1
+		cd "$1" || exit 1
 		_t_rc=0
-		timeout "$LAB_TEST_TIMEOUT" "./$LAB_TESTPROG" || _t_rc=$?
+		timeout "$LAB_TEST_TIMEOUT" "./$2" || _t_rc=$?
 		echo "$_t_rc" >"$_lab_work/testprog-status"
 	) 2>&1 </dev/null | _lab_parse_tap
 	_lab_sync
@@ -247,15 +253,14 @@ _lab_show_log() {
 	fi
 }
 
-# Read LAB_POINTS into _lab_pts_NAME variables and the _lab_names list.
+# _lab_read_points TABLE: read a points table ("NAME POINTS" lines) into
+# _lab_pts_NAME variables, the _lab_names list, _lab_total and
+# _lab_planned.
 _lab_read_points() {
-	_lab_names=
-	_lab_total=0
-	_lab_planned=0
 	_o_ifs=$IFS
 	IFS='
 '
-	for _t_line in $LAB_POINTS; do
+	for _t_line in $1; do
 		IFS=$_o_ifs
 		# shellcheck disable=SC2086 # split the line into words
 		set -- $_t_line
@@ -269,6 +274,11 @@ _lab_read_points() {
 			continue
 			;;
 		esac
+		eval "_r_dup=\${_lab_pts_$1-}"
+		if [ -n "$_r_dup" ]; then
+			_lab_error "test '$1' is in the points tables twice"
+			continue
+		fi
 		eval "_lab_pts_$1=$2"
 		_lab_names="$_lab_names $1"
 		_lab_total=$((_lab_total + $2))
@@ -287,6 +297,7 @@ lab_grade() {
 	# Tests of module parameters reload the module from there.
 	export LAB_MODULE_DIR
 	: "${LAB_TEST_DIR:=$_lab_here}"
+	: "${LAB_HIDDEN_DIR:=$_lab_here/../../../grading/hidden/$LAB}"
 	_lab_work=$(mktemp -d "${TMPDIR:-/tmp}/labkit.XXXXXX")
 	# shellcheck disable=SC2064 # expand now: the path is fixed
 	trap "rm -rf '$_lab_work'" EXIT
@@ -299,11 +310,15 @@ lab_grade() {
 
 	echo "KTAP version 1"
 	echo "# lab $LAB"
-	_lab_read_points
+	_lab_names=
+	_lab_total=0
+	_lab_planned=0
+	_lab_read_points "$LAB_POINTS"
 	if [ "$_lab_total" -ne 100 ]; then
 		echo "Bail out! the points of $LAB add up to $_lab_total, not 100"
 		return 1
 	fi
+	_lab_find_hidden
 	echo "1..$_lab_planned"
 	for _g_name in $_lab_names; do
 		eval "echo \"# points $_g_name \$_lab_pts_$_g_name\""
@@ -314,7 +329,10 @@ lab_grade() {
 	_lab_taint_before=$(_lab_taint)
 
 	if _lab_load; then
-		_lab_run_tests
+		_lab_run_tests "$LAB_TEST_DIR" "$LAB_TESTPROG"
+		if [ -n "$_lab_hidden_prog" ]; then
+			_lab_run_tests "$LAB_HIDDEN_DIR" "$_lab_hidden_prog"
+		fi
 	fi
 	_lab_unload
 	_lab_check_log
@@ -332,5 +350,27 @@ lab_grade() {
 		done <"$_lab_errors"
 		echo "# errors $_g_errors"
 	fi
-	echo "# score $_g_score/100"
+	echo "# score $_g_score/$_lab_total"
+}
+
+# The hidden tests, if LAB_HIDDEN_DIR has them: their program's name in
+# _lab_hidden_prog (empty without), their points added to the table.
+_lab_find_hidden() {
+	_lab_hidden_prog=
+	[ -f "$LAB_HIDDEN_DIR/points" ] || return 0
+	set +f # lab_grade turned globbing off
+	for _h_prog in "$LAB_HIDDEN_DIR"/hidden_*; do
+		if [ -f "$_h_prog" ] && [ -x "$_h_prog" ]; then
+			_lab_hidden_prog=${_h_prog##*/}
+		fi
+	done
+	set -f
+	[ -n "$_lab_hidden_prog" ] || return 0
+	# Only the names and points: the visibility is the host's business.
+	_h_table=
+	while read -r _h_name _h_points _; do
+		_h_table="$_h_table
+$_h_name $_h_points"
+	done <"$LAB_HIDDEN_DIR/points"
+	_lab_read_points "$_h_table"
 }

@@ -109,14 +109,16 @@ def tree_tag(src_root):
     return f"tree-{digest}"
 
 
-def modules(lab, src_dir, kver, tag, extra_make_args=()):
+def modules(lab, src_dir, kver, tag, extra_make_args=(), work_root=None):
     """Build LAB's modules for KVER from the student files in SRC_DIR.
 
     SRC_DIR is the lab's directory in the source tree (e.g. labs/01-...).
-    TAG names the build directory (see tree_tag). EXTRA_MAKE_ARGS go to
-    kbuild (e.g. W=1, C=2).
+    TAG names the build directory (see tree_tag) under WORK_ROOT (default:
+    the clone's build/modules). EXTRA_MAKE_ARGS go to kbuild (e.g. W=1,
+    C=2).
     """
-    top = os.path.join(paths.build_root(), "modules", kver, tag)
+    top = os.path.join(work_root or os.path.join(paths.build_root(),
+                                                 "modules"), kver, tag)
     out = os.path.join(top, "labs", lab.name)
     inputs = []
     for name in lab.student_files:
@@ -204,18 +206,32 @@ def _static_program(sources, headers, out, include_dirs):
     os.replace(out + ".tmp", out)
 
 
-def test_program(lab):
-    """Build LAB's statically linked test program; return its path."""
+def _harness_program(sources, name, lab):
+    """Build SOURCES with the shared userspace code and the kselftest
+    harness into the static program NAME of LAB; return its path."""
     userspace = os.path.join(paths.TOP, "userspace")
     harness = harness_dir()
-    out = os.path.join(paths.build_root(), "userspace", lab.name,
-                       lab.test_program)
+    out = os.path.join(paths.build_root(), "userspace", lab.name, name)
     shared = sorted(glob.glob(os.path.join(userspace, "*.c")))
     headers = sorted(glob.glob(os.path.join(userspace, "*.h")) +
                      glob.glob(os.path.join(harness, "kselftest*.h")))
-    _static_program(lab.test_sources + shared, headers, out,
-                    [userspace, harness])
+    _static_program(sources + shared, headers, out, [userspace, harness])
     return out
+
+
+def test_program(lab):
+    """Build LAB's statically linked test program; return its path."""
+    return _harness_program(lab.test_sources, lab.test_program, lab)
+
+
+def hidden_program(lab):
+    """Build LAB's hidden test program (grading/hidden/NN-name/); return
+    its path, or None when the lab has no hidden tests."""
+    sources = lab.hidden_sources
+    if not sources:
+        return None
+    name = os.path.basename(sources[0])[:-len(".c")]
+    return _harness_program(sources, name, lab)
 
 
 def bench_program(name="fifo_bench"):

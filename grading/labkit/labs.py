@@ -22,6 +22,9 @@ class LabError(Exception):
     """A lab that does not exist, or a tree that lacks a lab's files."""
 
 
+#: Gradescope's visibilities a hidden test may have.
+VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
+
 #: Wall-clock limit of one VM run, in seconds, unless a lab needs more.
 DEFAULT_VM_TIMEOUT = 120
 
@@ -37,21 +40,36 @@ class Lab:
         self.tests_dir = os.path.join(self.lab_dir, "tests")
         self.mutants_dir = os.path.join(paths.TOP, "grading", "mutants",
                                         name)
+        #: The instructor's hidden tests, if any: a test program
+        #: hidden_*.c and a file "points" (never in the student kit).
+        self.hidden_dir = os.path.join(paths.TOP, "grading", "hidden", name)
 
     def __repr__(self):
         return f"Lab({self.name!r})"
 
     @property
+    def _module_dir(self):
+        """Where the module's files are listed from: the solution, or in a
+        kit without solutions/ (the student tarball, Gradescope's copy)
+        the skeleton, which has the same files."""
+        if os.path.isdir(self.solution_dir):
+            return self.solution_dir
+        return self.lab_dir
+
+    @property
     def student_files(self):
         """Names of the files a student writes (the solution's sources)."""
-        return sorted(f for f in os.listdir(self.solution_dir)
+        return sorted(f for f in os.listdir(self._module_dir)
                       if f.endswith((".c", ".h")))
 
     @property
     def kit_files(self):
-        """Names of the module's build files, always taken from the kit."""
-        return sorted(f for f in os.listdir(self.solution_dir)
-                      if f not in self.student_files)
+        """Names of the module's build files (Kbuild, Makefile), always
+        taken from the kit."""
+        here = self._module_dir
+        return sorted(f for f in os.listdir(here)
+                      if f not in self.student_files and f != "README.md"
+                      and os.path.isfile(os.path.join(here, f)))
 
     @property
     def test_sources(self):
@@ -86,6 +104,61 @@ class Lab:
         limit = int(match.group(1)) + 30 if match else 0
         return max(DEFAULT_VM_TIMEOUT, limit)
 
+    @property
+    def points(self):
+        """The lab's points table, [(test name, points)], as the kit's own
+        tests/grade.sh states it (LAB_POINTS), followed by the hidden
+        tests' if there are any: what the host expects the guest to
+        report, whatever the guest says."""
+        with open(self.grade_script, encoding="utf-8") as script:
+            match = re.search(r"^LAB_POINTS='(.*?)'", script.read(),
+                              re.MULTILINE | re.DOTALL)
+        if not match:
+            raise LabError(f"{self.grade_script}: no LAB_POINTS table")
+        table = []
+        for line in match.group(1).splitlines():
+            words = line.split()
+            if words and not words[0].startswith("#"):
+                table.append((words[0], int(words[1])))
+        return table + [(name, points) for name, points, _ in
+                        self._hidden_table()]
+
+    @property
+    def visibility(self):
+        """{test name: Gradescope visibility} of the hidden tests."""
+        return {name: seen for name, _, seen in self._hidden_table()}
+
+    @property
+    def hidden_points_file(self):
+        """The hidden tests' points file (it may not exist)."""
+        return os.path.join(self.hidden_dir, "points")
+
+    @property
+    def hidden_sources(self):
+        """The hidden test program's C sources, or [] without one."""
+        if not os.path.isfile(self.hidden_points_file):
+            return []
+        return sorted(os.path.join(self.hidden_dir, f)
+                      for f in os.listdir(self.hidden_dir)
+                      if f.startswith("hidden_") and f.endswith(".c"))
+
+    def _hidden_table(self):
+        """[(name, points, visibility)] from the hidden points file."""
+        if not self.hidden_sources:
+            return []
+        table = []
+        with open(self.hidden_points_file, encoding="utf-8") as f:
+            for line in f:
+                words = line.split()
+                if not words or words[0].startswith("#"):
+                    continue
+                if len(words) != 3 or words[2] not in VISIBILITIES:
+                    raise LabError(f"{self.hidden_points_file}: want "
+                                   f"'NAME POINTS VISIBILITY' with one of "
+                                   f"{', '.join(VISIBILITIES)}: {line!r}")
+                table.append((words[0], int(words[1]), words[2]))
+        return table
+
     def mutants(self):
         """The lab's mutant patches, sorted by name."""
         if not os.path.isdir(self.mutants_dir):
@@ -96,8 +169,11 @@ class Lab:
 
 
 def all_labs():
-    """Every lab that has a reference solution, in order."""
+    """Every lab that has a reference solution (or, in a kit without
+    solutions/, a skeleton), in order."""
     root = os.path.join(paths.TOP, "solutions")
+    if not os.path.isdir(root):
+        root = os.path.join(paths.TOP, "labs")
     return [Lab(d) for d in sorted(os.listdir(root))
             if _LAB_DIR.match(d) and os.path.isdir(os.path.join(root, d))]
 

@@ -27,6 +27,30 @@ class MutantError(Exception):
     """A mutant whose patch no longer applies or whose header is wrong."""
 
 
+def patch_header(path):
+    """The "Key: value" lines of the header of patch PATH (the text before
+    its first "--- " line), as a dict."""
+    with open(path, encoding="utf-8") as f:
+        header = f.read().split("\n--- ", 1)[0]
+    return {m.group(1): m.group(2).strip()
+            for m in re.finditer(r"^([A-Z][A-Za-z-]*):(.*)$", header, re.M)}
+
+
+def patched_solution(lab, patch_path, root):
+    """Copy LAB's solution to ROOT/LAB and apply PATCH_PATH to the copy."""
+    lab_copy = os.path.join(root, lab.name)
+    shutil.copytree(lab.solution_dir, lab_copy)
+    with open(patch_path, "rb") as patch:
+        proc = subprocess.run(
+            ["patch", "-p1", "--forward", "--no-backup-if-mismatch",
+             "--reject-file=-", "-s", "-d", lab_copy],
+            stdin=patch, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, text=True, check=False)
+    if proc.returncode != 0:
+        raise MutantError(f"{patch_path} does not apply to "
+                          f"solutions/{lab.name}:\n{proc.stdout}")
+
+
 class Mutant:
     """One mutant patch of one lab."""
 
@@ -34,18 +58,13 @@ class Mutant:
         self.lab = lab
         self.path = path
         self.name = os.path.basename(path)[:-len(".patch")]
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-        header = text.split("\n--- ", 1)[0]
-        caught = re.search(r"^Caught-by:(.*)$", header, re.M)
-        verdict = re.search(r"^Verdict:(.*)$", header, re.M)
-        if not caught or not caught.group(1).split():
+        fields = patch_header(path)
+        if not fields.get("Caught-by"):
             raise MutantError(f"{path}: no Caught-by: line")
         #: Tests that must fail.
-        self.caught_by = caught.group(1).split()
+        self.caught_by = fields["Caught-by"].split()
         #: How the VM run may end.
-        self.verdicts = (verdict.group(1).split() if verdict
-                         else ["complete"])
+        self.verdicts = fields.get("Verdict", "complete").split()
 
     def apply(self, kver):
         """Write the mutated lab tree for a run on KVER (runs on several
@@ -53,18 +72,8 @@ class Mutant:
         that holds NN-name/)."""
         root = os.path.join(paths.build_root(), "mutants", kver,
                             self.lab.name, self.name)
-        lab_copy = os.path.join(root, self.lab.name)
         shutil.rmtree(root, ignore_errors=True)
-        shutil.copytree(self.lab.solution_dir, lab_copy)
-        with open(self.path, "rb") as patch:
-            proc = subprocess.run(
-                ["patch", "-p1", "--forward", "--no-backup-if-mismatch",
-                 "--reject-file=-", "-s", "-d", lab_copy],
-                stdin=patch, stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT, text=True, check=False)
-        if proc.returncode != 0:
-            raise MutantError(f"{self.path} does not apply to "
-                              f"solutions/{self.lab.name}:\n{proc.stdout}")
+        patched_solution(self.lab, self.path, root)
         return root
 
     def judge(self, result):

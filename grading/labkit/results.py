@@ -14,6 +14,7 @@ The autograder (grading/guest/autograde.sh) prints
 
 import json
 import re
+import xml.etree.ElementTree as ET
 
 _POINTS = re.compile(r"^# points (\S+) (\d+)\s*$")
 _RESULT = re.compile(r"^(ok|not ok) \d+ (\S+) # points (\d+)/(\d+)\s*$")
@@ -35,6 +36,9 @@ class Test:
         self.status = None
         #: Why it failed, one line per entry.
         self.output = []
+        #: Who sees it on Gradescope: visible, or for a hidden test of the
+        #: instructor's (grading/hidden/), what its points file says.
+        self.visibility = "visible"
 
 
 class LabResult:
@@ -49,7 +53,9 @@ class LabResult:
         #: Problems with the kit itself (a points table that is not 100,
         #: a test without points): never the student's fault.
         self.errors = []
-        #: "complete", "crash", "timeout", "error" or "build-failed".
+        #: "complete", "crash", "timeout", "flood", "error" or
+        #: "build-failed" (see grading/labkit/vm.py), or "missing" when a
+        #: submission holds no files for the lab.
         self.verdict = "complete"
         #: Crash report, timeout or build messages.
         self.detail = ""
@@ -70,13 +76,40 @@ class LabResult:
                 return t
         return None
 
+    def to_dict(self):
+        """Everything in this result, as plain data for JSON."""
+        data = dict(vars(self))
+        data["tests"] = [dict(vars(t)) for t in self.tests]
+        return data
 
-def parse(text, result):
+    @classmethod
+    def from_dict(cls, data):
+        """The LabResult that to_dict() gave DATA."""
+        result = cls(data["lab"], data["kver"], data["src"])
+        for key, value in data.items():
+            if key != "tests":
+                setattr(result, key, value)
+        for fields in data["tests"]:
+            test = Test(fields["name"], fields["max_score"])
+            vars(test).update(fields)
+            result.tests.append(test)
+        return result
+
+
+def parse(text, result, planned=None):
     """Fill RESULT from the autograder output TEXT; return the name of the
-    test that was running when the output stopped, if any."""
+    test that was running when the output stopped, if any.
+
+    PLANNED, the kit's own points table [(name, points)], makes the host
+    the judge of what a test is worth: the tests come from it, the guest's
+    "# points" lines must agree with it, and a result is worth all of a
+    test's points or none, whatever number the guest printed.
+    """
     pending = []
     running = None
     in_log = False
+    if planned is not None:
+        result.tests = [Test(name, points) for name, points in planned]
     for line in text.splitlines():
         line = line.rstrip("\r")
         if in_log:
@@ -86,7 +119,12 @@ def parse(text, result):
             in_log = False
         match = _POINTS.match(line)
         if match:
-            result.tests.append(Test(match.group(1), int(match.group(2))))
+            name, points = match.group(1), int(match.group(2))
+            if planned is None:
+                result.tests.append(Test(name, points))
+            elif (name, points) not in planned:
+                result.errors.append(f"the guest announced a test the kit "
+                                     f"does not have: {line}")
             continue
         match = _RESULT.match(line)
         if match:
@@ -94,8 +132,15 @@ def parse(text, result):
             if test is None:
                 result.errors.append(f"unplanned result: {line}")
                 continue
+            if test.status is not None:
+                result.errors.append(f"a second result for "
+                                     f"{test.name}: {line}")
+                continue
             test.status = "passed" if match.group(1) == "ok" else "failed"
             test.score = int(match.group(3))
+            if planned is not None:
+                test.score = (test.max_score if test.status == "passed"
+                              else 0)
             if test.status == "failed":
                 test.output = pending
             pending, running = [], None
@@ -115,42 +160,72 @@ def parse(text, result):
     return running
 
 
-def from_run(lab_name, kver, src, outcome):
-    """Score a VM run: the autograder's results plus the VM's verdict.
+#: Most lines and characters kept of one test's output: a module that
+#: floods the log must not bloat the report.
+OUTPUT_LINES = 200
+OUTPUT_CHARS = 16384
+
+
+def _bounded(lines):
+    """LINES, cut to OUTPUT_LINES lines and OUTPUT_CHARS characters, with
+    a note saying how much was left out."""
+    kept, size = [], 0
+    for line in lines[:OUTPUT_LINES]:
+        line = line[:1024]
+        if size + len(line) > OUTPUT_CHARS:
+            break
+        kept.append(line)
+        size += len(line) + 1
+    if len(kept) < len(lines):
+        kept.append(f"[... {len(lines) - len(kept)} more lines not shown]")
+    return kept
+
+
+def from_run(lab, kver, src, outcome):
+    """Score a VM run of LAB: the autograder's results plus the VM's
+    verdict, against the points table of the kit's copy of the lab.
 
     Tests the autograder never reported fail, with the reason the run
     stopped; the one that was running when the kernel crashed or the VM
     was stopped carries the crash report or the timeout.
     """
-    result = LabResult(lab_name, kver, src)
+    result = LabResult(lab.name, kver, src)
     result.verdict = outcome.verdict
-    result.detail = outcome.detail
+    result.detail = "\n".join(_bounded(outcome.detail.splitlines()))
     result.elapsed = outcome.elapsed
-    running = parse(outcome.results, result)
+    running = parse(outcome.results, result, lab.points)
+    for test in result.tests:
+        test.visibility = lab.visibility.get(test.name, "visible")
+    result.kernel_log = _bounded(result.kernel_log)
+    for test in result.tests:
+        test.output = _bounded(test.output)
     if outcome.verdict == "complete":
         for test in result.tests:
             if test.status is None:
                 result.errors.append(f"{test.name}: no result reported")
                 test.status = "failed"
+                test.output = ["no result reported"]
         return result
     why = {
         "crash": "not run: the kernel crashed before this test",
         "timeout": "not run: the VM was stopped before this test",
+        "flood": "not run: the VM was stopped before this test",
         "error": "not run: the VM stopped before this test",
     }[outcome.verdict]
-    for test in result.tests:
-        if test.status is not None:
-            continue
+    unreported = [t for t in result.tests if t.status is None]
+    if running is None and unreported:
+        # Between the harness's tests (loading, unloading): the first test
+        # the autograder had not reported yet.
+        running = unreported[0].name
+    for test in unreported:
         test.status = "failed"
         if test.name == running:
             test.output = ["the kernel crashed during this test:"
                            if outcome.verdict == "crash" else
                            "this test was running when the VM stopped:",
-                           *outcome.detail.splitlines()]
+                           *result.detail.splitlines()]
         else:
             test.output = [why]
-    if not result.tests:
-        result.errors.append("the autograder reported nothing")
     return result
 
 
@@ -159,11 +234,23 @@ def build_failed(lab, kver, src, build):
     result = LabResult(lab.name, kver, src)
     result.verdict = "build-failed"
     result.detail = build.log
-    test = Test("module_builds", 100)
+    test = Test("module_builds", sum(p for _, p in lab.points))
     test.status = "failed"
     test.output = (build.warnings or build.log.splitlines())[-40:]
     result.tests.append(test)
     return result
+
+
+#: What a report says about a run that did not end normally.
+_ENDINGS = {
+    "crash": "The kernel crashed (an oops, a panic, a CPU or a task stuck "
+             "in the module); tests that had finished keep their points.",
+    "timeout": "The VM was stopped at its time limit; tests that had "
+               "finished keep their points.",
+    "flood": "The VM was stopped: the kernel log grew too large (a printk "
+             "flood); tests that had finished keep their points.",
+    "error": "The VM stopped without finishing its run.",
+}
 
 
 def _status_word(test):
@@ -183,8 +270,8 @@ def format_text(result, verbose=False):
                         f"{test.max_score:<3d} {test.name}")
             if test.status != "passed":
                 out.extend("         " + line for line in test.output[:30])
-        if result.verdict != "complete":
-            out.append(f"  The VM run ended with: {result.verdict}.")
+        if result.verdict in _ENDINGS:
+            out.append(f"  {_ENDINGS[result.verdict]}")
         failed = any(t.status != "passed" for t in result.tests)
         if result.kernel_log and (failed or verbose):
             out.append("  Kernel log of the run:")
@@ -206,7 +293,7 @@ def gradescope(results, elapsed):
                 "max_score": test.max_score,
                 "status": test.status or "failed",
                 "output": "\n".join(test.output),
-                "visibility": "visible",
+                "visibility": test.visibility,
             })
     return {
         "score": sum(r.score for r in results),
@@ -220,3 +307,45 @@ def write_json(path, results, elapsed):
     with open(path, "w", encoding="utf-8") as f:
         json.dump(gradescope(results, elapsed), f, indent=2)
         f.write("\n")
+
+
+def junit(results):
+    """JUnit XML for a list of LabResults: one testsuite per lab, a
+    failure for a test that failed, an error for a test that a crash, a
+    hang, a flood or a build failure kept from passing."""
+    suites = ET.Element("testsuites")
+    for result in results:
+        suite = ET.SubElement(suites, "testsuite", name=result.lab,
+                              tests=str(len(result.tests)),
+                              time=f"{result.elapsed:.1f}")
+        failures = errors = 0
+        for test in result.tests:
+            case = ET.SubElement(suite, "testcase", classname=result.lab,
+                                 name=test.name)
+            ET.SubElement(case, "properties")
+            for key, value in (("score", test.score),
+                               ("max_score", test.max_score)):
+                ET.SubElement(case[0], "property", name=key,
+                              value=str(value))
+            if test.status == "passed":
+                continue
+            if result.verdict == "complete":
+                kind = "failure"
+                failures += 1
+            else:
+                kind = "error"
+                errors += 1
+            ET.SubElement(case, kind, message=(
+                f"{test.name}: 0/{test.max_score} ({result.verdict})"),
+                type=result.verdict).text = "\n".join(test.output)
+        suite.set("failures", str(failures))
+        suite.set("errors", str(errors))
+    ET.indent(suites)
+    return ET.tostring(suites, encoding="unicode",
+                       xml_declaration=True) + "\n"
+
+
+def write_junit(path, results):
+    """Write JUnit XML for RESULTS to PATH."""
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(junit(results))

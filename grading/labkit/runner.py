@@ -18,22 +18,23 @@ def _label(src_root):
 
 
 def grade(lab, src_root, kver, tag=None, make_args=(), timeout=None,
-          keep_dir=None):
+          keep_dir=None, work_root=None, label=None):
     """Build LAB from SRC_ROOT/LAB and grade it on kernel KVER.
 
     SRC_ROOT is a tree laid out like labs/ (labs/, solutions/ or a
-    submission). Returns (LabResult, ModuleBuild).
+    submission); the build goes under WORK_ROOT (see build.modules);
+    LABEL names the tree in reports. Returns (LabResult, ModuleBuild).
     """
-    label = _label(src_root)
+    label = label or _label(src_root)
     outcome, built = _build_and_run(lab, src_root, kver, tag, make_args,
-                                    timeout, keep_dir)
+                                    timeout, keep_dir, work_root=work_root)
     if outcome is None:
         return results.build_failed(lab, kver, label, built), built
-    return results.from_run(lab.name, kver, label, outcome), built
+    return results.from_run(lab, kver, label, outcome), built
 
 
 def _build_and_run(lab, src_root, kver, tag, make_args, timeout, keep_dir,
-                   **guest):
+                   work_root=None, **guest):
     """Start the VM, build LAB's modules from SRC_ROOT/LAB meanwhile, and
     run the guest's script on them (GUEST: see vm.Vm).
 
@@ -46,7 +47,8 @@ def _build_and_run(lab, src_root, kver, tag, make_args, timeout, keep_dir,
     machine = vm.Vm(lab, kver, timeout=timeout,
                     keep_dir=keep_dir, **guest)
     try:
-        built = build.modules(lab, src_dir, kver, tag, make_args)
+        built = build.modules(lab, src_dir, kver, tag, make_args,
+                              work_root)
     except BaseException:
         machine.abort()
         raise
@@ -91,4 +93,4 @@ def grade_native(lab, src_root, kver):
                           text=True, errors="replace", check=False)
     outcome = vm.Outcome("complete", proc.stdout, "",
                          time.monotonic() - start)
-    return results.from_run(lab.name, kver, label, outcome)
+    return results.from_run(lab, kver, label, outcome)

@@ -52,14 +52,28 @@ SKIPPED_INITCALLS = ("jent_mod_init", "bpf_tcp_ca_kfunc_init",
                      "tracer_init_tracefs", "init_kprobe_trace",
                      "crypto_kdf108_init", "cubictcp_register")
 
+#: Seconds a task may sleep uninterruptibly (state D) before the kernel's
+#: hung-task detector reports it (checked every as many seconds).
+HUNG_TASK_SECS = 20
+
+#: Most bytes the two serial logs may hold together before the run is
+#: stopped as a printk flood.
+LOG_LIMIT = 64 << 20
+
 #: Kernel command line. quiet keeps all but errors off the console;
 #: oops=panic panic=-1 turns any oops into an immediate reset, which
-#: -no-reboot turns into QEMU's exit; slub_debug on the kmalloc caches makes
+#: -no-reboot turns into QEMU's exit. A CPU stuck in the kernel for 20 s
+#: (soft lockup: a loop with preemption off) and a task stuck in state D
+#: for HUNG_TASK_SECS (a deadlock on a mutex) panic too: a hang becomes a
+#: crash with the stuck code's stack trace, well before the run's time
+#: limit. No lab legitimately sleeps uninterruptibly that long. slub_debug on the kmalloc caches makes
 #: overruns and use-after-free of kmalloc'ed memory leave a report. The
 #: rest only makes the boot faster under emulation: no ACPI (the guest
 #: powers off through isa-debug-exit), no crypto self-tests, the initcalls
 #: above skipped.
 CMDLINE = ("console=ttyS0 quiet rdinit=/init oops=panic panic=-1 "
+           "softlockup_panic=1 sysctl.kernel.hung_task_panic=1 "
+           f"sysctl.kernel.hung_task_timeout_secs={HUNG_TASK_SECS} "
            "slub_debug=FZPU,kmalloc-* "
            "acpi=off cryptomgr.notests "
            "mitigations=off tsc=reliable "
@@ -71,6 +85,7 @@ CMDLINE = ("console=ttyS0 quiet rdinit=/init oops=panic panic=-1 "
 MACHINE = ["-M", "pc", "-cpu", "qemu64,+smep,+smap"]
 
 _PANIC = re.compile(r"Kernel panic - not syncing|"
+                    r"INFO: task .* blocked for more than|"
                     r"\bBUG: |\bOops\b|general protection fault|"
                     r"kernel BUG at|Call Trace:")
 
@@ -101,7 +116,8 @@ class Outcome:
     """What one VM run produced."""
 
     def __init__(self, verdict, results, console, elapsed, detail=""):
-        #: "complete", "crash", "timeout" or "error".
+        #: "complete", "crash", "timeout", "flood" (the logs grew past
+        #: LOG_LIMIT) or "error".
         self.verdict = verdict
         #: The autograder's output between the run's begin and end marks
         #: (as far as it got).
@@ -165,6 +181,14 @@ def _image(lab, token, script=None, script_args=(), programs=()):
         image.add_file(f"{lab_dir}/tests/{lab.test_program}",
                        build.test_program(lab), 0o755)
         guest_script = f"labs/{lab.name}/tests/grade.sh"
+        hidden = build.hidden_program(lab)
+        if hidden:
+            # Where autograde.sh looks for them: see its LAB_HIDDEN_DIR.
+            hidden_dir = f"kit/grading/hidden/{lab.name}"
+            image.add_file(f"{hidden_dir}/points", lab.hidden_points_file,
+                           0o644)
+            image.add_file(f"{hidden_dir}/{os.path.basename(hidden)}",
+                           hidden, 0o755)
     else:
         guest_script = _kit_path(script)
         image.add_file(f"kit/{guest_script}", script, 0o755)
@@ -344,13 +368,7 @@ class Vm:
 
     def wait(self):
         """Wait for the run to end (or its time limit); return an Outcome."""
-        remaining = self.timeout - (time.monotonic() - self._start)
-        try:
-            status = self._proc.wait(timeout=max(remaining, 0.1))
-        except subprocess.TimeoutExpired:
-            self._proc.kill()
-            self._proc.wait()
-            status = None
+        status, flooded = self._watch()
         elapsed = time.monotonic() - self._start
         self._qemu_out.seek(0)
         qemu_says = self._qemu_out.read().decode("utf-8", "replace")
@@ -363,8 +381,41 @@ class Vm:
             shutil.copy(self._results_log,
                         os.path.join(self.keep_dir, "results.log"))
         self._cleanup()
+        if flooded:
+            return Outcome("flood", results, console, elapsed,
+                           f"the VM was stopped: its serial logs passed "
+                           f"{LOG_LIMIT >> 20} MiB (a printk flood?); the "
+                           f"last console lines were:\n"
+                           + "\n".join(console.splitlines()[-20:]))
         return _verdict(status, ended, results, console, qemu_says, elapsed,
                         self.timeout)
+
+    def _watch(self):
+        """Wait for QEMU to exit, within the time limit and as long as the
+        logs stay under LOG_LIMIT. Returns (exit status or None when QEMU
+        was killed, whether it was killed for flooding the logs)."""
+        while True:
+            remaining = self.timeout - (time.monotonic() - self._start)
+            try:
+                return self._proc.wait(timeout=min(max(remaining, 0.1),
+                                                   0.5)), False
+            except subprocess.TimeoutExpired:
+                pass
+            flooded = self._logged() > LOG_LIMIT
+            if flooded or remaining <= 0.5:
+                self._proc.kill()
+                self._proc.wait()
+                return None, flooded
+
+    def _logged(self):
+        """Bytes in the two serial logs so far."""
+        size = 0
+        for path in (self._console_log, self._results_log):
+            try:
+                size += os.path.getsize(path)
+            except OSError:
+                pass
+        return size
 
 
 def _verdict(status, ended, results, console, qemu_says, elapsed, timeout):

@@ -1,0 +1,210 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Grade many submissions, several VMs at once, and pick up where an
+interrupted batch stopped.
+
+Each (student, lab) pair is one VM run; up to JOBS run at once. Every
+finished pair is saved at once to OUT/state/STUDENT/LAB.json with a
+digest of the submission and the kernel, so a batch started again skips
+what it already graded and regrades only what changed. At the end come
+OUT/grades.csv (one row per student and lab) and, per student,
+OUT/reports/STUDENT.txt (the table students see) and
+OUT/reports/STUDENT.json (Gradescope's results.json).
+"""
+
+import concurrent.futures
+import csv
+import hashlib
+import json
+import os
+import threading
+import time
+
+from . import results, submission
+
+
+def digest(path):
+    """A digest of submission PATH: its bytes, or for a directory its
+    files' names and bytes."""
+    h = hashlib.sha256()
+    if os.path.isdir(path):
+        for top, dirs, names in sorted(os.walk(path)):
+            dirs.sort()
+            for name in sorted(names):
+                full = os.path.join(top, name)
+                if os.path.isfile(full) and not os.path.islink(full):
+                    h.update(os.path.relpath(full, path).encode() + b"\0")
+                    with open(full, "rb") as f:
+                        h.update(f.read())
+    else:
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+    return h.hexdigest()
+
+
+class _Student:
+    """One submission of the batch: its files are unpacked on first use
+    and dropped once its last lab is graded."""
+
+    def __init__(self, path, chosen_labs):
+        self.path = path
+        self.name = submission.student_name(path)
+        self.chosen = chosen_labs
+        self.left = 0
+        self._sub = None
+        self._lock = threading.Lock()
+        self.digest = digest(path)
+
+    def open(self):
+        with self._lock:
+            if self._sub is None:
+                self._sub = submission.Submission(self.path, self.chosen)
+            return self._sub
+
+    def done_one(self):
+        with self._lock:
+            self.left -= 1
+            if self.left == 0 and self._sub is not None:
+                self._sub.__exit__(None, None, None)
+                self._sub = None
+
+
+class Batch:
+    """A batch of submissions graded into OUT."""
+
+    def __init__(self, paths, chosen_labs, kver, out, jobs, timeout=None,
+                 say=print):
+        self.chosen = chosen_labs
+        self.kver = kver
+        self.out = out
+        self.jobs = max(1, jobs)
+        self.timeout = timeout
+        self.say = say
+        self.students = []
+        names = set()
+        for path in paths:
+            student = _Student(path, chosen_labs)
+            if student.name in names:
+                raise submission.SubmissionError(
+                    f"two submissions are called {student.name}")
+            names.add(student.name)
+            self.students.append(student)
+
+    def _state_path(self, student, lab):
+        return os.path.join(self.out, "state", student.name,
+                            f"{lab.name}.json")
+
+    def _saved(self, student, lab):
+        """The saved result of STUDENT's LAB if it is for the same
+        submission and kernel, else None."""
+        try:
+            with open(self._state_path(student, lab), encoding="utf-8") as f:
+                data = json.load(f)
+        except (OSError, ValueError):
+            return None
+        if data.get("digest") != student.digest or \
+                data.get("kver") != self.kver:
+            return None
+        return results.LabResult.from_dict(data["result"])
+
+    def _save(self, student, lab, result):
+        path = self._state_path(student, lab)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path + ".tmp", "w", encoding="utf-8") as f:
+            json.dump({"digest": student.digest, "kver": self.kver,
+                       "result": result.to_dict()}, f)
+        os.replace(path + ".tmp", path)
+
+    def _grade(self, student, lab):
+        try:
+            sub = student.open()
+        except submission.SubmissionError as e:
+            result = submission.not_gradable(lab, self.kver, student.name, e)
+        else:
+            result = submission.grade_lab(sub, lab, self.kver, self.timeout)
+        if result.verdict != "error":
+            # A VM that broke (or was interrupted) is graded again when
+            # the batch resumes.
+            self._save(student, lab, result)
+        student.done_one()
+        return result
+
+    def run(self):
+        """Grade what is not graded yet, then write the reports. Returns
+        {student name: [LabResult per lab]}."""
+        graded = {s.name: {} for s in self.students}
+        todo = []
+        for student in self.students:
+            for lab in self.chosen:
+                saved = self._saved(student, lab)
+                if saved is not None:
+                    graded[student.name][lab.name] = saved
+                else:
+                    todo.append((student, lab))
+                    student.left += 1
+        skipped = len(self.students) * len(self.chosen) - len(todo)
+        if skipped:
+            self.say(f"resuming: {skipped} lab(s) already graded in "
+                     f"{self.out}, {len(todo)} to go")
+        start = time.monotonic()
+        pool = concurrent.futures.ThreadPoolExecutor(self.jobs)
+        try:
+            futures = {pool.submit(self._grade, s, lab): (s, lab)
+                       for s, lab in todo}
+            for done, future in enumerate(
+                    concurrent.futures.as_completed(futures), 1):
+                student, lab = futures[future]
+                result = future.result()
+                graded[student.name][lab.name] = result
+                self.say(self._progress(done, len(todo), start, student,
+                                        result))
+        finally:
+            # On Ctrl-C, start nothing new; the VMs running get the
+            # signal too and stop.
+            pool.shutdown(wait=True, cancel_futures=True)
+        elapsed = time.monotonic() - start
+        ordered = {s.name: [graded[s.name][lab.name] for lab in self.chosen]
+                   for s in self.students}
+        self._write_reports(ordered)
+        if todo:
+            runs = len({s.name for s, _ in todo})
+            self.say(f"graded {len(todo)} lab(s) of {runs} submission(s) "
+                     f"in {elapsed:.0f} s with {self.jobs} VM(s) at once: "
+                     f"{runs * 3600 / max(elapsed, 1e-6):.0f} "
+                     f"submissions/hour, {elapsed / len(todo):.1f} s per "
+                     f"lab")
+        return ordered
+
+    @staticmethod
+    def _progress(done, total, start, student, result):
+        spent = time.monotonic() - start
+        eta = spent / done * (total - done)
+        return (f"[{done}/{total}] {student.name} {result.lab}: "
+                f"{result.score}/{result.max_score} {result.verdict} "
+                f"(elapsed {_clock(spent)}, ETA {_clock(eta)})")
+
+    def _write_reports(self, ordered):
+        os.makedirs(os.path.join(self.out, "reports"), exist_ok=True)
+        with open(os.path.join(self.out, "grades.csv"), "w",
+                  encoding="utf-8", newline="") as f:
+            table = csv.writer(f)
+            table.writerow(["student", "lab", "score", "max_score",
+                            "status"])
+            for name, graded in ordered.items():
+                for result in graded:
+                    table.writerow([name, result.lab, result.score,
+                                    result.max_score, result.verdict])
+        for name, graded in ordered.items():
+            base = os.path.join(self.out, "reports", name)
+            with open(base + ".txt", "w", encoding="utf-8") as f:
+                for result in graded:
+                    f.write(results.format_text(result) + "\n\n")
+                f.write(f"total: {sum(r.score for r in graded)}/"
+                        f"{sum(r.max_score for r in graded)}\n")
+            results.write_json(base + ".json", graded,
+                               sum(r.elapsed for r in graded))
+
+
+def _clock(seconds):
+    seconds = int(seconds)
+    return f"{seconds // 60}m{seconds % 60:02d}s"
