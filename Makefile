@@ -5,21 +5,37 @@ LAB ?=
 SRC ?= labs
 KVER ?=
 RESULTS ?=
+STRICT ?=
+SUB ?=
+SUBS ?=
+JUNIT ?=
+JOBS ?=
 PYTHON ?= python3
 
 # Arguments of grading/run-lab, from the variables above.
 RUN_LAB_ARGS = $(if $(LAB),--lab $(LAB)) --src $(SRC) \
-	$(if $(KVER),--kver $(KVER)) $(if $(RESULTS),--results $(RESULTS))
+	$(if $(KVER),--kver $(KVER)) $(if $(RESULTS),--results $(RESULTS)) \
+	$(if $(STRICT),--strict)
+
+# Arguments of grading/grade and grade-batch.
+GRADE_ARGS = $(foreach lab,$(LAB),--lab $(lab)) $(if $(KVER),--kver $(KVER))
+
+# The student kit (make dist-student) has no solutions/: the targets that
+# need them depend on have-solutions, which stops them with one line, and
+# make help leaves them out there.
+HAVE_SOLUTIONS := $(wildcard solutions/*/Kbuild)
 
 .DEFAULT_GOAL := help
 
 help: ## list the targets and their variables
 	@echo "Character-device driver lab kit. Targets:"
-	@awk -F':.*## ' '/^[a-z-]+:.*## / { printf "  make %-10s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+	@awk -F':.*## ' -v all=$(if $(HAVE_SOLUTIONS),1,0) \
+		'/^[a-z-]+:.*## / && (all || !/have-solutions/) { printf "  make %-13s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 	@echo "Variables: LAB=NN (one lab; default all), SRC=labs|solutions|DIR"
 	@echo "  (the tree to grade; default labs), KVER=release (default: newest"
-	@echo "  installed kernel with headers), RESULTS=file.json (Gradescope)."
-	@echo "Examples: make test LAB=01; make test SRC=solutions; make check"
+	@echo "  installed kernel with headers), RESULTS=file.json (Gradescope),"
+	@echo "  STRICT=1 (exit 1 unless every lab scores full marks)."
+	@echo "Examples: make test LAB=01$(if $(HAVE_SOLUTIONS),; make test SRC=solutions; make check)"
 
 deps: ## install what the kit needs (apt-get; quick when all is there)
 	@tools/install-deps
@@ -30,24 +46,43 @@ test: deps ## build LAB from SRC and grade it in a throwaway VM
 native: ## grade LAB on this machine's own kernel, no VM (root; can crash it)
 	@$(PYTHON) grading/run-lab --native $(RUN_LAB_ARGS)
 
-check: deps ## the kit's own checks on every installed kernel (solutions, skeletons, mutants, style)
+grade: deps ## grade one submission, SUB=dir|archive (LAB=, RESULTS=, JUNIT=)
+	$(if $(SUB),,$(error make grade needs SUB=path/to/submission, a directory or an archive))
+	@$(PYTHON) grading/grade $(GRADE_ARGS) $(if $(RESULTS),--json $(RESULTS)) \
+		$(if $(JUNIT),--junit $(JUNIT)) '$(SUB)'
+
+grade-batch: deps ## grade a class, SUBS="a.tgz b/ ..." (JOBS=, LAB=), into build/grades
+	$(if $(SUBS),,$(error make grade-batch needs SUBS="submission ...", one per student))
+	@$(PYTHON) grading/grade-batch $(GRADE_ARGS) $(if $(JOBS),-j $(JOBS)) $(SUBS)
+
+check: have-solutions deps ## the kit's own checks on every installed kernel (solutions, skeletons, mutants, style)
 	@$(PYTHON) grading/check $(if $(KVER),--kver $(KVER)) $(if $(LAB),--lab $(LAB))
 
-skeletons: ## regenerate labs/*/ module sources from solutions/
+skeletons: have-solutions ## regenerate labs/*/ module sources from solutions/
 	@tools/mkskeleton
 
-measure: deps ## time VM cycles and the edit-test loop (numbers for docs/speed.md)
+measure: have-solutions deps ## time VM cycles and the edit-test loop (numbers for docs/speed.md)
 	@$(PYTHON) grading/measure-speed $(if $(KVER),--kver $(KVER))
 
-bench: deps ## Labs 04 and 07 (or LAB=): blkfifo and mypipe vs a native FIFO, MB/s
+bench: have-solutions deps ## Labs 04 and 07 (or LAB=): blkfifo and mypipe vs a native FIFO, MB/s
 	@$(PYTHON) grading/bench $(if $(KVER),--kver $(KVER)) $(if $(LAB),--lab $(LAB))
 
-docs: deps ## the reference site: doxygen into build/docs/html (fails on any warning)
+docs: have-solutions deps ## the reference site: doxygen into build/docs/html (fails on any warning)
 	@tools/mkdocpages
 	@doxygen docs/Doxyfile
 	@echo "docs: open build/docs/html/index.html"
 
+dist-student: have-solutions ## the student kit, build/dist/chardev-labkit-student.tar.gz (no solutions)
+	@$(PYTHON) grading/dist student
+
+gradescope: have-solutions deps ## Gradescope's build/gradescope/autograder.zip (LAB=NN: that lab only)
+	@$(PYTHON) grading/dist gradescope $(if $(LAB),--lab $(LAB))
+
+have-solutions:
+	$(if $(HAVE_SOLUTIONS),,$(error make $(MAKECMDGOALS) needs the reference solutions in solutions/, which this student kit leaves out))
+
 clean: ## remove build output (the cache in ~/.cache/chardev-labkit stays)
 	rm -rf build
 
-.PHONY: help deps test native check skeletons measure bench docs clean
+.PHONY: help deps test native grade grade-batch check skeletons measure bench docs \
+	dist-student gradescope have-solutions clean

@@ -94,7 +94,8 @@ static ssize_t read_to_eof(char *buf, size_t size, size_t chunk)
  */
 static ssize_t write_once(int flags, const char *s)
 {
-	int fd = open(DEV, flags);
+	/* A mode, for flags with O_CREAT (fortified libcs insist). */
+	int fd = open(DEV, flags, 0666);
 	ssize_t n;
 
 	if (fd < 0)

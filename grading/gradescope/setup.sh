@@ -1,0 +1,95 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Gradescope runs this once, as root, on its Ubuntu 22.04 (jammy) base
+# image, from /autograder/source (the unpacked autograder.zip), to build
+# the image every submission is then graded in. It installs what
+# grading/grade needs there — the job `make deps` does on Debian 12:
+#
+#  - one Ubuntu kernel, image and headers of the same release: the VM
+#    boots the image, the labs build against the headers (KERNEL_PACKAGE
+#    picks the series; by default jammy's own 5.15, linux-image-generic);
+#  - QEMU (TCG: Gradescope offers no KVM), busybox-static for the guest,
+#    gcc, make and the C library for the modules and the static test
+#    programs, python3 for the kit, zstd, xz and lz4 for kernel images;
+#  - the kselftest harness headers, which the zip carries (copied from
+#    the instructor's cache: Ubuntu packages them only inside the whole
+#    linux-source tarball), into the kit's cache;
+#  - the kernel's uncompressed vmlinux and every lab's test program,
+#    made once here rather than in every submission's run.
+#
+# It ends by grading the first lab's skeleton in the VM, so an image that
+# cannot build or boot fails here, where the instructor sees it, and not
+# in front of students.
+set -eu
+
+cd "$(dirname "$0")"
+source_dir=$(pwd)
+LABKIT_CACHE=${LABKIT_CACHE:-/var/cache/chardev-labkit}
+KERNEL_PACKAGE=${KERNEL_PACKAGE:-linux-image-generic}
+DEBIAN_FRONTEND=noninteractive
+export LABKIT_CACHE DEBIAN_FRONTEND
+
+say() {
+	printf 'setup: %s\n' "$*"
+}
+
+apt-get update -q
+# The kernel metapackage also pulls in linux-firmware and microcode
+# (hundreds of MB a VM that boots an initramfs never reads): install the
+# versioned image it names, and that release's headers.
+image=$(apt-cache depends "$KERNEL_PACKAGE" |
+	sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*\)$/\1/p' | head -n 1)
+if [ -z "$image" ]; then
+	say "no kernel image found behind $KERNEL_PACKAGE"
+	exit 1
+fi
+kver=${image#linux-image-}
+say "kernel $kver"
+apt-get install -y -q --no-install-recommends \
+	"$image" "linux-headers-$kver" \
+	qemu-system-x86 busybox-static gcc make libc6-dev binutils \
+	python3 zstd xz-utils lz4
+
+# The harness headers, where grading/labkit/build.py looks for the files
+# `make deps` extracts from linux-source.
+for shipped in "$source_dir"/kernel-tools/*/; do
+	name=$(basename "$shipped")
+	rm -rf "${LABKIT_CACHE:?}/$name"
+	mkdir -p "$LABKIT_CACHE/$name"
+	cp -R "$shipped." "$LABKIT_CACHE/$name/"
+	echo "shipped in autograder.zip" >"$LABKIT_CACHE/$name/.complete"
+done
+
+# The vmlinux: the kit extracts xz, zstd and gzip images itself (jammy's
+# 5.15 and 6.8 kernels are zstd); for any other compression (lz4, which
+# older Ubuntu series used), the kernel's own extract-vmlinux, shipped in
+# the headers package.
+vmlinux=$LABKIT_CACHE/vmlinux/vmlinux-$kver
+mkdir -p "$LABKIT_CACHE/vmlinux"
+if ! (cd "$source_dir/grading" && python3 -c \
+	'import sys; from labkit import kernels; kernels.vmlinux(sys.argv[1])' \
+	"$kver") 2>/dev/null; then
+	say "extracting $vmlinux with extract-vmlinux"
+	"/usr/src/linux-headers-$kver/scripts/extract-vmlinux" \
+		"/boot/vmlinuz-$kver" >"$vmlinux.tmp"
+	mv "$vmlinux.tmp" "$vmlinux"
+fi
+
+# Every lab's test program and the guest's exit helper, built once here:
+# every submission's run reuses them (about 30 s less for seven labs).
+say "building the test programs"
+(cd "$source_dir/grading" && python3 -c '
+from labkit import build, labs
+for lab in labs.all_labs():
+    build.test_program(lab)
+build.guest_exit_program()')
+
+# The smoke test: build and grade one skeleton (it scores below 100; what
+# matters is that it was graded).
+lab=01
+if [ -s "$source_dir/autograder-labs" ]; then
+	lab=$(head -n 1 "$source_dir/autograder-labs")
+fi
+say "smoke test: grading lab $lab's skeleton"
+python3 "$source_dir/grading/run-lab" --lab "$lab" --src "$source_dir/labs"
+say "ready: kernel $kver"
