@@ -6,6 +6,7 @@ SRC ?= labs
 KVER ?=
 RESULTS ?=
 STRICT ?=
+STEP ?=
 SUB ?=
 SUBS ?=
 JUNIT ?=
@@ -46,6 +47,10 @@ test: deps ## build LAB from SRC and grade it in a throwaway VM
 native: ## grade LAB on this machine's own kernel, no VM (root; can crash it)
 	@$(PYTHON) grading/run-lab --native $(RUN_LAB_ARGS)
 
+demo: deps ## LAB=04..07: the lab's narrated classroom demo in a VM (STEP=1: pause at each step)
+	$(if $(LAB),,$(error make demo needs LAB=NN, e.g. make demo LAB=04))
+	@$(PYTHON) grading/demo --lab $(LAB) $(if $(STEP),--step) $(if $(KVER),--kver $(KVER))
+
 grade: deps ## grade one submission, SUB=dir|archive (LAB=, RESULTS=, JUNIT=)
 	$(if $(SUB),,$(error make grade needs SUB=path/to/submission, a directory or an archive))
 	@$(PYTHON) grading/grade $(GRADE_ARGS) $(if $(RESULTS),--json $(RESULTS)) \
@@ -84,5 +89,5 @@ have-solutions:
 clean: ## remove build output (the cache in ~/.cache/chardev-labkit stays)
 	rm -rf build
 
-.PHONY: help deps test native grade grade-batch check skeletons measure bench docs \
+.PHONY: help deps test native demo grade grade-batch check skeletons measure bench docs \
 	dist-student gradescope have-solutions clean

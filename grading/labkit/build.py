@@ -234,15 +234,21 @@ def hidden_program(lab):
     return _harness_program(sources, name, lab)
 
 
-def bench_program(name="fifo_bench"):
-    """Build userspace/bench/NAME.c, a static program a guest script runs
-    (not linked into the labs' test programs); return its path."""
-    bench = os.path.join(paths.TOP, "userspace", "bench")
-    out = os.path.join(paths.build_root(), "userspace", "bench", name)
-    _static_program([os.path.join(bench, f"{name}.c")],
-                    sorted(glob.glob(os.path.join(bench, "*.h"))), out,
-                    [bench])
+def guest_program(folder, name):
+    """Build userspace/FOLDER/NAME.c, a static program a guest script runs
+    (not linked into the labs' test programs), with the headers of
+    userspace/FOLDER; return its path."""
+    src = os.path.join(paths.TOP, "userspace", folder)
+    out = os.path.join(paths.build_root(), "userspace", folder, name)
+    _static_program([os.path.join(src, f"{name}.c")],
+                    sorted(glob.glob(os.path.join(src, "*.h"))), out,
+                    [src])
     return out
+
+
+def bench_program(name="fifo_bench"):
+    """Build userspace/bench/NAME.c; return its path."""
+    return guest_program("bench", name)
 
 
 def guest_exit_program():

@@ -34,7 +34,7 @@ def grade(lab, src_root, kver, tag=None, make_args=(), timeout=None,
 
 
 def _build_and_run(lab, src_root, kver, tag, make_args, timeout, keep_dir,
-                   work_root=None, **guest):
+                   work_root=None, on_output=None, enter=None, **guest):
     """Start the VM, build LAB's modules from SRC_ROOT/LAB meanwhile, and
     run the guest's script on them (GUEST: see vm.Vm).
 
@@ -56,21 +56,27 @@ def _build_and_run(lab, src_root, kver, tag, make_args, timeout, keep_dir,
         machine.abort()
         return None, built
     machine.send_modules(built.modules)
-    return machine.wait(), built
+    if enter is not None:
+        machine.forward_enter(enter)
+    return machine.wait(on_output), built
 
 
 def run_script(lab, src_root, kver, script, script_args=(), programs=(),
-               tag=None, make_args=(), timeout=None, keep_dir=None):
+               tag=None, make_args=(), timeout=None, keep_dir=None,
+               on_output=None, enter=None):
     """Build LAB from SRC_ROOT/LAB for KVER and run SCRIPT, a guest script
     of the kit, in the VM instead of the autograder, with SCRIPT_ARGS and
-    the static PROGRAMS on its PATH (the bench does this).
+    the static PROGRAMS on its PATH (the bench and the demos do this).
+    ON_OUTPUT gets the script's output as it comes; a line on ENTER (a
+    stream, e.g. stdin) sends a newline to the guest's ttyS2.
 
     Returns (Outcome, ModuleBuild); the Outcome is None when the modules
     did not build.
     """
     return _build_and_run(lab, src_root, kver, tag, make_args, timeout,
-                          keep_dir, script=script,
-                          script_args=script_args, programs=programs)
+                          keep_dir, on_output=on_output, enter=enter,
+                          script=script, script_args=script_args,
+                          programs=programs)
 
 
 def grade_native(lab, src_root, kver):

@@ -33,6 +33,7 @@ import shlex
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 
 from . import build, initramfs, kernels, paths
@@ -171,7 +172,7 @@ def _image(lab, token, script=None, script_args=(), programs=()):
     image.add_file("init", os.path.join(paths.TOP, "grading", "guest",
                                         "init"), 0o755)
     # The shared parts the labs' scripts source.
-    for shared in ("autograde.sh", "fifo-bench.sh"):
+    for shared in ("autograde.sh", "fifo-bench.sh", "demo.sh"):
         image.add_file(f"kit/grading/guest/{shared}",
                        os.path.join(paths.TOP, "grading", "guest", shared),
                        0o644)
@@ -366,9 +367,43 @@ class Vm:
         self._qemu_out.close()
         self._tmp.cleanup()
 
-    def wait(self):
-        """Wait for the run to end (or its time limit); return an Outcome."""
+    def forward_enter(self, stream):
+        """From now on, in a thread: whenever the guest asks for Enter (a
+        line "labkit-enter" on ttyS2, which a demo writes when it pauses),
+        read a line from STREAM (the host's stdin) and send a newline back.
+        Sent only when asked, so that no newline reaches the port while
+        the guest has it closed (it would be lost); at STREAM's end, the
+        newline goes at once, so a pause never hangs."""
+        def forward():
+            seen = b""
+            out = self._proc.stdout
+            while True:
+                try:
+                    chunk = out.read1(4096)
+                except (ValueError, OSError):
+                    return  # closed: the run is over
+                if not chunk:
+                    return
+                seen += chunk
+                while b"labkit-enter\n" in seen:
+                    seen = seen.split(b"labkit-enter\n", 1)[1]
+                    stream.readline()
+                    try:
+                        self._proc.stdin.write(b"\n")
+                        self._proc.stdin.flush()
+                    except (BrokenPipeError, ValueError, OSError):
+                        return
+                seen = seen[-64:]
+        threading.Thread(target=forward, daemon=True).start()
+
+    def wait(self, on_output=None):
+        """Wait for the run to end (or its time limit); return an Outcome.
+        ON_OUTPUT, if given, gets the guest's output as it comes (text,
+        without the run's framing), for a demo shown live."""
+        self._shown = 0
+        self._on_output = on_output
         status, flooded = self._watch()
+        self._show_output()
         elapsed = time.monotonic() - self._start
         self._qemu_out.seek(0)
         qemu_says = self._qemu_out.read().decode("utf-8", "replace")
@@ -394,18 +429,41 @@ class Vm:
         """Wait for QEMU to exit, within the time limit and as long as the
         logs stay under LOG_LIMIT. Returns (exit status or None when QEMU
         was killed, whether it was killed for flooding the logs)."""
+        tick = 0.2 if self._on_output else 0.5
         while True:
             remaining = self.timeout - (time.monotonic() - self._start)
             try:
                 return self._proc.wait(timeout=min(max(remaining, 0.1),
-                                                   0.5)), False
+                                                   tick)), False
             except subprocess.TimeoutExpired:
                 pass
+            self._show_output()
             flooded = self._logged() > LOG_LIMIT
             if flooded or remaining <= 0.5:
                 self._proc.kill()
                 self._proc.wait()
                 return None, flooded
+
+    def _show_output(self):
+        """Hand the complete lines the guest wrote to ttyS1 since the last
+        call to the on_output callback of wait(), if there is one."""
+        if not self._on_output:
+            return
+        try:
+            with open(self._results_log, "rb") as f:
+                f.seek(self._shown)
+                data = f.read(1 << 20)
+        except OSError:
+            return
+        end = data.rfind(b"\n") + 1
+        if not end:
+            return
+        self._shown += end
+        lines = data[:end].decode("utf-8", "replace").replace("\r", "")
+        shown = [line for line in lines.splitlines(keepends=True)
+                 if not line.startswith(f"labkit-begin {self.token}")
+                 and not line.startswith(f"labkit-end {self.token}")]
+        self._on_output("".join(shown))
 
     def _logged(self):
         """Bytes in the two serial logs so far."""
