@@ -7,7 +7,8 @@
 # A demo is a series of steps. Each step says what is about to happen and
 # what to look for, then does it, showing the commands it runs, the state
 # of the processes it sends to sleep (from /proc) and the lines the
-# driver logged meanwhile (its pr_debug lines, enabled with dyndbg=+p).
+# driver logged meanwhile (its pr_debug lines, enabled with dyndbg=+p)
+# and, from Lab 04 on, the FIFO's live view (debugfs, demo_view).
 # With --step as the lab script's first argument (make demo STEP=1), a
 # step waits for Enter first: the host forwards its stdin to the guest's
 # ttyS2.
@@ -83,9 +84,28 @@ demo_log() {
 	dmesg -c 2>/dev/null | sed 's/^/    kernel| /'
 }
 
+# demo_view [NAME:TEXT...]: the live view of the module's FIFOs now
+# (fifo_view on /sys/kernel/debug/$DEMO_MODULE/state, one line per FIFO);
+# fail, ending the demo, unless the line of each NAME shows its TEXT: the
+# demo checks what it tells the audience.
+demo_view() {
+	_d_view=$(fifo_view -n 1 "/sys/kernel/debug/$DEMO_MODULE/state" 2>&1) ||
+		true
+	printf '%s\n' "$_d_view" | sed 's/^/    view| /'
+	for _d_want in "$@"; do
+		if ! printf '%s\n' "$_d_view" | grep "^${_d_want%%:*} " |
+			grep -q -e "${_d_want#*:}"; then
+			echo "    the view of ${_d_want%%:*} should show '${_d_want#*:}'"
+			return 1
+		fi
+	done
+}
+
 # demo_load [PARAM=VALUE...]: load DEMO_MODULE with its debug lines on.
 demo_load() {
 	: "${DEMO_MODULE_DIR:=$_demo_here}"
+	# For the live view (demo_view).
+	mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null || true
 	dmesg -c >/dev/null 2>&1 || true
 	demo_run "insmod $DEMO_MODULE_DIR/$DEMO_MODULE.ko dyndbg=+p $*"
 	demo_log

@@ -16,9 +16,11 @@ demo_load fifo_size=16
 
 demo_step "A reader reads from the empty FIFO" \
 	"its state: S (sleeping), in blkfifo_read, on the FIFO's wait queue" \
-	"the driver's line 'waits for data'"
+	"the driver's line 'waits for data'; the view: one reader waiting"
 demo_sleeper "head -c 6 /dev/blkfifo >/tmp/got"
 reader=$demo_pid
+demo_view "blkfifo: 0/16" "blkfifo:readers_waiting 1" \
+	"blkfifo:writers_waiting 0"
 
 demo_step "A writer writes 6 bytes" \
 	"the writer returns at once: there is room" \
@@ -29,15 +31,20 @@ demo_log
 demo_run "cat /tmp/got"
 
 demo_step "A writer writes 40 bytes into the 16-byte FIFO" \
-	"it writes 16, then sleeps in blkfifo_write: 'waits for room'"
+	"it writes 16, then sleeps in blkfifo_write: 'waits for room'" \
+	"the view: the FIFO full, one writer waiting"
 demo_sleeper "head -c 40 /dev/zero >/dev/blkfifo"
 writer=$demo_pid
+demo_view "blkfifo:16/16" "blkfifo:readers_waiting 0" \
+	"blkfifo:writers_waiting 1"
 
 demo_step "A reader takes the 40 bytes" \
 	"each read makes room and wakes the writer, until all 40 are through"
 demo_run "head -c 40 /dev/blkfifo | wc -c"
 wait "$writer"
 demo_log
+demo_view "blkfifo: 0/16" "blkfifo:readers_waiting 0" \
+	"blkfifo:writers_waiting 0"
 
 demo_step "A sleeping reader gets a signal" \
 	"the read returns -ERESTARTSYS and the process dies of SIGTERM" \

@@ -16,9 +16,12 @@ demo_run "ls /dev/pollfifo*"
 
 demo_step "A poller watches four of the devices: 0, 3, 5 and 6" \
 	"one process asleep for all four: state S in poll, not in a read" \
-	"each device's ->poll() added it to that device's wait queue"
+	"each device's ->poll() put it on that device's two wait queues" \
+	"(poll_wait() on both): the view counts it on each of the four"
 demo_sleeper "demo_poll 3 /dev/pollfifo0 /dev/pollfifo3 /dev/pollfifo5 /dev/pollfifo6"
 poller=$demo_pid
+demo_view "pollfifo0:readers_waiting 1" "pollfifo3:writers_waiting 1" \
+	"pollfifo1:readers_waiting 0"
 
 demo_step "Data arrives on /dev/pollfifo3" \
 	"the write wakes the poller; it finds pollfifo3 readable, reads it" \
@@ -33,10 +36,11 @@ demo_run "echo one >/dev/pollfifo1"
 demo_wait_asleep "$poller"
 demo_task "$poller"
 demo_log
+demo_view "pollfifo1: 4/64" "pollfifo3: 0/64" "pollfifo3:readers_waiting 1"
 
 demo_step "Data arrives on two watched devices, one after the other" \
-	"each write wakes the poller, which handles 5, then 6, then exits" \
-	"(it was told to handle 3 wake-ups)"
+	"the poller reads 5 and 6, in one wake-up or two (the writes may" \
+	"both land before it runs), then exits: it was told to read 3 times"
 demo_run "echo five >/dev/pollfifo5; echo six >/dev/pollfifo6"
 wait "$poller"
 demo_log

@@ -16,10 +16,15 @@
  * there is room to write. Every read and write wakes the queue of the
  * other side, so a poller learns of every change, which edge-triggered
  * epoll relies on.
+ *
+ * /sys/kernel/debug/pollfifo/state shows every FIFO live, one line each: how
+ * full it is and how many tasks wait on each queue (see
+ * common/fifo_view.h).
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/debugfs.h>
 #include <linux/fs.h>
 #include <linux/kfifo.h>
 #include <linux/log2.h>
@@ -32,6 +37,7 @@
 #include <linux/slab.h>
 #include <linux/wait.h>
 
+#include "fifo_view.h"
 #include "kcompat.h"
 
 /** @brief Smallest FIFO the fifo_size parameter accepts, in bytes. */
@@ -76,6 +82,9 @@ struct pollfifo_dev {
 
 /** @brief The ndevices devices, allocated at load time. */
 static struct pollfifo_dev *pollfifo_devs;
+
+/** @brief The module's debugfs directory, pollfifo/, for the live view. */
+static struct dentry *pollfifo_debugfs;
 
 /** @brief Open /dev/pollfifoN as a stream and attach its device.
  *
@@ -215,6 +224,28 @@ static __poll_t pollfifo_poll(struct file *file, poll_table *wait)
 	return mask;
 }
 
+/** @brief Show every FIFO's state, one line each (debugfs pollfifo/state):
+ *         its size, the bytes in it, the tasks waiting for data and for
+ *         room. A snapshot, taken without the devices' locks.
+ * @param m the seq_file being filled
+ * @param unused not used
+ * @return 0
+ */
+static int pollfifo_state_show(struct seq_file *m, void *unused)
+{
+	unsigned int i;
+
+	for (i = 0; i < ndevices; i++) {
+		struct pollfifo_dev *dev = &pollfifo_devs[i];
+
+		fifo_view_show(m, dev->name, kfifo_size(&dev->fifo),
+			       kfifo_len(&dev->fifo), &dev->readers,
+			       &dev->writers);
+	}
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(pollfifo_state);
+
 /** @brief What the VFS calls for each system call on /dev/pollfifoN. */
 static const struct file_operations pollfifo_fops = {
 	.owner = THIS_MODULE,
@@ -280,6 +311,11 @@ static int __init pollfifo_init(void)
 		dev->misc.mode = 0666;
 	}
 
+	/* The live view is a debugging aid: debugfs failures are not errors. */
+	pollfifo_debugfs = debugfs_create_dir("pollfifo", NULL);
+	debugfs_create_file("state", 0444, pollfifo_debugfs, NULL,
+			    &pollfifo_state_fops);
+
 	/* Last: from here on, the devices can be opened. */
 	for (i = 0; i < ndevices; i++) {
 		ret = misc_register(&pollfifo_devs[i].misc);
@@ -296,12 +332,13 @@ deregister:
 	while (i--)
 		misc_deregister(&pollfifo_devs[i].misc);
 free_fifos:
+	debugfs_remove_recursive(pollfifo_debugfs);
 	pollfifo_free(ready);
 	return ret;
 }
 
 /** @brief Unregister every device first, so that nobody can open one,
- *         then free the FIFOs.
+ *         then remove the live view and free the FIFOs.
  */
 static void __exit pollfifo_exit(void)
 {
@@ -309,6 +346,7 @@ static void __exit pollfifo_exit(void)
 
 	for (i = 0; i < ndevices; i++)
 		misc_deregister(&pollfifo_devs[i].misc);
+	debugfs_remove_recursive(pollfifo_debugfs);
 	pollfifo_free(ndevices);
 	pr_info("removed\n");
 }

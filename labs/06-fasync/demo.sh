@@ -15,9 +15,11 @@ demo_load ndevices=2
 
 demo_step "A listener asks for SIGIO on /dev/asyncfifo0" \
 	"fcntl(F_SETOWN), then O_ASYNC: the driver's ->fasync() runs" \
-	"('O_ASYNC on'); then it waits in sigsuspend(), in no read at all"
+	"('O_ASYNC on'); then it waits in sigsuspend(), in no read at all:" \
+	"the view shows nobody on the device's wait queues"
 demo_sleeper "demo_sigio 2 /dev/asyncfifo0"
 listener=$demo_pid
+demo_view "asyncfifo0:readers_waiting 0"
 
 demo_step "A writer writes a line" \
 	"the driver's write calls kill_fasync(): SIGIO with POLL_IN" \
@@ -32,6 +34,7 @@ demo_step "Another write, to the other device /dev/asyncfifo1" \
 demo_run "echo elsewhere >/dev/asyncfifo1"
 demo_wait_asleep "$listener"
 demo_task "$listener"
+demo_view "asyncfifo1:10/64" "asyncfifo0: 0/64"
 
 demo_step "A second line on /dev/asyncfifo0" \
 	"a second SIGIO; the listener reads it and exits;" \

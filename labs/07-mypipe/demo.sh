@@ -20,9 +20,11 @@ demo_run "ls -l /dev/mypipe"
 
 demo_step "A reader opens the read end, before any writer" \
 	"open() itself sleeps, as for a named pipe: state S in the open" \
-	"the driver logs nothing yet: the open has not returned"
+	"the driver logs nothing yet: the open has not returned;" \
+	"the view: one task waiting in open(), no writer"
 demo_sleeper "cat $OUT >/tmp/got"
 reader=$demo_pid
+demo_view "mypipe:openers_waiting 1" "mypipe:writers 0"
 
 demo_step "A writer opens the write end and writes a line" \
 	"both opens complete (the rendezvous), the reader gets the line" \
@@ -36,7 +38,8 @@ demo_log
 
 demo_step "The reader leaves while a writer still writes" \
 	"head reads 5 bytes and exits; the writer's next write gets SIGPIPE" \
-	"and dies with status 141 (128 + 13), as with a named pipe"
+	"and dies with status 141 (128 + 13), as with a named pipe;" \
+	"the bytes left go with the last close: the view shows it empty"
 echo "  \$ yes >$IN &"
 yes >"$IN" &
 writer=$!
@@ -45,6 +48,7 @@ status=0
 wait "$writer" || status=$?
 demo_say "the writer (yes) ended with status $status"
 dmesg -c >/dev/null # thousands of 'wrote' lines: not worth showing
+demo_view "mypipe:readers 0" "mypipe:writers 0" "mypipe: 0/4096"
 
 demo_step "Reading from the write end" \
 	"each end only goes one way: the open fails (EACCES)"

@@ -30,12 +30,17 @@
  * With exclusive=1 each end can be held by one file at a time, the policy
  * of the course's first version; a second open of the same end fails
  * with -EBUSY.
+ *
+ * /sys/kernel/debug/mypipe/state shows the pipe live: how full the ring
+ * is, how many files hold each end, and how many tasks wait for data,
+ * for room and in open() (see common/fifo_view.h).
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/atomic.h>
 #include <linux/cdev.h>
+#include <linux/debugfs.h>
 #include <linux/device.h>
 #include <linux/fs.h>
 #include <linux/limits.h>
@@ -50,6 +55,7 @@
 #include <linux/uaccess.h>
 #include <linux/wait.h>
 
+#include "fifo_view.h"
 #include "kcompat.h"
 
 /** @brief Smallest ring the pipe_size parameter accepts: a write of
@@ -144,6 +150,9 @@ struct mypipe_file {
 
 /** @brief The one pipe of this module. */
 static struct mypipe mypipe;
+
+/** @brief The module's debugfs directory, mypipe/, for the live view. */
+static struct dentry *mypipe_debugfs;
 
 /** @brief Node names of the ends, in minor order. */
 static const char *const mypipe_names[MYPIPE_ENDS] = {
@@ -601,6 +610,27 @@ static char *mypipe_devnode(KC_DEVNODE_CONST struct device *dev,
 	return kasprintf(GFP_KERNEL, "mypipe/%s", dev_name(dev));
 }
 
+/** @brief Show the pipe's state, one line (debugfs mypipe/state): the
+ *         ring's size and the bytes in it, the files open on each end,
+ *         the tasks waiting for data, for room and in open(). A snapshot,
+ *         taken without the semaphore.
+ * @param m the seq_file being filled; m->private is the pipe
+ * @param unused not used
+ * @return 0
+ */
+static int mypipe_state_show(struct seq_file *m, void *unused)
+{
+	struct mypipe *pipe = m->private;
+
+	seq_printf(m, "mypipe size %zu used %zu readers %u writers %u readers_waiting %u writers_waiting %u openers_waiting %u\n",
+		   pipe->size, READ_ONCE(pipe->len), READ_ONCE(pipe->readers),
+		   READ_ONCE(pipe->writers), fifo_view_waiting(&pipe->rd_wait),
+		   fifo_view_waiting(&pipe->wr_wait),
+		   fifo_view_waiting(&pipe->open_wait));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(mypipe_state);
+
 /** @brief Remove the first @p count ends, last first: the node, then the
  *         character device.
  * @param pipe the pipe
@@ -654,6 +684,10 @@ static int __init mypipe_init(void)
 		goto free_region;
 	}
 	pipe->class->devnode = mypipe_devnode;
+	/* The live view is a debugging aid: debugfs failures are not errors. */
+	mypipe_debugfs = debugfs_create_dir("mypipe", NULL);
+	debugfs_create_file("state", 0444, mypipe_debugfs, pipe,
+			    &mypipe_state_fops);
 	/* Last: from cdev_add() on, an end can be opened. */
 	for (i = 0; i < MYPIPE_ENDS; i++) {
 		atomic_set(&pipe->ends[i].available, 1);
@@ -679,6 +713,7 @@ static int __init mypipe_init(void)
 
 remove_ends:
 	mypipe_remove_ends(pipe, i);
+	debugfs_remove_recursive(mypipe_debugfs);
 	class_destroy(pipe->class);
 free_region:
 	unregister_chrdev_region(pipe->devt, MYPIPE_ENDS);
@@ -688,7 +723,7 @@ free_buf:
 }
 
 /** @brief Remove the ends first, so that nobody can open them, then the
- *         class, the device numbers and the ring. No file is open: each
+ *         live view, the class, the device numbers and the ring. No file is open: each
  *         one holds a reference to the module.
  */
 static void __exit mypipe_exit(void)
@@ -696,6 +731,7 @@ static void __exit mypipe_exit(void)
 	struct mypipe *pipe = &mypipe;
 
 	mypipe_remove_ends(pipe, MYPIPE_ENDS);
+	debugfs_remove_recursive(mypipe_debugfs);
 	class_destroy(pipe->class);
 	unregister_chrdev_region(pipe->devt, MYPIPE_ENDS);
 	kvfree(pipe->buf);

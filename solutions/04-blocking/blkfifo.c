@@ -19,10 +19,14 @@
  * The device's state lives in one struct, reached from each open file
  * through file->private_data, rather than in loose globals: Lab 05 makes
  * eight of them. The FIFO's size is the fifo_size module parameter.
+ *
+ * /sys/kernel/debug/blkfifo/state shows the FIFO live: how full it is and
+ * how many tasks wait on each queue (see common/fifo_view.h).
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/debugfs.h>
 #include <linux/fs.h>
 #include <linux/kfifo.h>
 #include <linux/log2.h>
@@ -33,6 +37,7 @@
 #include <linux/sched.h>
 #include <linux/wait.h>
 
+#include "fifo_view.h"
 #include "kcompat.h"
 
 /** @brief Smallest FIFO the fifo_size parameter accepts, in bytes. */
@@ -66,6 +71,9 @@ struct blkfifo_dev {
 
 /** @brief The one device of this lab. */
 static struct blkfifo_dev blkfifo_dev;
+
+/** @brief The module's debugfs directory, blkfifo/, for the live view. */
+static struct dentry *blkfifo_debugfs;
 
 /** @brief Open /dev/blkfifo as a stream and attach the device's state.
  *
@@ -182,6 +190,23 @@ static ssize_t blkfifo_write(struct file *file, const char __user *buf,
 	return copied;
 }
 
+/** @brief Show the FIFO's state, one line (debugfs blkfifo/state): its
+ *         size, the bytes in it, the tasks waiting for data and for room.
+ *         A snapshot, taken without the device's locks.
+ * @param m the seq_file being filled; m->private is the device
+ * @param unused not used
+ * @return 0
+ */
+static int blkfifo_state_show(struct seq_file *m, void *unused)
+{
+	struct blkfifo_dev *dev = m->private;
+
+	fifo_view_show(m, dev->misc.name, kfifo_size(&dev->fifo),
+		       kfifo_len(&dev->fifo), &dev->readers, &dev->writers);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(blkfifo_state);
+
 /** @brief What the VFS calls for each system call on /dev/blkfifo. */
 static const struct file_operations blkfifo_fops = {
 	.owner = THIS_MODULE,
@@ -218,27 +243,33 @@ static int __init blkfifo_init(void)
 	dev->misc.name = "blkfifo";
 	dev->misc.fops = &blkfifo_fops;
 	dev->misc.mode = 0666;
+	/* The live view is a debugging aid: debugfs failures are not errors. */
+	blkfifo_debugfs = debugfs_create_dir("blkfifo", NULL);
+	debugfs_create_file("state", 0444, blkfifo_debugfs, dev,
+			    &blkfifo_state_fops);
 
 	/* Last: from here on, the device can be opened. */
 	ret = misc_register(&dev->misc);
 	if (ret) {
 		pr_err("cannot register the misc device: %d\n", ret);
-		goto free_fifo;
+		goto remove_view;
 	}
 	pr_info("ready, minor %d, %u-byte FIFO\n", dev->misc.minor, fifo_size);
 	return 0;
 
-free_fifo:
+remove_view:
+	debugfs_remove_recursive(blkfifo_debugfs);
 	kfifo_free(&dev->fifo);
 	return ret;
 }
 
 /** @brief Unregister the device first, so that nobody can open it, then
- *         free the FIFO.
+ *         remove the live view and free the FIFO.
  */
 static void __exit blkfifo_exit(void)
 {
 	misc_deregister(&blkfifo_dev.misc);
+	debugfs_remove_recursive(blkfifo_debugfs);
 	kfifo_free(&blkfifo_dev.fifo);
 	pr_info("removed\n");
 }

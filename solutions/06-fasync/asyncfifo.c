@@ -15,11 +15,16 @@
  * POLL_IN or POLL_OUT, si_band the matching poll bits) and on which
  * descriptor. Clearing O_ASYNC, or the last close of the file, takes it
  * off the list again (the VFS calls .fasync with on = 0).
+ *
+ * /sys/kernel/debug/asyncfifo/state shows every FIFO live, one line each: how
+ * full it is and how many tasks wait on each queue (see
+ * common/fifo_view.h).
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/fcntl.h>
+#include <linux/debugfs.h>
 #include <linux/fs.h>
 #include <linux/kfifo.h>
 #include <linux/log2.h>
@@ -32,6 +37,7 @@
 #include <linux/slab.h>
 #include <linux/wait.h>
 
+#include "fifo_view.h"
 #include "kcompat.h"
 
 /** @brief Smallest FIFO the fifo_size parameter accepts, in bytes. */
@@ -81,6 +87,9 @@ struct asyncfifo_dev {
 
 /** @brief The ndevices devices, allocated at load time. */
 static struct asyncfifo_dev *asyncfifo_devs;
+
+/** @brief The module's debugfs directory, asyncfifo/, for the live view. */
+static struct dentry *asyncfifo_debugfs;
 
 /** @brief Open /dev/asyncfifoN as a stream and attach its device.
  *
@@ -251,6 +260,28 @@ static int asyncfifo_fasync(int fd, struct file *file, int on)
 	return ret;
 }
 
+/** @brief Show every FIFO's state, one line each (debugfs asyncfifo/state):
+ *         its size, the bytes in it, the tasks waiting for data and for
+ *         room. A snapshot, taken without the devices' locks.
+ * @param m the seq_file being filled
+ * @param unused not used
+ * @return 0
+ */
+static int asyncfifo_state_show(struct seq_file *m, void *unused)
+{
+	unsigned int i;
+
+	for (i = 0; i < ndevices; i++) {
+		struct asyncfifo_dev *dev = &asyncfifo_devs[i];
+
+		fifo_view_show(m, dev->name, kfifo_size(&dev->fifo),
+			       kfifo_len(&dev->fifo), &dev->readers,
+			       &dev->writers);
+	}
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(asyncfifo_state);
+
 /** @brief What the VFS calls for each system call on /dev/asyncfifoN. */
 static const struct file_operations asyncfifo_fops = {
 	.owner = THIS_MODULE,
@@ -317,6 +348,11 @@ static int __init asyncfifo_init(void)
 		dev->misc.mode = 0666;
 	}
 
+	/* The live view is a debugging aid: debugfs failures are not errors. */
+	asyncfifo_debugfs = debugfs_create_dir("asyncfifo", NULL);
+	debugfs_create_file("state", 0444, asyncfifo_debugfs, NULL,
+			    &asyncfifo_state_fops);
+
 	/* Last: from here on, the devices can be opened. */
 	for (i = 0; i < ndevices; i++) {
 		ret = misc_register(&asyncfifo_devs[i].misc);
@@ -333,12 +369,13 @@ deregister:
 	while (i--)
 		misc_deregister(&asyncfifo_devs[i].misc);
 free_fifos:
+	debugfs_remove_recursive(asyncfifo_debugfs);
 	asyncfifo_free(ready);
 	return ret;
 }
 
 /** @brief Unregister every device first, so that nobody can open one,
- *         then free the FIFOs.
+ *         then remove the live view and free the FIFOs.
  */
 static void __exit asyncfifo_exit(void)
 {
@@ -346,6 +383,7 @@ static void __exit asyncfifo_exit(void)
 
 	for (i = 0; i < ndevices; i++)
 		misc_deregister(&asyncfifo_devs[i].misc);
+	debugfs_remove_recursive(asyncfifo_debugfs);
 	asyncfifo_free(ndevices);
 	pr_info("removed\n");
 }

@@ -4,8 +4,10 @@
  *        devices at once with poll() and says which one woke it.
  *
  * Usage: demo_poll COUNT DEVICE... Opens every DEVICE for non-blocking
- * reads, then COUNT times: sleeps in poll() on all of them, and for each
- * readable one reads what is there and prints it.
+ * reads, then until it has read COUNT times: sleeps in poll() on all of
+ * them, and for each readable one reads what is there and prints it.
+ * Counting reads rather than wake-ups keeps a demo's script exact: two
+ * writes may wake it once or twice, depending on who runs first.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -41,19 +43,19 @@ static void print_escaped(const char *buf, ssize_t len)
 /** @brief Watch the devices named on the command line.
  *  @param argc argument count
  *  @param argv COUNT, then the devices
- *  @return 0 after COUNT wake-ups, 1 on an error
+ *  @return 0 after COUNT reads, 1 on an error
  */
 int main(int argc, char **argv)
 {
 	struct pollfd fds[MAX_DEVICES];
-	int n = argc - 2, rounds, i;
+	int n = argc - 2, reads, i;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc < 3 || n > MAX_DEVICES) {
 		fprintf(stderr, "usage: demo_poll COUNT DEVICE...\n");
 		return 1;
 	}
-	rounds = atoi(argv[1]);
+	reads = atoi(argv[1]);
 	for (i = 0; i < n; i++) {
 		fds[i].fd = open(argv[i + 2], O_RDONLY | O_NONBLOCK);
 		fds[i].events = POLLIN;
@@ -63,7 +65,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	while (rounds-- > 0) {
+	while (reads > 0) {
 		int ready;
 
 		printf("poller: asleep in poll() on %d devices\n", n);
@@ -80,6 +82,7 @@ int main(int argc, char **argv)
 			if (!(fds[i].revents & POLLIN))
 				continue;
 			got = read(fds[i].fd, buf, sizeof(buf));
+			reads--;
 			printf("poller:   %s: read %zd bytes \"", argv[i + 2], got);
 			print_escaped(buf, got);
 			printf("\"\n");
