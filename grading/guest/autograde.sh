@@ -45,10 +45,25 @@ _LAB_BAD_TAINT=$(((1 << 5) | (1 << 7) | (1 << 9) | (1 << 14)))
 # Kernel log lines that mean the module did something wrong.
 _LAB_BAD_LOG='WARNING:|BUG[: ]|Oops|general protection fault|sleeping function called from invalid context|Call Trace:|list_(add|del) corruption|refcount_t:|UBSAN:|INFO: task .* blocked'
 
-# Print a diagnostic line for every argument.
+# Print every argument as diagnostic lines, each line of a multi-line
+# argument with its own "# " (the host reads only those).
 _lab_diag() {
 	for _d in "$@"; do
-		printf '# %s\n' "$_d"
+		while :; do
+			case $_d in
+			*"
+"*)
+				printf '# %s\n' "${_d%%"
+"*}"
+				_d=${_d#*"
+"}
+				;;
+			*)
+				printf '# %s\n' "$_d"
+				break
+				;;
+			esac
+		done
 	done
 }
 

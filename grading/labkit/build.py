@@ -225,13 +225,18 @@ def test_program(lab):
 
 
 def hidden_program(lab):
-    """Build LAB's hidden test program (grading/hidden/NN-name/); return
-    its path, or None when the lab has no hidden tests."""
+    """Build LAB's hidden test program (grading/hidden/NN-name/) and put
+    its points file beside it, so that its directory is what the
+    autograder's LAB_HIDDEN_DIR wants; return the program's path, or None
+    when the lab has no hidden tests."""
     sources = lab.hidden_sources
     if not sources:
         return None
     name = os.path.basename(sources[0])[:-len(".c")]
-    return _harness_program(sources, name, lab)
+    out = _harness_program(sources, name, lab)
+    sync_file(lab.hidden_points_file,
+              os.path.join(os.path.dirname(out), "points"))
+    return out
 
 
 def guest_program(folder, name):

@@ -93,6 +93,9 @@ def grade_native(lab, src_root, kver):
     env = dict(os.environ,
                LAB_MODULE_DIR=built.directory,
                LAB_TEST_DIR=os.path.dirname(build.test_program(lab)))
+    hidden = build.hidden_program(lab)
+    if hidden:
+        env["LAB_HIDDEN_DIR"] = os.path.dirname(hidden)
     start = time.monotonic()
     proc = subprocess.run(["sh", lab.grade_script], env=env,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
