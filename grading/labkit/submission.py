@@ -124,15 +124,21 @@ def _rank(lab, directory):
 
 def _lab_folder(lab, names):
     """Where LAB's student files are among NAMES (relative paths): the
-    folder holding its first student file; None when no folder does.
-    Raises SubmissionError when two folders are equally likely."""
+    folder holding its first student file, named like the lab (better
+    still inside labs/), and the shallowest of those; None when no folder
+    holds the file. Raises SubmissionError when two folders are equally
+    likely."""
     wanted = lab.student_files[0]
     folders = [posixpath.dirname(n) for n in names
                if posixpath.basename(n) == wanted]
     if not folders:
         return None
-    best = max(_rank(lab, f) for f in folders)
-    chosen = sorted(f for f in folders if _rank(lab, f) == best)
+    # The likeliest folder, and of those the shallowest: a whole clone
+    # may hold copies deeper down (its build/ output).
+    best = min((-_rank(lab, f), f.count("/") if f else -1)
+               for f in folders)
+    chosen = sorted(f for f in folders
+                    if (-_rank(lab, f), f.count("/") if f else -1) == best)
     if len(chosen) > 1:
         shown = ", ".join(posixpath.join(f, wanted) for f in chosen)
         raise SubmissionError(f"{lab.name}: more than one {wanted} and no "
