@@ -465,8 +465,7 @@ def check_gradescope_zip(kver=None):
                            f"{len(data.get('tests') or [])} tests, "
                            f"{lab.name} {got}/{full}")
             # Full marks include the hidden tests, which the zip ships.
-            if not mine or got != full or \
-                    full != sum(points for _, points in lab.points):
+            if not mine or got != full or full != lab.full_marks:
                 problems.append(f"{lab.name} did not get full marks")
             for name, seen in lab.visibility.items():
                 if not any(t.get("name") == f"{lab.name}: {name}" and

@@ -124,6 +124,11 @@ class Lab:
                         self._hidden_table()]
 
     @property
+    def full_marks(self):
+        """What the lab is worth: its 100, plus its hidden tests' points."""
+        return sum(points for _, points in self.points)
+
+    @property
     def visibility(self):
         """{test name: Gradescope visibility} of the hidden tests."""
         return {name: seen for name, _, seen in self._hidden_table()}

@@ -234,7 +234,7 @@ def build_failed(lab, kver, src, build):
     result = LabResult(lab.name, kver, src)
     result.verdict = "build-failed"
     result.detail = build.log
-    test = Test("module_builds", sum(p for _, p in lab.points))
+    test = Test("module_builds", lab.full_marks)
     test.status = "failed"
     test.output = (build.warnings or build.log.splitlines())[-40:]
     result.tests.append(test)

@@ -208,21 +208,13 @@ class Submission:
         self._tmp.cleanup()
 
 
-def _full_marks(lab):
-    """What LAB is worth: 100, plus its hidden tests' points."""
-    try:
-        return sum(points for _, points in lab.points)
-    except (OSError, labs.LabError):
-        return 100
-
-
 def not_gradable(lab, kver, student, why):
     """The result of a lab the submission holds nothing gradable for:
     none of its files, or an archive that cannot be read (WHY says)."""
     result = results.LabResult(lab.name, kver, student)
     result.verdict = "missing"
     result.detail = str(why)
-    test = results.Test("files_submitted", _full_marks(lab))
+    test = results.Test("files_submitted", lab.full_marks)
     test.status = "failed"
     test.output = [str(why)]
     result.tests.append(test)
@@ -235,7 +227,11 @@ def _kit_failure(lab, kver, student, error):
     result.verdict = "error"
     result.detail = str(error)
     result.errors.append(str(error))
-    test = results.Test("graded", _full_marks(lab))
+    try:
+        worth = lab.full_marks
+    except (OSError, labs.LabError):
+        worth = 100  # the lab's own points table may be what failed
+    test = results.Test("graded", worth)
     test.status = "failed"
     test.output = [f"not graded: {error}"]
     result.tests.append(test)
