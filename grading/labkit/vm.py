@@ -184,12 +184,12 @@ def _image(lab, token, script=None, script_args=(), programs=()):
         guest_script = f"labs/{lab.name}/tests/grade.sh"
         hidden = build.hidden_program(lab)
         if hidden:
-            # Where autograde.sh looks for them: see its LAB_HIDDEN_DIR.
+            # The built hidden directory (program and points), where
+            # autograde.sh looks by default: see its LAB_HIDDEN_DIR.
             hidden_dir = f"kit/grading/hidden/{lab.name}"
-            image.add_file(f"{hidden_dir}/points", lab.hidden_points_file,
-                           0o644)
-            image.add_file(f"{hidden_dir}/{os.path.basename(hidden)}",
-                           hidden, 0o755)
+            for name in (os.path.basename(hidden), "points"):
+                image.add_file(f"{hidden_dir}/{name}", os.path.join(
+                    os.path.dirname(hidden), name))
     else:
         guest_script = _kit_path(script)
         image.add_file(f"kit/{guest_script}", script, 0o755)
