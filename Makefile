@@ -89,5 +89,8 @@ have-solutions:
 clean: ## remove build output (the cache in ~/.cache/chardev-labkit stays)
 	rm -rf build
 
+clean-snapshots: ## remove the booted-VM snapshots from the cache (the next runs boot and save new ones)
+	@cd grading && $(PYTHON) -c 'from labkit import snapshot; print(f"removed {snapshot.remove_all()} snapshot files")'
+
 .PHONY: help deps test native demo grade grade-batch check skeletons measure bench docs \
-	dist-student gradescope have-solutions clean
+	dist-student gradescope have-solutions clean clean-snapshots

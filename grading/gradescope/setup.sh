@@ -17,9 +17,9 @@
 #  - the kernel's uncompressed vmlinux and every lab's test program,
 #    made once here rather than in every submission's run.
 #
-# It ends by grading the first lab's skeleton in the VM, so an image that
-# cannot build or boot fails here, where the instructor sees it, and not
-# in front of students.
+# It ends by saving each lab's booted VM and grading the first lab's
+# skeleton in the VM, so an image that cannot build or boot fails here,
+# where the instructor sees it, and not in front of students.
 set -eu
 
 cd "$(dirname "$0")"
@@ -83,6 +83,18 @@ from labkit import build, labs
 for lab in labs.all_labs():
     build.test_program(lab)
 build.guest_exit_program()')
+
+# Each lab's booted VM, saved in the cache (grading/labkit/snapshot.py):
+# every submission's runs restore it in a fraction of a second instead of
+# booting the kernel.
+say "saving each lab's booted VM"
+(cd "$source_dir/grading" && python3 -c '
+import sys
+from labkit import kernels, labs, vm
+kver = kernels.select(None)
+for lab in labs.all_labs():
+    if not vm.save_snapshot(lab, kver):
+        sys.exit(f"no snapshot for {lab.name}")')
 
 # The smoke test: build and grade one skeleton (it scores below 100; what
 # matters is that it was graded).
