@@ -142,6 +142,11 @@ class Batch:
                 else:
                     todo.append((student, lab))
                     student.left += 1
+        # Longest first: the later labs' tests run longest (Lab 07's take
+        # several times Lab 01's), and a long run started last would
+        # leave the other VM slots idle at the end of the batch.
+        order = {lab.name: i for i, lab in enumerate(self.chosen)}
+        todo.sort(key=lambda pair: -order[pair[1].name])
         skipped = len(self.students) * len(self.chosen) - len(todo)
         if skipped:
             self.say(f"resuming: {skipped} lab(s) already graded in "
