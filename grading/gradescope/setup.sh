@@ -86,15 +86,15 @@ build.guest_exit_program()')
 
 # Each lab's booted VM, saved in the cache (grading/labkit/snapshot.py):
 # every submission's runs restore it in a fraction of a second instead of
-# booting the kernel.
+# booting the kernel. Without it they boot, which is slower but right.
 say "saving each lab's booted VM"
 (cd "$source_dir/grading" && python3 -c '
-import sys
 from labkit import kernels, labs, vm
 kver = kernels.select(None)
 for lab in labs.all_labs():
-    if not vm.save_snapshot(lab, kver):
-        sys.exit(f"no snapshot for {lab.name}")')
+    saved = vm.save_snapshot(lab, kver)
+    print(f"setup: {lab.name}: " + (f"saved {saved}" if saved else
+          "no snapshot (its runs will boot)"))')
 
 # The smoke test: build and grade one skeleton (it scores below 100; what
 # matters is that it was graded).
