@@ -6,6 +6,8 @@ written fresh for every run; leaving it uncompressed lets the kernel unpack
 it without spending emulated cycles on decompression.
 """
 
+import hashlib
+import io
 import os
 import stat
 
@@ -51,14 +53,19 @@ class Initramfs:
         self._entries[path] = (stat.S_IFLNK | 0o777, target.encode())
 
     def write(self, out_path):
-        """Write the archive to OUT_PATH."""
-        with open(out_path, "wb") as out:
-            ino = 1
-            for name in sorted(self._entries):
-                mode, data = self._entries[name]
-                _write_entry(out, ino, name, mode, data)
-                ino += 1
-            _write_entry(out, ino, _TRAILER, 0, b"")
+        """Write the archive to OUT_PATH; returns its SHA-256 (hex), which
+        names the snapshot of a guest booted from it."""
+        out = io.BytesIO()
+        ino = 1
+        for name in sorted(self._entries):
+            mode, data = self._entries[name]
+            _write_entry(out, ino, name, mode, data)
+            ino += 1
+        _write_entry(out, ino, _TRAILER, 0, b"")
+        archive = out.getvalue()
+        with open(out_path, "wb") as f:
+            f.write(archive)
+        return hashlib.sha256(archive).hexdigest()
 
 
 def _pad4(out):

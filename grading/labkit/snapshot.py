@@ -49,15 +49,14 @@ def _file_identity(path):
     return f"{os.path.realpath(path)}:{st.st_size}:{st.st_mtime_ns}"
 
 
-def path_for(name, image_path, qemu_binary, vmlinux, command):
-    """The snapshot file for booting IMAGE_PATH with QEMU_BINARY, VMLINUX
-    and the (machine-defining) arguments COMMAND. NAME (lab and kernel)
-    only makes the file name readable."""
+def path_for(name, image_digest, qemu_binary, vmlinux, command):
+    """The snapshot file for booting the image whose SHA-256 is
+    IMAGE_DIGEST with QEMU_BINARY, VMLINUX and the (machine-defining)
+    arguments COMMAND. NAME (lab and kernel) only makes the file name
+    readable."""
     digest = hashlib.sha256()
-    with open(image_path, "rb") as f:
-        digest.update(hashlib.sha256(f.read()).digest())
-    for part in (_file_identity(qemu_binary), _file_identity(vmlinux),
-                 *command):
+    for part in (image_digest, _file_identity(qemu_binary),
+                 _file_identity(vmlinux), *command):
         digest.update(part.encode() + b"\0")
     return os.path.join(_directory(),
                         f"{name}-{digest.hexdigest()[:24]}{_SUFFIX}")
@@ -81,25 +80,21 @@ def discard(path):
 
 
 def remove_all():
-    """Remove every snapshot (make clean-snapshots); returns how many."""
-    try:
-        names = [n for n in os.listdir(_directory())
-                 if n.endswith(_SUFFIX) or n.endswith(".tmp")]
-    except OSError:
-        return 0
-    for name in names:
-        discard(os.path.join(_directory(), name))
-    return len(names)
+    """Remove every snapshot (make clean-snapshots); returns how many
+    files went."""
+    return _prune(keep=0, tmp_age=0)
 
 
-def _prune(keep=KEEP):
+def _prune(keep=KEEP, tmp_age=3600):
     """Remove all but the KEEP most recently used snapshots, and files of
-    saves that were cut off more than an hour ago."""
+    saves cut off more than TMP_AGE seconds ago. Returns how many files
+    went."""
     try:
         names = os.listdir(_directory())
     except OSError:
-        return
+        return 0
     files = []
+    gone = []
     for name in names:
         path = os.path.join(_directory(), name)
         try:
@@ -108,10 +103,12 @@ def _prune(keep=KEEP):
             continue
         if name.endswith(_SUFFIX):
             files.append((mtime, path))
-        elif name.endswith(".tmp") and mtime < time.time() - 3600:
-            discard(path)
-    for _, path in sorted(files, reverse=True)[keep:]:
+        elif name.endswith(".tmp") and mtime <= time.time() - tmp_age:
+            gone.append(path)
+    gone += [path for _, path in sorted(files, reverse=True)[keep:]]
+    for path in gone:
         discard(path)
+    return len(gone)
 
 
 class _Qmp:

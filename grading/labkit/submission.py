@@ -135,10 +135,11 @@ def _lab_folder(lab, names):
         return None
     # The likeliest folder, and of those the shallowest: a whole clone
     # may hold copies deeper down (its build/ output).
-    best = min((-_rank(lab, f), f.count("/") if f else -1)
-               for f in folders)
-    chosen = sorted(f for f in folders
-                    if (-_rank(lab, f), f.count("/") if f else -1) == best)
+    def preference(folder):
+        return -_rank(lab, folder), folder.count("/") if folder else -1
+
+    best = min(preference(f) for f in folders)
+    chosen = sorted(f for f in folders if preference(f) == best)
     if len(chosen) > 1:
         shown = ", ".join(posixpath.join(f, wanted) for f in chosen)
         raise SubmissionError(f"{lab.name}: more than one {wanted} and no "

@@ -353,14 +353,15 @@ class Vm:
         self._initrd = os.path.join(tmp, "initramfs.cpio")
         self._kver = kver
         try:
-            _image(lab, script, script_args, programs).write(self._initrd)
+            image_digest = _image(lab, script, script_args,
+                                  programs).write(self._initrd)
             # Snapshots only for the autograder's runs, the ones that come
             # by the hundred: a bench or a demo would only fill the cache.
             #: The snapshot file this run restores or saves, if any.
             self._snapshot = None
             if snapshots and snapshot.enabled() and script is None:
                 self._snapshot = snapshot.path_for(
-                    f"{lab.name}-{kver}", self._initrd, _qemu_binary(),
+                    f"{lab.name}-{kver}", image_digest, _qemu_binary(),
                     kernels.vmlinux(kver), _machine_args())
             self._qmp = os.path.join(tmp, "qmp.sock")
             if len(self._qmp) > 100:
@@ -407,6 +408,16 @@ class Vm:
             for fd in keep_fds:
                 os.close(fd)
 
+    def _boot_instead(self, save):
+        """Leave the restored QEMU (stopped if it still runs) for a booted
+        one; SAVE: whether that one saves a new snapshot."""
+        self._proc.kill()
+        self._proc.wait()
+        self._close_pipes()
+        self._restoring = False
+        self._save = save
+        self._start_qemu()
+
     def _await_ready(self):
         """Wait until the guest says on ttyS2 that it listens (raw mode set):
         bytes sent before then would be lost or echoed. A restored guest
@@ -417,14 +428,9 @@ class Vm:
             got = self._read_until(_READY, poke=True, limit=RESTORE_SECS)
             if got != "gave-up":
                 return got == "seen"
-            self._proc.kill()
-            self._proc.wait()
-            self._close_pipes()
             snapshot.discard(self._snapshot)
             _warn(f"could not restore {self._snapshot}; booting instead")
-            self._restoring = False
-            self._save = True
-            self._start_qemu()
+            self._boot_instead(save=True)
         if self._read_until(_READY) != "seen":
             return False
         if self._save:
@@ -539,10 +545,7 @@ class Vm:
         twice."""
         outcome = self._wait_once(on_output)
         if self._restoring and self._restore_may_be_at_fault(outcome):
-            self._close_pipes()
-            self._restoring = False
-            self._save = False
-            self._start_qemu()
+            self._boot_instead(save=False)
             self.send_modules(self._module_paths)
             first = outcome
             outcome = self._wait_once(on_output)
