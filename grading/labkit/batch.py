@@ -4,8 +4,10 @@ interrupted batch stopped.
 
 Each (student, lab) pair is one VM run; up to JOBS run at once. Every
 finished pair is saved at once to OUT/state/STUDENT/LAB.json with a
-digest of the submission and the kernel, so a batch started again skips
-what it already graded and regrades only what changed. At the end come
+digest of the submission and one of how the kit grades the lab (its
+tests, the guest, the kernel, the VM: see kit_digest), so a batch started
+again skips what it already graded and regrades only what changed: a
+submission handed in again, or a test fixed since. At the end come
 OUT/grades.csv (one row per student and lab) and, per student,
 OUT/reports/STUDENT.txt (the table students see) and
 OUT/reports/STUDENT.json (Gradescope's results.json).
@@ -13,13 +15,51 @@ OUT/reports/STUDENT.json (Gradescope's results.json).
 
 import concurrent.futures
 import csv
+import glob
 import hashlib
 import json
 import os
 import threading
 import time
 
-from . import results, submission
+from . import paths, results, submission, vm
+
+
+def _kit_files(lab, top):
+    """The files of the kit (under TOP) that decide how LAB is graded:
+    its tests directory (test program, grade.sh and its points), its
+    hidden tests, the shared userspace/ sources linked into every test
+    program, the guest's scripts (grading/guest/), and what the build of
+    a student's module takes from the kit (the lab's Kbuild and Makefile,
+    common/*.h). Sorted paths."""
+    found = set()
+    for folder in (lab.tests_dir, lab.hidden_dir,
+                   os.path.join(top, "grading", "guest")):
+        for root, dirs, names in os.walk(folder):
+            dirs[:] = [d for d in dirs if not d.startswith(".")]
+            found.update(os.path.join(root, n) for n in names
+                         if not n.startswith("."))
+    for pattern in ("userspace/*.c", "userspace/*.h", "common/*.h"):
+        found.update(glob.glob(os.path.join(top, pattern)))
+    found.update(os.path.join(lab.lab_dir, name) for name in lab.kit_files)
+    return sorted(f for f in found if os.path.isfile(f))
+
+
+def kit_digest(lab, kver, top=None):
+    """A digest of everything of the kit that can change LAB's grade on
+    KVER, beside the submission: the kernel release, the VM's CPUs,
+    kernel command line and machine (labkit.vm), and the contents of
+    _kit_files() under TOP (default: this kit). A changed test or guest
+    script changes it; a handout or a doc does not."""
+    top = top or paths.TOP
+    h = hashlib.sha256()
+    for setting in (kver, str(vm.vcpus()), vm.CMDLINE, *vm.MACHINE):
+        h.update(setting.encode() + b"\0")
+    for path in _kit_files(lab, top):
+        h.update(os.path.relpath(path, top).encode() + b"\0")
+        with open(path, "rb") as f:
+            h.update(hashlib.sha256(f.read()).digest())
+    return h.hexdigest()
 
 
 def digest(path):
@@ -80,6 +120,8 @@ class Batch:
         self.jobs = max(1, jobs)
         self.timeout = timeout
         self.say = say
+        #: LAB name -> kit_digest() of the lab, computed once.
+        self.kit = {lab.name: kit_digest(lab, kver) for lab in chosen_labs}
         self.students = []
         names = set()
         for path in paths:
@@ -96,22 +138,24 @@ class Batch:
 
     def _saved(self, student, lab):
         """The saved result of STUDENT's LAB if it is for the same
-        submission and kernel, else None."""
+        submission, graded the same way (kit_digest), else None."""
         try:
             with open(self._state_path(student, lab), encoding="utf-8") as f:
                 data = json.load(f)
-        except (OSError, ValueError):
-            return None
-        if data.get("digest") != student.digest or \
-                data.get("kver") != self.kver:
-            return None
-        return results.LabResult.from_dict(data["result"])
+            if data.get("digest") != student.digest or \
+                    data.get("kver") != self.kver or \
+                    data.get("kit") != self.kit[lab.name]:
+                return None
+            return results.LabResult.from_dict(data["result"])
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return None  # unreadable: graded again
 
     def _save(self, student, lab, result):
         path = self._state_path(student, lab)
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path + ".tmp", "w", encoding="utf-8") as f:
             json.dump({"digest": student.digest, "kver": self.kver,
+                       "kit": self.kit[lab.name],
                        "result": result.to_dict()}, f)
         os.replace(path + ".tmp", path)
 

@@ -205,6 +205,7 @@ def from_run(lab, kver, src, outcome):
                 result.errors.append(f"{test.name}: no result reported")
                 test.status = "failed"
                 test.output = ["no result reported"]
+        _require_module_loaded(result)
         return result
     why = {
         "crash": "not run: the kernel crashed before this test",
@@ -226,7 +227,26 @@ def from_run(lab, kver, src, outcome):
                            *result.detail.splitlines()]
         else:
             test.output = [why]
+    _require_module_loaded(result)
     return result
+
+
+def _require_module_loaded(result):
+    """A module that never loaded earns nothing: unless module_loads
+    passed, every other test of RESULT fails with 0 points, whatever the
+    guest reported (a clean kernel log or an unload of a module that
+    never ran, or a result a broken or forged run claims)."""
+    loads = result.test("module_loads")
+    if loads is None or loads.status == "passed":
+        return
+    for test in result.tests:
+        if test is loads:
+            continue
+        test.score = 0
+        if test.status == "passed":
+            test.status = "failed"
+            test.output = ["not counted: the module did not load "
+                           "(module_loads failed)"]
 
 
 def build_failed(lab, kver, src, build):
@@ -309,6 +329,17 @@ def write_json(path, results, elapsed):
         f.write("\n")
 
 
+#: Characters XML 1.0 does not allow (most control characters), which a
+#: test's output may hold (bytes a module returned, printed by a test).
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd"
+                      "\U00010000-\U0010ffff]")
+
+
+def _xml_text(text):
+    """TEXT with the characters XML cannot hold replaced by U+FFFD."""
+    return _NOT_XML.sub("\ufffd", text)
+
+
 def junit(results):
     """JUnit XML for a list of LabResults: one testsuite per lab, a
     failure for a test that failed, an error for a test that a crash, a
@@ -337,7 +368,8 @@ def junit(results):
                 errors += 1
             ET.SubElement(case, kind, message=(
                 f"{test.name}: 0/{test.max_score} ({result.verdict})"),
-                type=result.verdict).text = "\n".join(test.output)
+                type=result.verdict).text = _xml_text(
+                    "\n".join(test.output))
         suite.set("failures", str(failures))
         suite.set("errors", str(errors))
     ET.indent(suites)

@@ -79,10 +79,13 @@ def _listing(path):
         if path.lower().endswith(".zip"):
             archive = zipfile.ZipFile(path)
             for info in archive.infolist():
-                mode = info.external_attr >> 16
+                # The Unix type bits, when the zip has them: a zip made
+                # on Windows has none, one made by Python's writestr()
+                # only permission bits.
+                kind = stat.S_IFMT(info.external_attr >> 16)
                 name = _clean(info.filename)
                 if info.is_dir() or name is None or (
-                        mode and not stat.S_ISREG(mode)):
+                        kind and not stat.S_ISREG(kind)):
                     continue
                 files[name] = (lambda i=info: _read_member(archive.open(i)))
             return files

@@ -1,0 +1,60 @@
+# SPDX-License-Identifier: GPL-2.0
+"""labkit.labs on a small kit: the host's points table (from the lab's
+grade.sh and its hidden tests), the student's files, the VM time limit."""
+
+import os
+import unittest
+
+from labkit import labs
+
+from .support import kit, write
+
+
+class PointsTable(unittest.TestCase):
+
+    def setUp(self):
+        self._kit = kit()
+        self.top, (self.lab, self.other) = self._kit.__enter__()
+        self.addCleanup(self._kit.__exit__, None, None, None)
+
+    def test_table_is_grade_sh_then_hidden_tests(self):
+        self.assertEqual([("module_loads", 10), ("works", 80),
+                          ("module_unloads", 5), ("kernel_log_clean", 5),
+                          ("secret", 10)], self.lab.points)
+        self.assertEqual(110, self.lab.full_marks)
+        self.assertEqual(100, self.other.full_marks)
+
+    def test_hidden_tests_have_their_visibility(self):
+        self.assertEqual({"secret": "hidden"}, self.lab.visibility)
+        self.assertEqual({}, self.other.visibility)
+
+    def test_hidden_points_without_a_hidden_program_are_ignored(self):
+        os.unlink(os.path.join(self.lab.hidden_dir, "hidden_demo.c"))
+        self.assertEqual(100, self.lab.full_marks)
+
+    def test_bad_visibility_is_a_lab_error(self):
+        write(self.lab.hidden_points_file, "secret 10 secretly\n")
+        with self.assertRaisesRegex(labs.LabError, "VISIBILITY"):
+            self.lab.points
+
+    def test_grade_sh_without_a_table_is_a_lab_error(self):
+        write(self.lab.grade_script, "LAB=01-demo-lab\n")
+        with self.assertRaisesRegex(labs.LabError, "no LAB_POINTS table"):
+            self.lab.points
+
+    def test_student_files_are_the_solutions_sources(self):
+        self.assertEqual(["demo.c", "demo.h"], self.lab.student_files)
+        self.assertEqual(["Kbuild", "Makefile"], self.lab.kit_files)
+
+    def test_vm_timeout_is_the_test_timeout_plus_30(self):
+        self.assertEqual(230, self.lab.vm_timeout)
+
+    def test_find_takes_a_number_or_a_name(self):
+        self.assertEqual("02-next-lab", labs.find("2").name)
+        self.assertEqual("02-next-lab", labs.find("02-next-lab").name)
+        with self.assertRaisesRegex(labs.LabError, "no lab '9'"):
+            labs.find("9")
+
+
+if __name__ == "__main__":
+    unittest.main()

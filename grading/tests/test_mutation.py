@@ -1,0 +1,263 @@
+# SPDX-License-Identifier: GPL-2.0
+"""labkit.mutation's generator on small C sources: what each operator
+makes, what it leaves alone (comments, strings, preprocessor lines,
+declarations, pr_*() calls), stable ids, equivalent.txt matching, and the
+judgement of a graded mutant. No VM, no compiler."""
+
+import os
+import unittest
+
+from labkit import labs, mutation, results
+
+SOURCE = """\
+// SPDX-License-Identifier: GPL-2.0
+/** @file demo.c
+ * @brief if (x < 1) return -EAGAIN; in a comment is left alone.
+ */
+#define LIMIT(x) ((x) < 10)
+#include <linux/fs.h>
+
+static int table[] = { 1, 2 };
+
+/** @brief A function. */
+static ssize_t demo_read(struct file *file, char __user *buf,
+			 size_t count, loff_t *ppos)
+{
+	unsigned int copied = 0;
+	ssize_t ret;
+
+	if (!count)
+		return 0;
+	if (mutex_lock_interruptible(&demo_lock))
+		return -ERESTARTSYS;
+	while (kfifo_is_empty(&fifo)) {
+		mutex_unlock(&demo_lock);
+		if (wait_event_interruptible(q, !kfifo_is_empty(&fifo)))
+			return -ERESTARTSYS;
+		mutex_lock(&demo_lock);
+	}
+	ret = kfifo_to_user(&fifo, buf, count, &copied);
+	mutex_unlock(&demo_lock);
+	pr_debug("read %u < %zu\\n", copied, count);
+	if (!copied)
+		return ret;
+	wake_up_interruptible(&writers);
+	if (*ppos >= 64 && count != 0)
+		ret = -ENOSPC;
+	return copied;
+}
+"""
+
+
+def generated(text=SOURCE):
+    return mutation.mutants_of(text, "demo.c")
+
+
+def by_op(mutants, op):
+    return [m for m in mutants if m.op == op]
+
+
+def mutated_lines(mutant):
+    return [line[1:].strip() for line in mutant.short_diff(99)
+            if line.startswith("+")]
+
+
+class Generation(unittest.TestCase):
+
+    def setUp(self):
+        self.mutants = generated()
+
+    def test_deterministic_and_unique(self):
+        again = generated()
+        self.assertEqual([m.id for m in self.mutants],
+                         [m.id for m in again])
+        self.assertEqual(len(self.mutants), len({m.id for m in self.mutants}))
+        self.assertEqual(len(self.mutants),
+                         len({m.mutated for m in self.mutants}))
+
+    def test_only_function_bodies_are_mutated(self):
+        # Comments, the #define, the #include, the global initialiser.
+        for m in self.mutants:
+            self.assertGreaterEqual(m.line, 14, m.id)
+
+    def test_declarations_and_pr_lines_are_not_deleted(self):
+        deleted = [m.before.strip() for m in self.mutants
+                   if m.op in ("del", "drop")]
+        self.assertNotIn("unsigned int copied = 0;", deleted)
+        self.assertNotIn("ssize_t ret;", deleted)
+        self.assertFalse([d for d in deleted if d.startswith("pr_debug")])
+        # Nor is anything inside a pr_*() call mutated: its < stays.
+        self.assertFalse([m for m in self.mutants if m.line == 30])
+
+    def test_simple_statements_are_deleted(self):
+        deleted = {m.before.strip(): m.op for m in self.mutants
+                   if m.op in ("del", "drop") and m.replacement == ""}
+        self.assertEqual("del", deleted["mutex_lock(&demo_lock);"])
+        self.assertEqual("drop", deleted["mutex_unlock(&demo_lock);"])
+        self.assertEqual("drop", deleted["wake_up_interruptible(&writers);"])
+        self.assertEqual("del", deleted["return copied;"])
+
+    def test_sole_body_becomes_an_empty_statement(self):
+        # Deleting the only statement of a brace-less if must not make the
+        # next statement its body.
+        m = [m for m in by_op(self.mutants, "del")
+             if m.before.strip() == "return 0;"][0]
+        self.assertEqual("\t\t;\n", m.replacement)
+        self.assertIn("if (!count)\n\t\t;\n\tif (mutex_lock", m.mutated)
+
+    def test_conditions_are_negated(self):
+        negated = [mutated_lines(m)[0] for m in by_op(self.mutants, "neg")]
+        self.assertIn("if (!(!count))", negated)
+        self.assertIn("while (!(kfifo_is_empty(&fifo))) {", negated)
+        self.assertIn("if (!(*ppos >= 64 && count != 0))", negated)
+
+    def test_relational_operators_and_bounds(self):
+        relops = {mutated_lines(m)[0] for m in by_op(self.mutants, "relop")}
+        self.assertEqual({"if (*ppos > 64 && count != 0)",
+                          "if (*ppos < 64 && count != 0)",
+                          "if (*ppos >= 64 && count == 0)"}, relops)
+        bounds = {mutated_lines(m)[0] for m in by_op(self.mutants, "bound")}
+        self.assertEqual({"if (*ppos >= 65 && count != 0)",
+                          "if (*ppos >= 63 && count != 0)",
+                          "if (*ppos >= 64 && count != 1)",
+                          "if (*ppos >= 64 && count != -1)"}, bounds)
+
+    def test_interruptible_calls_become_plain(self):
+        plain = {mutated_lines(m)[0] for m in by_op(self.mutants, "nointr")}
+        self.assertIn("if ((mutex_lock(&demo_lock), 0))", plain)
+        self.assertIn("if (({ wait_event(q, !kfifo_is_empty(&fifo)); 0; }))",
+                      plain)
+
+    def test_user_copy_check_is_dropped(self):
+        (m,) = by_op(self.mutants, "nocheck")
+        self.assertEqual(["if ((!copied) && 0)"], mutated_lines(m))
+
+    def test_return_values_are_swapped(self):
+        values = {(m.line, mutated_lines(m)[0])
+                  for m in by_op(self.mutants, "retval")}
+        self.assertIn((18, "return -EAGAIN;"), values)
+        self.assertIn((20, "return 0;"), values)
+        self.assertIn((20, "return -EINTR;"), values)
+        self.assertIn((35, "ret = -EAGAIN;"), values)
+        swapped = {mutated_lines(m)[0]
+                   for m in by_op(self.mutants, "retvar")}
+        self.assertEqual({"return count;", "return ret;"}, swapped)
+
+    def test_ids_name_operator_line_and_change(self):
+        for m in self.mutants:
+            self.assertRegex(m.id, rf"^{m.op}-{m.line}-[0-9a-f]{{6}}$")
+
+    def test_ids_survive_an_unrelated_edit(self):
+        # A line added above shifts line numbers but not the hashes.
+        moved = generated(SOURCE.replace("static int table",
+                                         "static int other;\nstatic int "
+                                         "table"))
+        old = {(m.op, m.hash) for m in self.mutants}
+        new = {(m.op, m.hash) for m in moved}
+        self.assertEqual(old, new)
+
+    def test_diff_applies_to_the_named_file(self):
+        diff = self.mutants[0].diff()
+        self.assertTrue(diff.startswith("--- a/demo.c\n+++ b/demo.c\n"))
+
+    def test_sample_is_deterministic_subset_in_order(self):
+        some = mutation.sample(self.mutants, 5)
+        self.assertEqual(5, len(some))
+        self.assertEqual([m.id for m in some],
+                         [m.id for m in mutation.sample(generated(), 5)])
+        order = [m.id for m in self.mutants]
+        self.assertEqual(sorted(order.index(m.id) for m in some),
+                         [order.index(m.id) for m in some])
+
+
+class MaskTest(unittest.TestCase):
+
+    def test_keeps_positions_and_newlines(self):
+        text = 'a /* b\nc */ "x < y" // z\n#if A\nq < 1;\n'
+        masked = mutation.mask(text)
+        self.assertEqual(len(text), len(masked))
+        self.assertEqual(text.count("\n"), masked.count("\n"))
+        self.assertNotIn("<", masked.split("\n")[1])
+        self.assertNotIn("#if", masked)
+        self.assertIn("q < 1;", masked)
+
+
+class EquivalentMatching(unittest.TestCase):
+
+    def setUp(self):
+        self.mutants = generated()
+        self.one = by_op(self.mutants, "nocheck")[0]
+
+    def test_exact_id(self):
+        matched, stale = mutation.match_equivalent(
+            self.mutants, {self.one.id: "why"})
+        self.assertEqual({self.one.id: (self.one.id, "why")}, matched)
+        self.assertEqual([], stale)
+
+    def test_moved_line_still_matches(self):
+        old = f"nocheck-3-{self.one.hash}"
+        matched, stale = mutation.match_equivalent(self.mutants,
+                                                   {old: "why"})
+        self.assertEqual({self.one.id: (old, "why")}, matched)
+        self.assertEqual([], stale)
+
+    def test_unknown_entry_is_stale(self):
+        matched, stale = mutation.match_equivalent(
+            self.mutants, {"del-1-abcdef": "why"})
+        self.assertEqual({}, matched)
+        self.assertEqual(["del-1-abcdef"], stale)
+
+    def test_every_kit_equivalent_file_parses(self):
+        for lab in labs.all_labs():
+            if os.path.exists(mutation.equivalent_path(lab)):
+                entries = mutation.read_equivalent(lab)
+                self.assertTrue(all(entries.values()), lab.name)
+
+
+class Judgement(unittest.TestCase):
+
+    def result(self, verdict="complete", statuses=("passed", "passed")):
+        result = results.LabResult("01-demo", "k", "src")
+        result.verdict = verdict
+        for number, status in enumerate(statuses):
+            test = results.Test(f"t{number}", 10)
+            test.status = status
+            test.score = 10 if status == "passed" else 0
+            result.tests.append(test)
+        return result
+
+    def test_full_marks_survive(self):
+        self.assertEqual((mutation.SURVIVED, ""),
+                         mutation.judge(self.result()))
+
+    def test_a_failed_test_kills(self):
+        self.assertEqual((mutation.KILLED, "t1"), mutation.judge(
+            self.result(statuses=("passed", "failed"))))
+
+    def test_crash_kills(self):
+        self.assertEqual(mutation.KILLED, mutation.judge(
+            self.result("crash"))[0])
+
+    def test_build_failure_is_not_built(self):
+        self.assertEqual(mutation.NOT_BUILT, mutation.judge(
+            self.result("build-failed", ()))[0])
+
+    def test_kit_error_is_no_verdict(self):
+        result = self.result()
+        result.errors.append("points do not add up")
+        self.assertEqual(mutation.ERROR, mutation.judge(result)[0])
+
+
+class RealSolutions(unittest.TestCase):
+
+    def test_every_solution_yields_mutants_of_every_operator_family(self):
+        for lab in labs.all_labs():
+            if not os.path.isdir(lab.solution_dir):
+                continue
+            ops = {m.op for m in mutation.generate(lab)}
+            self.assertTrue({"del", "neg", "retval", "nocheck"} <= ops,
+                            f"{lab.name}: {sorted(ops)}")
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,207 @@
+# SPDX-License-Identifier: GPL-2.0
+"""What the grader writes: Gradescope's results.json, JUnit XML (against
+the structure of its schema), and the text report."""
+
+import json
+import os
+import re
+import tempfile
+import unittest
+import xml.etree.ElementTree as ET
+
+from labkit import dist, results
+
+from .support import run, transcript
+
+#: Gradescope's test visibilities.
+VISIBILITIES = {"visible", "hidden", "after_due_date", "after_published"}
+
+#: What a <testcase> may hold in the JUnit schema (Jenkins' junit-10.xsd,
+#: the one pytest's xunit2 targets), plus <properties>, which the kit puts
+#: there for each test's score (accepted by Jenkins, GitLab and
+#: Gradescope's readers, though not in that schema).
+TESTCASE_CHILDREN = {"skipped", "error", "failure", "system-out",
+                     "system-err", "properties"}
+#: The schema's time pattern (SUREFIRE_TIME).
+SUREFIRE_TIME = re.compile(r"^(([0-9]{0,3},)*[0-9]{3}|[0-9]{0,3})*"
+                           r"(\.[0-9]{0,3})?$")
+
+
+def some_results():
+    """Three labs: complete and mixed, crashed, and hidden tests."""
+    return [run(transcript("complete_skeleton.ktap")),
+            run(transcript("crash_mid_test.ktap"), "crash",
+                transcript("crash_oops.txt")),
+            run(transcript("complete_solution.ktap"))]
+
+
+class Gradescope(unittest.TestCase):
+
+    def setUp(self):
+        self.labs = some_results()
+        self.data = results.gradescope(self.labs, 42.26)
+
+    def test_top_level_fields(self):
+        self.assertEqual({"score", "execution_time", "tests"},
+                         set(self.data))
+        self.assertEqual(42.3, self.data["execution_time"])
+        self.assertEqual(sum(r.score for r in self.labs), self.data["score"])
+
+    def test_kits_own_results_json_check_finds_no_problem(self):
+        self.assertEqual([], dist.results_json_problems(self.data))
+
+    def test_score_is_the_sum_of_the_tests(self):
+        self.assertEqual(self.data["score"],
+                         sum(t["score"] for t in self.data["tests"]))
+
+    def test_every_test_has_gradescopes_fields_and_types(self):
+        for test in self.data["tests"]:
+            self.assertEqual({"name", "score", "max_score", "status",
+                              "output", "visibility"}, set(test))
+            self.assertIsInstance(test["name"], str)
+            self.assertIsInstance(test["score"], (int, float))
+            self.assertIsInstance(test["max_score"], (int, float))
+            self.assertIn(test["status"], ("passed", "failed"), test)
+            self.assertIsInstance(test["output"], str)
+            self.assertIn(test["visibility"], VISIBILITIES, test)
+
+    def test_one_entry_per_test_named_lab_colon_test(self):
+        names = [t["name"] for t in self.data["tests"]]
+        self.assertEqual(sum(len(r.tests) for r in self.labs), len(names))
+        self.assertIn("01-flat-buffer: echo_then_cat", names)
+
+    def test_hidden_tests_keep_their_visibility(self):
+        seen = {t["name"]: t["visibility"] for t in self.data["tests"]}
+        self.assertEqual("hidden", seen[
+            "01-flat-buffer: one_byte_appends_fill_it_exactly"])
+
+    def test_failure_output_is_the_tests_lines(self):
+        test = next(t for t in self.data["tests"] if t["status"] == "failed")
+        self.assertEqual("\n".join(self.labs[0].test(
+            test["name"].split(": ")[1]).output), test["output"])
+
+    def test_test_without_status_is_failed(self):
+        result = results.LabResult("01-x", "k", "s")
+        result.tests.append(results.Test("never_ran", 5))
+        self.assertEqual("failed", results.gradescope(
+            [result], 0)["tests"][0]["status"])
+
+    def test_written_file_is_json_with_a_final_newline(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "results.json")
+            results.write_json(path, self.labs, 1.0)
+            with open(path, encoding="utf-8") as f:
+                text = f.read()
+        self.assertTrue(text.endswith("}\n"))
+        self.assertEqual(results.gradescope(self.labs, 1.0),
+                         json.loads(text))
+
+
+class JUnit(unittest.TestCase):
+
+    def setUp(self):
+        self.labs = some_results()
+        self.root = ET.fromstring(results.junit(self.labs).encode())
+
+    def test_root_is_testsuites_with_a_testsuite_per_lab(self):
+        self.assertEqual("testsuites", self.root.tag)
+        self.assertEqual(["testsuite"] * 3, [s.tag for s in self.root])
+
+    def test_testsuite_has_the_attributes_the_schema_requires(self):
+        for suite in self.root:
+            for name in ("name", "tests", "failures", "errors"):
+                self.assertIn(name, suite.attrib, f"testsuite needs {name}")
+            self.assertRegex(suite.get("time"), SUREFIRE_TIME)
+
+    def test_testsuite_counts_match_its_testcases(self):
+        for suite in self.root:
+            cases = suite.findall("testcase")
+            self.assertEqual(len(cases), int(suite.get("tests")))
+            self.assertEqual(len(suite.findall("testcase/failure")),
+                             int(suite.get("failures")))
+            self.assertEqual(len(suite.findall("testcase/error")),
+                             int(suite.get("errors")))
+
+    def test_testcase_has_a_name_and_only_allowed_children(self):
+        for case in self.root.iter("testcase"):
+            self.assertTrue(case.get("name"), "testcase needs a name")
+            self.assertTrue(case.get("classname"))
+            self.assertLessEqual({c.tag for c in case}, TESTCASE_CHILDREN,
+                                 case.get("name"))
+            for prop in case.iter("property"):
+                self.assertEqual({"name", "value"}, set(prop.attrib))
+
+    def test_failed_test_of_a_complete_run_is_a_failure(self):
+        case = self.root[0].find("testcase[@name='echo_then_cat']")
+        self.assertEqual(["properties", "failure"], [c.tag for c in case])
+        self.assertEqual("complete", case.find("failure").get("type"))
+        self.assertIn("Test terminated by assertion",
+                      case.find("failure").text)
+
+    def test_test_a_crash_kept_from_passing_is_an_error(self):
+        case = self.root[1].find(
+            "testcase[@name='write_when_full_fails_with_enospc']")
+        error = case.find("error")
+        self.assertEqual("crash", error.get("type"))
+        self.assertTrue(error.text.startswith(
+            "the kernel crashed during this test:"), error.text[:80])
+
+    def test_passed_test_has_no_failure_or_error(self):
+        for case in self.root[2].iter("testcase"):
+            self.assertEqual([], case.findall("failure") +
+                             case.findall("error"), case.get("name"))
+
+    def test_scores_are_properties(self):
+        case = self.root[2].find("testcase[@name='echo_then_cat']")
+        self.assertEqual({"score": "5", "max_score": "5"},
+                         {p.get("name"): p.get("value")
+                          for p in case.iter("property")})
+
+    def test_control_characters_in_output_keep_the_xml_well_formed(self):
+        result = run(transcript("complete_skeleton.ktap").replace(
+            "# echo_then_cat: Test terminated by assertion",
+            "# read back \x1b[31m\x00\x07\x7f\ud800 garbage"))
+        root = ET.fromstring(results.junit([result]).encode())
+        text = root.find(".//testcase[@name='echo_then_cat']/failure").text
+        self.assertIn("read back \ufffd[31m\ufffd\ufffd\x7f\ufffd garbage",
+                      text)
+
+    def test_no_labs_is_an_empty_testsuites(self):
+        root = ET.fromstring(results.junit([]).encode())
+        self.assertEqual(("testsuites", 0), (root.tag, len(root)))
+
+    def test_written_file_parses(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "junit.xml")
+            results.write_junit(path, self.labs)
+            self.assertEqual("testsuites", ET.parse(path).getroot().tag)
+
+
+class TextReport(unittest.TestCase):
+
+    def test_report_lists_each_test_and_the_score(self):
+        text = results.format_text(run(transcript("complete_skeleton.ktap")))
+        self.assertIn("  PASS   5/5   module_loads", text)
+        self.assertIn("  FAIL   0/10  reopen_reads_back_exactly", text)
+        self.assertTrue(text.endswith("score: 15/110"), text[-40:])
+
+    def test_crash_report_says_how_the_run_ended(self):
+        text = results.format_text(run(transcript("crash_mid_test.ktap"),
+                                       "crash", "oops"))
+        self.assertIn("The kernel crashed", text)
+
+    def test_kit_errors_are_shown(self):
+        text = results.format_text(run(transcript("forged_results.ktap")))
+        self.assertIn("KIT ERROR: unplanned result: ok 19 bonus_points",
+                      text)
+
+    def test_passing_run_hides_the_kernel_log_unless_verbose(self):
+        result = run(transcript("complete_solution.ktap"))
+        self.assertNotIn("Kernel log of the run",
+                         results.format_text(result))
+        self.assertIn("Kernel log of the run",
+                      results.format_text(result, verbose=True))
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,166 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Scoring: a result is worth all of a test's points or none, the host's
+table decides what a test is worth, and a module that never loaded earns
+nothing."""
+
+import unittest
+
+from labkit import build, results, submission
+
+from .support import (LAB01_POINTS, FakeLab, run, scores, statuses,
+                      transcript)
+
+HEAD = "KTAP version 1\n# lab 01-demo\n"
+TABLE = [("module_loads", 10), ("works", 80), ("module_unloads", 5),
+         ("kernel_log_clean", 5)]
+
+
+def demo_lab(points=TABLE):
+    return FakeLab("01-demo", points=points, visibility={})
+
+
+def lines(*body):
+    return HEAD + "".join(f"{line}\n" for line in body)
+
+
+class AllOrNothing(unittest.TestCase):
+
+    def test_pass_earns_all_points_whatever_the_guest_printed(self):
+        result = run(lines("ok 1 module_loads # points 10/10",
+                           "ok 2 works # points 3/80"), lab=demo_lab())
+        self.assertEqual(80, result.test("works").score)
+
+    def test_failure_earns_nothing_whatever_the_guest_printed(self):
+        result = run(lines("ok 1 module_loads # points 10/10",
+                           "not ok 2 works # points 79/80"), lab=demo_lab())
+        self.assertEqual(0, result.test("works").score)
+
+    def test_every_score_is_zero_or_the_tables(self):
+        for name in ("complete_skeleton.ktap", "forged_results.ktap",
+                     "crash_mid_test.ktap", "module_not_loaded.ktap"):
+            result = run(transcript(name), "crash" if "crash" in name
+                         else "complete")
+            for test in result.tests:
+                self.assertIn(test.score, (0, test.max_score),
+                              f"{name}: {test.name}")
+                self.assertEqual(test.score == test.max_score
+                                 and test.max_score > 0,
+                                 test.status == "passed" and
+                                 test.max_score > 0, f"{name}: {test.name}")
+
+
+class HostTableWins(unittest.TestCase):
+
+    def test_max_score_comes_from_the_host_table(self):
+        result = run(lines("# points works 500",
+                           "ok 1 module_loads # points 10/10",
+                           "ok 2 works # points 500/500"), lab=demo_lab())
+        self.assertEqual((80, 80), (result.test("works").score,
+                                    result.test("works").max_score))
+        self.assertIn("the guest announced a test the kit does not have: "
+                      "# points works 500", result.errors)
+
+    def test_a_test_the_guest_leaves_out_of_its_table_is_still_scored(self):
+        result = run(lines("# points module_loads 10",
+                           "ok 1 module_loads # points 10/10",
+                           "ok 2 works # points 80/80"), lab=demo_lab())
+        self.assertEqual("passed", result.test("works").status)
+        self.assertEqual(90, result.score)
+
+    def test_max_score_is_the_tables_sum(self):
+        self.assertEqual(110, run(transcript("complete_skeleton.ktap"))
+                         .max_score)
+        self.assertEqual(100, run("", lab=demo_lab()).max_score)
+
+    def test_lab_of_no_tests_is_out_of_100(self):
+        self.assertEqual(100, results.LabResult("x", "k", "s").max_score)
+
+
+class ModuleThatNeverLoaded(unittest.TestCase):
+    """Unless module_loads passed, no other test earns a point."""
+
+    def test_todays_guest_output_scores_zero(self):
+        result = run(transcript("module_not_loaded.ktap"))
+        self.assertEqual(0, result.score,
+                         f"the guest passed kernel_log_clean: "
+                         f"{scores(result)}")
+        self.assertEqual({"failed"}, set(statuses(result).values()))
+
+    def test_kernel_log_clean_says_why_it_did_not_count(self):
+        test = run(transcript("module_not_loaded.ktap")).test(
+            "kernel_log_clean")
+        self.assertEqual(("failed", 0), (test.status, test.score))
+        self.assertEqual(["not counted: the module did not load "
+                          "(module_loads failed)"], test.output)
+
+    def test_module_unloads_keeps_the_guests_reason(self):
+        test = run(transcript("module_not_loaded.ktap")).test(
+            "module_unloads")
+        self.assertEqual(["not checked: the module did not load"],
+                         test.output)
+
+    def test_module_loads_keeps_the_insmod_message(self):
+        test = run(transcript("module_not_loaded.ktap")).test(
+            "module_loads")
+        self.assertIn("see the kernel log below for the module's own "
+                      "messages", test.output)
+
+    def test_passes_claimed_without_a_loaded_module_score_zero(self):
+        text = transcript("module_not_loaded.ktap")
+        for name, points in LAB01_POINTS[1:]:
+            text = text.replace("not ok ", "ok ").replace(
+                f"{name} # points 0/{points}",
+                f"{name} # points {points}/{points}")
+        text = text.replace("ok 1 module_loads # points 0/5",
+                            "not ok 1 module_loads # points 0/5")
+        result = run(text)
+        self.assertEqual("failed", result.test("module_loads").status)
+        self.assertEqual(0, result.score, scores(result))
+
+    def test_module_loads_never_reported_scores_zero(self):
+        text = transcript("complete_solution.ktap").replace(
+            "ok 1 module_loads # points 5/5\n", "")
+        result = run(text)
+        self.assertEqual(0, result.score, scores(result))
+        self.assertIn("module_loads: no result reported", result.errors)
+
+    def test_crash_before_module_loads_scores_zero(self):
+        result = run(transcript("crash_during_load.ktap"), "crash", "oops")
+        self.assertEqual(0, result.score)
+
+    def test_timeout_after_module_loads_keeps_finished_points(self):
+        result = run(transcript("timeout_mid_test.ktap"), "timeout", "t")
+        self.assertEqual("passed", result.test("module_loads").status)
+        self.assertGreater(result.score, 0)
+
+    def test_module_that_loaded_keeps_every_points(self):
+        self.assertEqual(110, run(transcript("complete_solution.ktap"))
+                         .score)
+
+    def test_table_without_module_loads_is_scored_as_reported(self):
+        lab = demo_lab([("works", 100)])
+        result = run(lines("ok 1 works # points 100/100"), lab=lab)
+        self.assertEqual(100, result.score)
+
+
+class ResultsWithoutARun(unittest.TestCase):
+
+    def test_build_failure_scores_zero_of_full_marks(self):
+        built = build.ModuleBuild(False, "flatbuf.c:3:1: error: expected "
+                                  "';'\nmake: *** Error 1", [], "/tmp/x")
+        result = results.build_failed(FakeLab(), "k", "alice", built)
+        self.assertEqual(("build-failed", 0, 110),
+                         (result.verdict, result.score, result.max_score))
+        self.assertEqual(["flatbuf.c:3:1: error: expected ';'"],
+                         result.tests[0].output, "the compiler's warnings")
+
+    def test_missing_lab_scores_zero_of_full_marks(self):
+        result = submission.not_gradable(FakeLab(), "k", "alice",
+                                         "no flatbuf.c")
+        self.assertEqual(("missing", 0, 110),
+                         (result.verdict, result.score, result.max_score))
+        self.assertEqual(["no flatbuf.c"], result.tests[0].output)
+
+
+if __name__ == "__main__":
+    unittest.main()
