@@ -11,6 +11,7 @@ SUB ?=
 SUBS ?=
 JUNIT ?=
 JOBS ?=
+SEED ?=
 PYTHON ?= python3
 
 # Arguments of grading/run-lab, from the variables above.
@@ -35,14 +36,15 @@ help: ## list the targets and their variables
 	@echo "Variables: LAB=NN (one lab; default all), SRC=labs|solutions|DIR"
 	@echo "  (the tree to grade; default labs), KVER=release (default: newest"
 	@echo "  installed kernel with headers), RESULTS=file.json (Gradescope),"
-	@echo "  STRICT=1 (exit 1 unless every lab scores full marks)."
+	@echo "  STRICT=1 (exit 1 unless every lab scores full marks), SEED=N (make"
+	@echo "  test: the model-based tests' seed, instead of the graded ones)."
 	@echo "Examples: make test LAB=01$(if $(HAVE_SOLUTIONS),; make test SRC=solutions; make check)"
 
 deps: ## install what the kit needs (apt-get; quick when all is there)
 	@tools/install-deps
 
 test: deps ## build LAB from SRC and grade it in a throwaway VM
-	@$(PYTHON) grading/run-lab $(RUN_LAB_ARGS)
+	@$(if $(SEED),LABKIT_SEED=$(SEED)) $(PYTHON) grading/run-lab $(RUN_LAB_ARGS)
 
 native: ## grade LAB on this machine's own kernel, no VM (root; can crash it)
 	@$(PYTHON) grading/run-lab --native $(RUN_LAB_ARGS)
@@ -62,6 +64,14 @@ grade-batch: deps ## grade a class, SUBS="a.tgz b/ ..." (JOBS=, LAB=), into buil
 
 check: have-solutions deps ## the kit's own checks on every installed kernel (solutions, skeletons, mutants, style)
 	@$(PYTHON) grading/check $(if $(KVER),--kver $(KVER)) $(if $(LAB),--lab $(LAB))
+
+unit: ## the grader's own unit tests, no VM (seconds)
+	@$(PYTHON) -m unittest discover -s grading/tests -t grading
+
+mutation: have-solutions deps ## LAB=NN: mechanical mutants of the solution, graded; prints the survivors
+	$(if $(LAB),,$(error make mutation needs LAB=NN, e.g. make mutation LAB=01))
+	@$(PYTHON) grading/mutate --lab $(LAB) $(if $(KVER),--kver $(KVER)) \
+		$(if $(JOBS),-j $(JOBS)) $(if $(LIMIT),--limit $(LIMIT))
 
 skeletons: have-solutions ## regenerate labs/*/ module sources from solutions/
 	@tools/mkskeleton
@@ -92,5 +102,5 @@ clean: ## remove build output (the cache in ~/.cache/chardev-labkit stays)
 clean-snapshots: ## remove the booted-VM snapshots from the cache (the next runs boot and save new ones)
 	@cd grading && $(PYTHON) -c 'from labkit import snapshot; print(f"removed {snapshot.remove_all()} snapshot files")'
 
-.PHONY: help deps test native demo grade grade-batch check skeletons measure bench docs \
+.PHONY: help deps test native demo grade grade-batch check unit mutation skeletons measure bench docs \
 	dist-student gradescope have-solutions clean clean-snapshots

@@ -42,8 +42,15 @@
 # slub_debug reports), D (oops), W (warning), L (soft lockup).
 _LAB_BAD_TAINT=$(((1 << 5) | (1 << 7) | (1 << 9) | (1 << 14)))
 
-# Kernel log lines that mean the module did something wrong.
-_LAB_BAD_LOG='WARNING:|BUG[: ]|Oops|general protection fault|sleeping function called from invalid context|Call Trace:|list_(add|del) corruption|refcount_t:|UBSAN:|INFO: task .* blocked'
+# Kernel log lines that mean the module did something wrong. (The
+# hung-task detector is off: whether it had reported a task yet would
+# depend on timing. Tasks stuck in state D are found by _lab_find_hung.)
+_LAB_BAD_LOG='WARNING:|BUG[: ]|Oops|general protection fault|sleeping function called from invalid context|Call Trace:|list_(add|del) corruption|refcount_t:|UBSAN:'
+
+# Seconds a task may stay in state D after its test ended (or was killed)
+# before it counts as hung; it is checked every tenth of a second, so a
+# task that is only passing through D costs nothing.
+: "${LAB_HUNG_GRACE:=3}"
 
 # Print every argument as diagnostic lines, each line of a multi-line
 # argument with its own "# " (the host reads only those).
@@ -141,6 +148,13 @@ _lab_parse_tap() {
 				;;
 			esac
 			;;
+		"#"*": Test terminated by timeout")
+			printf '%s\n' "$_p_line"
+			if ! _lab_find_hung; then
+				_lab_stop_hung_program "${_p_line%%: Test terminated*}"
+				return 0
+			fi
+			;;
 		"#"*)
 			printf '%s\n' "$_p_line"
 			;;
@@ -152,8 +166,25 @@ _lab_parse_tap() {
 	done
 }
 
+# _lab_stop_hung_program TEST: TEST overstayed its timeout and a task is
+# then stuck in state D: stop the test program and stop reading its
+# output. The device is stuck, and every later test would wait out its
+# own timeout on it.
+_lab_stop_hung_program() {
+	_s_test=${1#"# "}
+	_s_test=${_s_test#*.}
+	echo "$_s_test" >"$_lab_work/hang-stop"
+	_lab_result "$_s_test" fail \
+		"it overstayed its timeout, and a task was then stuck in state D (see kernel_log_clean)"
+	_s_pid=
+	read -r _s_pid <"$_lab_work/testprog-pid" || true
+	[ -n "$_s_pid" ] && kill -KILL "$_s_pid" 2>/dev/null
+	return 0
+}
+
 _lab_load() {
 	_lab_loaded=
+	_lab_module_loaded=no
 	for _l_mod in $LAB_MODULES; do
 		if [ -d "/sys/module/$_l_mod" ]; then
 			_lab_result module_loads fail \
@@ -168,19 +199,95 @@ _lab_load() {
 		fi
 		_lab_loaded="$_l_mod $_lab_loaded"
 	done
+	_lab_module_loaded=yes
 	_lab_result module_loads ok
 }
 
+# Print "PID COMM" for every task in state D (uninterruptible sleep)
+# other than kernel threads, one per line.
+_lab_d_tasks() {
+	set +f
+	for _d_stat in /proc/[0-9]*/stat; do
+		# "PID (COMM) STATE ...": COMM may hold spaces and parentheses.
+		read -r _d_line <"$_d_stat" 2>/dev/null || continue
+		_d_rest=${_d_line##*) }
+		case $_d_rest in
+		D" "*) ;;
+		*) continue ;;
+		esac
+		# Fields 3..9: state ppid pgrp session tty_nr tpgid flags.
+		# shellcheck disable=SC2086 # split the fields into words
+		set -- $_d_rest
+		# Kernel threads (PF_KTHREAD) may sleep in D as they please.
+		[ $(($7 & 0x00200000)) -eq 0 ] || continue
+		_d_pid=${_d_line%% *}
+		_d_comm=${_d_line#*(}
+		printf '%s %s\n' "$_d_pid" "${_d_comm%) *}"
+	done
+	set -f
+}
+
+# _lab_find_hung: the tasks still in state D after LAB_HUNG_GRACE
+# seconds, "PID COMM" per line in $_lab_work/hung (empty if none). A
+# task that leaves D within the grace is not hung. Whether a task is
+# stuck for good does not depend on timing, so neither does the result.
+_lab_find_hung() {
+	_h_tries=$((LAB_HUNG_GRACE * 10))
+	while :; do
+		_lab_d_tasks >"$_lab_work/hung"
+		[ -s "$_lab_work/hung" ] || return 0
+		_h_tries=$((_h_tries - 1))
+		[ "$_h_tries" -gt 0 ] || break
+		sleep 0.1
+	done
+	return 1
+}
+
+# _lab_hung_report: the diagnostic lines for the tasks in $_lab_work/hung:
+# how many, and the first one's kernel stack.
+_lab_hung_report() {
+	_h_n=0
+	while read -r _h_pid _h_comm; do
+		_h_n=$((_h_n + 1))
+		[ "$_h_n" -eq 1 ] || continue
+		echo "task $_h_pid ($_h_comm) is stuck in state D (uninterruptible sleep), in:"
+		_h_f=0
+		while IFS= read -r _h_frame && [ "$_h_f" -lt 8 ]; do
+			echo "  ${_h_frame#\[<0>\] }"
+			_h_f=$((_h_f + 1))
+		done <"/proc/$_h_pid/stack" 2>/dev/null || true
+	done <"$_lab_work/hung"
+	[ "$_h_n" -le 1 ] || echo "and $((_h_n - 1)) more task(s) stuck in state D"
+	echo "no signal can end such a sleep: wait_event() or mutex_lock() where the _interruptible form belongs, or a lock or semaphore never released"
+}
+
 # _lab_run_tests DIR PROGRAM: run a test program and score its results.
+#
+# A hang ends the program at a point that does not depend on timing: when
+# the harness kills a test for overstaying its timeout, and a task is then
+# still in state D (_lab_find_hung), the device is stuck for good. The
+# program is stopped there, and the tests it did not reach fail as not
+# run. (The stuck task keeps the program's output open, so waiting for
+# its end would wait for ever.) A task left in state D by a test that did
+# not overstay (a call made in a child process) is found at the end, by
+# _lab_check_log.
 _lab_run_tests() {
 	_lab_why_missing="the test program did not report this test (it crashed, hung or was stopped)"
+	: >"$_lab_work/testprog-pid"
 	(
 		cd "$1" || exit 1
 		_t_rc=0
-		timeout "$LAB_TEST_TIMEOUT" "./$2" || _t_rc=$?
+		timeout "$LAB_TEST_TIMEOUT" "./$2" &
+		echo "$!" >"$_lab_work/testprog-pid"
+		wait "$!" || _t_rc=$?
 		echo "$_t_rc" >"$_lab_work/testprog-status"
 	) 2>&1 </dev/null | _lab_parse_tap
 	_lab_sync
+	if [ -s "$_lab_work/hang-stop" ]; then
+		read -r _t_after <"$_lab_work/hang-stop" || true
+		_lab_why_missing="not run: the tests stopped after $_t_after, which left a task stuck in state D (see kernel_log_clean)"
+		return 0
+	fi
 	_t_status="?"
 	read -r _t_status <"$_lab_work/testprog-status" || true
 	case $_t_status in
@@ -221,10 +328,22 @@ _lab_save_kernel_log() {
 }
 
 _lab_check_log() {
+	if [ "$_lab_module_loaded" != yes ]; then
+		_lab_save_kernel_log
+		_lab_result kernel_log_clean fail \
+			"not checked: the module did not load, so there is no run to judge"
+		return 0
+	fi
+	_c_hung=
+	if ! _lab_find_hung; then
+		_c_hung=$(_lab_hung_report)
+	fi
 	_lab_save_kernel_log
 	_c_taint=$(($(_lab_taint) & ~_lab_taint_before & _LAB_BAD_TAINT))
 	_c_bad=$(grep -E "$_LAB_BAD_LOG" "$_lab_work/log" | head -n 5)
-	if [ -n "$_c_bad" ]; then
+	if [ -n "$_c_hung" ]; then
+		_lab_result kernel_log_clean fail "$_c_hung"
+	elif [ -n "$_c_bad" ]; then
 		_lab_result kernel_log_clean fail \
 			"the kernel log shows trouble (full log below):" "$_c_bad"
 	elif [ "$_c_taint" -ne 0 ]; then
@@ -345,7 +464,7 @@ lab_grade() {
 
 	if _lab_load; then
 		_lab_run_tests "$LAB_TEST_DIR" "$LAB_TESTPROG"
-		if [ -n "$_lab_hidden_prog" ]; then
+		if [ -n "$_lab_hidden_prog" ] && [ ! -s "$_lab_work/hang-stop" ]; then
 			_lab_run_tests "$LAB_HIDDEN_DIR" "$_lab_hidden_prog"
 		fi
 	fi

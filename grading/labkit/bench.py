@@ -242,4 +242,5 @@ def summary(outcome, report):
 
 def accel_note():
     """How the guest runs, for the report's heading."""
-    return f"{vm.accel()}, 1 vCPU"
+    n = vm.vcpus()
+    return f"{vm.accel()}, {n} vCPU{'s' if n > 1 else ''}"
