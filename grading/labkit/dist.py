@@ -54,7 +54,8 @@ HIDDEN_DIR = "hidden"
 STUDENT_LEAVES_OUT = (".ci/", "tools/mkskeleton", "tools/mkdocpages",
                       "grading/check", "grading/bench", "grading/dist",
                       "grading/measure-speed", "grading/gradescope/",
-                      "grading/classroom/")
+                      "grading/classroom/", "grading/mutate",
+                      "grading/tests/")
 
 #: The GitHub Classroom workflow: its source, and its place in the tarball.
 CLASSROOM_WORKFLOW = "grading/classroom/classroom.yml"

@@ -87,7 +87,7 @@ class Generation(unittest.TestCase):
         self.assertNotIn("ssize_t ret;", deleted)
         self.assertFalse([d for d in deleted if d.startswith("pr_debug")])
         # Nor is anything inside a pr_*() call mutated: its < stays.
-        self.assertFalse([m for m in self.mutants if m.line == 30])
+        self.assertFalse([m for m in self.mutants if m.line == 29])
 
     def test_simple_statements_are_deleted(self):
         deleted = {m.before.strip(): m.op for m in self.mutants
@@ -137,11 +137,14 @@ class Generation(unittest.TestCase):
                   for m in by_op(self.mutants, "retval")}
         self.assertIn((18, "return -EAGAIN;"), values)
         self.assertIn((20, "return 0;"), values)
+        self.assertIn((34, "ret = 0;"), values)
         self.assertIn((20, "return -EINTR;"), values)
-        self.assertIn((35, "ret = -EAGAIN;"), values)
-        swapped = {mutated_lines(m)[0]
+        self.assertIn((34, "ret = -EAGAIN;"), values)
+        swapped = {(m.line, mutated_lines(m)[0])
                    for m in by_op(self.mutants, "retvar")}
-        self.assertEqual({"return count;", "return ret;"}, swapped)
+        self.assertEqual({(31, "return copied;"), (31, "return count;"),
+                          (35, "return count;"), (35, "return ret;")},
+                         swapped)
 
     def test_ids_name_operator_line_and_change(self):
         for m in self.mutants:
