@@ -69,8 +69,9 @@ static int flatbuf_open(struct inode *inode, struct file *file)
  * @param buf user-space destination
  * @param count bytes asked for
  * @param ppos file position, advanced by the bytes read
- * @return bytes read (0 at the end of the data), -EFAULT if nothing could
- *         be copied to @p buf, -ERESTARTSYS if interrupted by a signal
+ * @return bytes read (0 at or past the end of the data, and for a
+ *         @p count of 0), -EFAULT if nothing could be copied to @p buf,
+ *         -ERESTARTSYS if interrupted by a signal
  */
 static ssize_t flatbuf_read(struct file *file, char __user *buf,
 			    size_t count, loff_t *ppos)
@@ -90,8 +91,10 @@ static ssize_t flatbuf_read(struct file *file, char __user *buf,
  * With O_APPEND the write goes to the end of the data wherever @p *ppos
  * is. A write that does not fit is cut short to the room left; with no
  * room at all it fails with -ENOSPC. Returning 0 instead would make
- * write(2) callers such as echo retry forever. Sleeps on the buffer's
- * mutex and may fault on @p buf.
+ * write(2) callers such as echo retry forever. A fault on @p buf part of
+ * the way writes the bytes before it and leaves the rest of the buffer
+ * alone. A write of 0 bytes returns 0 and changes nothing. Sleeps on the
+ * buffer's mutex, and holds it while it copies from @p buf.
  *
  * @param file the open file, for its O_APPEND flag
  * @param buf user-space source
@@ -109,7 +112,7 @@ static ssize_t flatbuf_write(struct file *file, const char __user *buf,
 	if (!count)
 		return 0;
 	/* TODO 4/2: take the buffer's mutex; give up if a signal arrives */
-	/* TODO 5/16: honour O_APPEND, -ENOSPC when full, copy what fits */
+	/* TODO 5/21: honour O_APPEND, -ENOSPC when full, copy what fits */
 	/* TODO 4/1: release the mutex */
 	pr_debug("wrote %zd, now at %lld\n", ret, *ppos);
 	return ret;
