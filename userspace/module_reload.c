@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "module_reload.h"
@@ -20,6 +21,19 @@ int module_unload(const char *name)
 	if (syscall(SYS_delete_module, name, O_NONBLOCK) == 0)
 		return 0;
 	return errno;
+}
+
+int module_unload_when_free(const char *name, int timeout_ms)
+{
+	const struct timespec step = { .tv_nsec = 10 * 1000 * 1000 };
+	int err, waited;
+
+	for (waited = 0;; waited += 10) {
+		err = module_unload(name);
+		if (err != EAGAIN || waited >= timeout_ms)
+			return err;
+		nanosleep(&step, NULL);
+	}
 }
 
 int module_load(const char *name, const char *params)

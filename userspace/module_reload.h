@@ -14,10 +14,24 @@
 
 /** @brief Unload module @p name (delete_module, O_NONBLOCK: never waits).
  * @param name the module's name, as in /sys/module
- * @return 0, or the errno of the failed delete_module() (EBUSY if the
- *         device is open, ENOENT if the module is not loaded)
+ * @return 0, or the errno of the failed delete_module() (EWOULDBLOCK
+ *         if the device is open, ENOENT if the module is not loaded)
  */
 int module_unload(const char *name);
+
+/** @brief Unload module @p name once nothing uses it any more.
+ *
+ * For a test that has closed every file of the device and expects the
+ * unload to succeed: processes of earlier tests that are still exiting
+ * may hold the module for a moment, so a busy module (EAGAIN, which is
+ * EWOULDBLOCK) is tried again every 10 ms. A module still busy after
+ * @p timeout_ms stays busy for good: the deadline only bounds a failure.
+ *
+ * @param name the module's name, as in /sys/module
+ * @param timeout_ms how long the module may stay busy
+ * @return 0, or the errno of the last failed delete_module()
+ */
+int module_unload_when_free(const char *name, int timeout_ms);
 
 /** @brief Load $LAB_MODULE_DIR/@p name.ko with @p params.
  * @param name the module's name, without .ko
