@@ -45,7 +45,7 @@ _LAB_BAD_TAINT=$(((1 << 5) | (1 << 7) | (1 << 9) | (1 << 14)))
 # Kernel log lines that mean the module did something wrong. (The
 # hung-task detector is off: whether it had reported a task yet would
 # depend on timing. Tasks stuck in state D are found by _lab_find_hung.)
-_LAB_BAD_LOG='WARNING:|BUG[: ]|Oops|general protection fault|sleeping function called from invalid context|Call Trace:|list_(add|del) corruption|refcount_t:|UBSAN:'
+_LAB_BAD_LOG='WARNING:|BUG[: ]|Oops|ODEBUG:|INFO: trying to register non-static key|general protection fault|sleeping function called from invalid context|Call Trace:|list_(add|del) corruption|refcount_t:|UBSAN:'
 
 # Seconds a task may stay in state D after its test ended (or was killed)
 # before it counts as hung; it is checked every tenth of a second, so a
