@@ -65,7 +65,7 @@ grade-batch: deps ## grade a class, SUBS="a.tgz b/ ..." (JOBS=, LAB=), into buil
 check: have-solutions deps ## the kit's own checks on every installed kernel (solutions, skeletons, mutants, style)
 	@$(PYTHON) grading/check $(if $(KVER),--kver $(KVER)) $(if $(LAB),--lab $(LAB))
 
-unit: ## the grader's own unit tests, no VM (seconds)
+unit: have-solutions ## the grader's own unit tests, no VM (seconds)
 	@$(PYTHON) -m unittest discover -s grading/tests -t grading
 
 mutation: have-solutions deps ## LAB=NN: mechanical mutants of the solution, graded; prints the survivors
@@ -92,6 +92,11 @@ dist-student: have-solutions ## the student kit, build/dist/chardev-labkit-stude
 
 gradescope: have-solutions deps ## Gradescope's build/gradescope/autograder.zip (LAB=NN: that lab only)
 	@$(PYTHON) grading/dist gradescope $(if $(LAB),--lab $(LAB))
+
+debug-kernel: deps ## build the debug kernel (lockdep, KASAN...) into the cache, once; KVER=debug then grades on it
+	@tools/build-debug-kernel $(if $(JOBS),-j $(JOBS))
+
+.PHONY: debug-kernel
 
 have-solutions:
 	$(if $(HAVE_SOLUTIONS),,$(error make $(MAKECMDGOALS) needs the reference solutions in solutions/, which this student kit leaves out))

@@ -5,7 +5,17 @@ A kernel is usable when both its image (/boot/vmlinuz-KVER) and its build
 tree (/lib/modules/KVER/build) are installed. QEMU boots the uncompressed
 ELF vmlinux through PVH, which saves about half of every boot compared with
 the bzImage, so the vmlinux is extracted once per kernel and cached.
+
+One more kernel goes by the name "debug" (DEBUG): the kit's own debug
+kernel (lockdep, KASAN, atomic-sleep checks...), which `make debug-kernel`
+(tools/build-debug-kernel) builds from Debian's linux-source-6.12 into the
+cache, with its vmlinux and the tree modules build against. KVER=debug
+selects it once it is built and up to date with its source and config
+fragment; `make check` (usable()) includes it only when LABKIT_DEBUG_KERNEL=1.
+See docs/debug-kernel.md.
 """
+
+import hashlib
 
 import lzma
 import os
@@ -19,6 +29,15 @@ from . import paths
 BOOT = "/boot"
 MODULES = "/lib/modules"
 
+#: The release name of the kit's debug kernel (KVER=debug).
+DEBUG = "debug"
+#: The source tools/build-debug-kernel builds it from (`make deps`).
+DEBUG_SOURCE = "/usr/src/linux-source-6.12.tar.xz"
+#: Its configuration fragment.
+DEBUG_CONFIG = os.path.join(paths.TOP, "grading", "debug-kernel.config")
+#: The environment variable that adds it to usable() (make check).
+DEBUG_ENV = "LABKIT_DEBUG_KERNEL"
+
 
 def version_key(kver):
     """Sort key that orders 6.1.0-56-amd64 before 6.12.117+deb12-amd64."""
@@ -26,7 +45,16 @@ def version_key(kver):
 
 
 def usable():
-    """Return the usable kernel releases, oldest first."""
+    """Return the usable kernel releases: Debian's, oldest first, then
+    DEBUG if it is built, up to date and LABKIT_DEBUG_KERNEL=1."""
+    found = _debian()
+    if os.environ.get(DEBUG_ENV) == "1" and debug_problem() is None:
+        found.append(DEBUG)
+    return found
+
+
+def _debian():
+    """The installed Debian kernels with their headers, oldest first."""
     found = []
     try:
         names = os.listdir(BOOT)
@@ -46,15 +74,24 @@ class KernelError(Exception):
 
 
 def select(kver=None):
-    """Return KVER if usable, else the newest usable kernel."""
-    kernels = usable()
+    """Return KVER if usable, else the newest usable Debian kernel."""
+    if kver == DEBUG:
+        problem = debug_problem()
+        if problem:
+            raise KernelError(f"the debug kernel (KVER={DEBUG}) is not "
+                              f"usable: {problem}; run `make debug-kernel` "
+                              f"first (see docs/debug-kernel.md)")
+        return kver
+    kernels = _debian()
     if kver:
         if kver not in kernels:
             have = ", ".join(kernels) or "none"
             raise KernelError(
                 f"kernel {kver!r} is not usable: it needs both "
                 f"{BOOT}/vmlinuz-{kver} and {MODULES}/{kver}/build "
-                f"(usable kernels: {have}; `make deps` installs them)")
+                f"(usable kernels: {have}; `make deps` installs them; "
+                f"KVER={DEBUG} is the kit's debug kernel, which `make "
+                f"debug-kernel` builds)")
         return kver
     if not kernels:
         raise KernelError(
@@ -64,8 +101,67 @@ def select(kver=None):
 
 
 def build_dir(kver):
-    """The kbuild tree that out-of-tree modules for KVER build against."""
+    """The kbuild tree that out-of-tree modules for KVER build against.
+
+    For DEBUG, a path named after the build's stamp (a link to the tree,
+    made by tools/build-debug-kernel): a rebuilt debug kernel gets a new
+    path, so that build.kbuild() does not reuse modules built for the
+    old one."""
+    if kver == DEBUG:
+        return os.path.join(_debug_dir(), "kbuild-" + _debug_id())
     return os.path.join(MODULES, kver, "build")
+
+
+def _debug_dir():
+    """The debug kernel's directory in the cache (the last one built)."""
+    return os.path.realpath(os.path.join(paths.cache_dir(), "debug-kernel",
+                                         "current"))
+
+
+def _debug_stamp():
+    """What the debug kernel's .complete must say to be up to date: the
+    source tarball's identity and the digest of the fragment's option
+    lines (comments do not count), as tools/build-debug-kernel writes
+    it."""
+    st = os.stat(DEBUG_SOURCE)
+    with open(DEBUG_CONFIG, encoding="utf-8") as f:
+        options = "".join(line for line in f
+                          if re.match(r"CONFIG_[A-Za-z0-9_]+=", line))
+    digest = hashlib.sha256(options.encode()).hexdigest()
+    return (f"source {DEBUG_SOURCE} {st.st_size} {int(st.st_mtime)}\n"
+            f"config {digest}")
+
+
+def _debug_id():
+    """A short name of the debug kernel's build (its stamp's digest)."""
+    return hashlib.sha256(_debug_stamp().encode()).hexdigest()[:12]
+
+
+def debug_problem():
+    """Why the debug kernel cannot be used now, or None when it can."""
+    try:
+        want = _debug_stamp()
+    except OSError as e:
+        return f"{e.filename} is missing (`make deps` installs it)"
+    top = _debug_dir()
+    try:
+        with open(os.path.join(top, ".complete"), encoding="utf-8") as f:
+            have = f.read().strip()
+    except OSError:
+        if os.path.isdir(top):
+            return f"its build in {top} did not finish"
+        if os.path.isdir(os.path.dirname(top)):
+            return (f"its build in {os.path.dirname(top)} did not finish "
+                    "(or was interrupted)")
+        return "it has not been built"
+    if have != want:
+        return ("it was built from another source tarball or another "
+                "grading/debug-kernel.config")
+    for path in (os.path.join(top, "build", "vmlinux"),
+                 os.path.join(build_dir(DEBUG), "Module.symvers")):
+        if not os.path.isfile(path):
+            return f"{path} is missing"
+    return None
 
 
 # Compressed payloads a Debian bzImage may carry, by magic number.
@@ -113,7 +209,10 @@ def _extract(image):
 
 
 def vmlinux(kver):
-    """Path of the cached uncompressed vmlinux for KVER, extracting it once."""
+    """Path of the cached uncompressed vmlinux for KVER, extracting it once
+    (DEBUG's is built as such)."""
+    if kver == DEBUG:
+        return os.path.join(_debug_dir(), "build", "vmlinux")
     image = os.path.join(BOOT, f"vmlinuz-{kver}")
     cached = os.path.join(paths.cache_dir(), "vmlinux", f"vmlinux-{kver}")
     try:
