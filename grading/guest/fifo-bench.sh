@@ -4,7 +4,8 @@
 #
 # bench_module_vs_fifo MODULE PARAM SIZE TARGET [fifo_bench options...]
 #   loads MODULE.ko from $BENCH_MODULE_DIR with PARAM=SIZE, prints
-#   "# MODULE PARAM=N" (the value the module reports) and the clock source,
+#   "# MODULE PARAM=N" (the value the module reports), the clock source
+#   and "# cpus N" (the CPUs the guest's kernel brought up),
 #   then runs fifo_bench ($BENCH_PROG, default: on the PATH) with the
 #   options, TARGET (LABEL=PATH or LABEL=WRITEPATH:READPATH, see
 #   userspace/bench/fifo_bench.c) and a named pipe set to SIZE bytes
@@ -35,6 +36,8 @@ bench_module_vs_fifo() {
 	read -r _b_clock \
 		</sys/devices/system/clocksource/clocksource0/current_clocksource
 	echo "# clocksource $_b_clock"
+	# The CPUs the kernel brought up (the VM may have been given more).
+	echo "# cpus $(grep -c '^processor' /proc/cpuinfo)"
 
 	_b_status=0
 	"$BENCH_PROG" -p "$_b_size" -m "$_b_fifo" "$@" \

@@ -122,6 +122,12 @@ struct mypipe {
 	 *         open() and for EPOLLHUP.
 	 */
 	unsigned int w_counter;
+	/** @brief Set once the read end has been polled: from then on every
+	 *         write wakes rd_wait, not only one into an empty pipe, for
+	 *         epoll's edge-triggered mode, which wants an event for every
+	 *         write (fs/pipe.c does the same).
+	 */
+	bool poll_usage;
 	/** @brief Readers sleep here for data or for the last writer to go. */
 	wait_queue_head_t rd_wait;
 	/** @brief Writers sleep here for room or for the last reader to go. */
@@ -221,7 +227,8 @@ static size_t mypipe_copy_in(struct mypipe *pipe, const char __user *from,
 /** @brief Whether a sleeping reader should wake: data, or no writer.
  *
  * Read without the semaphore (a sleeper cannot hold it); the reader
- * checks again under it.
+ * checks again under it. Every reader waits for this same condition, so
+ * that a wake-up given to one of them is one that any of them could use.
  *
  * @param pipe the pipe
  * @return true if the reader should look again
@@ -232,24 +239,44 @@ static bool mypipe_readable(struct mypipe *pipe)
 	return READ_ONCE(pipe->len);
 }
 
-/** @brief Whether a sleeping writer should wake: room for @p need bytes,
+/** @brief Whether the pipe has room for a write of PIPE_BUF bytes: what
+ *         every sleeping writer waits for, and what poll() calls
+ *         EPOLLOUT. Under the semaphore, or read once without it.
+ * @param len bytes in the ring
+ * @param size capacity of the ring
+ * @return true if PIPE_BUF bytes fit
+ */
+static bool mypipe_has_room(size_t len, size_t size)
+{
+	return size - len >= PIPE_BUF;
+}
+
+/** @brief Whether a sleeping writer should wake: room for PIPE_BUF bytes,
  *         or no reader. Read without the semaphore, like
  *         mypipe_readable().
+ *
+ * Writers sleep for room for PIPE_BUF bytes whatever they need (a
+ * smaller write that fits goes in without sleeping): so every writer
+ * waits for the same condition, and one wake-up is enough for any of
+ * them, as a free page is for any writer of the kernel's pipe.
+ *
  * @param pipe the pipe
- * @param need bytes that must fit at once
  * @return true if the writer should look again
  */
-static bool mypipe_writable(struct mypipe *pipe, size_t need)
+static bool mypipe_writable(struct mypipe *pipe)
 {
 	/* TODO 4/2: the last reader gone is a reason to wake up too */
-	return pipe->size - READ_ONCE(pipe->len) >= need;
+	return mypipe_has_room(READ_ONCE(pipe->len), pipe->size);
 }
 
 /** @brief Read from the pipe: what is there, at least one byte; sleep
  *         while it is empty and a writer exists.
  *
  * Takes the semaphore (interruptibly); sleeps on rd_wait without
- * O_NONBLOCK; may fault on @p buf.
+ * O_NONBLOCK, as an exclusive waiter; may fault on @p buf. Wakes, after
+ * letting go of the semaphore, one writer if this read gave the pipe room
+ * for PIPE_BUF bytes where it had none, and the next reader if it slept
+ * and leaves data behind (see the handout, "Waking only who can go on").
  *
  * @param file the open read end
  * @param buf user-space destination
@@ -263,6 +290,7 @@ static ssize_t mypipe_read(struct file *file, char __user *buf,
 			   size_t count, loff_t *ppos)
 {
 	struct mypipe *pipe = mypipe_of(file);
+	bool wake_writer = false, wake_next_reader = false;
 	size_t done = 0;
 	ssize_t ret;
 
@@ -278,19 +306,32 @@ static ssize_t mypipe_read(struct file *file, char __user *buf,
 		}
 		up(&pipe->sem);
 		pr_debug("pid %d waits for data\n", current->pid);
-		if (wait_event_interruptible(pipe->rd_wait,
-					     mypipe_readable(pipe)))
+		if (wait_event_interruptible_exclusive(pipe->rd_wait,
+						       mypipe_readable(pipe)))
 			return -ERESTARTSYS;
-		if (down_interruptible(&pipe->sem))
+		if (down_interruptible(&pipe->sem)) {
+			/* Woken, but gone: another reader may use the wake-up. */
+			wake_up_interruptible(&pipe->rd_wait);
 			return -ERESTARTSYS;
+		}
+		/* Woken alone: what this read leaves, the next reader gets. */
+		wake_next_reader = true;
 	}
 	done = mypipe_copy_out(pipe, buf, min(count, pipe->len));
 	/* The pipe was not empty: nothing copied means a fault on buf. */
 	ret = done ? done : -EFAULT;
+	/* TODO 2/2: room for PIPE_BUF bytes that was not there: wake a writer */
 out:
+	if (!pipe->len)
+		wake_next_reader = false;
 	up(&pipe->sem);
 	pr_debug("pid %d read %zu of %zu\n", current->pid, done, count);
-	/* TODO 2/2: the bytes just read made room: wake the writers */
+	if (wake_writer)
+		wake_up_interruptible_sync_poll(&pipe->wr_wait,
+						EPOLLOUT | EPOLLWRNORM);
+	if (wake_next_reader)
+		wake_up_interruptible_sync_poll(&pipe->rd_wait,
+						EPOLLIN | EPOLLRDNORM);
 	return ret;
 }
 
@@ -298,8 +339,12 @@ out:
  *         in as room appears; sleep while there is no room.
  *
  * Takes the semaphore (interruptibly); sleeps on wr_wait without
- * O_NONBLOCK; may fault on @p buf. With no reader left, sends SIGPIPE to
- * the caller, also after a part of a large write went in.
+ * O_NONBLOCK, as an exclusive waiter; may fault on @p buf. With no reader
+ * left, sends SIGPIPE to the caller, also after a part of a large write
+ * went in. Wakes, after letting go of the semaphore, one reader if the
+ * pipe was empty and this write put bytes in (after any write that put
+ * bytes in, once the read end has been polled: see poll_usage), and the
+ * next writer if it slept and leaves room for PIPE_BUF bytes.
  *
  * @param file the open write end
  * @param buf user-space source
@@ -313,8 +358,8 @@ static ssize_t mypipe_write(struct file *file, const char __user *buf,
 			    size_t count, loff_t *ppos)
 {
 	struct mypipe *pipe = mypipe_of(file);
+	bool was_empty, wake_reader = false, wake_next_writer = false;
 	size_t done = 0, copied, need, n, room;
-	bool wake = false;
 	ssize_t ret = 0;
 
 	if (!count)
@@ -324,6 +369,8 @@ static ssize_t mypipe_write(struct file *file, const char __user *buf,
 	/* TODO 3/2: but all of a write of at most PIPE_BUF bytes */
 	if (down_interruptible(&pipe->sem))
 		return -ERESTARTSYS;
+	/* Readers can be asleep for data only while the pipe is empty. */
+	was_empty = !pipe->len;
 	for (;;) {
 		/* TODO 4/5: no reader left: SIGPIPE and -EPIPE */
 		room = pipe->size - pipe->len;
@@ -331,7 +378,6 @@ static ssize_t mypipe_write(struct file *file, const char __user *buf,
 			n = min(room, count - done);
 			copied = mypipe_copy_in(pipe, buf + done, n);
 			done += copied;
-			wake |= copied > 0;
 			if (copied != n) {
 				/* A fault on buf; what went in still counts. */
 				ret = -EFAULT;
@@ -345,19 +391,36 @@ static ssize_t mypipe_write(struct file *file, const char __user *buf,
 			ret = -EAGAIN;
 			break;
 		}
+		/* TODO 5/1: readers must empty the ring for the rest to go in */
 		up(&pipe->sem);
-		/* TODO 5/4: readers must empty the ring for the rest to go in */
+		if (wake_reader)
+			wake_up_interruptible_sync_poll(&pipe->rd_wait,
+							EPOLLIN | EPOLLRDNORM);
 		pr_debug("pid %d waits for room for %zu\n", current->pid, need);
-		if (wait_event_interruptible(pipe->wr_wait,
-					     mypipe_writable(pipe, need)))
+		if (wait_event_interruptible_exclusive(pipe->wr_wait,
+						       mypipe_writable(pipe)))
 			return done ? done : -ERESTARTSYS;
-		if (down_interruptible(&pipe->sem))
+		if (down_interruptible(&pipe->sem)) {
+			/* Woken, but gone: another writer may use the wake-up. */
+			wake_up_interruptible(&pipe->wr_wait);
 			return done ? done : -ERESTARTSYS;
+		}
+		was_empty = !pipe->len;
+		/* Woken alone: the room this write leaves, the next one gets. */
+		wake_next_writer = true;
 	}
+	/* Bytes in a pipe that was empty: a reader may be asleep for them. */
+	wake_reader = (was_empty || READ_ONCE(pipe->poll_usage)) && pipe->len;
+	if (!mypipe_has_room(pipe->len, pipe->size))
+		wake_next_writer = false;
 	up(&pipe->sem);
 	pr_debug("pid %d wrote %zu of %zu\n", current->pid, done, count);
-	if (wake)
-		wake_up_interruptible(&pipe->rd_wait);
+	if (wake_reader)
+		wake_up_interruptible_sync_poll(&pipe->rd_wait,
+						EPOLLIN | EPOLLRDNORM);
+	if (wake_next_writer)
+		wake_up_interruptible_sync_poll(&pipe->wr_wait,
+						EPOLLOUT | EPOLLWRNORM);
 	return done ? done : ret;
 }
 
@@ -380,6 +443,7 @@ static __poll_t mypipe_out_poll(struct file *file, poll_table *wait)
 	struct mypipe *pipe = pf->pipe;
 	__poll_t mask = 0;
 
+	WRITE_ONCE(pipe->poll_usage, true);
 	poll_wait(file, &pipe->rd_wait, wait);
 	if (READ_ONCE(pipe->len))
 		mask |= EPOLLIN | EPOLLRDNORM;
@@ -402,15 +466,15 @@ static __poll_t mypipe_in_poll(struct file *file, poll_table *wait)
 	__poll_t mask = 0;
 
 	poll_wait(file, &pipe->wr_wait, wait);
-	if (pipe->size - READ_ONCE(pipe->len) >= PIPE_BUF)
+	if (mypipe_has_room(READ_ONCE(pipe->len), pipe->size))
 		mask |= EPOLLOUT | EPOLLWRNORM;
 	/* TODO 6/2: no reader left: error */
 	return mask;
 }
 
 /** @brief Take one file off an end's count; the last one of its end
- *         wakes the other side, and the last one of both drops the bytes
- *         left.
+ *         wakes every sleeper of the other side, and the last one of both
+ *         drops the bytes left.
  *
  * Takes the semaphore uninterruptibly: a close cannot fail, and the
  * semaphore is only ever held for one transfer.

@@ -4,7 +4,7 @@
  *
  * Usage:
  *
- *     fifo_bench [-s SIZES] [-r READSIZE] [-t SECONDS] [-n RUNS]
+ *     fifo_bench [-s SIZES] [-r READSIZES] [-t SECONDS] [-n RUNS]
  *                [-b BYTES] [-p PIPESIZE] [-m FIFO] [-a SECONDS]
  *                LABEL=PATH | LABEL=WRITEPATH:READPATH ...
  *
@@ -13,8 +13,8 @@
  * two for a device that has separate ends (/dev/mypipe/mypipe_in and
  * /dev/mypipe/mypipe_out). For every write size and every target, a
  * forked writer writes a stream of bytes in chunks of that size, and the
- * reader (this process) reads it in chunks of READSIZE (default: the
- * write size) and checks every byte against the pattern.
+ * reader (this process) reads it in chunks of each READSIZE in turn
+ * (default: the write size) and checks every byte against the pattern.
  *
  * The pattern is position dependent: byte i of the stream is
  * pattern[i mod 65521], with pattern[] pseudo-random bytes and 65521 a
@@ -26,7 +26,10 @@
  * Options:
  *
  *   -s SIZES     comma-separated write sizes in bytes (default 64,512,4096)
- *   -r READSIZE  bytes per read (default 0: the write size)
+ *   -r READSIZES comma-separated bytes per read, each measured in turn
+ *                for every write size; 0 is the write size (default 0;
+ *                e.g. 0,65536: reads as large as the writes, then
+ *                64 KiB reads)
  *   -t SECONDS   aim for runs of about this long (default 1): a short
  *                calibration run per write size and target, repeated with
  *                eight times the bytes until it lasts a tenth of this,
@@ -56,14 +59,16 @@
  *     # pipe LABEL asked=SIZE size=SIZE                 (named pipes only)
  *     # calibrate LABEL write=SIZE bytes=N seconds=S
  *     # bench LABEL write=SIZE read=SIZE run=N bytes=N seconds=S mbps=R
- *       rd_vcs=N rd_ics=N wr_vcs=N wr_ics=N
- *     # median LABEL write=SIZE mbps=R min=R max=R
+ *       rd_vcs=N rd_ics=N wr_vcs=N wr_ics=N rd_cs_mb=R wr_cs_mb=R
+ *     # median LABEL write=SIZE read=SIZE mbps=R min=R max=R
  *
  * where mbps is 10^6 bytes per second of wall time (CLOCK_MONOTONIC) from
  * the moment the writer is told to start to the moment the reader has
  * checked the last byte; rd_vcs and rd_ics count the reader's voluntary
  * (it slept) and involuntary (it was preempted) context switches during
- * the run, wr_vcs and wr_ics the writer's over its life.
+ * the run, wr_vcs and wr_ics the writer's over its life; rd_cs_mb and
+ * wr_cs_mb are each side's context switches (both kinds) per 10^6 bytes.
+ * The TAP tests are numbered by write size, then read size, then target.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -89,7 +94,7 @@
 #define MAX_CHUNK (1u << 20)
 /** @brief Most targets on one command line. */
 #define MAX_TARGETS 8
-/** @brief Most write sizes on one command line. */
+/** @brief Most write sizes (and most read sizes) on one command line. */
 #define MAX_SIZES 16
 /** @brief Most timed runs per write size and target. */
 #define MAX_RUNS 32
@@ -135,7 +140,13 @@ struct options {
 	size_t sizes[MAX_SIZES];
 	/** @brief Number of entries in @c sizes. */
 	int nsizes;
-	/** @brief Bytes per read; 0 for the write size. */
+	/** @brief Read sizes, in the order given; 0 for the write size. */
+	size_t read_sizes[MAX_SIZES];
+	/** @brief Number of entries in @c read_sizes. */
+	int nreads;
+	/** @brief Bytes per read in the runs under way; 0 for the write
+	 *         size (set by main() from @c read_sizes).
+	 */
 	size_t read_size;
 	/** @brief Seconds a timed run should take. */
 	double seconds;
@@ -666,7 +677,7 @@ static int cmp_double(const void *a, const void *b)
 }
 
 /** @brief Print the median, lowest and highest MB/s of @p t's runs.
- * @param opt the options (number of runs)
+ * @param opt the options (number of runs, read size)
  * @param t the target
  * @param size the write size
  */
@@ -680,15 +691,16 @@ static void print_median(const struct options *opt, const struct target *t,
 		rate[i] = t->bytes / t->seconds[i] / 1e6;
 	qsort(rate, n, sizeof(rate[0]), cmp_double);
 	median = n % 2 ? rate[n / 2] : (rate[n / 2 - 1] + rate[n / 2]) / 2;
-	printf("# median %s write=%zu mbps=%.3f min=%.3f max=%.3f\n",
-	       t->label, size, median, rate[0], rate[n - 1]);
+	printf("# median %s write=%zu read=%zu mbps=%.3f min=%.3f max=%.3f\n",
+	       t->label, size, opt->read_size ? opt->read_size : size, median,
+	       rate[0], rate[n - 1]);
 }
 
 /** @brief Print how to call the program and exit with status 2. */
 static void __attribute__((noreturn)) usage(void)
 {
 	fprintf(stderr,
-		"usage: fifo_bench [-s SIZES] [-r READSIZE] [-t SECONDS] [-n RUNS]\n"
+		"usage: fifo_bench [-s SIZES] [-r READSIZES] [-t SECONDS] [-n RUNS]\n"
 		"                  [-b BYTES] [-p PIPESIZE] [-m FIFO] [-a SECONDS]\n"
 		"                  LABEL=PATH | LABEL=WRITEPATH:READPATH ...\n");
 	exit(2);
@@ -751,8 +763,8 @@ static void parse_target(char *arg, struct target *t)
 static void parse_args(int argc, char **argv, struct options *opt,
 		       const char **fifo)
 {
-	char default_sizes[] = "64,512,4096";
-	char *sizes = default_sizes, *tok, *save;
+	char default_sizes[] = "64,512,4096", default_reads[] = "0";
+	char *sizes = default_sizes, *reads = default_reads, *tok, *save;
 	int c;
 
 	memset(opt, 0, sizeof(*opt));
@@ -766,7 +778,7 @@ static void parse_args(int argc, char **argv, struct options *opt,
 			sizes = optarg;
 			break;
 		case 'r':
-			opt->read_size = number(optarg, MAX_CHUNK, "-r");
+			reads = optarg;
 			break;
 		case 't':
 			opt->seconds = strtod(optarg, NULL);
@@ -802,6 +814,16 @@ static void parse_args(int argc, char **argv, struct options *opt,
 	}
 	if (!opt->nsizes)
 		bail_out("no write size");
+	for (tok = strtok_r(reads, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (opt->nreads == MAX_SIZES)
+			bail_out("more than %d read sizes", MAX_SIZES);
+		/* 0 stands for the write size. */
+		opt->read_sizes[opt->nreads++] = strcmp(tok, "0") ?
+			number(tok, MAX_CHUNK, "read size") : 0;
+	}
+	if (!opt->nreads)
+		bail_out("no read size");
 	if (optind == argc)
 		usage();
 	for (; optind < argc; optind++) {
@@ -811,8 +833,87 @@ static void parse_args(int argc, char **argv, struct options *opt,
 	}
 }
 
+/** @brief Whether read size @p k comes to the same at write size @p i as
+ *         an earlier one (0 and the write size itself): it is measured
+ *         once, and its TAP tests are skipped.
+ * @param opt the options
+ * @param i index of the write size in opt->sizes
+ * @param k index of the read size in opt->read_sizes
+ * @return 1 if an earlier read size is the same, else 0
+ */
+static int same_reads(const struct options *opt, int i, int k)
+{
+	size_t size = opt->sizes[i], a, b;
+	int j, n;
+
+	b = opt->read_sizes[k] ? opt->read_sizes[k] : size;
+	for (n = 0; n < k; n++) {
+		a = opt->read_sizes[n] ? opt->read_sizes[n] : size;
+		if (a != b)
+			continue;
+		for (j = 0; j < opt->ntargets; j++)
+			printf("ok %d %s write=%zu read=%zu # SKIP measured above\n",
+			       (i * opt->nreads + k) * opt->ntargets + j + 1,
+			       opt->targets[j].label, size, b);
+		return 1;
+	}
+	return 0;
+}
+
+/** @brief Calibrate, time and check every target at one write size and
+ *         one read size: the runs of the targets interleaved; print a
+ *         "# bench" line per run, then each target's median and "ok".
+ * @param opt the options; its read size is set here
+ * @param i index of the write size in opt->sizes
+ * @param k index of the read size in opt->read_sizes
+ */
+static void bench_size(struct options *opt, int i, int k)
+{
+	size_t size = opt->sizes[i];
+	int first = (i * opt->nreads + k) * opt->ntargets + 1;
+	double s, mb;
+	int j, run;
+
+	opt->read_size = opt->read_sizes[k];
+	for (j = 0; j < opt->ntargets; j++) {
+		struct target *t = &opt->targets[j];
+
+		if (opt->fixed_bytes)
+			t->bytes = round_bytes(opt->fixed_bytes, size);
+		else
+			calibrate(opt, first + j, t, size);
+	}
+	for (run = 0; run < opt->runs; run++) {
+		for (j = 0; j < opt->ntargets; j++) {
+			struct target *t = &opt->targets[j];
+
+			s = run_or_exit(opt, first + j, t, size, t->bytes);
+			t->seconds[run] = s;
+			mb = t->bytes / 1e6;
+			printf("# bench %s write=%zu read=%zu run=%d bytes=%llu seconds=%.6f mbps=%.3f rd_vcs=%ld rd_ics=%ld wr_vcs=%ld wr_ics=%ld rd_cs_mb=%.1f wr_cs_mb=%.1f\n",
+			       t->label, size,
+			       opt->read_size ? opt->read_size : size,
+			       run + 1, (unsigned long long)t->bytes,
+			       s, mb / s, t->switches[0], t->switches[1],
+			       t->switches[2], t->switches[3],
+			       (t->switches[0] + t->switches[1]) / mb,
+			       (t->switches[2] + t->switches[3]) / mb);
+		}
+	}
+	for (j = 0; j < opt->ntargets; j++) {
+		struct target *t = &opt->targets[j];
+
+		print_median(opt, t, size);
+		printf("ok %d %s write=%zu read=%zu pattern verified: %d runs of %llu bytes\n",
+		       first + j, t->label, size,
+		       opt->read_size ? opt->read_size : size, opt->runs,
+		       (unsigned long long)t->bytes);
+	}
+}
+
 /** @brief Parse the arguments, make the FIFO if asked, then for every
- *         write size calibrate each target and time them all in turn.
+ *         write size and read size calibrate each target and time
+ *         them all in turn (bench_size()).
  * @param argc argument count
  * @param argv arguments
  * @return 0 if every byte of every run was verified
@@ -821,11 +922,12 @@ int main(int argc, char **argv)
 {
 	struct options opt;
 	const char *fifo;
-	int i, j, run;
+	int i, j, k;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	parse_args(argc, argv, &opt, &fifo);
-	printf("TAP version 13\n1..%d\n", opt.nsizes * opt.ntargets);
+	printf("TAP version 13\n1..%d\n",
+	       opt.nsizes * opt.nreads * opt.ntargets);
 	pattern_init();
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGALRM, on_alarm);
@@ -839,43 +941,9 @@ int main(int argc, char **argv)
 		printf("# target %s write=%s read=%s\n", opt.targets[j].label,
 		       opt.targets[j].write_path, opt.targets[j].read_path);
 
-	for (i = 0; i < opt.nsizes; i++) {
-		size_t size = opt.sizes[i];
-
-		for (j = 0; j < opt.ntargets; j++) {
-			struct target *t = &opt.targets[j];
-
-			if (opt.fixed_bytes)
-				t->bytes = round_bytes(opt.fixed_bytes, size);
-			else
-				calibrate(&opt, i * opt.ntargets + j + 1, t,
-					  size);
-		}
-		for (run = 0; run < opt.runs; run++) {
-			for (j = 0; j < opt.ntargets; j++) {
-				struct target *t = &opt.targets[j];
-				int test = i * opt.ntargets + j + 1;
-				double s;
-
-				s = run_or_exit(&opt, test, t, size, t->bytes);
-				t->seconds[run] = s;
-				printf("# bench %s write=%zu read=%zu run=%d bytes=%llu seconds=%.6f mbps=%.3f rd_vcs=%ld rd_ics=%ld wr_vcs=%ld wr_ics=%ld\n",
-				       t->label, size,
-				       opt.read_size ? opt.read_size : size,
-				       run + 1, (unsigned long long)t->bytes,
-				       s, t->bytes / s / 1e6, t->switches[0],
-				       t->switches[1], t->switches[2],
-				       t->switches[3]);
-			}
-		}
-		for (j = 0; j < opt.ntargets; j++) {
-			struct target *t = &opt.targets[j];
-
-			print_median(&opt, t, size);
-			printf("ok %d %s write=%zu pattern verified: %d runs of %llu bytes\n",
-			       i * opt.ntargets + j + 1, t->label, size,
-			       opt.runs, (unsigned long long)t->bytes);
-		}
-	}
+	for (i = 0; i < opt.nsizes; i++)
+		for (k = 0; k < opt.nreads; k++)
+			if (!same_reads(&opt, i, k))
+				bench_size(&opt, i, k);
 	return 0;
 }

@@ -816,9 +816,11 @@ DIFFERENTIAL(eof_only_after_the_last_writer)
 	op_read("reader", r, 10);
 }
 
+/* Two readers asleep on an empty pipe: the last writer's close ends both
+ * reads with end of file, not one. */
 DIFFERENTIAL(last_writer_wakes_a_sleeping_reader)
 {
-	struct agent *a;
+	struct agent *a, *b;
 	int r, w;
 
 	open_pair(&w, &r);
@@ -829,8 +831,16 @@ DIFFERENTIAL(last_writer_wakes_a_sleeping_reader)
 		_exit(0);
 	}
 	expect_asleep(a, "read on empty");
+	b = agent_fork("reader 2");
+	if (!b) {
+		close(w);
+		op_read("reader 2", r, 10);
+		_exit(0);
+	}
+	expect_asleep(b, "read on empty");
 	op_close("writer", w);
 	agent_collect(a);
+	agent_collect(b);
 }
 
 DIFFERENTIAL(no_reader_means_sigpipe_and_epipe)
@@ -1120,11 +1130,32 @@ DIFFERENTIAL(bytes_are_dropped_when_all_ends_close)
 	op_read("reader", r, 10);
 }
 
+/* Several files on each end. First, two readers asleep on an empty pipe
+ * and one write of two bytes: a read returns what is there, so each
+ * reader gets a byte, the second one after the first has taken its own. */
 DIFFERENTIAL(several_readers_and_writers)
 {
+	struct agent *a, *b;
 	int r1, r2, w1, w2;
 
 	open_pair(&w1, &r1);
+	a = agent_fork("reader 3");
+	if (!a) {
+		close(w1);
+		op_read("reader 3", r1, 1);
+		_exit(0);
+	}
+	expect_asleep(a, "read on empty");
+	b = agent_fork("reader 4");
+	if (!b) {
+		close(w1);
+		op_read("reader 4", r1, 1);
+		_exit(0);
+	}
+	expect_asleep(b, "read on empty");
+	op_write("writer 1", w1, 2, 'z');
+	agent_collect(a);
+	agent_collect(b);
 	w2 = op_open("writer 2", WRITE_END, 0);
 	r2 = op_open("reader 2", READ_END, 0);
 	op_write("writer 1", w1, 1, 'a');
@@ -1539,7 +1570,7 @@ TEST_F_TIMEOUT(pipe, exclusive_param_allows_one_file_per_end, 20)
 {
 	int r1, r2, w1, w2;
 
-	ASSERT_EQ(0, module_unload(MODULE));
+	ASSERT_EQ(0, module_unload_when_free(MODULE, 5000));
 	ASSERT_EQ(0, module_load(MODULE, "exclusive=1")) {
 		TH_LOG("module_param(exclusive, bool, 0444)?");
 	}
@@ -1574,7 +1605,7 @@ TEST_F_TIMEOUT(pipe, exclusive_param_allows_one_file_per_end, 20)
 		close(w2);
 	if (r2 >= 0)
 		close(r2);
-	EXPECT_EQ(0, module_unload(MODULE));
+	EXPECT_EQ(0, module_unload_when_free(MODULE, 5000));
 	EXPECT_EQ(0, module_load(MODULE, ""));
 }
 
@@ -1587,7 +1618,7 @@ TEST_F_TIMEOUT(pipe, pipe_size_param, 20)
 	unsigned int i;
 	int r, w, err;
 
-	ASSERT_EQ(0, module_unload(MODULE));
+	ASSERT_EQ(0, module_unload_when_free(MODULE, 5000));
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err = module_load(MODULE, bad[i]);
 		EXPECT_EQ(EINVAL, err) {
@@ -1606,7 +1637,7 @@ TEST_F_TIMEOUT(pipe, pipe_size_param, 20)
 	}
 	close(w);
 	close(r);
-	EXPECT_EQ(0, module_unload(MODULE));
+	EXPECT_EQ(0, module_unload_when_free(MODULE, 5000));
 	EXPECT_EQ(0, module_load(MODULE, ""));
 }
 
@@ -1651,7 +1682,7 @@ TEST_F_TIMEOUT(pipe, fifty_unloads_leave_nothing_behind, 60)
 	char c;
 
 	for (i = 0; i < 50; i++) {
-		ASSERT_EQ(0, module_unload(MODULE)) {
+		ASSERT_EQ(0, module_unload_when_free(MODULE, 5000)) {
 			TH_LOG("unload %d failed", i + 1);
 		}
 		ASSERT_NE(0, access(PIPE_IN, F_OK)) {
