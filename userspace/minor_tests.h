@@ -6,9 +6,15 @@
  *
  * Include it after fifo_tests.h, with MINOR_NODE_FMT defined as the
  * printf format of a device's node (Lab 05: "/dev/pollfifo%d"), besides
- * FIFO_MODULE. A call that should wait (poll with no timeout, epoll_wait)
- * runs in a child process that reports through a pipe, so a poller that
- * is never woken fails its test instead of hanging the run.
+ * FIFO_MODULE. A call that should wait (poll with no timeout, epoll_wait,
+ * a read of an empty minor) runs in a child process that reports through
+ * a pipe, so a waiter that is never woken fails its test instead of
+ * hanging the run.
+ *
+ * matches_the_model runs seeded random sequences of calls over several
+ * minors, descriptors and processes on the devices and on minor_model.h,
+ * and compares every result; from stage 6 on (FIFO_STAGE) the processes
+ * also set O_ASYNC and count the signals they receive.
  */
 #ifndef LABKIT_MINOR_TESTS_H
 #define LABKIT_MINOR_TESTS_H
@@ -17,11 +23,15 @@
 #error "define MINOR_NODE_FMT, a device node's printf format, first"
 #endif
 
+#include <dirent.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/epoll.h>
 #include <sys/select.h>
 
 #include "fifo_tests.h"
+#include "minor_model.h"
 
 /** @brief The number of devices the module makes by default. */
 #define NDEV 8
@@ -39,6 +49,144 @@ static const char *node(int i)
 
 	snprintf(path, sizeof(path), MINOR_NODE_FMT, i);
 	return path;
+}
+
+/** @brief The name of minor @p i's device (its node without "/dev/"),
+ *         as in /sys/class/misc and /proc/misc.
+ * @param i the minor's index
+ * @return a static string
+ */
+static const char *node_name(int i)
+{
+	const char *path = node(i);
+
+	return strrchr(path, '/') + 1;
+}
+
+/** @brief The device name's prefix: the name of minor 0 without its
+ *         number ("pollfifo").
+ * @return a static string
+ */
+static const char *name_prefix(void)
+{
+	static char prefix[32];
+
+	snprintf(prefix, sizeof(prefix), "%s", node_name(0));
+	prefix[strlen(prefix) - 1] = '\0';
+	return prefix;
+}
+
+/** @brief Whether @p name is one of the lab's device names: the prefix
+ *         and a number.
+ * @param name a name
+ * @return nonzero if it is
+ */
+static int is_lab_name(const char *name)
+{
+	size_t n = strlen(name_prefix());
+
+	return !strncmp(name, name_prefix(), n) && name[n] >= '0' &&
+	       name[n] <= '9' && strspn(name + n, "0123456789") ==
+	       strlen(name + n);
+}
+
+/** @brief What is left of the lab's devices in the system.
+ *
+ * Counts the nodes /dev/NAME0 to /dev/NAME63, the entries NAMEn in
+ * /sys/class/misc and the lines of /proc/misc that name one.
+ */
+struct leftovers {
+	/** @brief Nodes in /dev. */
+	int nodes;
+	/** @brief Entries in /sys/class/misc. */
+	int sysfs;
+	/** @brief Lines in /proc/misc. */
+	int procfs;
+	/** @brief The first thing found, for a message. */
+	char first[80];
+};
+
+/** @brief Count what the system shows of the lab's devices.
+ * @param l filled in here
+ */
+static void count_leftovers(struct leftovers *l)
+{
+	char line[128], name[64];
+	struct dirent *e;
+	struct stat st;
+	DIR *d;
+	FILE *f;
+	int i, minor;
+
+	memset(l, 0, sizeof(*l));
+	for (i = 0; i < 64; i++) {
+		if (stat(node(i), &st) == 0 && !l->nodes++)
+			snprintf(l->first, sizeof(l->first), "%s", node(i));
+	}
+	d = opendir("/sys/class/misc");
+	while (d && (e = readdir(d))) {
+		if (is_lab_name(e->d_name) && !l->sysfs++ && !l->first[0])
+			snprintf(l->first, sizeof(l->first),
+				 "/sys/class/misc/%.40s", e->d_name);
+	}
+	if (d)
+		closedir(d);
+	f = fopen("/proc/misc", "r");
+	while (f && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%d %63s", &minor, name) == 2 &&
+		    is_lab_name(name) && !l->procfs++ && !l->first[0])
+			snprintf(l->first, sizeof(l->first),
+				 "/proc/misc: %d %s", minor, name);
+	}
+	if (f)
+		fclose(f);
+}
+
+/** @brief Read a module parameter from sysfs.
+ * @param param its name
+ * @param value where its value goes, without the newline
+ * @param size the size of @p value
+ * @return 0, or -1 if it cannot be read
+ */
+static int read_param(const char *param, char *value, size_t size)
+{
+	char path[128];
+	FILE *f;
+	int ok;
+
+	snprintf(path, sizeof(path), "/sys/module/%s/parameters/%s",
+		 FIFO_MODULE, param);
+	value[0] = '\0';
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	ok = fgets(value, (int)size, f) != NULL;
+	fclose(f);
+	value[strcspn(value, "\n")] = '\0';
+	return ok ? 0 : -1;
+}
+
+/** @brief A process's count of voluntary context switches: it grows by
+ *         one each time the process goes to sleep, so a sleeper that was
+ *         woken and went back to sleep has a larger count.
+ * @param pid the process
+ * @return the count, or -1
+ */
+static long voluntary_switches(pid_t pid)
+{
+	char path[64], line[128];
+	long n = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "voluntary_ctxt_switches: %ld", &n) == 1)
+			break;
+	fclose(f);
+	return n;
 }
 
 /** @brief Per-test state: every device opened, and emptied. */
@@ -181,36 +329,76 @@ static int epoll_forever(void *arg)
 	return epoll_wait(*(int *)arg, &ev, 1, -1);
 }
 
-/** @brief Every minor has its node, a character device of mode 0666. */
+/** @brief Every minor has its node, a character device of mode 0666, and
+ *         its entry in /sys/class/misc; ndevices is read-only in sysfs. */
 TEST_F_TIMEOUT(minors, every_minor_has_a_node, TIMEOUT)
 {
+	char path[96], value[32] = "", want[32];
+	struct leftovers l;
 	dev_t seen[NDEV];
-	char value[16] = "";
 	struct stat st;
 	FILE *f;
 	int i, j;
 
 	for (i = 0; i < NDEV; i++) {
 		ASSERT_EQ(0, stat(node(i), &st)) {
-			TH_LOG("%s: %s", node(i), strerror(errno));
+			TH_LOG("%s: %s (rule: ndevices=8 makes /dev/%s0 to /dev/%s7)",
+			       node(i), strerror(errno), name_prefix(),
+			       name_prefix());
 		}
 		EXPECT_TRUE(S_ISCHR(st.st_mode));
 		EXPECT_EQ(MISC_MAJOR, major(st.st_rdev));
-		EXPECT_EQ(0666, st.st_mode & 07777);
+		EXPECT_EQ(0666, st.st_mode & 07777) {
+			TH_LOG("%s has mode 0%o: every node is 0666 (misc.mode)",
+			       node(i), st.st_mode & 07777);
+		}
 		seen[i] = st.st_rdev;
 		for (j = 0; j < i; j++)
-			EXPECT_NE(seen[j], seen[i]);
+			EXPECT_NE(seen[j], seen[i]) {
+				TH_LOG("%s and %s have the same device number: each minor is a device of its own",
+				       node(j), node(i));
+			}
+		/* The class entry names the same device number. */
+		snprintf(path, sizeof(path), "/sys/class/misc/%s/dev",
+			 node_name(i));
+		snprintf(want, sizeof(want), "%u:%u", major(st.st_rdev),
+			 minor(st.st_rdev));
+		f = fopen(path, "r");
+		EXPECT_NE(NULL, f) {
+			TH_LOG("no %s: register every minor as a misc device",
+			       path);
+		}
+		if (f) {
+			EXPECT_NE(NULL, fgets(value, sizeof(value), f));
+			fclose(f);
+			value[strcspn(value, "\n")] = '\0';
+			EXPECT_STREQ(want, value);
+		}
 	}
 	errno = 0;
-	EXPECT_EQ(-1, stat(node(NDEV), &st));
+	EXPECT_EQ(-1, stat(node(NDEV), &st)) {
+		TH_LOG("%s exists: ndevices=8 makes exactly 8 devices",
+		       node(NDEV));
+	}
 	EXPECT_EQ(ENOENT, errno);
-	f = fopen("/sys/module/" FIFO_MODULE "/parameters/ndevices", "r");
-	ASSERT_NE(NULL, f) {
+	count_leftovers(&l);
+	EXPECT_EQ(NDEV, l.nodes);
+	EXPECT_EQ(NDEV, l.sysfs) {
+		TH_LOG("/sys/class/misc holds %d %s devices, not %d",
+		       l.sysfs, name_prefix(), NDEV);
+	}
+	EXPECT_EQ(0, read_param("ndevices", value, sizeof(value))) {
 		TH_LOG("no ndevices parameter: module_param(ndevices, uint, 0444)");
 	}
-	EXPECT_NE(NULL, fgets(value, sizeof(value), f));
-	fclose(f);
-	EXPECT_STREQ("8\n", value);
+	EXPECT_STREQ("8", value) {
+		TH_LOG("ndevices reads \"%s\": its default is 8", value);
+	}
+	ASSERT_EQ(0, stat("/sys/module/" FIFO_MODULE "/parameters/ndevices",
+			  &st));
+	EXPECT_EQ(0444, st.st_mode & 07777) {
+		TH_LOG("/sys/module/" FIFO_MODULE "/parameters/ndevices has mode 0%o: the handout makes it read-only, 0444 (the devices are made at load time; writing it later would change nothing)",
+		       st.st_mode & 07777);
+	}
 }
 
 /** @brief Each minor has a FIFO of its own. */
@@ -488,35 +676,1632 @@ TEST_F_TIMEOUT(minors, seed_two_device_poll_program, TIMEOUT)
 	close(lines[0]);
 }
 
-/** @brief A load with a bad ndevices fails cleanly: no node, no module left. */
-TEST_F_TIMEOUT(module, ndevices_param, 15)
+/** @brief What a one-minor waiter does: open a minor and make one call
+ *         that should sleep. */
+struct minor_job {
+	/** @brief The minor. */
+	int minor;
+	/** @brief 'r' read, 'w' write, 'p' poll, 's' select, 'e' epoll_wait. */
+	char call;
+	/** @brief For poll, select and epoll: POLLIN or POLLOUT. */
+	short events;
+};
+
+/** @brief Waiter body: open the job's minor without O_NONBLOCK and make
+ *         its call.
+ * @param arg the struct minor_job
+ * @return for a read or write, its result (bytes, or -errno); for poll,
+ *         select and epoll, the events seen (POLLIN, POLLOUT), or -errno
+ */
+static int minor_job_run(void *arg)
+{
+	const struct minor_job *job = arg;
+	struct epoll_event ev = { .events = (uint32_t)job->events };
+	struct pollfd p = { .events = job->events };
+	char buf[8] = "waiter!";
+	fd_set set;
+	int fd, ep, n = -1;
+
+	fd = open(node(job->minor), O_RDWR);
+	if (fd < 0)
+		return -errno;
+	switch (job->call) {
+	case 'r':
+		n = (int)read(fd, buf, sizeof(buf));
+		break;
+	case 'w':
+		n = (int)write(fd, buf, sizeof(buf));
+		break;
+	case 'p':
+		p.fd = fd;
+		n = poll(&p, 1, -1) < 0 ? -1 : p.revents;
+		break;
+	case 's':
+		FD_ZERO(&set);
+		FD_SET(fd, &set);
+		if (job->events == POLLIN)
+			n = select(fd + 1, &set, NULL, NULL, NULL);
+		else
+			n = select(fd + 1, NULL, &set, NULL, NULL);
+		n = n == 1 ? job->events : -1;
+		break;
+	case 'e':
+		ep = epoll_create1(0);
+		if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev))
+			return -errno;
+		n = epoll_wait(ep, &ev, 1, -1) == 1 ? (int)ev.events : -1;
+		break;
+	}
+	return n < 0 ? -errno : n;
+}
+
+/** @brief What a minor_job is, for a message.
+ * @param job the job
+ * @return a static string, e.g. "a poll() for POLLIN on /dev/pollfifo1"
+ */
+static const char *minor_job_name(const struct minor_job *job)
+{
+	static char text[96];
+	const char *what = job->call == 'r' ? "a read()" :
+			   job->call == 'w' ? "a write()" :
+			   job->call == 'p' ? "a poll()" :
+			   job->call == 's' ? "a select()" : "an epoll_wait()";
+
+	snprintf(text, sizeof(text), "%s%s on %s", what,
+		 job->call == 'r' || job->call == 'w' ? "" :
+		 job->events == POLLIN ? " for POLLIN" : " for POLLOUT",
+		 node(job->minor));
+	return text;
+}
+
+/** @brief Fill the minor behind @p fd with FIFO_SIZE bytes.
+ * @param fd an O_NONBLOCK descriptor on an empty minor
+ * @return 0 if it is full now
+ */
+static int fill_minor(int fd)
+{
+	char fill[FIFO_SIZE];
+
+	memset(fill, 'f', sizeof(fill));
+	return write(fd, fill, sizeof(fill)) == FIFO_SIZE ? 0 : -1;
+}
+
+/** @brief Read exactly @p size bytes from @p fd, waiting up to
+ *         @p timeout_ms for each part.
+ * @param fd a pipe's read end
+ * @param buf where the bytes go
+ * @param size how many
+ * @param timeout_ms how long to wait for each part
+ * @return 1 if all came, 0 if not
+ */
+static int read_all_for(int fd, void *buf, size_t size, int timeout_ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < size) {
+		if (poll(&p, 1, timeout_ms) != 1)
+			return 0;
+		n = read(fd, (char *)buf + got, size - got);
+		if (n <= 0)
+			return 0;
+		got += (size_t)n;
+	}
+	return 1;
+}
+
+/** @brief How long a sleeper that should not be woken is watched, in ms. */
+#define NOT_WOKEN_MS 300
+
+/** @brief Sleepers on minors 1 and 2 (a read, a poll for data, a write, a
+ *         poll for room) are not woken by reads and writes on other
+ *         minors, and each is woken by its own minor's event. */
+TEST_F_TIMEOUT(minors, sleepers_are_woken_only_by_their_own_minor, 15)
+{
+	const struct minor_job job[4] = {
+		{ .minor = 1, .call = 'r' },
+		{ .minor = 1, .call = 'p', .events = POLLIN },
+		{ .minor = 2, .call = 'w' },
+		{ .minor = 2, .call = 'p', .events = POLLOUT },
+	};
+	struct pollfd reports[4];
+	struct waiter w[4];
+	long before[4], after;
+	char c, st;
+	int i, k, still, result;
+
+	ASSERT_EQ(0, fill_minor(self->fd[2]));
+	for (i = 0; i < 4; i++) {
+		st = waiter_start(&w[i], minor_job_run, (void *)&job[i]);
+		ASSERT_EQ('S', st) {
+			TH_LOG("%s should sleep (its minor is %s); its state is %c",
+			       minor_job_name(&job[i]),
+			       job[i].minor == 1 ? "empty" : "full",
+			       st ? st : '0');
+		}
+		reports[i].fd = w[i].report[0];
+		reports[i].events = POLLIN;
+	}
+	/* A sleeper's count goes up when it is in schedule(), a moment
+	 * after its state says S: wait until every count has stood still
+	 * three times in a row, 20 ms apart. */
+	for (k = 0, still = 0; k < 100 && still < 3; k++) {
+		int same = 1;
+
+		for (i = 0; i < 4; i++) {
+			after = voluntary_switches(w[i].pid);
+			same &= k > 0 && after == before[i];
+			before[i] = after;
+		}
+		still = same ? still + 1 : 0;
+		poll(NULL, 0, 20);
+	}
+	/* Data and room come and go on minors 0, 3 and 7. */
+	for (k = 0; k < 3; k++) {
+		int m = k == 0 ? 0 : k == 1 ? 3 : 7;
+
+		ASSERT_EQ(0, fill_minor(self->fd[m]));
+		ASSERT_EQ(1, read(self->fd[m], &c, 1));
+		ASSERT_EQ(1, read(self->fd[m], &c, 1));
+		ASSERT_EQ(1, write(self->fd[m], "x", 1));
+	}
+	EXPECT_EQ(0, poll(reports, 4, NOT_WOKEN_MS)) {
+		TH_LOG("a sleeper on minor 1 or 2 returned after reads and writes on minors 0, 3 and 7 only: each minor has its own FIFO and its own wait queues");
+	}
+	for (i = 0; i < 4; i++) {
+		after = voluntary_switches(w[i].pid);
+		EXPECT_EQ(before[i], after) {
+			TH_LOG("%s was woken (it went back to sleep %ld time(s)) by reads and writes on other minors: each minor needs wait queues of its own; one queue shared by every minor wakes all their sleepers at every event",
+			       minor_job_name(&job[i]), after - before[i]);
+		}
+		EXPECT_EQ('S', task_state(w[i].pid));
+	}
+	/* Each minor's own event: a byte for the reader, another for the
+	 * poller (the reader may take the first before the poller looks);
+	 * a byte of room for the writer, which fills it again, another one
+	 * for the poller. */
+	ASSERT_EQ(1, write(self->fd[1], "a", 1));
+	ASSERT_TRUE(waiter_result(&w[0], 2000, &result)) {
+		TH_LOG("a write to %s did not wake %s", node(1),
+		       minor_job_name(&job[0]));
+	}
+	EXPECT_EQ(1, result);
+	ASSERT_EQ(1, write(self->fd[1], "b", 1));
+	ASSERT_TRUE(waiter_result(&w[1], 2000, &result)) {
+		TH_LOG("a write to %s did not wake %s", node(1),
+		       minor_job_name(&job[1]));
+	}
+	EXPECT_EQ(POLLIN, result);
+	ASSERT_EQ(1, read(self->fd[2], &c, 1));
+	ASSERT_TRUE(waiter_result(&w[2], 2000, &result)) {
+		TH_LOG("a read from %s did not wake %s", node(2),
+		       minor_job_name(&job[2]));
+	}
+	EXPECT_EQ(1, result);
+	ASSERT_EQ(1, read(self->fd[2], &c, 1));
+	ASSERT_TRUE(waiter_result(&w[3], 2000, &result)) {
+		TH_LOG("a read from %s did not wake %s", node(2),
+		       minor_job_name(&job[3]));
+	}
+	EXPECT_EQ(POLLOUT, result);
+}
+
+/** @brief Waiters on one minor: all of them are woken by one event that
+ *         serves them all. */
+TEST_F_TIMEOUT(minors, one_event_wakes_every_poller, 15)
+{
+	const char calls[4] = { 'p', 'p', 's', 'e' };
+	struct minor_job job[2][4];
+	struct waiter w[2][4];
+	int side, i, result;
+	char c, st;
+
+	ASSERT_EQ(0, fill_minor(self->fd[4]));
+	for (side = 0; side < 2; side++) {
+		for (i = 0; i < 4; i++) {
+			job[side][i].minor = side ? 4 : 3;
+			job[side][i].call = calls[i];
+			job[side][i].events = side ? POLLOUT : POLLIN;
+			st = waiter_start(&w[side][i], minor_job_run,
+					  &job[side][i]);
+			ASSERT_EQ('S', st) {
+				TH_LOG("%s should sleep; its state is %c",
+				       minor_job_name(&job[side][i]),
+				       st ? st : '0');
+			}
+		}
+	}
+	ASSERT_EQ(1, write(self->fd[3], "x", 1));
+	for (i = 0; i < 4; i++) {
+		EXPECT_TRUE(waiter_result(&w[0][i], 2000, &result)) {
+			TH_LOG("one write to %s woke some of its 4 pollers but not %s: poll_wait() on the readers' queue, and wake_up_interruptible() (all sleepers) after a write",
+			       node(3), minor_job_name(&job[0][i]));
+		}
+		EXPECT_EQ(POLLIN, result & (POLLIN | POLLOUT));
+	}
+	ASSERT_EQ(1, read(self->fd[4], &c, 1));
+	for (i = 0; i < 4; i++) {
+		EXPECT_TRUE(waiter_result(&w[1][i], 2000, &result)) {
+			TH_LOG("one read from the full %s did not wake %s: poll_wait() on the writers' queue too, and wake it after every read",
+			       node(4), minor_job_name(&job[1][i]));
+		}
+		EXPECT_EQ(POLLOUT, result & (POLLIN | POLLOUT));
+	}
+}
+
+/** @brief What the helper of frozen_copy_holds_up_only_its_own_minor did. */
+struct beside_frozen {
+	/** @brief poll() on minors 0 and 1, no timeout. */
+	int polled;
+	/** @brief revents of minor 0 and 1. */
+	short revents[2];
+	/** @brief The write of 5 bytes to minor 1. */
+	ssize_t wrote;
+	/** @brief The read back from minor 1. */
+	ssize_t read;
+	/** @brief What it read. */
+	char buf[8];
+};
+
+/** @brief A write to minor 0 frozen half-way through its copy, holding
+ *         minor 0's lock, holds up neither poll() on minor 0 nor a write
+ *         and a read on minor 1. */
+TEST_F_TIMEOUT(minors, frozen_copy_holds_up_only_its_own_minor, 15)
+{
+	const size_t head = 4, count = 12;
+	struct fifo_call call = { .ready_pipe = -1, .done_pipe = -1 };
+	struct beside_frozen r;
+	struct copy_stall cs;
+	int go[2], report[2], status, stall;
+	pthread_t t;
+	pid_t pid;
+	char *buf;
+
+	ASSERT_EQ(0, pipe(go));
+	ASSERT_EQ(0, pipe(report));
+	/* Forked before the stall: its calls are made on the minors, not
+	 * in this process's frozen address space. */
+	pid = fork_detached();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct pollfd p[2];
+		int fd = open(node(1), O_RDWR | O_NONBLOCK);
+
+		memset(&r, 0, sizeof(r));
+		if (fd < 0 || !await_byte(go[0], 10000))
+			_exit(1);
+		p[0].fd = self->fd[0];
+		p[1].fd = fd;
+		p[0].events = p[1].events = POLLIN | POLLOUT;
+		r.polled = poll(p, 2, 0);
+		r.revents[0] = p[0].revents;
+		r.revents[1] = p[1].revents;
+		r.wrote = write(fd, "fresh", 5);
+		r.read = read(fd, r.buf, sizeof(r.buf) - 1);
+		_exit(write(report[1], &r, sizeof(r)) != sizeof(r));
+	}
+	close(report[1]);
+	buf = copy_stall_init(&cs, head, 'a');
+	ASSERT_NE(NULL, buf);
+	call.fd = self->fd[0];
+	call.buf = buf;
+	call.count = count;
+	call.is_write = 1;
+	ASSERT_EQ(0, pthread_create(&t, NULL, fifo_call_main, &call));
+	stall = copy_stall_wait(&cs, -1, 5000);
+	EXPECT_EQ(1, stall) {
+		TH_LOG("the write to %s never reached its copy from user space",
+		       node(0));
+	}
+	/* Minor 0's writer is frozen inside copy_from_user(). */
+	ASSERT_EQ(1, write(go[1], "", 1));
+	memset(&r, 0, sizeof(r));
+	EXPECT_TRUE(read_all_for(report[0], &r, sizeof(r), 3000)) {
+		TH_LOG("while a write to %s was frozen half-way through its copy (holding %s's lock), poll() on %s and %s, or a write and a read on %s, did not return: each minor has its own locks, and .poll takes none",
+		       node(0), node(0), node(0), node(1), node(1));
+	}
+	copy_stall_release(&cs, 'b');
+	pthread_join(t, NULL);
+	EXPECT_EQ((ssize_t)count, call.ret);
+	if (wait_for_child(pid, &status, 3000)) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	EXPECT_EQ(2, r.polled);
+	EXPECT_EQ(POLLOUT, r.revents[1] & (POLLIN | POLLOUT));
+	EXPECT_EQ(5, r.wrote);
+	EXPECT_EQ(5, r.read);
+	EXPECT_STREQ("fresh", r.buf);
+	copy_stall_destroy(&cs);
+	close(report[0]);
+	close(go[0]);
+	close(go[1]);
+}
+
+/* ------------------------------------------------------------------ */
+/* matches_the_model: seeded random sequences against minor_model.h    */
+/* ------------------------------------------------------------------ */
+
+/** @brief Processes holding descriptors in a sequence ("agents"). */
+#define MODEL_AGENTS 4
+/** @brief Minors a sequence reads and writes (poll looks at all NDEV). */
+#define MODEL_MINORS 4
+/** @brief Most descriptors the agents hold at once. */
+#define MODEL_FILES 12
+/** @brief Largest read or write a sequence makes. */
+#define MODEL_IO (2 * FIFO_SIZE + 8)
+/** @brief Steps of each sequence. */
+#define MODEL_STEPS 250
+/** @brief How long an agent may take to answer, in ms (a call that
+ *         should not sleep returns in microseconds). */
+#define MODEL_REPLY_MS 3000
+/** @brief The process group two of the agents share (model's number). */
+#define MODEL_GROUP 100
+
+/** @brief What an agent is asked to do. */
+enum model_agent_op {
+	AG_OPEN = 1,	/**< open(node(minor), O_RDWR | flags) */
+	AG_CLOSE,	/**< close(fd) */
+	AG_SETFL,	/**< F_SETFL: O_NONBLOCK and O_ASYNC as in flags */
+	AG_OWNER,	/**< F_SETOWN owner, F_SETSIG sig */
+	AG_READ,	/**< read(fd, count) */
+	AG_WRITE,	/**< write(fd, data, count) */
+	AG_POLL,	/**< poll(p, nfds, -1) */
+	AG_SIGNALS,	/**< take every pending signal */
+};
+
+/** @brief One command to an agent. */
+struct agent_cmd {
+	/** @brief An enum model_agent_op. */
+	int op;
+	/** @brief The descriptor. */
+	int fd;
+	/** @brief AG_OPEN: the minor. */
+	int minor;
+	/** @brief AG_OPEN: O_NONBLOCK or 0; AG_SETFL: the O_NONBLOCK and
+	 *         O_ASYNC bits wanted. */
+	int flags;
+	/** @brief AG_OWNER: a PID, or minus a process group's ID. */
+	int owner;
+	/** @brief AG_OWNER: the signal for F_SETSIG. */
+	int sig;
+	/** @brief Nonzero: write a byte to the ready pipe just before the
+	 *         call (for a call that should sleep). */
+	int announce;
+	/** @brief AG_READ, AG_WRITE: the byte count. */
+	size_t count;
+	/** @brief AG_POLL: the entries. */
+	int nfds;
+	/** @brief AG_POLL: the entries. */
+	struct pollfd p[MODEL_FILES];
+	/** @brief AG_WRITE: the bytes. */
+	unsigned char data[MODEL_IO];
+};
+
+/** @brief An agent's answer. */
+struct agent_reply {
+	/** @brief What the call returned. */
+	ssize_t ret;
+	/** @brief errno after it. */
+	int err;
+	/** @brief AG_POLL: the revents. */
+	short revents[MODEL_FILES];
+	/** @brief AG_SIGNALS: how many were pending (only the first
+	 *         MINOR_MODEL_SIGNALS are in sig). */
+	int nsig;
+	/** @brief AG_SIGNALS: the signals. */
+	struct minor_model_signal sig[MINOR_MODEL_SIGNALS];
+	/** @brief AG_READ: the bytes. */
+	unsigned char data[MODEL_IO];
+};
+
+/** @brief An agent as the test sees it. */
+struct model_agent {
+	/** @brief Its PID. */
+	pid_t pid;
+	/** @brief Where the test writes commands. */
+	int cmd;
+	/** @brief Where the test reads replies. */
+	int reply;
+	/** @brief Where the agent says it is about to make its call. */
+	int ready;
+};
+
+/** @brief Write all of @p size bytes.
+ * @param fd the descriptor
+ * @param buf the bytes
+ * @param size how many
+ * @return 0, or -1
+ */
+static int write_all(int fd, const void *buf, size_t size)
+{
+	size_t done = 0;
+	ssize_t n;
+
+	while (done < size) {
+		n = write(fd, (const char *)buf + done, size - done);
+		if (n <= 0)
+			return -1;
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+/** @brief An agent's life: block the signals it will count, then run
+ *         commands until the test closes the command pipe.
+ * @param cmd_fd commands come here
+ * @param reply_fd replies go here
+ * @param ready_fd the announcement byte goes here
+ * @param sig the realtime signal the sequence uses
+ */
+static void __attribute__((noreturn))
+agent_main(int cmd_fd, int reply_fd, int ready_fd, int sig)
+{
+	static struct agent_cmd c;
+	static struct agent_reply r;
+	struct timespec zero = { 0, 0 };
+	siginfo_t info;
+	sigset_t set;
+	int fl, i;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGIO);
+	sigaddset(&set, sig);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	while (read_all_for(cmd_fd, &c, sizeof(c), -1)) {
+		r.ret = -1;
+		r.nsig = 0;
+		if (c.announce && write(ready_fd, "", 1) != 1)
+			_exit(3);
+		errno = 0;
+		switch (c.op) {
+		case AG_OPEN:
+			r.ret = open(node(c.minor), O_RDWR | c.flags);
+			break;
+		case AG_CLOSE:
+			r.ret = close(c.fd);
+			break;
+		case AG_SETFL:
+			fl = fcntl(c.fd, F_GETFL);
+			if (fl >= 0)
+				r.ret = fcntl(c.fd, F_SETFL,
+					      (fl & ~(O_NONBLOCK | O_ASYNC)) |
+					      c.flags);
+			break;
+		case AG_OWNER:
+			r.ret = fcntl(c.fd, F_SETOWN, c.owner);
+			if (!r.ret)
+				r.ret = fcntl(c.fd, F_SETSIG, c.sig);
+			break;
+		case AG_READ:
+			r.ret = read(c.fd, r.data, c.count);
+			break;
+		case AG_WRITE:
+			r.ret = write(c.fd, c.data, c.count);
+			break;
+		case AG_POLL:
+			r.ret = poll(c.p, (nfds_t)c.nfds, -1);
+			for (i = 0; i < c.nfds; i++)
+				r.revents[i] = c.p[i].revents;
+			break;
+		case AG_SIGNALS:
+			while (sigtimedwait(&set, &info, &zero) > 0) {
+				if (r.nsig < MINOR_MODEL_SIGNALS) {
+					r.sig[r.nsig].signo = info.si_signo;
+					r.sig[r.nsig].code = info.si_code;
+					r.sig[r.nsig].band = info.si_band;
+					r.sig[r.nsig].fd = info.si_fd;
+				}
+				r.nsig++;
+			}
+			r.ret = 0;
+			break;
+		}
+		r.err = errno;
+		if (write_all(reply_fd, &r, sizeof(r)))
+			_exit(2);
+	}
+	_exit(0);
+}
+
+/** @brief One sequence of matches_the_model: the model, the agents, and
+ *         what a failure message needs. */
+struct model_run {
+	/** @brief The harness's test, for its result. */
+	struct __test_metadata *meta;
+	/** @brief The model. */
+	struct minor_model m;
+	/** @brief The sequence's generator. */
+	struct fifo_model_rng rng;
+	/** @brief The last calls, for a failure message. */
+	struct fifo_model_history h;
+	/** @brief The sequence's seed. */
+	uint64_t seed;
+	/** @brief The step being made. */
+	int step;
+	/** @brief Set at the first mismatch: the sequence stops. */
+	int failed;
+	/** @brief The realtime signal the agents ask for (F_SETSIG). */
+	int sig;
+	/** @brief The test's own O_NONBLOCK descriptors, one per minor. */
+	int *ofd;
+	/** @brief Their slots in the model. */
+	int oslot[NDEV];
+	/** @brief A level-triggered epoll on every minor. */
+	int lt;
+	/** @brief An edge-triggered epoll on every minor. */
+	int et;
+	/** @brief Minors that moved bytes since the edge-triggered epoll
+	 *         was last asked. */
+	unsigned int touched;
+	/** @brief The next byte to write: every byte of a sequence differs
+	 *         from its neighbours. */
+	unsigned char next_byte;
+	/** @brief The agents. */
+	struct model_agent ag[MODEL_AGENTS];
+	/** @brief A command, kept off the stack. */
+	struct agent_cmd cmd;
+	/** @brief A reply, kept off the stack. */
+	struct agent_reply reply;
+};
+
+/** @brief Report the first mismatch of a sequence: where, what the model
+ *         said, what the device did, the rule, the last calls, and how to
+ *         replay it.
+ * @param run the sequence
+ * @param op the call
+ * @param model what the model says
+ * @param device what the device did
+ * @param rule the rule of the handout it breaks
+ */
+static void model_fail(struct model_run *run, const char *op,
+		       const char *model, const char *device, const char *rule)
+{
+	struct __test_metadata *_metadata = run->meta;
+
+	if (run->failed)
+		return;
+	run->failed = 1;
+	TH_LOG("matches_the_model: seed %llu, step %d: %s\n"
+	       "#   model:  %s\n#   device: %s\n#   rule: %s\n"
+	       "#   the last calls, oldest first:",
+	       (unsigned long long)run->seed, run->step, op, model, device,
+	       rule);
+	fifo_model_history_print(&run->h, stderr, "#     ");
+	fprintf(stderr, "#   replay: make test LAB=%02d SEED=%llu\n",
+		FIFO_STAGE, (unsigned long long)run->seed);
+	_metadata->exit_code = KSFT_FAIL;
+}
+
+/** @brief A descriptor, for messages: "agent 1's fd 7 on minor 2,
+ *         O_NONBLOCK".
+ * @param run the sequence
+ * @param f the file's slot
+ * @return a static string
+ */
+static const char *model_file_name(const struct model_run *run, int f)
+{
+	static char text[96];
+	const struct minor_model_file *file = &run->m.file[f];
+
+	if (file->agent == MODEL_AGENTS)
+		snprintf(text, sizeof(text), "the test's fd %d on minor %d%s",
+			 file->fd, file->minor,
+			 file->nonblock ? ", O_NONBLOCK" : "");
+	else
+		snprintf(text, sizeof(text), "agent %d's fd %d on minor %d%s%s",
+			 file->agent, file->fd, file->minor,
+			 file->nonblock ? ", O_NONBLOCK" : "",
+			 file->async ? ", O_ASYNC" : "");
+	return text;
+}
+
+/** @brief Send agent @p a the command in run->cmd and, unless it is
+ *         announced, wait for its reply in run->reply.
+ * @param run the sequence
+ * @param a the agent
+ * @param what the call, for a message
+ * @return 1 if the reply came (or the command was announced), 0 if not
+ *         (the sequence has failed)
+ */
+static int agent_send(struct model_run *run, int a, const char *what)
+{
+	char device[64];
+
+	if (write_all(run->ag[a].cmd, &run->cmd, sizeof(run->cmd))) {
+		model_fail(run, what, "the agent takes the command",
+			   "its command pipe is closed", "(the kit's own agent)");
+		return 0;
+	}
+	if (run->cmd.announce)
+		return 1;
+	if (read_all_for(run->ag[a].reply, &run->reply, sizeof(run->reply),
+			 MODEL_REPLY_MS))
+		return 1;
+	snprintf(device, sizeof(device), "no return within %d ms (state %c)",
+		 MODEL_REPLY_MS, task_state(run->ag[a].pid) ?: '0');
+	model_fail(run, what, "returns at once", device,
+		   "a call that finds data (or room), or is O_NONBLOCK, does not sleep");
+	return 0;
+}
+
+/** @brief Pick one of the agents' open files at random.
+ * @param run the sequence
+ * @return its slot, or -1 if none is open
+ */
+static int model_pick_file(struct model_run *run)
+{
+	int f, n = 0, pick;
+
+	for (f = 0; f < MINOR_MODEL_FILES; f++)
+		if (run->m.file[f].open && run->m.file[f].agent < MODEL_AGENTS)
+			n++;
+	if (!n)
+		return -1;
+	pick = (int)fifo_model_rng_below(&run->rng, (uint64_t)n);
+	for (f = 0; f < MINOR_MODEL_FILES; f++)
+		if (run->m.file[f].open &&
+		    run->m.file[f].agent < MODEL_AGENTS && !pick--)
+			return f;
+	return -1;
+}
+
+/** @brief A byte count: 0, a few, around the capacity, or up to twice it.
+ * @param run the sequence
+ * @return the count
+ */
+static size_t model_count(struct model_run *run)
+{
+	uint64_t k = fifo_model_rng_below(&run->rng, 20);
+
+	if (k == 0)
+		return 0;
+	if (k < 8)
+		return 1 + fifo_model_rng_below(&run->rng, 8);
+	if (k < 12)
+		return FIFO_SIZE - 1 + fifo_model_rng_below(&run->rng, 3);
+	return 1 + fifo_model_rng_below(&run->rng, 2 * FIFO_SIZE);
+}
+
+/** @brief Fill @p buf with the sequence's next @p n bytes.
+ * @param run the sequence
+ * @param buf where they go
+ * @param n how many
+ */
+static void model_bytes(struct model_run *run, unsigned char *buf, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		buf[i] = run->next_byte++;
+}
+
+/** @brief Compare a read's or write's result with the model's.
+ * @param run the sequence
+ * @param what the call
+ * @param want the model's result
+ * @param ret what the call returned
+ * @param err errno after it
+ * @param got the bytes a read returned, or NULL
+ * @param want_bytes the bytes the model read, or NULL
+ * @return nonzero if they agree
+ */
+static int model_check(struct model_run *run, const char *what,
+		       struct fifo_model_result want, ssize_t ret, int err,
+		       const unsigned char *got, const unsigned char *want_bytes)
+{
+	char m[64], d[64];
+	ssize_t i;
+
+	fifo_model_describe(want, m, sizeof(m));
+	fifo_model_describe_call(ret, err, d, sizeof(d));
+	fifo_model_history_add(&run->h, "step %d: %s -> %s", run->step, what,
+			       d);
+	if (!fifo_model_agrees(want, ret, err)) {
+		model_fail(run, what, m, d,
+			   want.ret == -1 ? "O_NONBLOCK with no data (or no room) on this minor gives EAGAIN" :
+			   "each minor is Lab 04's FIFO of its own: a read returns min(count, bytes in this minor), a write min(count, room in this minor), 0 for a count of 0");
+		return 0;
+	}
+	if (got && want_bytes && ret > 0) {
+		for (i = 0; i < ret; i++)
+			if (got[i] != want_bytes[i])
+				break;
+		if (i < ret) {
+			snprintf(m, sizeof(m), "byte %zd is 0x%02x", i,
+				 want_bytes[i]);
+			snprintf(d, sizeof(d), "byte %zd is 0x%02x", i,
+				 got[i]);
+			model_fail(run, what, m, d,
+				   "bytes come out of the minor they were written to, oldest first");
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/** @brief A read or write through the test's own descriptor on @p minor
+ *         (O_NONBLOCK), on the device and on the model.
+ * @param run the sequence
+ * @param minor the minor
+ * @param is_write nonzero for a write
+ * @param count the byte count
+ * @return nonzero if it agreed
+ */
+static int model_own_call(struct model_run *run, int minor, int is_write,
+			  size_t count)
+{
+	unsigned char bytes[MODEL_IO], out[MODEL_IO];
+	struct fifo_model_result want;
+	int f = run->oslot[minor];
+	char what[128];
+	ssize_t ret;
+
+	snprintf(what, sizeof(what), "%s %zu, %s", is_write ? "write" : "read",
+		 count, model_file_name(run, f));
+	if (is_write) {
+		model_bytes(run, bytes, count);
+		want = minor_model_write(&run->m, f, bytes, count);
+		ret = write(run->ofd[minor], bytes, count);
+	} else {
+		want = minor_model_read(&run->m, f, count, out);
+		ret = read(run->ofd[minor], bytes, count);
+	}
+	if (!model_check(run, what, want, ret, errno, is_write ? NULL : bytes,
+			 is_write ? NULL : out))
+		return 0;
+	if (ret > 0)
+		run->touched |= 1u << minor;
+	return 1;
+}
+
+/** @brief Check that agent @p a's call, announced, is asleep and has not
+ *         returned.
+ * @param run the sequence
+ * @param a the agent
+ * @param what the call
+ * @param why why the model says it sleeps
+ * @return nonzero if it sleeps
+ */
+static int model_expect_asleep(struct model_run *run, int a, const char *what,
+			       const char *why)
+{
+	struct pollfd p = { .fd = run->ag[a].reply, .events = POLLIN };
+	char st, device[96], d[48];
+
+	if (!await_byte(run->ag[a].ready, MODEL_REPLY_MS)) {
+		model_fail(run, what, "sleeps", "the agent never made the call",
+			   "(the kit's own agent)");
+		return 0;
+	}
+	st = task_wait_asleep(run->ag[a].pid, NULL, MODEL_REPLY_MS);
+	if (st == 'S' && poll(&p, 1, 0) == 0)
+		return 1;
+	if (poll(&p, 1, 0) == 1 &&
+	    read_all_for(run->ag[a].reply, &run->reply, sizeof(run->reply),
+			 MODEL_REPLY_MS))
+		snprintf(device, sizeof(device), "returned %s",
+			 fifo_model_describe_call(run->reply.ret,
+						  run->reply.err, d,
+						  sizeof(d)));
+	else
+		snprintf(device, sizeof(device), "state %c, not asleep",
+			 st ? st : '0');
+	model_fail(run, what, why, device,
+		   "without O_NONBLOCK, a read of an empty minor (a write to a full one, a poll() with nothing ready) sleeps until its own minor's event");
+	return 0;
+}
+
+/** @brief Maybe make a call on another minor than @p busy while an agent
+ *         sleeps: it must not wake the sleeper.
+ * @param run the sequence
+ * @param busy the minors the sleeper waits on (a bit each)
+ * @param a the sleeping agent
+ * @param what its call
+ * @return nonzero if all is well
+ */
+static int model_other_minor(struct model_run *run, unsigned int busy, int a,
+			     const char *what)
+{
+	struct pollfd p = { .fd = run->ag[a].reply, .events = POLLIN };
+	int minor = (int)fifo_model_rng_below(&run->rng, MODEL_MINORS);
+	char op[160], device[48], st;
+
+	if ((busy >> minor) & 1 || fifo_model_rng_below(&run->rng, 2))
+		return 1;
+	if (!model_own_call(run, minor, (int)fifo_model_rng_below(&run->rng, 2),
+			    1 + fifo_model_rng_below(&run->rng, FIFO_SIZE)))
+		return 0;
+	st = task_state(run->ag[a].pid);
+	if (poll(&p, 1, 0) == 0 && st == 'S')
+		return 1;
+	snprintf(op, sizeof(op), "%s, after a call on minor %d", what, minor);
+	snprintf(device, sizeof(device), "%s (state %c)",
+		 poll(&p, 1, 0) ? "returned" : "woken", st ? st : '0');
+	model_fail(run, op, "still sleeps", device,
+		   "a sleeper is woken only by its own minor's events: each minor has its own wait queues");
+	return 0;
+}
+
+/** @brief A read or write on an agent's file that the model says sleeps:
+ *         the agent must be seen asleep, maybe stay asleep through a call
+ *         on another minor, and return what the model says once the test
+ *         brings data (or room) to its minor.
+ * @param run the sequence
+ * @param f the file
+ * @param is_write nonzero for a write
+ * @param count the byte count
+ * @param what the call, for messages
+ */
+static void model_sleeping_call(struct model_run *run, int f, int is_write,
+				size_t count, const char *what)
+{
+	const struct minor_model_file *file = &run->m.file[f];
+	int a = file->agent, minor = file->minor;
+	unsigned char out[MODEL_IO];
+	struct fifo_model_result want;
+	size_t serve = 1 + fifo_model_rng_below(&run->rng, FIFO_SIZE);
+
+	fifo_model_history_add(&run->h, "step %d: %s -> sleeps", run->step,
+			       what);
+	run->cmd.announce = 1;
+	if (!agent_send(run, a, what) ||
+	    !model_expect_asleep(run, a, what, is_write ?
+				 "sleeps: the minor is full" :
+				 "sleeps: the minor is empty") ||
+	    !model_other_minor(run, 1u << minor, a, what) ||
+	    !model_own_call(run, minor, !is_write, serve))
+		return;
+	/* The test's call woke it; it finishes as the model says. */
+	if (is_write)
+		want = minor_model_write(&run->m, f, run->cmd.data, count);
+	else
+		want = minor_model_read(&run->m, f, count, out);
+	if (!read_all_for(run->ag[a].reply, &run->reply, sizeof(run->reply),
+			  MODEL_REPLY_MS)) {
+		model_fail(run, what, "woken by the test's call on its minor",
+			   "still asleep",
+			   is_write ? "a read that makes room wakes the writers of that minor" :
+				      "a write that adds data wakes the readers of that minor");
+		return;
+	}
+	if (model_check(run, what, want, run->reply.ret, run->reply.err,
+			is_write ? NULL : run->reply.data, out) &&
+	    run->reply.ret > 0)
+		run->touched |= 1u << minor;
+}
+
+/** @brief Step: a read or a write through an agent's file or the test's
+ *         own, of a random size.
+ * @param run the sequence
+ */
+static void model_step_transfer(struct model_run *run)
+{
+	int is_write = (int)fifo_model_rng_below(&run->rng, 2);
+	size_t count = model_count(run);
+	struct fifo_model_result want;
+	unsigned char out[MODEL_IO];
+	char what[128];
+	int f = -1;
+
+	if (fifo_model_rng_below(&run->rng, 4))
+		f = model_pick_file(run);
+	if (f < 0) {
+		model_own_call(run, (int)fifo_model_rng_below(&run->rng,
+							      MODEL_MINORS),
+			       is_write, count);
+		return;
+	}
+	snprintf(what, sizeof(what), "%s %zu, %s",
+		 is_write ? "write" : "read", count, model_file_name(run, f));
+	memset(&run->cmd, 0, sizeof(run->cmd));
+	run->cmd.op = is_write ? AG_WRITE : AG_READ;
+	run->cmd.fd = run->m.file[f].fd;
+	run->cmd.count = count;
+	if (is_write) {
+		model_bytes(run, run->cmd.data, count);
+		want = minor_model_write(&run->m, f, run->cmd.data, count);
+	} else {
+		want = minor_model_read(&run->m, f, count, out);
+	}
+	if (want.blocks) {
+		model_sleeping_call(run, f, is_write, count, what);
+		return;
+	}
+	if (!agent_send(run, run->m.file[f].agent, what))
+		return;
+	if (model_check(run, what, want, run->reply.ret, run->reply.err,
+			is_write ? NULL : run->reply.data, out) &&
+	    run->reply.ret > 0)
+		run->touched |= 1u << run->m.file[f].minor;
+}
+
+/** @brief Step: an agent polls all its files with no timeout, each for
+ *         what its minor lacks (data if empty, room if full); the model
+ *         says nothing is ready, so it must sleep until the test serves
+ *         one of them, and then report exactly what the model says.
+ * @param run the sequence
+ */
+static void model_step_poll_wait(struct model_run *run)
+{
+	int a = (int)fifo_model_rng_below(&run->rng, MODEL_AGENTS);
+	int slot[MODEL_FILES], n = 0, waiting = 0, i, f, pick, bad = -1;
+	unsigned int busy = 0;
+	char what[160], m[64], d[64];
+
+	memset(&run->cmd, 0, sizeof(run->cmd));
+	run->cmd.op = AG_POLL;
+	for (f = 0; f < MINOR_MODEL_FILES && n < MODEL_FILES; f++) {
+		const struct minor_model_file *file = &run->m.file[f];
+		const struct fifo_model *fifo = &run->m.fifo[file->minor];
+
+		if (!file->open || file->agent != a)
+			continue;
+		slot[n] = f;
+		run->cmd.p[n].fd = -1;
+		if (!fifo_model_readable(fifo) || !fifo_model_writable(fifo)) {
+			run->cmd.p[n].fd = file->fd;
+			run->cmd.p[n].events = fifo_model_readable(fifo) ?
+					       POLLOUT : POLLIN;
+			busy |= 1u << file->minor;
+			waiting++;
+		}
+		n++;
+	}
+	if (!waiting)
+		return;
+	run->cmd.nfds = n;
+	snprintf(what, sizeof(what), "agent %d polls %d of its files (minors 0x%x) with no timeout",
+		 a, waiting, busy);
+	fifo_model_history_add(&run->h, "step %d: %s -> sleeps", run->step,
+			       what);
+	run->cmd.announce = 1;
+	if (!agent_send(run, a, what) ||
+	    !model_expect_asleep(run, a, what,
+				 "sleeps: none of those minors has what is asked") ||
+	    !model_other_minor(run, busy, a, what))
+		return;
+	pick = (int)fifo_model_rng_below(&run->rng, (uint64_t)waiting);
+	for (i = 0; i < n; i++)
+		if (run->cmd.p[i].fd >= 0 && !pick--)
+			break;
+	if (!model_own_call(run, run->m.file[slot[i]].minor,
+			    run->cmd.p[i].events == POLLIN,
+			    1 + fifo_model_rng_below(&run->rng, FIFO_SIZE)))
+		return;
+	if (!read_all_for(run->ag[a].reply, &run->reply, sizeof(run->reply),
+			  MODEL_REPLY_MS)) {
+		snprintf(m, sizeof(m), "woken by the test's %s on minor %d",
+			 run->cmd.p[i].events == POLLIN ? "write" : "read",
+			 run->m.file[slot[i]].minor);
+		model_fail(run, what, m, "still asleep",
+			   "a poller is woken by every read (room) and write (data) on the minors it polls: poll_wait() on both queues");
+		return;
+	}
+	waiting = 0;
+	for (i = 0; i < n; i++) {
+		short want = 0;
+
+		if (run->cmd.p[i].fd >= 0)
+			want = minor_model_poll(&run->m,
+						run->m.file[slot[i]].minor) &
+			       run->cmd.p[i].events;
+		waiting += !!want;
+		if (want != run->reply.revents[i] && bad < 0)
+			bad = i;
+	}
+	if (bad >= 0 || run->reply.ret != waiting) {
+		i = bad >= 0 ? bad : 0;
+		snprintf(m, sizeof(m), "returns %d; revents of fd %d: 0x%x",
+			 waiting, run->cmd.p[i].fd,
+			 run->cmd.p[i].fd >= 0 ?
+			 minor_model_poll(&run->m, run->m.file[slot[i]].minor) &
+			 run->cmd.p[i].events : 0);
+		snprintf(d, sizeof(d), "returns %zd; revents of fd %d: 0x%x",
+			 run->reply.ret, run->cmd.p[i].fd,
+			 run->reply.revents[i]);
+		model_fail(run, what, m, d,
+			   "poll reports POLLIN exactly when the minor holds data and POLLOUT exactly when it has room");
+		return;
+	}
+	fifo_model_history_add(&run->h, "step %d: ... woken, returns %d",
+			       run->step, waiting);
+}
+
+/** @brief Step: an agent opens a minor (O_NONBLOCK or not).
+ * @param run the sequence
+ */
+static void model_step_open(struct model_run *run)
+{
+	int a = (int)fifo_model_rng_below(&run->rng, MODEL_AGENTS);
+	int minor = (int)fifo_model_rng_below(&run->rng, MODEL_MINORS);
+	int nonblock = (int)fifo_model_rng_below(&run->rng, 2);
+	int f, n = 0;
+	char what[96], d[48];
+
+	for (f = 0; f < MINOR_MODEL_FILES; f++)
+		n += run->m.file[f].open && run->m.file[f].agent < MODEL_AGENTS;
+	if (n >= MODEL_FILES)
+		return;
+	snprintf(what, sizeof(what), "agent %d opens %s%s", a, node(minor),
+		 nonblock ? " O_NONBLOCK" : "");
+	memset(&run->cmd, 0, sizeof(run->cmd));
+	run->cmd.op = AG_OPEN;
+	run->cmd.minor = minor;
+	run->cmd.flags = nonblock ? O_NONBLOCK : 0;
+	if (!agent_send(run, a, what))
+		return;
+	fifo_model_history_add(&run->h, "step %d: %s -> fd %zd", run->step,
+			       what, run->reply.ret);
+	if (run->reply.ret < 0) {
+		model_fail(run, what, "a descriptor",
+			   fifo_model_describe_call(run->reply.ret,
+						    run->reply.err, d,
+						    sizeof(d)),
+			   "every minor can be opened, any number of times");
+		return;
+	}
+	minor_model_open(&run->m, minor, a, (int)run->reply.ret, nonblock);
+}
+
+/** @brief Send a command that must succeed (close, fcntl).
+ * @param run the sequence
+ * @param f the file it is about
+ * @param what the call
+ * @return nonzero if it returned 0
+ */
+static int model_simple(struct model_run *run, int f, const char *what)
+{
+	char d[48];
+
+	if (!agent_send(run, run->m.file[f].agent, what))
+		return 0;
+	fifo_model_history_add(&run->h, "step %d: %s -> %zd", run->step, what,
+			       run->reply.ret);
+	if (run->reply.ret == 0)
+		return 1;
+	model_fail(run, what, "0",
+		   fifo_model_describe_call(run->reply.ret, run->reply.err, d,
+					    sizeof(d)),
+		   run->cmd.op == AG_SETFL ?
+		   "setting or clearing O_ASYNC succeeds: .fasync returns fasync_helper()'s result, which is not an error" :
+		   "close, F_SETOWN and F_SETSIG succeed");
+	return 0;
+}
+
+/** @brief Step: an agent closes a file, or sets or clears O_NONBLOCK or
+ *         (from stage 6 on) O_ASYNC, or changes the owner.
+ * @param run the sequence
+ * @param kind 0 close, 1 O_NONBLOCK, 2 O_ASYNC and its owner
+ */
+static void model_step_file(struct model_run *run, int kind)
+{
+	int f = model_pick_file(run), choice, owner, a;
+	struct minor_model_file *file;
+	char what[160];
+
+	if (f < 0)
+		return;
+	file = &run->m.file[f];
+	memset(&run->cmd, 0, sizeof(run->cmd));
+	run->cmd.fd = file->fd;
+	if (kind == 0) {
+		snprintf(what, sizeof(what), "close %s", model_file_name(run, f));
+		run->cmd.op = AG_CLOSE;
+		if (model_simple(run, f, what))
+			minor_model_close(&run->m, f);
+		return;
+	}
+	run->cmd.op = AG_SETFL;
+	if (kind == 1) {
+		snprintf(what, sizeof(what), "%s O_NONBLOCK on %s",
+			 file->nonblock ? "clear" : "set",
+			 model_file_name(run, f));
+		run->cmd.flags = (file->nonblock ? 0 : O_NONBLOCK) |
+				 (file->async ? O_ASYNC : 0);
+		if (model_simple(run, f, what))
+			minor_model_set_nonblock(&run->m, f, !file->nonblock);
+		return;
+	}
+	choice = (int)fifo_model_rng_below(&run->rng, 10);
+	if (choice >= 7 && file->async) {
+		snprintf(what, sizeof(what), "clear O_ASYNC on %s",
+			 model_file_name(run, f));
+		run->cmd.flags = file->nonblock ? O_NONBLOCK : 0;
+		if (model_simple(run, f, what))
+			minor_model_set_async(&run->m, f, 0);
+		return;
+	}
+	/* F_SETOWN: mostly the agent itself, else another agent or the
+	 * process group of agents 1 and 2. */
+	a = (int)fifo_model_rng_below(&run->rng, 10);
+	owner = a < 6 ? file->agent :
+		a < 8 ? (int)fifo_model_rng_below(&run->rng, MODEL_AGENTS) :
+			-1 - MODEL_GROUP;
+	run->cmd.op = AG_OWNER;
+	run->cmd.owner = owner >= 0 ? run->ag[owner].pid : -run->ag[1].pid;
+	run->cmd.sig = run->sig;
+	if (owner >= 0)
+		snprintf(what, sizeof(what), "F_SETOWN agent %d, F_SETSIG on %s",
+			 owner, model_file_name(run, f));
+	else
+		snprintf(what, sizeof(what), "F_SETOWN group of agents 1 and 2, F_SETSIG on %s",
+			 model_file_name(run, f));
+	if (!model_simple(run, f, what))
+		return;
+	minor_model_set_owner(&run->m, f, owner, run->sig);
+	if (file->async)
+		return;
+	snprintf(what, sizeof(what), "set O_ASYNC on %s",
+		 model_file_name(run, f));
+	run->cmd.op = AG_SETFL;
+	run->cmd.flags = O_ASYNC | (file->nonblock ? O_NONBLOCK : 0);
+	if (model_simple(run, f, what))
+		minor_model_set_async(&run->m, f, 1);
+}
+
+/** @brief After each step: poll(), select() and both epolls agree with
+ *         the model on every minor.
+ * @param run the sequence
+ */
+static void model_check_readiness(struct model_run *run)
+{
+	const uint32_t all = EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM;
+	struct epoll_event ev[NDEV];
+	struct pollfd p[NDEV];
+	struct timeval now = { 0, 0 };
+	char what[96], m[48], d[48];
+	unsigned int seen = 0;
+	fd_set rd, wr;
+	int i, n, top = 0;
+
+	for (i = 0; i < NDEV; i++) {
+		p[i].fd = run->ofd[i];
+		p[i].events = ALL_EVENTS;
+		p[i].revents = 0;
+	}
+	n = poll(p, NDEV, 0);
+	for (i = 0; i < NDEV; i++) {
+		short want = minor_model_poll(&run->m, i);
+
+		if (p[i].revents == want)
+			continue;
+		snprintf(what, sizeof(what), "poll(%s) with no wait, after the step",
+			 node(i));
+		snprintf(m, sizeof(m), "revents 0x%x (%zu bytes in it)",
+			 want, fifo_model_len(&run->m.fifo[i]));
+		snprintf(d, sizeof(d), "revents 0x%x", p[i].revents);
+		model_fail(run, what, m, d,
+			   "poll reports POLLIN | POLLRDNORM exactly when the minor holds data, POLLOUT | POLLWRNORM exactly when it has room, and nothing else");
+		return;
+	}
+	if (n != NDEV) {
+		snprintf(d, sizeof(d), "poll() returned %d", n);
+		model_fail(run, "poll() on every minor with no wait", "8", d,
+			   "every minor is readable or writable");
+		return;
+	}
+	FD_ZERO(&rd);
+	FD_ZERO(&wr);
+	for (i = 0; i < NDEV; i++) {
+		FD_SET(run->ofd[i], &rd);
+		FD_SET(run->ofd[i], &wr);
+		if (run->ofd[i] > top)
+			top = run->ofd[i];
+	}
+	n = select(top + 1, &rd, &wr, NULL, &now);
+	for (i = 0; i < NDEV; i++) {
+		short want = minor_model_poll(&run->m, i);
+
+		if (!!FD_ISSET(run->ofd[i], &rd) == !!(want & POLLIN) &&
+		    !!FD_ISSET(run->ofd[i], &wr) == !!(want & POLLOUT))
+			continue;
+		snprintf(what, sizeof(what), "select(%s) with no wait, after the step",
+			 node(i));
+		snprintf(m, sizeof(m), "%sreadable, %swritable",
+			 want & POLLIN ? "" : "not ", want & POLLOUT ? "" : "not ");
+		snprintf(d, sizeof(d), "%sreadable, %swritable",
+			 FD_ISSET(run->ofd[i], &rd) ? "" : "not ",
+			 FD_ISSET(run->ofd[i], &wr) ? "" : "not ");
+		model_fail(run, what, m, d,
+			   "select() sees what .poll reports: readable with data, writable with room");
+		return;
+	}
+	(void)n;
+	n = epoll_wait(run->lt, ev, NDEV, 0);
+	for (i = 0; i < n; i++) {
+		int k = (int)ev[i].data.u32;
+		uint32_t want = (uint32_t)minor_model_poll(&run->m, k) & all;
+
+		seen |= 1u << k;
+		if (ev[i].events == want)
+			continue;
+		snprintf(what, sizeof(what), "level-triggered epoll_wait() on %s, after the step",
+			 node(k));
+		snprintf(m, sizeof(m), "events 0x%x", want);
+		snprintf(d, sizeof(d), "events 0x%x", ev[i].events);
+		model_fail(run, what, m, d,
+			   "epoll reports what .poll reports, while it holds");
+		return;
+	}
+	if (seen != (1u << NDEV) - 1) {
+		snprintf(d, sizeof(d), "minors 0x%x", seen);
+		model_fail(run, "level-triggered epoll_wait() on every minor",
+			   "all of them (each has data or room)", d,
+			   "epoll reports what .poll reports, while it holds");
+		return;
+	}
+	seen = 0;
+	n = epoll_wait(run->et, ev, NDEV, 0);
+	for (i = 0; i < n; i++)
+		seen |= 1u << ev[i].data.u32;
+	if ((seen & run->touched) != run->touched) {
+		snprintf(m, sizeof(m), "at least minors 0x%x", run->touched);
+		snprintf(d, sizeof(d), "minors 0x%x", seen);
+		model_fail(run, "edge-triggered epoll_wait() on every minor, after the step",
+			   m, d,
+			   "every read or write that moves bytes wakes its minor's queue, which is a new edge for epoll (EPOLLET)");
+		return;
+	}
+	run->touched = 0;
+}
+
+/** @brief After a step (stage 6 on): every agent received exactly the
+ *         signals the model sent it.
+ * @param run the sequence
+ */
+static void model_check_signals(struct model_run *run)
+{
+	struct minor_model_signal want[MINOR_MODEL_SIGNALS];
+	char what[64], m[512], d[512];
+	int a, n;
+
+	for (a = 0; a < MODEL_AGENTS && !run->failed; a++) {
+		n = minor_model_take_signals(&run->m, a, want);
+		memset(&run->cmd, 0, sizeof(run->cmd));
+		run->cmd.op = AG_SIGNALS;
+		snprintf(what, sizeof(what), "the signals agent %d received",
+			 a);
+		if (!agent_send(run, a, what))
+			return;
+		if (minor_model_same_signals(want, n, run->reply.sig,
+					     run->reply.nsig))
+			continue;
+		minor_model_describe_signals(want, n, m, sizeof(m));
+		minor_model_describe_signals(run->reply.sig,
+					     run->reply.nsig < MINOR_MODEL_SIGNALS ?
+					     run->reply.nsig : MINOR_MODEL_SIGNALS,
+					     d, sizeof(d));
+		model_fail(run, what, m, d,
+			   "after every write that adds data, kill_fasync(POLL_IN), after every read that takes data, kill_fasync(POLL_OUT), on the list of that minor only: each O_ASYNC file of it signals its owner once; calls that move nothing, cleared O_ASYNC and closed files signal nobody");
+	}
+}
+
+/** @brief Start the agents of a sequence, agents 1 and 2 in one process
+ *         group.
+ * @param run the sequence
+ * @return 0, or -1
+ */
+static int model_agents_start(struct model_run *run)
+{
+	int a, cmd[2], reply[2], ready[2];
+
+	for (a = 0; a < MODEL_AGENTS; a++) {
+		if (pipe(cmd) || pipe(reply) || pipe(ready))
+			return -1;
+		run->ag[a].pid = fork_detached();
+		if (run->ag[a].pid < 0)
+			return -1;
+		if (run->ag[a].pid == 0) {
+			int b;
+
+			/* Only the test may hold the other agents' pipes:
+			 * an agent ends when its command pipe closes. */
+			for (b = 0; b < a; b++) {
+				close(run->ag[b].cmd);
+				close(run->ag[b].reply);
+				close(run->ag[b].ready);
+			}
+			close(cmd[1]);
+			close(reply[0]);
+			close(ready[0]);
+			agent_main(cmd[0], reply[1], ready[1], run->sig);
+		}
+		close(cmd[0]);
+		close(reply[1]);
+		close(ready[1]);
+		run->ag[a].cmd = cmd[1];
+		run->ag[a].reply = reply[0];
+		run->ag[a].ready = ready[0];
+	}
+	if (setpgid(run->ag[1].pid, run->ag[1].pid) ||
+	    setpgid(run->ag[2].pid, run->ag[1].pid))
+		return -1;
+	minor_model_set_group(&run->m, 1, MODEL_GROUP);
+	minor_model_set_group(&run->m, 2, MODEL_GROUP);
+	return 0;
+}
+
+/** @brief End the agents: close their command pipes (they exit), reap
+ *         them, and kill those that do not end.
+ * @param run the sequence
+ */
+static void model_agents_stop(struct model_run *run)
+{
+	int a, status;
+
+	for (a = 0; a < MODEL_AGENTS; a++) {
+		if (run->ag[a].pid <= 0)
+			continue;
+		close(run->ag[a].cmd);
+		if (wait_for_child(run->ag[a].pid, &status, 1000)) {
+			kill(run->ag[a].pid, SIGKILL);
+			waitpid(run->ag[a].pid, NULL, 0);
+		}
+		close(run->ag[a].reply);
+		close(run->ag[a].ready);
+		run->ag[a].pid = 0;
+	}
+}
+
+/** @brief Run one sequence of MODEL_STEPS steps with seed @p seed, on the
+ *         emptied minors behind @p ofd.
+ * @param _metadata the harness's test
+ * @param run the sequence's state (zeroed here)
+ * @param ofd the test's O_NONBLOCK descriptors, one per minor
+ * @param seed the seed
+ */
+static void model_run_sequence(struct __test_metadata *_metadata,
+			       struct model_run *run, int *ofd, uint64_t seed)
+{
+	struct epoll_event ev[NDEV];
+	char buf[FIFO_SIZE];
+	int i, kind;
+
+	memset(run, 0, sizeof(*run));
+	run->meta = _metadata;
+	run->seed = seed;
+	run->ofd = ofd;
+	run->sig = SIGRTMIN + 1;
+	fifo_model_rng_seed(&run->rng, seed);
+	ASSERT_EQ(0, minor_model_init(&run->m, NDEV, FIFO_SIZE, FIFO_STAGE,
+				      MODEL_AGENTS + 1));
+	run->lt = epoll_create1(0);
+	run->et = epoll_create1(0);
+	ASSERT_LE(0, run->lt);
+	ASSERT_LE(0, run->et);
+	for (i = 0; i < NDEV; i++) {
+		struct epoll_event lt = {
+			.events = EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM,
+			.data.u32 = (uint32_t)i,
+		};
+		struct epoll_event et = {
+			.events = EPOLLIN | EPOLLOUT | EPOLLET,
+			.data.u32 = (uint32_t)i,
+		};
+
+		while (drain(ofd[i], buf, sizeof(buf)) == FIFO_SIZE)
+			;
+		run->oslot[i] = minor_model_open(&run->m, i, MODEL_AGENTS,
+						 ofd[i], 1);
+		ASSERT_EQ(0, epoll_ctl(run->lt, EPOLL_CTL_ADD, ofd[i], &lt));
+		ASSERT_EQ(0, epoll_ctl(run->et, EPOLL_CTL_ADD, ofd[i], &et));
+	}
+	/* The first edge of each minor is its registration. */
+	epoll_wait(run->et, ev, NDEV, 0);
+	ASSERT_EQ(0, model_agents_start(run));
+	for (run->step = 0; run->step < MODEL_STEPS && !run->failed;
+	     run->step++) {
+		kind = (int)fifo_model_rng_below(&run->rng, 100);
+		if (kind < 10)
+			model_step_open(run);
+		else if (kind < 15)
+			model_step_file(run, 0);
+		else if (kind < 22)
+			model_step_file(run, 1);
+		else if (kind < 32 && FIFO_STAGE >= 6)
+			model_step_file(run, 2);
+		else if (kind < 38)
+			model_step_poll_wait(run);
+		else
+			model_step_transfer(run);
+		if (!run->failed)
+			model_check_readiness(run);
+		if (!run->failed && FIFO_STAGE >= 6)
+			model_check_signals(run);
+	}
+	model_agents_stop(run);
+	close(run->lt);
+	close(run->et);
+	minor_model_destroy(&run->m);
+}
+
+/** @brief The grading seeds of matches_the_model. */
+static const uint64_t model_seeds[] = { 5061, 5062, 5063, 5064 };
+
+/** @brief Seeded random sequences of opens, closes, fcntl()s, reads and
+ *         writes of every size, sleeping calls and polls over several
+ *         minors, descriptors and processes give, call by call, what
+ *         the model gives; so do poll, select and epoll after each step
+ *         and, from stage 6 on, the signals each process receives. */
+TEST_F_TIMEOUT(minors, matches_the_model, 60)
+{
+	static struct model_run run;
+	unsigned int i, n = sizeof(model_seeds) / sizeof(model_seeds[0]);
+	const char *env = getenv("LABKIT_SEED");
+
+	if (env && *env)
+		n = 1;
+	for (i = 0; i < n && !run.failed; i++)
+		model_run_sequence(_metadata, &run, self->fd,
+				   fifo_model_seed(model_seeds[i]));
+}
+
+/** @brief Check that the module, loaded with ndevices=@p n, has exactly
+ *         minors 0 to @p n - 1, each a working FIFO of its own of
+ *         @p size bytes.
+ * @param _metadata the harness's test
+ * @param n the number of devices
+ * @param size the capacity of each FIFO (fifo_size)
+ * @param params the parameters it was loaded with, for messages
+ */
+static void expect_devices(struct __test_metadata *_metadata, int n,
+			   int size, const char *params)
+{
+	char value[16], buf[16], want[16], fill[FIFO_SIZE + 1];
+	struct leftovers l;
+	ssize_t took;
+	int i, fd;
+
+	count_leftovers(&l);
+	EXPECT_EQ(n, l.nodes) {
+		TH_LOG("loaded with %s: %d nodes %s0 and on, not %d",
+		       params, l.nodes, node(0), n);
+	}
+	EXPECT_EQ(n, l.sysfs) {
+		TH_LOG("loaded with %s: %d devices in /sys/class/misc, not %d",
+		       params, l.sysfs, n);
+	}
+	EXPECT_EQ(0, read_param("ndevices", value, sizeof(value)));
+	EXPECT_EQ(n, atoi(value)) {
+		TH_LOG("loaded with %s, ndevices reads \"%s\"", params, value);
+	}
+	/* Each minor holds its own bytes: write each its number, then read
+	 * every one back through a new open. */
+	for (i = 0; i < n; i++) {
+		snprintf(want, sizeof(want), "m%d", i);
+		fd = open(node(i), O_WRONLY | O_NONBLOCK);
+		EXPECT_LE(0, fd) {
+			TH_LOG("loaded with %s, cannot open %s: %s", params,
+			       node(i), strerror(errno));
+		}
+		if (fd < 0)
+			return;
+		EXPECT_EQ((ssize_t)strlen(want),
+			  write(fd, want, strlen(want)));
+		close(fd);
+	}
+	for (i = 0; i < n; i++) {
+		ssize_t got;
+
+		snprintf(want, sizeof(want), "m%d", i);
+		fd = open(node(i), O_RDONLY | O_NONBLOCK);
+		ASSERT_LE(0, fd);
+		memset(buf, 0, sizeof(buf));
+		got = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		EXPECT_EQ((ssize_t)strlen(want), got);
+		EXPECT_STREQ(want, buf) {
+			TH_LOG("loaded with %s, %s gave back \"%s\", not what was written to it (\"%s\"): each minor needs its own FIFO, found from the file it was opened through",
+			       params, node(i), buf, want);
+		}
+	}
+	/* Every minor holds fifo_size bytes. */
+	memset(fill, 'c', sizeof(fill));
+	for (i = 0; i < n; i++) {
+		fd = open(node(i), O_RDWR | O_NONBLOCK);
+		ASSERT_LE(0, fd);
+		took = write(fd, fill, (size_t)size + 1);
+		EXPECT_EQ(size, took) {
+			TH_LOG("loaded with %s, %s took %zd bytes when empty, not %d: every minor's FIFO has fifo_size bytes",
+			       params, node(i), took, size);
+		}
+		while (read(fd, fill, sizeof(fill)) > 0)
+			;
+		close(fd);
+	}
+}
+
+/** @brief Unload the module and check that it left nothing behind.
+ * @param _metadata the harness's test
+ * @param loaded_with its parameters, for messages
+ * @return nonzero if it unloaded and nothing is left
+ */
+static int unload_and_check(struct __test_metadata *_metadata,
+			    const char *loaded_with)
+{
+	struct leftovers l;
+	int err = module_unload_when_free(FIFO_MODULE, 5000);
+
+	EXPECT_EQ(0, err) {
+		TH_LOG("cannot unload " FIFO_MODULE " (loaded with %s): %s",
+		       loaded_with, strerror(err));
+	}
+	if (err)
+		return 0;
+	count_leftovers(&l);
+	EXPECT_EQ(0, l.nodes + l.sysfs + l.procfs) {
+		TH_LOG("after rmmod of " FIFO_MODULE " loaded with %s, %d nodes, %d /sys/class/misc entries and %d /proc/misc lines are left, e.g. %s (rule: exit deregisters every device it registered)",
+		       loaded_with, l.nodes, l.sysfs, l.procfs, l.first);
+	}
+	EXPECT_NE(0, access("/sys/module/" FIFO_MODULE, F_OK));
+	return !(l.nodes + l.sysfs + l.procfs);
+}
+
+/** @brief ndevices: 1 to 32 make exactly that many devices, each with a
+ *         FIFO of fifo_size bytes; anything else makes the load fail with
+ *         EINVAL and leaves nothing behind. */
+TEST_F_TIMEOUT(module, ndevices_param, 30)
 {
 	const char *bad[] = { "ndevices=0", "ndevices=33", "ndevices=1000" };
-	struct stat st;
+	static const struct {
+		int n, size;
+	} good[] = { { 1, 64 }, { 32, 64 }, { 3, 16 } };
+	char params[48];
+	struct leftovers l;
 	unsigned int i;
+	int err;
 
-	ASSERT_EQ(0, module_unload(FIFO_MODULE)) {
+	ASSERT_EQ(0, module_unload_when_free(FIFO_MODULE, 5000)) {
 		TH_LOG("cannot unload " FIFO_MODULE ": %s", strerror(errno));
 	}
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		const char *params = bad[i];
-
-		EXPECT_EQ(EINVAL, try_params(params)) {
-			TH_LOG("%s: init must refuse it with -EINVAL", params);
+		err = try_params(bad[i]);
+		EXPECT_EQ(EINVAL, err) {
+			TH_LOG("%s: init must refuse it with -EINVAL (rule: ndevices is 1 to 32), not %s",
+			       bad[i], err ? strerror(err) : "load it");
 		}
-		EXPECT_NE(0, stat(node(0), &st)) {
-			TH_LOG("after a failed load, %s is still there: undo everything init did",
-			       node(0));
+		count_leftovers(&l);
+		EXPECT_EQ(0, l.nodes + l.sysfs + l.procfs) {
+			TH_LOG("after the load with %s, %s is still there: a failed init undoes everything it did",
+			       bad[i], l.first);
 		}
 		EXPECT_NE(0, access("/sys/module/" FIFO_MODULE, F_OK));
 	}
-	ASSERT_EQ(0, module_load(FIFO_MODULE, "ndevices=2"));
-	EXPECT_EQ(0, stat(node(1), &st));
-	EXPECT_NE(0, stat(node(2), &st)) {
-		TH_LOG("loaded with ndevices=2, there should be no %s", node(2));
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		snprintf(params, sizeof(params), "ndevices=%d fifo_size=%d",
+			 good[i].n, good[i].size);
+		err = module_load(FIFO_MODULE, params);
+		EXPECT_EQ(0, err) {
+			TH_LOG("%s must load (rule: 1 to 32): %s", params,
+			       strerror(err));
+		}
+		if (err)
+			continue;
+		expect_devices(_metadata, good[i].n, good[i].size, params);
+		if (!unload_and_check(_metadata, params))
+			break;
 	}
-	EXPECT_EQ(0, module_unload(FIFO_MODULE));
 	EXPECT_EQ(0, module_load(FIFO_MODULE, ""));
+}
+
+/** @brief rmmod removes every node, class entry and /proc/misc line, and
+ *         the module loads again with all its devices working. */
+TEST_F_TIMEOUT(module, unload_leaves_nothing_behind, 30)
+{
+	int round, err;
+
+	for (round = 0; round < 3; round++) {
+		if (!unload_and_check(_metadata, "its defaults"))
+			return;
+		err = module_load(FIFO_MODULE, "");
+		ASSERT_EQ(0, err) {
+			TH_LOG("after rmmod, " FIFO_MODULE " does not load again: %s (a device left registered makes the next misc_register() fail)",
+			       strerror(err));
+		}
+		expect_devices(_metadata, NDEV, FIFO_SIZE, "its defaults");
+	}
 }
 
 #endif /* LABKIT_MINOR_TESTS_H */

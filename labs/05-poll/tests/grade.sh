@@ -42,17 +42,22 @@ nonblocking_read_while_a_reader_sleeps   1
 cat_waits_for_echo                       1
 fifo_size_param                          1
 # Lab 05: many minors, poll, select, epoll
-every_minor_has_a_node                   3
-minors_are_independent                   5
-poll_reports_exactly_the_minors_written  8
-full_minor_is_not_writable               6
-poll_waits_for_a_write                   8
-poll_waits_for_room                      6
-select_sees_readable_and_writable        5
-epoll_level_triggered                    4
-epoll_edge_triggered_reports_each_write  5
-seed_two_device_poll_program             5
-ndevices_param                           2
+every_minor_has_a_node                      3
+minors_are_independent                      3
+poll_reports_exactly_the_minors_written     4
+full_minor_is_not_writable                  3
+poll_waits_for_a_write                      4
+poll_waits_for_room                         3
+select_sees_readable_and_writable           2
+epoll_level_triggered                       2
+epoll_edge_triggered_reports_each_write     3
+seed_two_device_poll_program                3
+sleepers_are_woken_only_by_their_own_minor  4
+one_event_wakes_every_poller                2
+frozen_copy_holds_up_only_its_own_minor     3
+matches_the_model                          12
+ndevices_param                              3
+unload_leaves_nothing_behind                3
 module_unloads                           5
 kernel_log_clean                         5
 '

@@ -42,26 +42,35 @@ nonblocking_read_while_a_reader_sleeps   1
 cat_waits_for_echo                       1
 fifo_size_param                          1
 # Lab 05, on all minors
-every_minor_has_a_node                   1
-minors_are_independent                   1
-poll_reports_exactly_the_minors_written  1
-full_minor_is_not_writable               1
-poll_waits_for_a_write                   1
-poll_waits_for_room                      1
-select_sees_readable_and_writable        1
-epoll_level_triggered                    1
-epoll_edge_triggered_reports_each_write  1
-seed_two_device_poll_program             1
-ndevices_param                           1
-# Lab 06: SIGIO
-sigio_when_data_arrives                  8
-sigio_when_room_appears                  8
-si_band_tells_which_event                4
-sigio_when_a_write_fills_the_fifo        6
-no_sigio_after_close                     5
-no_sigio_after_clearing_o_async          5
-each_owner_gets_its_own_signal           6
-seed_sigio_handler_reads_the_data        4
+every_minor_has_a_node                      1
+minors_are_independent                      1
+poll_reports_exactly_the_minors_written     1
+full_minor_is_not_writable                  1
+poll_waits_for_a_write                      1
+poll_waits_for_room                         1
+select_sees_readable_and_writable           1
+epoll_level_triggered                       1
+epoll_edge_triggered_reports_each_write     1
+seed_two_device_poll_program                1
+sleepers_are_woken_only_by_their_own_minor  1
+one_event_wakes_every_poller                1
+frozen_copy_holds_up_only_its_own_minor     1
+ndevices_param                              1
+unload_leaves_nothing_behind                1
+# Lab 06: SIGIO (the model also counts the signals of every process)
+matches_the_model                          14
+sigio_when_data_arrives                     2
+sigio_when_room_appears                     2
+si_band_tells_which_event                   2
+sigio_when_a_write_fills_the_fifo           2
+no_sigio_after_close                        2
+no_sigio_after_clearing_o_async             2
+each_owner_gets_its_own_signal              2
+seed_sigio_handler_reads_the_data           2
+every_write_and_every_read_signals          4
+calls_that_move_nothing_signal_nobody       2
+each_minor_signals_only_its_own_files       3
+every_file_and_every_owner_is_signalled     3
 module_unloads                           5
 kernel_log_clean                         5
 '

@@ -104,7 +104,10 @@ TEST_F_TIMEOUT(fifo, sigio_when_data_arrives, TIMEOUT)
 		TH_LOG("si_code %d: data arriving is POLL_IN (%d)",
 		       info.si_code, POLL_IN);
 	}
-	EXPECT_TRUE(info.si_band & POLLIN);
+	EXPECT_EQ(POLLIN | POLLRDNORM, info.si_band) {
+		TH_LOG("si_band 0x%lx: POLL_IN gives POLLIN | POLLRDNORM (0x%x)",
+		       (long)info.si_band, POLLIN | POLLRDNORM);
+	}
 	EXPECT_EQ(a, info.si_fd);
 	close(a);
 }
@@ -128,7 +131,10 @@ TEST_F_TIMEOUT(fifo, sigio_when_room_appears, TIMEOUT)
 		TH_LOG("si_code %d: room appearing is POLL_OUT (%d)",
 		       info.si_code, POLL_OUT);
 	}
-	EXPECT_TRUE(info.si_band & POLLOUT);
+	EXPECT_EQ(POLLOUT | POLLWRNORM | POLLWRBAND, info.si_band) {
+		TH_LOG("si_band 0x%lx: POLL_OUT gives POLLOUT | POLLWRNORM | POLLWRBAND (0x%x)",
+		       (long)info.si_band, POLLOUT | POLLWRNORM | POLLWRBAND);
+	}
 	EXPECT_EQ(w, info.si_fd);
 	close(w);
 }
@@ -334,6 +340,371 @@ TEST_F_TIMEOUT(fifo, seed_sigio_handler_reads_the_data, TIMEOUT)
 	kill(child, SIGKILL);
 	waitpid(child, NULL, 0);
 	close(out[0]);
+}
+
+/** @brief The realtime signal the tests below ask for with F_SETSIG:
+ *         realtime signals queue, one per kill_fasync(), so they can be
+ *         counted.
+ * @return its number
+ */
+static int rt_signal(void)
+{
+	return SIGRTMIN + 2;
+}
+
+/** @brief Take every pending signal of rt_signal() and SIGIO, without
+ *         waiting: kill_fasync() has queued them before the write or read
+ *         that sent them returned.
+ * @param out room for MINOR_MODEL_SIGNALS signals
+ * @return how many were pending (only the first MINOR_MODEL_SIGNALS are
+ *         in @p out)
+ */
+static int take_signals(struct minor_model_signal *out)
+{
+	struct timespec zero = { 0, 0 };
+	siginfo_t info;
+	sigset_t set;
+	int n = 0;
+
+	sigemptyset(&set);
+	sigaddset(&set, rt_signal());
+	sigaddset(&set, SIGIO);
+	while (sigtimedwait(&set, &info, &zero) > 0) {
+		if (n < MINOR_MODEL_SIGNALS) {
+			out[n].signo = info.si_signo;
+			out[n].code = info.si_code;
+			out[n].band = info.si_band;
+			out[n].fd = info.si_fd;
+		}
+		n++;
+	}
+	return n;
+}
+
+/** @brief Block the realtime signal of rt_signal() and SIGIO, and drop
+ *         any pending one.
+ * @return 0, or -1
+ */
+static int block_rt(void)
+{
+	struct minor_model_signal drop[MINOR_MODEL_SIGNALS];
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, rt_signal());
+	sigaddset(&set, SIGIO);
+	if (sigprocmask(SIG_BLOCK, &set, NULL))
+		return -1;
+	while (take_signals(drop) > 0)
+		;
+	return 0;
+}
+
+/** @brief Open @p path O_RDWR | O_NONBLOCK with O_ASYNC, owned by @p owner
+ *         (a PID, or minus a process group) and signalling rt_signal().
+ * @param path the node
+ * @param owner for F_SETOWN
+ * @return the descriptor, or -1
+ */
+static int open_async(const char *path, pid_t owner)
+{
+	int fd = open(path, O_RDWR | O_NONBLOCK);
+
+	if (fd < 0)
+		return -1;
+	if (fcntl(fd, F_SETOWN, owner) || fcntl(fd, F_SETSIG, rt_signal()) ||
+	    fcntl(fd, F_SETFL, O_RDWR | O_NONBLOCK | O_ASYNC)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/** @brief Check that exactly the signals @p want (in any order) are
+ *         pending for this process, and take them.
+ * @param _metadata the harness's test
+ * @param want the signals
+ * @param n how many
+ * @param after the call that should have sent them, for a message
+ * @param rule the rule, for a message
+ */
+static void expect_signals(struct __test_metadata *_metadata,
+			   const struct minor_model_signal *want, int n,
+			   const char *after, const char *rule)
+{
+	struct minor_model_signal got[MINOR_MODEL_SIGNALS];
+	char w[512], g[512];
+	int k = take_signals(got);
+
+	EXPECT_TRUE(minor_model_same_signals(want, n, got, k)) {
+		TH_LOG("after %s:\n#   expected: %s\n#   received: %s\n#   rule: %s",
+		       after, minor_model_describe_signals(want, n, w, sizeof(w)),
+		       minor_model_describe_signals(got, k < MINOR_MODEL_SIGNALS ?
+						    k : MINOR_MODEL_SIGNALS,
+						    g, sizeof(g)),
+		       rule);
+	}
+}
+
+/** @brief The signal a file @p fd gets for event @p code.
+ * @param fd the descriptor that set O_ASYNC
+ * @param code POLL_IN or POLL_OUT
+ * @return the signal
+ */
+static struct minor_model_signal sig_for(int fd, int code)
+{
+	struct minor_model_signal s = {
+		.signo = rt_signal(), .code = code, .fd = fd,
+		.band = code == POLL_IN ? MINOR_MODEL_BAND_IN :
+					  MINOR_MODEL_BAND_OUT,
+	};
+
+	return s;
+}
+
+/** @brief Every write that adds data signals POLL_IN, whether or not the
+ *         FIFO held data before, and every read that takes data signals
+ *         POLL_OUT, whether or not the FIFO was full. */
+TEST_F_TIMEOUT(minors, every_write_and_every_read_signals, TIMEOUT)
+{
+	static const size_t writes[] = { 1, 5, FIFO_SIZE - 6 };
+	static const size_t reads[] = { 3, 1, FIFO_SIZE };
+	char buf[FIFO_SIZE], after[96];
+	struct minor_model_signal want;
+	unsigned int i;
+	int a;
+
+	memset(buf, 'w', sizeof(buf));
+	ASSERT_EQ(0, block_rt());
+	a = open_async(node(0), getpid());
+	ASSERT_LE(0, a) {
+		TH_LOG("F_SETOWN, F_SETSIG or O_ASYNC failed: %s",
+		       strerror(errno));
+	}
+	want = sig_for(a, POLL_IN);
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ((ssize_t)writes[i],
+			  write(self->fd[0], buf, writes[i]));
+		snprintf(after, sizeof(after), "write %u of 3 (%zu bytes, the FIFO %s)",
+			 i + 1, writes[i], i == 0 ? "was empty" :
+			 i == 1 ? "already held data" : "is full now");
+		expect_signals(_metadata, &want, 1, after,
+			       "every write that adds data signals POLL_IN once, not only the write into an empty FIFO (kill_fasync() after every successful write)");
+	}
+	want = sig_for(a, POLL_OUT);
+	for (i = 0; i < 3; i++) {
+		ASSERT_LT(0, read(self->fd[0], buf, reads[i]));
+		snprintf(after, sizeof(after), "read %u of 3 (the FIFO %s)",
+			 i + 1, i == 0 ? "was full" : i == 1 ?
+			 "already had room" : "is empty now");
+		expect_signals(_metadata, &want, 1, after,
+			       "every read that takes data signals POLL_OUT once, not only the read from a full FIFO (kill_fasync() after every successful read)");
+	}
+	close(a);
+}
+
+/** @brief Calls that move no byte signal nobody: reads and writes of 0
+ *         bytes, EAGAIN on an empty or full minor, EFAULT. */
+TEST_F_TIMEOUT(minors, calls_that_move_nothing_signal_nobody, TIMEOUT)
+{
+	struct minor_model_signal drop[MINOR_MODEL_SIGNALS];
+	char *bad = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+			 -1, 0);
+	char buf[FIFO_SIZE];
+	int a;
+
+	ASSERT_NE(MAP_FAILED, bad);
+	memset(buf, 'f', sizeof(buf));
+	ASSERT_EQ(0, block_rt());
+	a = open_async(node(1), getpid());
+	ASSERT_LE(0, a);
+	EXPECT_EQ(0, read(self->fd[1], buf, 0));
+	EXPECT_EQ(0, write(self->fd[1], buf, 0));
+	EXPECT_EQ(-1, read(self->fd[1], buf, 1));
+	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_EQ(-1, write(self->fd[1], bad, 4));
+	EXPECT_EQ(EFAULT, errno);
+	expect_signals(_metadata, NULL, 0,
+		       "reads and writes of 0 bytes, a read of an empty minor (EAGAIN) and a write from a bad pointer (EFAULT)",
+		       "only a write that added data or a read that took data signals");
+	ASSERT_EQ(FIFO_SIZE, write(self->fd[1], buf, sizeof(buf)));
+	take_signals(drop);
+	EXPECT_EQ(-1, write(self->fd[1], buf, 1));
+	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_EQ(-1, read(self->fd[1], bad, 4));
+	EXPECT_EQ(EFAULT, errno);
+	expect_signals(_metadata, NULL, 0,
+		       "a write to a full minor (EAGAIN) and a read into a bad pointer (EFAULT)",
+		       "only a write that added data or a read that took data signals");
+	close(a);
+}
+
+/** @brief Files on four minors, one each: an event on one minor signals
+ *         the file on that minor only. */
+TEST_F_TIMEOUT(minors, each_minor_signals_only_its_own_files, TIMEOUT)
+{
+	struct minor_model_signal want;
+	char after[64], c;
+	int a[4], i;
+
+	ASSERT_EQ(0, block_rt());
+	for (i = 0; i < 4; i++) {
+		a[i] = open_async(node(i), getpid());
+		ASSERT_LE(0, a[i]);
+	}
+	for (i = 0; i < 4; i++) {
+		ASSERT_EQ(1, write(self->fd[i], "x", 1));
+		want = sig_for(a[i], POLL_IN);
+		snprintf(after, sizeof(after), "a write to %s", node(i));
+		expect_signals(_metadata, &want, 1, after,
+			       "each minor has its own list of O_ASYNC files (dev->async_queue): an event on a minor signals the files of that minor only");
+	}
+	for (i = 3; i >= 0; i--) {
+		ASSERT_EQ(1, read(self->fd[i], &c, 1));
+		want = sig_for(a[i], POLL_OUT);
+		snprintf(after, sizeof(after), "a read from %s", node(i));
+		expect_signals(_metadata, &want, 1, after,
+			       "each minor has its own list of O_ASYNC files (dev->async_queue): an event on a minor signals the files of that minor only");
+	}
+	for (i = 0; i < 4; i++)
+		close(a[i]);
+}
+
+/** @brief A process that counts the signals it receives, for
+ *         every_file_and_every_owner_is_signalled. */
+struct counter {
+	/** @brief Its PID. */
+	pid_t pid;
+	/** @brief The test writes a byte here to ask for its count. */
+	int ask[2];
+	/** @brief It answers here: the number of signals, then their
+	 *         si_fd values. */
+	int answer[2];
+};
+
+/** @brief Start a counter: it blocks the signals, says it is ready, then
+ *         answers every question with what it received since the last.
+ * @param c the counter
+ * @return 0, or -1
+ */
+static int counter_start(struct counter *c)
+{
+	int ready[2];
+
+	if (pipe(c->ask) || pipe(c->answer) || pipe(ready))
+		return -1;
+	c->pid = fork_detached();
+	if (c->pid < 0)
+		return -1;
+	if (c->pid == 0) {
+		struct minor_model_signal got[MINOR_MODEL_SIGNALS];
+		int n;
+		char q;
+
+		if (block_rt() || write(ready[1], "", 1) != 1)
+			_exit(1);
+		while (read(c->ask[0], &q, 1) == 1) {
+			n = take_signals(got);
+			if (n > MINOR_MODEL_SIGNALS)
+				n = MINOR_MODEL_SIGNALS;
+			if (write(c->answer[1], &n, sizeof(n)) != sizeof(n) ||
+			    write(c->answer[1], got, n * sizeof(got[0])) !=
+				    (ssize_t)(n * sizeof(got[0])))
+				_exit(1);
+		}
+		_exit(0);
+	}
+	close(ready[1]);
+	return await_byte(ready[0], 5000) ? 0 : -1;
+}
+
+/** @brief Check that counter @p c received exactly @p want.
+ * @param _metadata the harness's test
+ * @param c the counter
+ * @param who it, for a message
+ * @param want the signals
+ * @param n how many
+ * @param after the call that sent them
+ */
+static void expect_counted(struct __test_metadata *_metadata,
+			   struct counter *c, const char *who,
+			   const struct minor_model_signal *want, int n,
+			   const char *after)
+{
+	struct minor_model_signal got[MINOR_MODEL_SIGNALS];
+	char w[256], g[256];
+	int k = -1;
+
+	ASSERT_EQ(1, write(c->ask[1], "?", 1));
+	ASSERT_TRUE(read_all_for(c->answer[0], &k, sizeof(k), 3000));
+	ASSERT_TRUE(k >= 0 && k <= MINOR_MODEL_SIGNALS);
+	ASSERT_TRUE(!k || read_all_for(c->answer[0], got, k * sizeof(got[0]),
+				       3000));
+	EXPECT_TRUE(minor_model_same_signals(want, n, got, k)) {
+		TH_LOG("after %s, %s:\n#   expected: %s\n#   received: %s\n#   rule: every O_ASYNC file of the minor signals its own owner (F_SETOWN: a process, or every process of a group), once per event; a file whose O_ASYNC was cleared, or that was closed, signals nobody",
+		       after, who, minor_model_describe_signals(want, n, w, sizeof(w)),
+		       minor_model_describe_signals(got, k, g, sizeof(g)));
+	}
+}
+
+/** @brief On one minor: two files of this process, one of another
+ *         process, one owned by a process group of two. One write
+ *         signals each file's owner once (both processes of the group);
+ *         after one file clears O_ASYNC and another is closed, only the
+ *         others signal. */
+TEST_F_TIMEOUT(minors, every_file_and_every_owner_is_signalled, 15)
+{
+	struct counter other, g1, g2;
+	struct minor_model_signal want[2];
+	int x, y, z, grp;
+	char c;
+
+	ASSERT_EQ(0, block_rt());
+	ASSERT_EQ(0, counter_start(&other));
+	ASSERT_EQ(0, counter_start(&g1));
+	ASSERT_EQ(0, counter_start(&g2));
+	ASSERT_EQ(0, setpgid(g1.pid, g1.pid));
+	ASSERT_EQ(0, setpgid(g2.pid, g1.pid));
+	x = open_async(node(4), getpid());
+	y = open_async(node(4), getpid());
+	z = open_async(node(4), other.pid);
+	grp = open_async(node(4), -g1.pid);
+	ASSERT_TRUE(x >= 0 && y >= 0 && z >= 0 && grp >= 0) {
+		TH_LOG("F_SETOWN, F_SETSIG or O_ASYNC failed: %s",
+		       strerror(errno));
+	}
+	ASSERT_EQ(1, write(self->fd[4], "x", 1));
+	want[0] = sig_for(x, POLL_IN);
+	want[1] = sig_for(y, POLL_IN);
+	expect_signals(_metadata, want, 2,
+		       "a write to a minor with two O_ASYNC files of this process",
+		       "each O_ASYNC file of the minor signals its owner, once: two files, two signals, each with its own si_fd");
+	want[0] = sig_for(z, POLL_IN);
+	expect_counted(_metadata, &other, "the owner of one file", want, 1,
+		       "one write");
+	want[0] = sig_for(grp, POLL_IN);
+	expect_counted(_metadata, &g1, "the leader of the group owning one file",
+		       want, 1, "one write");
+	expect_counted(_metadata, &g2, "the other process of the group",
+		       want, 1, "one write");
+	/* y clears O_ASYNC, z is closed: they signal nobody any more. */
+	ASSERT_EQ(0, fcntl(y, F_SETFL, O_RDWR | O_NONBLOCK));
+	close(z);
+	ASSERT_EQ(1, read(self->fd[4], &c, 1));
+	want[0] = sig_for(x, POLL_OUT);
+	expect_signals(_metadata, want, 1,
+		       "a read, after O_ASYNC was cleared on one of this process's two files",
+		       "clearing O_ASYNC takes the file off the minor's list: .fasync passes on to fasync_helper() what the VFS asks");
+	expect_counted(_metadata, &other, "the owner of the closed file",
+		       NULL, 0, "a read, after its file was closed");
+	want[0] = sig_for(grp, POLL_OUT);
+	expect_counted(_metadata, &g1, "the leader of the group", want, 1,
+		       "a read");
+	expect_counted(_metadata, &g2, "the other process of the group",
+		       want, 1, "a read");
+	close(x);
+	close(y);
+	close(grp);
 }
 
 TEST_HARNESS_MAIN
