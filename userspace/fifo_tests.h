@@ -16,7 +16,14 @@
  *   a full write fails with ENOSPC (from stage 4 on, both sleep instead);
  * - from stage 4: reads and writes sleep, signals end the sleep, sleepers
  *   wake (and re-check) as they should, and the fifo_size parameter;
- *   these need FIFO_MODULE, the module's name, too.
+ *   these need FIFO_MODULE, the module's name, too;
+ * - stages 2 to 4 only: each rule of the three handouts with its
+ *   boundaries (0-byte calls, sizes around the capacity, buffers that run
+ *   into an unmapped page, opens in a row, waits for the locks and what a
+ *   signal does to them, wake-ups of every sleeper, unloading), and the
+ *   model-based tests, which compare every call with fifo_model.h (Labs
+ *   05 and 06 have model tests of their own). The unload test needs
+ *   FIFO_MODULE at every stage.
  *
  * The shared tests never rely on an empty read returning 0: they empty
  * the device through a second descriptor (O_NONBLOCK from stage 4 on),
@@ -64,7 +71,6 @@
 /** @brief The major number every misc device shares. */
 #define MISC_MAJOR 10
 
-#if FIFO_STAGE >= 4
 /** @brief Sleeping calls a test may have at once. */
 #define FIFO_SLEEPERS 4
 
@@ -202,7 +208,39 @@ static void sleeper_free(struct sleeper *s, int nb)
 		munmap(s->sh, sizeof(*s->sh));
 	s->sh = NULL;
 }
-#endif /* FIFO_STAGE >= 4 */
+
+/** @brief How long a woken call may take to return, in ms: it takes
+ *         milliseconds, even under emulation. */
+#define WAKE_MS 2000
+
+/** @brief Why a call that should sleep is not asleep, for the test log.
+ * @param s the sleeper
+ * @param st what sleeper_start() returned
+ * @return a static string
+ */
+static const char *not_asleep(const struct sleeper *s, char st)
+{
+	static char why[128];
+
+	switch (st) {
+	case 'X':
+		snprintf(why, sizeof(why), "it returned %zd (%s) at once",
+			 s->sh->call.ret,
+			 s->sh->call.ret < 0 ? strerror(s->sh->call.err) : "no error");
+		break;
+	case 'D':
+		snprintf(why, sizeof(why),
+			 "it sleeps in state D, which signals cannot end");
+		break;
+	case 0:
+		snprintf(why, sizeof(why),
+			 "it still runs after 5 s: busy-waiting?");
+		break;
+	default:
+		snprintf(why, sizeof(why), "state %c", st);
+	}
+	return why;
+}
 
 
 /** @brief Per-test state: two descriptors on an emptied device. */
@@ -215,11 +253,10 @@ FIXTURE(fifo) {
 	 *         read returns 0, so that only the tests about O_NONBLOCK
 	 *         take its paths. */
 	int nb;
-#if FIFO_STAGE >= 4
-	/** @brief The test's sleeping calls: the teardown ends those still
-	 *         asleep, also when an assertion cut the test short. */
+	/** @brief The test's sleeping calls (or calls that may wait for a
+	 *         lock): the teardown ends those still asleep, also when an
+	 *         assertion cut the test short. */
 	struct sleeper sleepers[FIFO_SLEEPERS];
-#endif
 };
 
 /** @brief Read until read() returns 0 or fails with EAGAIN (the FIFO is
@@ -247,6 +284,43 @@ static ssize_t drain(int fd, char *buf, size_t size)
 	return (ssize_t)total;
 }
 
+#if FIFO_STAGE <= 4
+/** @brief How long the device may take to answer device_answers(), in ms:
+ *         milliseconds, even under emulation and heavy load. */
+#define ANSWER_MS 3000
+
+/** @brief Whether the device answers: a child process reads it empty,
+ *         writes a byte and reads it back, through @p nb. A driver that
+ *         left a mutex locked would keep every later test waiting until
+ *         its timeout; this way each fails in seconds.
+ * @param nb a descriptor whose reads stop at an empty FIFO
+ * @return 0 if the child was done within ANSWER_MS, -1 if not (it is
+ *         then killed)
+ */
+static int device_answers(int nb)
+{
+	pid_t pid = fork_detached();
+	int status;
+
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		char buf[FIFO_SIZE];
+		int rounds = 0;
+
+		while (drain(nb, buf, sizeof(buf)) == FIFO_SIZE &&
+		       ++rounds < 100)
+			;
+		_exit(write(nb, "p", 1) != 1 || drain(nb, buf, sizeof(buf)) != 1);
+	}
+	if (wait_for_child(pid, &status, ANSWER_MS) == 0)
+		return 0;
+	kill(pid, SIGKILL);
+	wait_for_child(pid, &status, 1000);
+	return -1;
+}
+#endif
+
 /** @brief Open the device twice and read it empty: every test starts
  *         there. SIGUSR1 ends a sleeping call with EINTR (no SA_RESTART).
  */
@@ -265,6 +339,12 @@ FIXTURE_SETUP(fifo)
 	self->nb = open(FIFO_DEV, FIFO_STAGE >= 4 ? O_RDWR | O_NONBLOCK
 						  : O_RDWR);
 	ASSERT_LE(0, self->nb);
+#if FIFO_STAGE <= 4
+	ASSERT_EQ(0, device_answers(self->nb)) {
+		TH_LOG("the device did not answer a read and a write within %d s: an earlier call left the readers' or writers' mutex locked (every path out of the locked region must unlock, the early returns too), or a call never returns",
+		       ANSWER_MS / 1000);
+	}
+#endif
 	while (drain(self->nb, buf, sizeof(buf)) == FIFO_SIZE &&
 	       ++rounds < 100)
 		;
@@ -274,12 +354,10 @@ FIXTURE_SETUP(fifo)
  *         descriptors. */
 FIXTURE_TEARDOWN(fifo)
 {
-#if FIFO_STAGE >= 4
 	int i;
 
 	for (i = 0; i < FIFO_SLEEPERS; i++)
 		sleeper_free(&self->sleepers[i], self->nb);
-#endif
 	close(self->nb);
 	close(self->fd);
 }
@@ -886,39 +964,6 @@ static void read_for(int fd, char *buf, size_t want, int timeout_ms)
 	buf[got] = '\0';
 }
 
-/** @brief How long a woken call may take to return, in ms: it takes
- *         milliseconds, even under emulation. */
-#define WAKE_MS 2000
-
-/** @brief Why a call that should sleep is not asleep, for the test log.
- * @param s the sleeper
- * @param st what sleeper_start() returned
- * @return a static string
- */
-static const char *not_asleep(const struct sleeper *s, char st)
-{
-	static char why[128];
-
-	switch (st) {
-	case 'X':
-		snprintf(why, sizeof(why), "it returned %zd (%s) at once",
-			 s->sh->call.ret,
-			 s->sh->call.ret < 0 ? strerror(s->sh->call.err) : "no error");
-		break;
-	case 'D':
-		snprintf(why, sizeof(why),
-			 "it sleeps in state D, which signals cannot end");
-		break;
-	case 0:
-		snprintf(why, sizeof(why),
-			 "it still runs after 5 s: busy-waiting?");
-		break;
-	default:
-		snprintf(why, sizeof(why), "state %c", st);
-	}
-	return why;
-}
-
 /** @brief A read of an empty FIFO sleeps (state S) until another process
  *         writes.
  */
@@ -1359,5 +1404,2300 @@ TEST_F_TIMEOUT(module, fifo_size_param, 15)
 	EXPECT_EQ(0, module_load(FIFO_MODULE, ""));
 }
 #endif /* FIFO_STAGE >= 4 */
+
+
+#if FIFO_STAGE <= 4
+/*
+ * The rules of Labs 02 to 04 one by one, each with its boundaries, and
+ * the device compared call by call with a model of it (fifo_model.h).
+ * Labs 05 and 06 have model tests of their own (several minors, poll,
+ * SIGIO), which is why this block stops at stage 4.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "fifo_model.h"
+
+/** @brief The command that replays a model-based test's seed. */
+#define FIFO_REPLAY "make test LAB=0%d SEED=%llu"
+
+/** @brief Compare a call's outcome with what the rules (the model) say.
+ * @param _metadata the test, for the harness's macros
+ * @param want what the model says
+ * @param ret what the call returned
+ * @param err errno after it
+ * @param what the call, for the message
+ * @param rule the rule of the handout it checks, and the usual bug
+ * @return nonzero if they agree
+ */
+static int expect_result(struct __test_metadata *_metadata,
+			 struct fifo_model_result want, ssize_t ret, int err,
+			 const char *what, const char *rule)
+{
+	char w[32], g[32];
+	int ok = fifo_model_agrees(want, ret, err);
+
+	EXPECT_TRUE(ok) {
+		TH_LOG("%s: expected %s, got %s; rule: %s", what,
+		       fifo_model_describe(want, w, sizeof(w)),
+		       fifo_model_describe_call(ret, err, g, sizeof(g)), rule);
+	}
+	return ok;
+}
+
+/** @brief Open the device, or fail the test.
+ * @param _metadata the test
+ * @param flags open()'s flags
+ * @return the descriptor
+ */
+static int open_dev(struct __test_metadata *_metadata, int flags)
+{
+	int fd = open(FIFO_DEV, flags);
+
+	ASSERT_LE(0, fd) {
+		TH_LOG("cannot open %s: %s", FIFO_DEV, strerror(errno));
+	}
+	return fd;
+}
+
+#if FIFO_STAGE >= 3
+/** @brief Set or clear O_NONBLOCK on an open file, or fail the test.
+ * @param _metadata the test
+ * @param fd a descriptor of the file
+ * @param on nonzero to set, zero to clear
+ */
+static void set_nonblock(struct __test_metadata *_metadata, int fd, int on)
+{
+	int flags = fcntl(fd, F_GETFL);
+
+	ASSERT_LE(0, flags);
+	flags = on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK;
+	ASSERT_EQ(0, fcntl(fd, F_SETFL, flags));
+}
+#endif
+
+/** @brief Fill @p buf with bytes that differ from one call to the next.
+ * @param buf the buffer
+ * @param n its size
+ * @param seed where the pattern starts
+ */
+static void pattern(char *buf, size_t n, unsigned int seed)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		buf[i] = (char)('A' + (seed + i) % 53);
+}
+
+/** @brief A buffer that runs into an unmapped page: its last usable byte
+ *         is the one before a PROT_NONE page. */
+struct edge_buf {
+	/** @brief The whole mapping: usable pages, then the guard page. */
+	char *area;
+	/** @brief Size of @ref area. */
+	size_t size;
+	/** @brief The first byte of the guard page. */
+	char *guard;
+};
+
+/** @brief Map an edge buffer with room for @p max usable bytes.
+ * @param e the buffer
+ * @param max the most usable bytes a call will ask for
+ * @return 0, or -1
+ */
+static int edge_buf_init(struct edge_buf *e, size_t max)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+
+	e->size = (max + page - 1) / page * page + page;
+	e->area = mmap(NULL, e->size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (e->area == MAP_FAILED)
+		return -1;
+	e->guard = e->area + e->size - page;
+	return mprotect(e->guard, page, PROT_NONE);
+}
+
+/** @brief The start of a buffer whose first @p usable bytes are mapped.
+ * @param e the buffer
+ * @param usable bytes before the unmapped page
+ * @return the address to hand to read() or write()
+ */
+static char *edge_buf_at(struct edge_buf *e, size_t usable)
+{
+	return e->guard - usable;
+}
+
+/** @brief Unmap an edge buffer.
+ * @param e the buffer
+ */
+static void edge_buf_destroy(struct edge_buf *e)
+{
+	munmap(e->area, e->size);
+}
+
+/** @brief Read the device empty through a fresh O_NONBLOCK descriptor and
+ *         compare with the model, which is emptied too.
+ * @param _metadata the test
+ * @param m the model
+ * @param what when, for the message
+ */
+static void expect_contents(struct __test_metadata *_metadata,
+			    struct fifo_model *m, const char *what)
+{
+	size_t want_len = fifo_model_len(m);
+	char *want = malloc(want_len + 1), *got = malloc(2 * want_len + 64);
+	int fd = open_dev(_metadata, O_RDWR | O_NONBLOCK);
+	ssize_t n;
+
+	ASSERT_TRUE(want && got);
+	fifo_model_read(m, want_len, 1, want);
+	n = drain(fd, got, 2 * want_len + 64);
+	close(fd);
+	EXPECT_EQ((ssize_t)want_len, n) {
+		TH_LOG("%s: the FIFO should hold %zu bytes, and %zd came out",
+		       what, want_len, n);
+	}
+	if (n == (ssize_t)want_len)
+		EXPECT_EQ(0, memcmp(want, got, want_len)) {
+			TH_LOG("%s: the FIFO holds the right number of bytes, but not the right ones (\"%.*s\", expected \"%.*s\")",
+			       what, (int)n, got, (int)want_len, want);
+		}
+	free(want);
+	free(got);
+}
+
+/** @brief Make one read or write of 0 bytes; a blocking one from stage 4
+ *         on in a child, so that a driver that wrongly sleeps cannot hang
+ *         the test.
+ * @param _metadata the test
+ * @param s a free sleeper
+ * @param fd the descriptor
+ * @param is_write nonzero for write()
+ * @param nb an O_NONBLOCK descriptor, to end a wrong sleep
+ * @param ret where the call's result goes
+ * @param err where its errno goes
+ */
+static void zero_call(struct __test_metadata *_metadata, struct sleeper *s,
+		      int fd, int is_write, int nb, ssize_t *ret, int *err)
+{
+	char buf[1] = { 'z' };
+	char st;
+
+	if (FIFO_STAGE < 4 || (fcntl(fd, F_GETFL) & O_NONBLOCK)) {
+		errno = 0;
+		*ret = is_write ? write(fd, buf, 0) : read(fd, buf, 0);
+		*err = errno;
+		return;
+	}
+	st = sleeper_start(s, fd, is_write ? buf : NULL, 0);
+	EXPECT_EQ('X', st) {
+		TH_LOG("a %s of 0 bytes did not return at once: %s", is_write ?
+		       "write" : "read", not_asleep(s, st));
+	}
+	sleeper_finish(s, nb);
+	*ret = s->sh->call.ret;
+	*err = s->sh->call.err;
+	sleeper_free(s, nb);
+}
+
+/** @brief A read or write of 0 bytes returns 0 and changes nothing,
+ *         whatever the FIFO holds and with or without O_NONBLOCK, as on a
+ *         pipe.
+ */
+TEST_F_TIMEOUT(fifo, zero_length_calls_return_zero, 15)
+{
+	const size_t fills[] = { 0, 20, FIFO_SIZE };
+	int nb = open_dev(_metadata, O_RDWR | O_NONBLOCK);
+	struct fifo_model m;
+	char data[FIFO_SIZE], what[96];
+	unsigned int f, d, w;
+	ssize_t ret;
+	int err;
+
+	ASSERT_EQ(0, fifo_model_init(&m, FIFO_SIZE, FIFO_STAGE, NULL));
+	for (f = 0; f < 3; f++) {
+		pattern(data, fills[f], f);
+		if (fills[f]) {
+			ASSERT_EQ((ssize_t)fills[f], write(nb, data, fills[f]));
+			fifo_model_write(&m, data, fills[f], 1);
+		}
+		for (d = 0; d < 2; d++) {
+			for (w = 0; w < 2; w++) {
+				zero_call(_metadata, &self->sleepers[0],
+					  d ? nb : self->fd, w, nb, &ret, &err);
+				snprintf(what, sizeof(what),
+					 "%s(fd, buf, 0) on a FIFO holding %zu of %d bytes, %s",
+					 w ? "write" : "read", fills[f],
+					 FIFO_SIZE, d ? "O_NONBLOCK" : "blocking");
+				expect_result(_metadata,
+					      w ? fifo_model_write(&m, data, 0, d)
+						: fifo_model_read(&m, 0, d, NULL),
+					      ret, err, what,
+					      "a read or write of 0 bytes returns 0 and changes nothing, like read(fd, buf, 0) on a pipe: no EAGAIN, no ENOSPC, no sleep (test count == 0 first)");
+			}
+		}
+		expect_contents(_metadata, &m, "after the calls of 0 bytes");
+	}
+	fifo_model_destroy(&m);
+	close(nb);
+}
+
+/** @brief The FIFO holds exactly 64 bytes: writes of every size around
+ *         that are cut to the room left, reads to the bytes there.
+ */
+TEST_F_TIMEOUT(fifo, sizes_around_the_capacity, TIMEOUT)
+{
+	const size_t sizes[] = { 1, 2, 63, 64, 65, 128, 1000 };
+	int nb = open_dev(_metadata, O_RDWR | O_NONBLOCK);
+	char data[1000], buf[1000], what[96];
+	struct fifo_model m;
+	unsigned int i, j;
+	ssize_t n;
+
+	ASSERT_EQ(0, fifo_model_init(&m, FIFO_SIZE, FIFO_STAGE, NULL));
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		/* A write of sizes[i] into the empty FIFO... */
+		pattern(data, sizes[i], i);
+		errno = 0;
+		n = write(self->fd, data, sizes[i]);
+		snprintf(what, sizeof(what), "write(%zu) into the empty FIFO",
+			 sizes[i]);
+		expect_result(_metadata, fifo_model_write(&m, data, sizes[i], 0),
+			      n, errno, what,
+			      "a write writes what fits, min(count, room), and returns that count (the capacity is 64 bytes)");
+		/* ...then reads of every size take it back out. */
+		for (j = 0; j < sizeof(sizes) / sizeof(sizes[0]) &&
+			    fifo_model_len(&m); j++) {
+			struct fifo_model_result want;
+			char exp[1000];
+
+			errno = 0;
+			n = read(nb, buf, sizes[j]);
+			want = fifo_model_read(&m, sizes[j], 1, exp);
+			snprintf(what, sizeof(what),
+				 "read(%zu) from a FIFO holding %zu bytes",
+				 sizes[j], fifo_model_len(&m) +
+				 (want.ret > 0 ? (size_t)want.ret : 0));
+			if (expect_result(_metadata, want, n, errno, what,
+					  "a read returns min(count, bytes in the FIFO), the oldest first") &&
+			    n > 0)
+				EXPECT_EQ(0, memcmp(exp, buf, (size_t)n)) {
+					TH_LOG("%s returned the wrong bytes", what);
+				}
+		}
+		expect_contents(_metadata, &m, "after the reads");
+	}
+	fifo_model_destroy(&m);
+	close(nb);
+}
+
+/** @brief A read whose buffer runs into an unmapped page copies the
+ *         bytes before the page and returns their count; they leave the
+ *         FIFO, the others stay. EFAULT only when not one byte could be
+ *         copied. 64 rounds put the FIFO's data at every offset of its
+ *         ring, so that the fault also falls after the wrap.
+ */
+TEST_F_TIMEOUT(fifo, read_stops_at_an_unmapped_page, 15)
+{
+	int nb = open_dev(_metadata, O_RDWR | O_NONBLOCK);
+	char data[16], exp[16], what[128];
+	struct fifo_model_result want;
+	struct fifo_model m;
+	struct edge_buf e;
+	unsigned int i;
+	size_t usable;
+	ssize_t n;
+
+	ASSERT_EQ(0, fifo_model_init(&m, FIFO_SIZE, FIFO_STAGE, NULL));
+	ASSERT_EQ(0, edge_buf_init(&e, 64));
+	for (i = 0; i < 2 * FIFO_SIZE; i++) {
+		/* 7 bytes a round: the ring's offset runs through all 64. */
+		pattern(data, 7, i);
+		ASSERT_EQ(7, write(nb, data, 7));
+		fifo_model_write(&m, data, 7, 1);
+		usable = i % 8;
+		errno = 0;
+		n = read(self->fd, edge_buf_at(&e, usable), 7 + i % 3);
+		want = fifo_model_read_upto(&m, 7 + i % 3, usable, 0, exp);
+		snprintf(what, sizeof(what),
+			 "read(%u) of 7 bytes into a buffer whose first %zu bytes are mapped (round %u)",
+			 7 + i % 3, usable, i);
+		if (expect_result(_metadata, want, n, errno, what,
+				  usable ? "the bytes before the unmapped page are copied, consumed and counted: return their count, not -EFAULT (kfifo_to_user() set copied)"
+					 : "nothing could be copied: -EFAULT, and nothing leaves the FIFO") &&
+		    n > 0)
+			EXPECT_EQ(0, memcmp(exp, edge_buf_at(&e, usable),
+					    (size_t)n));
+		expect_contents(_metadata, &m,
+				"after a read that ran into an unmapped page (the bytes it did not copy stay)");
+		if (_metadata->exit_code)
+			break;
+	}
+	/* Empty FIFO and a bad buffer: "empty" comes first. */
+	errno = 0;
+	n = read(nb, edge_buf_at(&e, 0), 4);
+	expect_result(_metadata, fifo_model_read_upto(&m, 4, 0, 1, NULL), n,
+		      errno, "read(4) of the empty FIFO into an unmapped page, O_NONBLOCK",
+		      "an empty FIFO is looked at first: a read finds nothing to copy, so no fault");
+	edge_buf_destroy(&e);
+	fifo_model_destroy(&m);
+	close(nb);
+}
+
+/** @brief A write whose buffer runs into an unmapped page writes the
+ *         bytes before the page and returns their count; only they enter
+ *         the FIFO. EFAULT only when not one byte could be copied; no
+ *         room is reported as such, before any fault.
+ */
+TEST_F_TIMEOUT(fifo, write_stops_at_an_unmapped_page, 15)
+{
+	int nb = open_dev(_metadata, O_RDWR | O_NONBLOCK);
+	char data[16], what[128], fill[FIFO_SIZE];
+	struct fifo_model_result want;
+	struct fifo_model m;
+	struct edge_buf e;
+	unsigned int i;
+	size_t usable, count;
+	ssize_t n;
+
+	ASSERT_EQ(0, fifo_model_init(&m, FIFO_SIZE, FIFO_STAGE, NULL));
+	ASSERT_EQ(0, edge_buf_init(&e, 64));
+	for (i = 0; i < 2 * FIFO_SIZE; i++) {
+		usable = i % 8;
+		count = 7 + i % 3;
+		pattern(data, count, i);
+		memcpy(edge_buf_at(&e, usable), data, usable);
+		errno = 0;
+		n = write(self->fd, edge_buf_at(&e, usable), count);
+		want = fifo_model_write_upto(&m, data, count, usable, 0);
+		snprintf(what, sizeof(what),
+			 "write(%zu) from a buffer whose first %zu bytes are mapped (round %u)",
+			 count, usable, i);
+		expect_result(_metadata, want, n, errno, what,
+			      usable ? "the bytes before the unmapped page enter the FIFO and are counted: return their count, not -EFAULT (kfifo_from_user() set copied)"
+				     : "nothing could be copied: -EFAULT, and nothing enters the FIFO");
+		/* Top up to 7 bytes a round, to run through the ring. */
+		if (want.ret >= 0 && want.ret < 7) {
+			ASSERT_EQ(7 - want.ret, write(nb, data + want.ret,
+						      7 - (size_t)want.ret));
+			fifo_model_write(&m, data + want.ret,
+					 7 - (size_t)want.ret, 1);
+		}
+		expect_contents(_metadata, &m,
+				"after a write that ran into an unmapped page (only the bytes before the page enter)");
+		if (_metadata->exit_code)
+			break;
+	}
+	/* Room for 2, a buffer of 4 good bytes: the room decides. */
+	memset(fill, 'f', sizeof(fill));
+	ASSERT_EQ(FIFO_SIZE - 2, write(nb, fill, FIFO_SIZE - 2));
+	fifo_model_write(&m, fill, FIFO_SIZE - 2, 1);
+	memcpy(edge_buf_at(&e, 4), "wxyz", 4);
+	errno = 0;
+	n = write(self->fd, edge_buf_at(&e, 4), 10);
+	expect_result(_metadata,
+		      fifo_model_write_upto(&m, "wxyz", 10, 4, 0), n, errno,
+		      "write(10) with room for 2 from a buffer of 4 mapped bytes",
+		      "a write writes what fits: the 2 bytes of room are filled before the unmapped page is reached");
+	/* Full FIFO and a bad buffer: "full" comes first. */
+	errno = 0;
+	n = write(nb, edge_buf_at(&e, 0), 4);
+	expect_result(_metadata, fifo_model_write_upto(&m, "", 4, 0, 1), n,
+		      errno, "write(4) to the full FIFO from an unmapped page, O_NONBLOCK",
+		      "a full FIFO is looked at first: nothing to copy, so no fault");
+#if FIFO_STAGE < 4
+	errno = 0;
+	n = write(self->fd, edge_buf_at(&e, 0), 4);
+	expect_result(_metadata, fifo_model_write_upto(&m, "", 4, 0, 0), n,
+		      errno, "write(4) to the full FIFO from an unmapped page",
+		      "a full FIFO is looked at first: nothing to copy, so no fault");
+#endif
+	expect_contents(_metadata, &m, "at the end");
+	edge_buf_destroy(&e);
+	fifo_model_destroy(&m);
+	close(nb);
+}
+
+/** @brief Every open shares the one FIFO, whatever its flags, and opening
+ *         or closing a descriptor changes nothing in it.
+ */
+TEST_F_TIMEOUT(fifo, opens_and_closes_leave_the_fifo_alone, TIMEOUT)
+{
+	const int flags[] = { O_RDONLY, O_WRONLY | O_NONBLOCK, O_RDWR,
+			      O_RDONLY | O_NONBLOCK, O_WRONLY,
+			      O_RDWR | O_NONBLOCK };
+	char got[32], want[32] = "abc";
+	unsigned int i;
+	int fd[6];
+	ssize_t n;
+
+	ASSERT_EQ(3, write(self->fd, "abc", 3));
+	/* Opens in a row, with and without O_NONBLOCK; none of them ... */
+	for (i = 0; i < 6; i++)
+		fd[i] = open_dev(_metadata, flags[i]);
+	for (i = 0; i < 6; i++)
+		close(fd[i]);
+	/* ... and none of their closes touches the data. Each new open
+	 * appends one byte through itself and closes again. */
+	for (i = 0; i < 6; i++) {
+		int w = open_dev(_metadata,
+				 (flags[i] & O_NONBLOCK) | O_WRONLY);
+
+		want[3 + i] = (char)('0' + i);
+		EXPECT_EQ(1, write(w, &want[3 + i], 1));
+		close(w);
+	}
+	n = drain(self->nb, got, sizeof(got));
+	EXPECT_EQ(9, n) {
+		TH_LOG("3 bytes written, 12 opens and closes, 6 bytes more: %zd bytes came out, not 9; rule: every open shares the one FIFO, and open() and release() leave it alone (no kfifo_reset() there)",
+		       n);
+	}
+	EXPECT_EQ(0, memcmp(got, want, 9)) {
+		TH_LOG("the FIFO holds \"%.*s\", expected \"%.9s\"", (int)n,
+		       got, want);
+	}
+}
+
+/** @brief A call frozen in the middle of its copy (copy_stall.h), in a
+ *         thread of the test: it holds the readers' (or writers') lock
+ *         until released. */
+struct frozen {
+	/** @brief The call. */
+	struct fifo_call call;
+	/** @brief Its thread. */
+	pthread_t thread;
+	/** @brief The stall in its buffer. */
+	struct copy_stall cs;
+	/** @brief The thread writes here when the call returned. */
+	int done[2];
+	/** @brief Nonzero while the thread runs. */
+	int running;
+};
+
+/** @brief Start a read (or write) of @p count bytes that stalls after its
+ *         first 16 bytes, and wait until it does.
+ * @param f the frozen call, filled in here
+ * @param fd the descriptor
+ * @param is_write nonzero for a write of 16 'A's then 'A's
+ * @param count the byte count, more than 16
+ * @return 1 once the copy is frozen, 0 if the call returned first, -1 on
+ *         an error of the test
+ */
+static int frozen_start(struct frozen *f, int fd, int is_write, size_t count)
+{
+	memset(f, 0, sizeof(*f));
+	if (pipe(f->done))
+		return -1;
+	f->call.fd = fd;
+	f->call.count = count;
+	f->call.is_write = is_write;
+	f->call.ready_pipe = -1;
+	f->call.done_pipe = f->done[1];
+	f->call.buf = copy_stall_init(&f->cs, 16, is_write ? 'A' : 0);
+	if (!f->call.buf ||
+	    pthread_create(&f->thread, NULL, fifo_call_main, &f->call))
+		return -1;
+	f->running = 1;
+	return copy_stall_wait(&f->cs, f->done[0], 5000);
+}
+
+/** @brief Let the frozen call go on (the rest of a write's buffer is
+ *         'A's) and wait until it returns.
+ * @param f the frozen call
+ * @return what it returned
+ */
+static ssize_t frozen_release(struct frozen *f)
+{
+	if (!f->running)
+		return f->call.ret;
+	copy_stall_release(&f->cs, 'A');
+	pthread_join(f->thread, NULL);
+	f->running = 0;
+	return f->call.ret;
+}
+
+/** @brief Release the call if needed and free everything.
+ * @param f the frozen call
+ */
+static void frozen_destroy(struct frozen *f)
+{
+	frozen_release(f);
+	copy_stall_destroy(&f->cs);
+	close(f->done[0]);
+	close(f->done[1]);
+}
+
+/** @brief Why a call waiting for a lock is not asleep there, for a log.
+ * @param s the sleeper
+ * @param st its state
+ * @param lock "readers'" or "writers'"
+ * @return a static string
+ */
+static const char *not_waiting(const struct sleeper *s, char st,
+			       const char *lock)
+{
+	static char why[256];
+
+	if (st == 'D')
+		snprintf(why, sizeof(why),
+			 "it waits for the %s mutex in state D, which no signal ends: take it with mutex_lock_interruptible(), not mutex_lock()",
+			 lock);
+	else if (st == 'X')
+		snprintf(why, sizeof(why),
+			 "it returned %zd (%s) while another caller held the %s mutex: %s",
+			 s->sh->call.ret,
+			 s->sh->call.ret < 0 ? strerror(s->sh->call.err) : "no error",
+			 lock, s->sh->call.ret < 0 && s->sh->call.err == EAGAIN ?
+			 "O_NONBLOCK is about data, not about the lock: a non-blocking call waits its turn too (no mutex_trylock())" :
+			 "callers of one kind take turns at their mutex, which they hold across the copy");
+	else
+		snprintf(why, sizeof(why), "%s", not_asleep(s, st));
+	return why;
+}
+
+/** @brief A signal ends a wait for a lock the way it ends any sleep in
+ *         the driver, with EINTR, and nothing else happens: the frozen
+ *         holder's call completes exactly, the lock stays its own, and
+ *         the interrupted call took or added nothing.
+ * @param _metadata the test
+ * @param self the fixture
+ * @param is_write nonzero for writers, zero for readers
+ */
+static void signal_ends_a_lock_wait(struct __test_metadata *_metadata,
+				    FIXTURE_DATA(fifo) *self, int is_write)
+{
+	const char *lock = is_write ? "writers'" : "readers'";
+	struct sleeper *b = &self->sleepers[0], *c = &self->sleepers[1];
+	struct fifo_model m;
+	struct frozen a;
+	char data[48];
+	char st;
+
+	ASSERT_EQ(0, fifo_model_init(&m, FIFO_SIZE, FIFO_STAGE, NULL));
+	pattern(data, sizeof(data), 7);
+	if (!is_write) {
+		ASSERT_EQ(48, write(self->fd, data, 48));
+		fifo_model_write(&m, data, 48, 0);
+	}
+	ASSERT_EQ(1, frozen_start(&a, self->fd, is_write, 32)) {
+		TH_LOG("the %s was not frozen in its copy (it returned %zd)",
+		       is_write ? "write" : "read", a.call.ret);
+	}
+	/* B waits for A's lock; a signal ends its wait. */
+	st = sleeper_start(b, self->fd, is_write ? "bbbbbbbb" : NULL, 8);
+	EXPECT_EQ('S', st) {
+		TH_LOG("a second %s while the first holds the %s mutex should wait for it, asleep in state S: %s",
+		       is_write ? "write" : "read", lock,
+		       not_waiting(b, st, lock));
+	}
+	if (st == 'S') {
+		ASSERT_EQ(0, kill(b->pid, SIGUSR1));
+		EXPECT_TRUE(sleeper_returned(b, WAKE_MS)) {
+			TH_LOG("a signal did not end the wait for the %s mutex: mutex_lock_interruptible(), and return -ERESTARTSYS when it fails",
+			       lock);
+		}
+		if (sleeper_returned(b, 0)) {
+			EXPECT_EQ(-1, b->sh->call.ret);
+			EXPECT_EQ(EINTR, b->sh->call.err) {
+				TH_LOG("a signal (handler without SA_RESTART) ended the wait for the %s mutex with %zd (%s): return -ERESTARTSYS, which the program sees as EINTR",
+				       lock, b->sh->call.ret,
+				       strerror(b->sh->call.err));
+			}
+		}
+		/* A still holds the lock: a third caller must still wait. */
+		st = sleeper_start(c, self->fd, is_write ? "cccccccc" : NULL, 8);
+		EXPECT_EQ('S', st) {
+			TH_LOG("after the interrupted caller left, a third %s got through while the first still holds the %s mutex: %s (did the interrupted path unlock a mutex it never took?)",
+			       is_write ? "write" : "read", lock,
+			       not_waiting(c, st, lock));
+		}
+	}
+	EXPECT_EQ(32, frozen_release(&a)) {
+		TH_LOG("the frozen %s returned %zd, not 32", is_write ?
+		       "write" : "read", a.call.ret);
+	}
+	if (is_write) {
+		memset(data, 'A', 32);
+		fifo_model_write(&m, data, 32, 0);
+	} else {
+		char exp[32];
+
+		fifo_model_read(&m, 32, 0, exp);
+		EXPECT_EQ(0, memcmp(exp, a.call.buf, 32));
+	}
+	if (c->sh) {
+		EXPECT_TRUE(sleeper_returned(c, WAKE_MS)) {
+			TH_LOG("the third caller did not get the %s mutex when the first let it go",
+			       lock);
+		}
+		sleeper_finish(c, self->nb);
+		EXPECT_EQ(8, c->sh->call.ret);
+		if (is_write)
+			fifo_model_write(&m, "cccccccc", 8, 0);
+		else
+			fifo_model_read(&m, 8, 0, NULL);
+	}
+	expect_contents(_metadata, &m,
+			"after the interrupted call (it must have taken or added nothing)");
+	frozen_destroy(&a);
+	fifo_model_destroy(&m);
+}
+
+/** @brief A read waiting for the readers' lock sleeps in state S, and a
+ *         signal ends it with EINTR, having touched nothing.
+ */
+TEST_F_TIMEOUT(fifo, signal_ends_a_wait_for_the_readers_lock, 15)
+{
+	signal_ends_a_lock_wait(_metadata, self, 0);
+}
+
+/** @brief A write waiting for the writers' lock sleeps in state S, and a
+ *         signal ends it with EINTR, having touched nothing.
+ */
+TEST_F_TIMEOUT(fifo, signal_ends_a_wait_for_the_writers_lock, 15)
+{
+	signal_ends_a_lock_wait(_metadata, self, 1);
+}
+
+/** @brief With SA_RESTART, a signal that interrupts a wait for a lock
+ *         runs its handler and the call goes on waiting, then completes
+ *         as if nothing had happened (the driver returned -ERESTARTSYS).
+ */
+TEST_F_TIMEOUT(fifo, sa_restart_resumes_a_wait_for_a_lock, 15)
+{
+	struct sigaction restart = {
+		.sa_handler = note_signal, .sa_flags = SA_RESTART,
+	};
+	struct sigaction plain = { .sa_handler = ignore_signal };
+	struct sleeper *b;
+	struct frozen a;
+	char data[48], buf[FIFO_SIZE];
+	int is_write;
+	char st;
+
+	ASSERT_LE(0, signal_note_fd());
+	ASSERT_EQ(0, sigaction(SIGUSR1, &restart, NULL));
+	pattern(data, sizeof(data), 3);
+	for (is_write = 0; is_write < 2; is_write++) {
+		const char *lock = is_write ? "writers'" : "readers'";
+
+		b = &self->sleepers[is_write];
+		if (!is_write)
+			ASSERT_EQ(48, write(self->fd, data, 48));
+		ASSERT_EQ(1, frozen_start(&a, self->fd, is_write, 32));
+		st = sleeper_start(b, self->fd, is_write ? "bbbbbbbb" : NULL, 8);
+		EXPECT_EQ('S', st) {
+			TH_LOG("a second caller should wait for the %s mutex in state S: %s",
+			       lock, not_waiting(b, st, lock));
+		}
+		if (st == 'S') {
+			ASSERT_EQ(0, kill(b->pid, SIGUSR1));
+			ASSERT_TRUE(await_byte(signal_note_fd(), 5000)) {
+				TH_LOG("the signal handler did not run");
+			}
+			st = task_wait_asleep(b->sh->call.tid, &b->sh->call.done,
+					      5000);
+			EXPECT_EQ('S', st) {
+				char g[32];
+
+				TH_LOG("after a signal whose handler has SA_RESTART, the call waiting for the %s mutex did not wait again (it returned or is not asleep: %s): return -ERESTARTSYS when mutex_lock_interruptible() fails, not -EINTR",
+				       lock, st == 'X' ? fifo_model_describe_call(
+					b->sh->call.ret, b->sh->call.err, g,
+					sizeof(g)) : not_asleep(b, st));
+			}
+		}
+		EXPECT_EQ(32, frozen_release(&a));
+		frozen_destroy(&a);
+		EXPECT_TRUE(sleeper_returned(b, WAKE_MS));
+		sleeper_finish(b, self->nb);
+		EXPECT_EQ(8, b->sh->call.ret) {
+			TH_LOG("the restarted call returned %zd (%s), not 8",
+			       b->sh->call.ret, strerror(b->sh->call.err));
+		}
+		if (!is_write) {
+			EXPECT_EQ(0, memcmp(b->sh->buf, data + 32, 8)) {
+				TH_LOG("the restarted read should get the 8 bytes after the first reader's 32");
+			}
+			ASSERT_EQ(8, drain(self->nb, buf, sizeof(buf)));
+		} else {
+			ASSERT_EQ(40, drain(self->nb, buf, sizeof(buf)));
+			EXPECT_EQ(0, memcmp(buf + 32, "bbbbbbbb", 8));
+		}
+	}
+	ASSERT_EQ(0, sigaction(SIGUSR1, &plain, NULL));
+}
+
+/** @brief "Empty" is decided under the readers' lock: a read that waited
+ *         for the lock while the reader ahead took every byte finds the
+ *         FIFO empty, and answers as for an empty FIFO. An O_NONBLOCK read
+ *         waits its turn at the lock like any other.
+ */
+TEST_F_TIMEOUT(fifo, empty_is_checked_under_the_readers_lock, 15)
+{
+	struct sleeper *b = &self->sleepers[0], *c = &self->sleepers[1];
+	int nb = open_dev(_metadata, O_RDWR | O_NONBLOCK);
+	struct fifo_model m;
+	struct frozen a;
+	char data[32], st;
+
+	ASSERT_EQ(0, fifo_model_init(&m, FIFO_SIZE, FIFO_STAGE, NULL));
+	pattern(data, sizeof(data), 11);
+	ASSERT_EQ(32, write(self->fd, data, 32));
+	ASSERT_EQ(1, frozen_start(&a, self->fd, 0, 32));
+	st = sleeper_start(b, nb, NULL, 8);
+	EXPECT_EQ('S', st) {
+		TH_LOG("an O_NONBLOCK read while another reader is in the middle of its copy should wait for the readers' mutex: %s",
+		       not_waiting(b, st, "readers'"));
+	}
+#if FIFO_STAGE >= 4
+	st = sleeper_start(c, self->fd, NULL, 8);
+	EXPECT_EQ('S', st) {
+		TH_LOG("a read while another reader is in the middle of its copy should wait for the readers' mutex: %s",
+		       not_waiting(c, st, "readers'"));
+	}
+#endif
+	EXPECT_EQ(32, frozen_release(&a));
+	/* The reader ahead took all 32: the FIFO is empty for B (and C). */
+	EXPECT_TRUE(sleeper_returned(b, WAKE_MS));
+	sleeper_finish(b, self->nb);
+	expect_result(_metadata, fifo_model_read(&m, 8, 1, NULL),
+		      b->sh->call.ret, b->sh->call.err,
+		      "an O_NONBLOCK read(8) that waited for the lock while the reader ahead took every byte",
+		      FIFO_STAGE >= 3 ? "with O_NONBLOCK a read of an empty FIFO fails with EAGAIN; \"empty\" must be tested after taking the mutex (tested before it, the FIFO still looked full)"
+				      : "a read of an empty FIFO returns 0");
+#if FIFO_STAGE >= 4
+	st = task_wait_asleep(c->sh->call.tid, &c->sh->call.done, 5000);
+	EXPECT_EQ('S', st) {
+		TH_LOG("a read that waited for the lock while the reader ahead took every byte should then sleep until data comes: %s (test \"empty\" under the mutex, in a loop)",
+		       not_asleep(c, st));
+	}
+	ASSERT_EQ(3, write(self->nb, "xyz", 3));
+	EXPECT_TRUE(sleeper_returned(c, WAKE_MS));
+	sleeper_finish(c, self->nb);
+	EXPECT_EQ(3, c->sh->call.ret);
+	EXPECT_EQ(0, memcmp(c->sh->buf, "xyz", 3));
+#else
+	(void)c;
+#endif
+	frozen_destroy(&a);
+	fifo_model_destroy(&m);
+	close(nb);
+}
+
+/** @brief "Full" is decided under the writers' lock: a write that waited
+ *         for the lock while the writer ahead filled the FIFO finds it
+ *         full, and answers as for a full FIFO.
+ */
+TEST_F_TIMEOUT(fifo, full_is_checked_under_the_writers_lock, 15)
+{
+	struct sleeper *b = &self->sleepers[0], *c = &self->sleepers[1];
+	int nb = open_dev(_metadata, O_RDWR | O_NONBLOCK);
+	char fill[FIFO_SIZE], st;
+	struct fifo_model m;
+	struct frozen a;
+
+	ASSERT_EQ(0, fifo_model_init(&m, FIFO_SIZE, FIFO_STAGE, NULL));
+	memset(fill, 'f', sizeof(fill));
+	ASSERT_EQ(FIFO_SIZE - 32, write(self->fd, fill, FIFO_SIZE - 32));
+	fifo_model_write(&m, fill, FIFO_SIZE - 32, 0);
+	ASSERT_EQ(1, frozen_start(&a, self->fd, 1, 32));
+	st = sleeper_start(b, nb, "bbbbbbbb", 8);
+	EXPECT_EQ('S', st) {
+		TH_LOG("an O_NONBLOCK write while another writer is in the middle of its copy should wait for the writers' mutex: %s",
+		       not_waiting(b, st, "writers'"));
+	}
+#if FIFO_STAGE >= 4
+	st = sleeper_start(c, self->fd, "cccc", 4);
+	EXPECT_EQ('S', st) {
+		TH_LOG("a write while another writer is in the middle of its copy should wait for the writers' mutex: %s",
+		       not_waiting(c, st, "writers'"));
+	}
+#endif
+	EXPECT_EQ(32, frozen_release(&a));
+	memset(fill, 'A', 32);
+	fifo_model_write(&m, fill, 32, 0);
+	EXPECT_TRUE(sleeper_returned(b, WAKE_MS));
+	sleeper_finish(b, self->nb);
+	expect_result(_metadata, fifo_model_write(&m, "bbbbbbbb", 8, 1),
+		      b->sh->call.ret, b->sh->call.err,
+		      "an O_NONBLOCK write(8) that waited for the lock while the writer ahead filled the FIFO",
+		      FIFO_STAGE >= 3 ? "with O_NONBLOCK a write to a full FIFO fails with EAGAIN; \"full\" must be tested after taking the mutex (tested before it, the FIFO still had room)"
+				      : "a write to a full FIFO fails with ENOSPC");
+#if FIFO_STAGE >= 4
+	st = task_wait_asleep(c->sh->call.tid, &c->sh->call.done, 5000);
+	EXPECT_EQ('S', st) {
+		TH_LOG("a write that waited for the lock while the writer ahead filled the FIFO should then sleep until there is room: %s (test \"full\" under the mutex, in a loop)",
+		       not_asleep(c, st));
+	}
+	{
+		char got[5];
+
+		ASSERT_EQ(5, read(self->nb, got, 5));
+		fifo_model_read(&m, 5, 1, NULL);
+	}
+	EXPECT_TRUE(sleeper_returned(c, WAKE_MS));
+	sleeper_finish(c, self->nb);
+	EXPECT_EQ(4, c->sh->call.ret);
+	fifo_model_write(&m, "cccc", 4, 0);
+#else
+	(void)c;
+#endif
+	expect_contents(_metadata, &m, "at the end");
+	frozen_destroy(&a);
+	fifo_model_destroy(&m);
+	close(nb);
+}
+
+/** @brief A reader and a writer never wait for each other: each side has
+ *         its own mutex, and a read goes through while a write is frozen
+ *         in its copy, and the other way round.
+ */
+TEST_F_TIMEOUT(fifo, reader_and_writer_do_not_wait_for_each_other, 15)
+{
+	struct sleeper *s = &self->sleepers[0];
+	char buf[FIFO_SIZE], st;
+	struct frozen a;
+
+	ASSERT_EQ(8, write(self->fd, "01234567", 8));
+	ASSERT_EQ(1, frozen_start(&a, self->fd, 1, 32));
+	st = sleeper_start(s, self->fd, NULL, 8);
+	EXPECT_EQ('X', st) {
+		TH_LOG("a read waited while a write was in the middle of its copy: readers and writers each have their own mutex (kfifo needs no lock between one reader and one writer)");
+	}
+	EXPECT_TRUE(sleeper_returned(s, WAKE_MS));
+	EXPECT_EQ(32, frozen_release(&a));
+	frozen_destroy(&a);
+	sleeper_free(s, self->nb);
+	ASSERT_EQ(32, drain(self->nb, buf, sizeof(buf)));
+
+	ASSERT_EQ(40, write(self->fd, buf, 40));
+	ASSERT_EQ(1, frozen_start(&a, self->fd, 0, 32));
+	st = sleeper_start(s, self->fd, "wxyz", 4);
+	EXPECT_EQ('X', st) {
+		TH_LOG("a write waited while a read was in the middle of its copy: readers and writers each have their own mutex");
+	}
+	EXPECT_TRUE(sleeper_returned(s, WAKE_MS));
+	EXPECT_EQ(32, frozen_release(&a));
+	frozen_destroy(&a);
+	sleeper_finish(s, self->nb);
+	EXPECT_EQ(4, s->sh->call.ret);
+	EXPECT_EQ(12, drain(self->nb, buf, sizeof(buf)));
+}
+
+#if FIFO_STAGE >= 3
+/** @brief O_NONBLOCK belongs to the open file: descriptors opened in a row
+ *         with and without it each keep their own, dup() shares it, and
+ *         fcntl() changes it for the next call on every descriptor of
+ *         that file only.
+ */
+TEST_F_TIMEOUT(fifo, o_nonblock_belongs_to_the_open_file, 15)
+{
+	int fd[5], i, j;
+	struct fifo_model m;
+	char c, what[96];
+	ssize_t n;
+
+	ASSERT_EQ(0, fifo_model_init(&m, FIFO_SIZE, FIFO_STAGE, NULL));
+	/* Opened in this order: a flag kept per device, not per file,
+	 * would follow the last open. fd[4] is a dup() of fd[3]. */
+	fd[0] = open_dev(_metadata, O_RDWR | O_NONBLOCK);
+	fd[1] = open_dev(_metadata, O_RDWR);
+	fd[2] = open_dev(_metadata, O_RDWR | O_NONBLOCK);
+	fd[3] = open_dev(_metadata, O_RDWR);
+	fd[4] = dup(fd[3]);
+	ASSERT_LE(0, fd[4]);
+	for (j = 0; j < 3; j++) {
+		if (j == 1) {
+			set_nonblock(_metadata, fd[4], 1);  /* fd[3] too */
+			set_nonblock(_metadata, fd[0], 0);
+		} else if (j == 2) {
+			set_nonblock(_metadata, fd[3], 0);  /* fd[4] too */
+			set_nonblock(_metadata, fd[1], 1);
+		}
+		for (i = 0; i < 5; i++) {
+			int nonblock = !!(fcntl(fd[i], F_GETFL) & O_NONBLOCK);
+			struct sleeper *s = &self->sleepers[0];
+
+			snprintf(what, sizeof(what),
+				 "round %d: read(1) of the empty FIFO on descriptor %d (%s)",
+				 j, i, nonblock ? "O_NONBLOCK" : "blocking");
+			if (FIFO_STAGE >= 4 && !nonblock) {
+				char st = sleeper_start(s, fd[i], NULL, 1);
+
+				EXPECT_EQ('S', st) {
+					TH_LOG("%s should sleep: %s; rule: O_NONBLOCK is the open file's, read from file->f_flags at every call",
+					       what, not_asleep(s, st));
+				}
+				sleeper_free(s, self->nb);
+				continue;
+			}
+			errno = 0;
+			n = read(fd[i], &c, 1);
+			expect_result(_metadata, fifo_model_read(&m, 1, nonblock, &c),
+				      n, errno, what,
+				      "O_NONBLOCK is the open file's: read it from file->f_flags at every call, not from a copy made at open (or shared by all opens)");
+		}
+	}
+	for (i = 0; i < 5; i++)
+		close(fd[i]);
+	fifo_model_destroy(&m);
+}
+
+/** @brief fcntl() setting or clearing O_NONBLOCK takes effect on the next
+ *         write too: a full FIFO then answers EAGAIN, or as without the
+ *         flag.
+ */
+TEST_F_TIMEOUT(fifo, fcntl_nonblock_takes_effect_on_writes, TIMEOUT)
+{
+	char fill[FIFO_SIZE];
+	struct fifo_model m;
+	int round;
+	ssize_t n;
+
+	ASSERT_EQ(0, fifo_model_init(&m, FIFO_SIZE, FIFO_STAGE, NULL));
+	memset(fill, 'f', sizeof(fill));
+	ASSERT_EQ(FIFO_SIZE, write(self->nb, fill, sizeof(fill)));
+	fifo_model_write(&m, fill, FIFO_SIZE, 1);
+	for (round = 0; round < 4; round++) {
+		int nonblock = round % 2;
+
+		set_nonblock(_metadata, self->fd, nonblock);
+		if (FIFO_STAGE >= 4 && !nonblock) {
+			struct sleeper *s = &self->sleepers[0];
+			char st = sleeper_start(s, self->fd, "y", 1);
+
+			EXPECT_EQ('S', st) {
+				TH_LOG("with O_NONBLOCK cleared by fcntl(), a write to the full FIFO sleeps: %s",
+				       not_asleep(s, st));
+			}
+			sleeper_free(s, self->nb);
+			continue;
+		}
+		errno = 0;
+		n = write(self->fd, "y", 1);
+		expect_result(_metadata, fifo_model_write(&m, "y", 1, nonblock),
+			      n, errno,
+			      nonblock ? "write(1) to the full FIFO after fcntl() set O_NONBLOCK"
+				       : "write(1) to the full FIFO after fcntl() cleared O_NONBLOCK",
+			      "O_NONBLOCK is read from file->f_flags at every call, so fcntl(F_SETFL) after open counts from the next call");
+	}
+	fifo_model_destroy(&m);
+}
+#endif /* FIFO_STAGE >= 3 */
+
+#if FIFO_STAGE >= 4
+/** @brief Sleepers in the wake-up tests. */
+#define WAKE_SLEEPERS 3
+
+/** @brief Start @p n sleepers on @p fd, each reading @p count bytes
+ *         (@p data NULL) or writing @p count bytes of @p data + its
+ *         number, and check that each sleeps.
+ * @param _metadata the test
+ * @param s the sleepers
+ * @param n how many
+ * @param fd the descriptor
+ * @param data for writes, the letter the first writes (the next ones
+ *        write the next letters); NULL for reads
+ * @param count the byte count of each call
+ */
+static void start_sleepers(struct __test_metadata *_metadata,
+			   struct sleeper *s, int n, int fd, const char *data,
+			   size_t count)
+{
+	char buf[16], st;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (data)
+			memset(buf, data[0] + i, count);
+		st = sleeper_start(&s[i], fd, data ? buf : NULL, count);
+		ASSERT_EQ('S', st) {
+			TH_LOG("%s %d should sleep on the %s FIFO: %s",
+			       data ? "writer" : "reader", i,
+			       data ? "full" : "empty", not_asleep(&s[i], st));
+		}
+	}
+}
+
+/** @brief Wait until at least @p want of the sleepers have returned.
+ * @param s the sleepers
+ * @param n how many there are
+ * @param want how many must have returned
+ * @param timeout_ms how long to wait at most
+ * @return how many have returned
+ */
+static int await_returned(struct sleeper *s, int n, int want, int timeout_ms)
+{
+	int i, returned, left = timeout_ms;
+
+	for (;;) {
+		returned = 0;
+		for (i = 0; i < n; i++)
+			returned += atomic_load(&s[i].sh->call.done);
+		if (returned >= want || left-- <= 0)
+			return returned;
+		/* Look again every millisecond, as task_wait_asleep() does. */
+		poll(NULL, 0, 1);
+	}
+}
+
+/** @brief Wait until every sleeper has returned or is asleep again.
+ * @param s the sleepers
+ * @param n how many
+ * @return how many have returned
+ */
+static int settle(struct sleeper *s, int n)
+{
+	int i, returned = 0;
+
+	for (i = 0; i < n; i++) {
+		task_wait_asleep(s[i].sh->call.tid, &s[i].sh->call.done, 5000);
+		returned += atomic_load(&s[i].sh->call.done);
+	}
+	return returned;
+}
+
+/** @brief One write that brings enough data for every sleeping reader
+ *         wakes them all, and each gets its share: nobody stays asleep
+ *         next to data.
+ */
+TEST_F_TIMEOUT(fifo, one_write_wakes_every_reader_it_can_serve, 15)
+{
+	struct sleeper *r = self->sleepers;
+	const char data[] = "abcdefghijkl";
+	int i, seen[WAKE_SLEEPERS] = { 0 }, k;
+
+	start_sleepers(_metadata, r, WAKE_SLEEPERS, self->fd, NULL, 4);
+	ASSERT_EQ(12, write(self->nb, data, 12));
+	for (i = 0; i < WAKE_SLEEPERS; i++) {
+		EXPECT_TRUE(sleeper_returned(&r[i], WAKE_MS)) {
+			TH_LOG("reader %d still sleeps next to data: one write of 12 bytes can serve all 3 sleeping readers of 4 bytes; rule: no reader sleeps while the FIFO holds data (wake_up_interruptible() wakes every sleeper; an exclusive or single wake-up strands the others)",
+			       i);
+		}
+		if (!sleeper_returned(&r[i], 0))
+			continue;
+		EXPECT_EQ(4, r[i].sh->call.ret);
+		for (k = 0; k < WAKE_SLEEPERS; k++)
+			if (r[i].sh->call.ret == 4 &&
+			    !memcmp(r[i].sh->buf, data + 4 * k, 4))
+				seen[k]++;
+	}
+	for (k = 0; k < WAKE_SLEEPERS; k++) {
+		int times = seen[k];
+
+		EXPECT_EQ(1, times) {
+			TH_LOG("bytes %d to %d (\"%.4s\") were read %d times, not once",
+			       4 * k, 4 * k + 3, data + 4 * k, times);
+		}
+	}
+}
+
+/** @brief Sleeping readers and one byte at a time: each byte wakes them,
+ *         exactly one gets it, the others sleep on and get the next
+ *         bytes; nothing is lost.
+ */
+TEST_F_TIMEOUT(fifo, sleeping_readers_are_served_one_by_one, 20)
+{
+	struct sleeper *r = self->sleepers;
+	int i, k, got[WAKE_SLEEPERS] = { 0 }, returned;
+	char byte;
+
+	start_sleepers(_metadata, r, WAKE_SLEEPERS, self->fd, NULL, 8);
+	for (k = 1; k <= WAKE_SLEEPERS; k++) {
+		byte = (char)('0' + k);
+		ASSERT_EQ(1, write(self->nb, &byte, 1));
+		/* One more returns (a wake-up sent to another CPU may take a
+		 * moment), then the others settle: asleep again, or wrongly
+		 * returned. */
+		await_returned(r, WAKE_SLEEPERS, k, WAKE_MS);
+		returned = settle(r, WAKE_SLEEPERS);
+		EXPECT_EQ(k, returned) {
+			TH_LOG("after %d single bytes, %d of the 3 sleeping readers returned, not %d; rule: each byte serves one reader, the others go back to sleep (a while loop around the sleep, the test under the lock) and are woken by the next byte",
+			       k, returned, k);
+		}
+	}
+	for (i = 0; i < WAKE_SLEEPERS; i++) {
+		if (!atomic_load(&r[i].sh->call.done))
+			continue;
+		EXPECT_EQ(1, r[i].sh->call.ret) {
+			TH_LOG("reader %d returned %zd (%s): a reader woken without data must sleep again, not return",
+			       i, r[i].sh->call.ret,
+			       r[i].sh->call.ret < 0 ? strerror(r[i].sh->call.err) : "no error");
+		}
+		if (r[i].sh->call.ret == 1 && r[i].sh->buf[0] >= '1' &&
+		    r[i].sh->buf[0] <= '0' + WAKE_SLEEPERS)
+			got[r[i].sh->buf[0] - '1']++;
+	}
+	for (k = 0; k < WAKE_SLEEPERS; k++) {
+		int times = got[k];
+
+		EXPECT_EQ(1, times) {
+			TH_LOG("byte '%c' was read %d times, not once", '1' + k,
+			       times);
+		}
+	}
+}
+
+/** @brief One read that makes room for every sleeping writer wakes them
+ *         all, and each writes all its bytes.
+ */
+TEST_F_TIMEOUT(fifo, one_read_wakes_every_writer_it_can_serve, 15)
+{
+	struct sleeper *w = self->sleepers;
+	char fill[FIFO_SIZE], buf[2 * FIFO_SIZE];
+	int i, k, seen[WAKE_SLEEPERS] = { 0 };
+	ssize_t n;
+
+	memset(fill, 'f', sizeof(fill));
+	ASSERT_EQ(FIFO_SIZE, write(self->nb, fill, sizeof(fill)));
+	start_sleepers(_metadata, w, WAKE_SLEEPERS, self->fd, "A", 4);
+	ASSERT_EQ(12, read(self->nb, buf, 12));
+	for (i = 0; i < WAKE_SLEEPERS; i++) {
+		EXPECT_TRUE(sleeper_returned(&w[i], WAKE_MS)) {
+			TH_LOG("writer %d still sleeps next to room: one read of 12 bytes made room for all 3 sleeping writers of 4 bytes; rule: no writer sleeps while the FIFO has room (wake_up_interruptible() wakes every sleeper)",
+			       i);
+		}
+		if (sleeper_returned(&w[i], 0))
+			EXPECT_EQ(4, w[i].sh->call.ret);
+	}
+	settle(w, WAKE_SLEEPERS);
+	n = drain(self->nb, buf, sizeof(buf));
+	ASSERT_EQ(FIFO_SIZE, n);
+	for (i = FIFO_SIZE - 12; i < FIFO_SIZE; i += 4)
+		for (k = 0; k < WAKE_SLEEPERS; k++)
+			if (!memcmp(buf + i, k == 0 ? "AAAA" : k == 1 ? "BBBB" : "CCCC", 4))
+				seen[k]++;
+	for (k = 0; k < WAKE_SLEEPERS; k++) {
+		int times = seen[k];
+
+		EXPECT_EQ(1, times) {
+			TH_LOG("writer %d's 4 bytes are in the FIFO %d times, not once, as 4 bytes in a row",
+			       k, times);
+		}
+	}
+}
+
+/** @brief Sleeping writers and room for one byte at a time: each byte of
+ *         room wakes them, exactly one writes (one byte: a short write),
+ *         the others sleep on.
+ */
+TEST_F_TIMEOUT(fifo, sleeping_writers_are_served_one_by_one, 20)
+{
+	struct sleeper *w = self->sleepers;
+	char fill[FIFO_SIZE], buf[2 * FIFO_SIZE];
+	int i, k, returned, seen[WAKE_SLEEPERS] = { 0 };
+
+	memset(fill, 'f', sizeof(fill));
+	ASSERT_EQ(FIFO_SIZE, write(self->nb, fill, sizeof(fill)));
+	start_sleepers(_metadata, w, WAKE_SLEEPERS, self->fd, "A", 4);
+	for (k = 1; k <= WAKE_SLEEPERS; k++) {
+		ASSERT_EQ(1, read(self->nb, buf, 1));
+		await_returned(w, WAKE_SLEEPERS, k, WAKE_MS);
+		returned = settle(w, WAKE_SLEEPERS);
+		EXPECT_EQ(k, returned) {
+			TH_LOG("after %d reads of one byte, %d of the 3 sleeping writers returned, not %d; rule: a byte of room serves one writer (a short write of 1), the others sleep on",
+			       k, returned, k);
+		}
+	}
+	for (i = 0; i < WAKE_SLEEPERS; i++)
+		if (atomic_load(&w[i].sh->call.done))
+			EXPECT_EQ(1, w[i].sh->call.ret) {
+				TH_LOG("writer %d returned %zd (%s) with room for one byte: it writes what fits, 1",
+				       i, w[i].sh->call.ret,
+				       w[i].sh->call.ret < 0 ? strerror(w[i].sh->call.err) : "no error");
+			}
+	ASSERT_EQ(FIFO_SIZE, drain(self->nb, buf, sizeof(buf)));
+	for (i = FIFO_SIZE - WAKE_SLEEPERS; i < FIFO_SIZE; i++)
+		if (buf[i] >= 'A' && buf[i] < 'A' + WAKE_SLEEPERS)
+			seen[buf[i] - 'A']++;
+	for (k = 0; k < WAKE_SLEEPERS; k++) {
+		int times = seen[k];
+
+		EXPECT_EQ(1, times) {
+			TH_LOG("writer %d's byte is in the FIFO %d times, not once",
+			       k, times);
+		}
+	}
+}
+
+/** @brief A woken read takes min(count, bytes there) and leaves the rest;
+ *         a woken write writes what fits and no more.
+ */
+TEST_F_TIMEOUT(fifo, woken_calls_transfer_what_they_can, 15)
+{
+	struct sleeper *s = &self->sleepers[0];
+	char fill[FIFO_SIZE], buf[2 * FIFO_SIZE];
+	struct fifo_model m;
+	char st;
+
+	ASSERT_EQ(0, fifo_model_init(&m, FIFO_SIZE, FIFO_STAGE, NULL));
+	st = sleeper_start(s, self->fd, NULL, 4);
+	ASSERT_EQ('S', st);
+	ASSERT_EQ(10, write(self->nb, "0123456789", 10));
+	fifo_model_write(&m, "0123456789", 10, 1);
+	EXPECT_TRUE(sleeper_returned(s, WAKE_MS));
+	sleeper_finish(s, self->nb);
+	expect_result(_metadata, fifo_model_read(&m, 4, 0, buf),
+		      s->sh->call.ret, s->sh->call.err,
+		      "a sleeping read(4), woken by a write of 10 bytes",
+		      "a woken read returns min(count, bytes in the FIFO); the rest stays");
+	EXPECT_EQ(0, memcmp(s->sh->buf, "0123", 4));
+	expect_contents(_metadata, &m, "after the woken read");
+	sleeper_free(s, self->nb);
+
+	memset(fill, 'f', sizeof(fill));
+	ASSERT_EQ(FIFO_SIZE, write(self->nb, fill, sizeof(fill)));
+	fifo_model_write(&m, fill, FIFO_SIZE, 1);
+	st = sleeper_start(s, self->fd, "wwwwwwwwww", 10);
+	ASSERT_EQ('S', st);
+	ASSERT_EQ(3, read(self->nb, buf, 3));
+	fifo_model_read(&m, 3, 1, NULL);
+	EXPECT_TRUE(sleeper_returned(s, WAKE_MS));
+	sleeper_finish(s, self->nb);
+	expect_result(_metadata, fifo_model_write(&m, "wwwwwwwwww", 10, 0),
+		      s->sh->call.ret, s->sh->call.err,
+		      "a sleeping write(10), woken by a read of 3 bytes",
+		      "a woken write writes what fits, min(count, room), and returns that count");
+	expect_contents(_metadata, &m, "after the woken write");
+	fifo_model_destroy(&m);
+}
+
+/** @brief The readers are woken after the bytes are in the FIFO: a reader
+ *         woken while a write is still in the middle of its copy would
+ *         find nothing, sleep again, and never hear of the data.
+ */
+TEST_F_TIMEOUT(fifo, readers_are_woken_after_the_bytes_are_in, 15)
+{
+	struct sleeper *r = &self->sleepers[0];
+	struct frozen a;
+	char st;
+
+	st = sleeper_start(r, self->fd, NULL, 8);
+	ASSERT_EQ('S', st);
+	ASSERT_EQ(1, frozen_start(&a, self->fd, 1, 32));
+	st = task_wait_asleep(r->sh->call.tid, &r->sh->call.done, 5000);
+	EXPECT_EQ('S', st) {
+		TH_LOG("while a write is in the middle of its copy, no byte is in the FIFO yet, and the sleeping reader %s",
+		       not_asleep(r, st));
+	}
+	EXPECT_EQ(32, frozen_release(&a));
+	frozen_destroy(&a);
+	EXPECT_TRUE(sleeper_returned(r, WAKE_MS)) {
+		TH_LOG("32 bytes are in the FIFO and the sleeping reader was not woken; rule: wake the readers after the bytes went in (after kfifo_from_user()), not before");
+	}
+	sleeper_finish(r, self->nb);
+	EXPECT_EQ(8, r->sh->call.ret);
+}
+
+/** @brief The writers are woken after the room is made: a writer woken
+ *         while a read is still in the middle of its copy would find the
+ *         FIFO full, sleep again, and never hear of the room.
+ */
+TEST_F_TIMEOUT(fifo, writers_are_woken_after_the_room_is_made, 15)
+{
+	struct sleeper *w = &self->sleepers[0];
+	char fill[FIFO_SIZE];
+	struct frozen a;
+	char st;
+
+	memset(fill, 'f', sizeof(fill));
+	ASSERT_EQ(FIFO_SIZE, write(self->nb, fill, sizeof(fill)));
+	st = sleeper_start(w, self->fd, "wxyz", 4);
+	ASSERT_EQ('S', st);
+	ASSERT_EQ(1, frozen_start(&a, self->fd, 0, 32));
+	st = task_wait_asleep(w->sh->call.tid, &w->sh->call.done, 5000);
+	EXPECT_EQ('S', st) {
+		TH_LOG("while a read is in the middle of its copy, no room is made yet, and the sleeping writer %s",
+		       not_asleep(w, st));
+	}
+	EXPECT_EQ(32, frozen_release(&a));
+	frozen_destroy(&a);
+	EXPECT_TRUE(sleeper_returned(w, WAKE_MS)) {
+		TH_LOG("a read made room for 32 bytes and the sleeping writer was not woken; rule: wake the writers after the bytes came out (after kfifo_to_user()), not before");
+	}
+	sleeper_finish(w, self->nb);
+	EXPECT_EQ(4, w->sh->call.ret);
+}
+#endif /* FIFO_STAGE >= 4 */
+
+/* ---------------------------------------------------------------------
+ * The model-based tests: seeded random calls on several descriptors, in
+ * one or several processes, each compared with the model.
+ */
+
+/** @brief How long a call the model says returns (or a woken one) may
+ *         take in a model run, in ms: milliseconds normally; the bound is
+ *         only there to fail a call that does not return, and hundreds
+ *         of calls each get it, so it is generous. */
+#define MT_CALL_MS 5000
+
+/** @brief Descriptors a model run may have. */
+#define MT_DESCS 8
+/** @brief Processes a model run may have besides the test's. */
+#define MT_AGENTS 3
+/** @brief Open files (with their O_NONBLOCK) a model run may create. */
+#define MT_FILES 256
+
+/** @brief What one step does. */
+enum mt_kind {
+	/** @brief read(). */
+	MT_READ,
+	/** @brief write(). */
+	MT_WRITE,
+	/** @brief fcntl() toggling O_NONBLOCK. */
+	MT_TOGGLE,
+	/** @brief close() and open() again, with random flags. */
+	MT_REOPEN,
+	/** @brief SIGUSR1 to the process whose call sleeps. */
+	MT_SIGNAL,
+};
+
+/** @brief One step, as an agent receives it (in shared memory). */
+struct mt_slot {
+	/** @brief What to do. */
+	int kind;
+	/** @brief The descriptor, in the agent's process. */
+	int fd;
+	/** @brief For MT_REOPEN, open()'s flags. */
+	int flags;
+	/** @brief The byte count. */
+	size_t count;
+	/** @brief Bytes of the buffer before an unmapped page. */
+	size_t usable;
+	/** @brief What the call returned. */
+	ssize_t ret;
+	/** @brief errno after it. */
+	int err;
+	/** @brief Set when the call returned. */
+	atomic_int done;
+	/** @brief The data written, or read. */
+	char buf[];
+};
+
+/** @brief A process that makes calls for the test. */
+struct mt_agent {
+	/** @brief Its PID. */
+	pid_t pid;
+	/** @brief The test writes a byte here for each step. */
+	int cmd[2];
+	/** @brief The agent writes a byte here just before its call ('r'),
+	 *         and when it returned ('d'). */
+	int rep[2];
+	/** @brief The step, shared. */
+	struct mt_slot *slot;
+};
+
+/** @brief A descriptor of a model run. */
+struct mt_desc {
+	/** @brief Its number, in every process that has it. */
+	int fd;
+	/** @brief -1: the test's, which every agent inherited; else the
+	 *         agent whose own it is. */
+	int owner;
+	/** @brief Its open file, an index into mt_run::nonblock. */
+	int file;
+};
+
+/** @brief A model-based run. */
+struct mt_run {
+	/** @brief The test, for its macros. */
+	struct __test_metadata *md;
+	/** @brief The seed. */
+	uint64_t seed;
+	/** @brief The step being made. */
+	int step;
+	/** @brief The model. */
+	struct fifo_model model;
+	/** @brief The random numbers. */
+	struct fifo_model_rng rng;
+	/** @brief The last calls. */
+	struct fifo_model_history hist;
+	/** @brief The descriptors. */
+	struct mt_desc desc[MT_DESCS];
+	/** @brief How many. */
+	int ndesc;
+	/** @brief O_NONBLOCK of every open file so far. */
+	int nonblock[MT_FILES];
+	/** @brief How many open files so far. */
+	int nfiles;
+	/** @brief The agents, 1 to nagents (0 is the test itself). */
+	struct mt_agent agent[MT_AGENTS + 1];
+	/** @brief How many. */
+	int nagents;
+	/** @brief Whether agents may call on descriptors of their own, and
+	 *         on the test's ones (several processes), or only sleep for
+	 *         the test (one process). */
+	int multi;
+	/** @brief The agent whose call sleeps, or 0. */
+	int pending;
+	/** @brief The sleeping call's descriptor. */
+	int pending_desc;
+	/** @brief The sleeping call's kind, MT_READ or MT_WRITE. */
+	int pending_kind;
+	/** @brief The sleeping call's text, for messages. */
+	char pending_text[192];
+	/** @brief The largest byte count. */
+	size_t max_count;
+	/** @brief The test's buffer that runs into an unmapped page. */
+	struct edge_buf edge;
+	/** @brief An O_NONBLOCK descriptor no step uses, to empty the FIFO
+	 *         at the end. */
+	int spare_fd;
+	/** @brief The model's idea of a read's bytes. */
+	char *expect;
+	/** @brief Nonzero after the first mismatch. */
+	int failed;
+};
+
+/** @brief An agent's life: make each step the test sends, until EOF.
+ * @param a the agent
+ * @param edge its copy of the test's edge buffer
+ */
+static void mt_agent_main(struct mt_agent *a, struct edge_buf *edge)
+{
+	struct mt_slot *s = a->slot;
+	char *buf;
+	char c;
+
+	while (read(a->cmd[0], &c, 1) == 1) {
+		switch (s->kind) {
+		case MT_READ:
+		case MT_WRITE:
+			buf = edge_buf_at(edge, s->usable);
+			if (s->kind == MT_WRITE)
+				memcpy(buf, s->buf, s->usable < s->count ?
+				       s->usable : s->count);
+			if (write(a->rep[1], "r", 1) != 1)
+				_exit(3);
+			errno = 0;
+			s->ret = s->kind == MT_WRITE ?
+				 write(s->fd, buf, s->count) :
+				 read(s->fd, buf, s->count);
+			s->err = errno;
+			if (s->kind == MT_READ && s->ret > 0)
+				memcpy(s->buf, buf, (size_t)s->ret);
+			break;
+		case MT_TOGGLE:
+			if (write(a->rep[1], "r", 1) != 1)
+				_exit(3);
+			s->ret = fcntl(s->fd, F_SETFL,
+				       fcntl(s->fd, F_GETFL) ^ O_NONBLOCK);
+			s->err = errno;
+			break;
+		case MT_REOPEN:
+			if (write(a->rep[1], "r", 1) != 1)
+				_exit(3);
+			if (s->fd >= 0)
+				close(s->fd);
+			s->ret = open(FIFO_DEV, s->flags);
+			s->err = errno;
+			break;
+		}
+		atomic_store(&s->done, 1);
+		if (write(a->rep[1], "d", 1) != 1)
+			_exit(3);
+	}
+	_exit(0);
+}
+
+/** @brief Open a descriptor of the test, for every process of the run.
+ * @param r the run
+ * @param flags open()'s flags, or -1 for a dup() of the previous one
+ * @return 0, or -1
+ */
+static int mt_add_desc(struct mt_run *r, int flags)
+{
+	struct mt_desc *d = &r->desc[r->ndesc];
+
+	if (flags < 0) {
+		d->fd = dup(r->desc[r->ndesc - 1].fd);
+		d->file = r->desc[r->ndesc - 1].file;
+	} else {
+		d->fd = open(FIFO_DEV, flags);
+		d->file = r->nfiles++;
+		r->nonblock[d->file] = !!(flags & O_NONBLOCK);
+	}
+	d->owner = -1;
+	r->ndesc++;
+	return d->fd < 0 ? -1 : 0;
+}
+
+/** @brief Describe a descriptor for the history.
+ * @param r the run
+ * @param actor who calls: 0 the test, else an agent
+ * @param d the descriptor's index
+ * @param buf where the text goes
+ * @param size its size
+ * @return @p buf
+ */
+static char *mt_who(struct mt_run *r, int actor, int d, char *buf,
+		    size_t size)
+{
+	snprintf(buf, size, "%s fd%d(file %d%s)",
+		 actor ? (char[]){ 'p', (char)('0' + actor), 0 } : "test",
+		 d, r->desc[d].file,
+		 r->nonblock[r->desc[d].file] ? ",NB" : "");
+	return buf;
+}
+
+/** @brief Report a mismatch: the seed, the step, the call, the model's and
+ *         the device's result, the rule, the last calls, the replay.
+ * @param r the run
+ * @param call the call
+ * @param want the model's result, as text
+ * @param got the device's, as text
+ * @param rule the rule it breaks
+ */
+static void mt_fail(struct mt_run *r, const char *call, const char *want,
+		    const char *got, const char *rule)
+{
+	struct __test_metadata *_metadata = r->md;
+
+	if (r->failed++)
+		return;
+	fprintf(stderr,
+		"# %s: seed %llu, step %d: %s\n#   model:  %s\n#   device: %s\n#   rule: %s\n#   the FIFO (model) held %zu of %zu bytes before the call; the last calls, oldest first:\n",
+		_metadata->name, (unsigned long long)r->seed, r->step, call,
+		want, got, rule, fifo_model_len(&r->model),
+		r->model.capacity);
+	fifo_model_history_print(&r->hist, stderr, "#     ");
+	fprintf(stderr, "#   replay: " FIFO_REPLAY "\n", FIFO_STAGE,
+		(unsigned long long)r->seed);
+	_metadata->exit_code = KSFT_FAIL;
+}
+
+/** @brief The rule a wrong result breaks, from what the model expected.
+ * @param kind MT_READ or MT_WRITE
+ * @param count the byte count
+ * @param usable the buffer's mapped bytes
+ * @param want the model's result
+ * @param ret what the device returned
+ * @return the rule, with the usual bug
+ */
+static const char *mt_rule(int kind, size_t count, size_t usable,
+			   struct fifo_model_result want, ssize_t ret)
+{
+	int rd = kind == MT_READ;
+
+	if (count == 0)
+		return "a read or write of 0 bytes returns 0 and changes nothing, like on a pipe, whatever the FIFO holds and whatever O_NONBLOCK says";
+	if (want.blocks)
+		return rd ? "without O_NONBLOCK, a read of an empty FIFO sleeps until data comes (0 would mean end of file)"
+			  : "without O_NONBLOCK, a write to a full FIFO sleeps until there is room";
+	if (want.ret == -1 && want.err == EAGAIN)
+		return rd ? "with O_NONBLOCK, a read of an empty FIFO fails with EAGAIN; O_NONBLOCK is read from file->f_flags at every call (fcntl() may have changed it)"
+			  : "with O_NONBLOCK, a write to a full FIFO fails with EAGAIN; O_NONBLOCK is read from file->f_flags at every call (fcntl() may have changed it)";
+	if (want.ret == -1 && want.err == ENOSPC)
+		return "without O_NONBLOCK, a write to a full FIFO fails with ENOSPC (this descriptor's open file is not O_NONBLOCK)";
+	if (want.ret == 0 && rd)
+		return "without O_NONBLOCK, a read of an empty FIFO returns 0 (this descriptor's open file is not O_NONBLOCK)";
+	if (want.ret == -1 && want.err == EFAULT)
+		return "EFAULT when not a single byte could be copied";
+	if (usable < count && ret != want.ret)
+		return "a buffer that runs into an unmapped page: the bytes before it are copied and counted, the call returns their count (EFAULT only if none)";
+	return rd ? "a read returns min(count, bytes in the FIFO), the oldest bytes"
+		  : "a write appends min(count, room) bytes and returns that count";
+}
+
+/** @brief Send a step to an agent and wait until it is about to call.
+ * @param r the run
+ * @param actor the agent
+ * @return 0, or -1 if the agent is gone
+ */
+static int mt_send(struct mt_run *r, int actor)
+{
+	struct mt_agent *a = &r->agent[actor];
+
+	atomic_store(&a->slot->done, 0);
+	if (write(a->cmd[1], "s", 1) != 1)
+		return -1;
+	return await_byte(a->rep[0], 5000) ? 0 : -1;
+}
+
+/** @brief Wait for an agent's call to return.
+ * @param r the run
+ * @param actor the agent
+ * @param timeout_ms how long
+ * @return 1 if it returned, 0 if not
+ */
+static int mt_wait(struct mt_run *r, int actor, int timeout_ms)
+{
+	return await_byte(r->agent[actor].rep[0], timeout_ms);
+}
+
+/** @brief Check a read's or write's result and bytes against the model.
+ * @param r the run
+ * @param text the call, for messages
+ * @param kind MT_READ or MT_WRITE
+ * @param count its byte count
+ * @param usable its buffer's mapped bytes
+ * @param want the model's result (applied already)
+ * @param ret the device's result
+ * @param err its errno
+ * @param got for a read, the bytes the device returned
+ */
+static void mt_check(struct mt_run *r, const char *text, int kind,
+		     size_t count, size_t usable,
+		     struct fifo_model_result want, ssize_t ret, int err,
+		     const char *got)
+{
+	char w[32], g[32];
+	ssize_t i;
+
+	fifo_model_describe(want, w, sizeof(w));
+	fifo_model_describe_call(ret, err, g, sizeof(g));
+	fifo_model_history_add(&r->hist, "%s -> %s", text, g);
+	if (!fifo_model_agrees(want, ret, err)) {
+		mt_fail(r, text, w, g, mt_rule(kind, count, usable, want, ret));
+		return;
+	}
+	if (kind != MT_READ || ret <= 0)
+		return;
+	for (i = 0; i < ret && got[i] == r->expect[i]; i++)
+		;
+	if (i < ret) {
+		char wb[80], gb[80];
+
+		snprintf(wb, sizeof(wb), "%zd bytes, byte %zd is '%c'", ret, i,
+			 r->expect[i]);
+		snprintf(gb, sizeof(gb), "%zd bytes, byte %zd is '%c'", ret, i,
+			 got[i]);
+		mt_fail(r, text, wb, gb,
+			"bytes come out in the order they went in, each exactly once");
+	}
+}
+
+/** @brief Pick a byte count: 0, small, around the capacity, or above.
+ * @param r the run
+ * @return the count
+ */
+static size_t mt_count(struct mt_run *r)
+{
+	size_t cap = r->model.capacity;
+	uint64_t x = fifo_model_rng_below(&r->rng, 100);
+
+	if (x < 8)
+		return 0;
+	if (x < 40)
+		return 1 + fifo_model_rng_below(&r->rng, 8);
+	if (x < 60)
+		return cap - 2 + fifo_model_rng_below(&r->rng, 5);
+	if (x < 90)
+		return 1 + fifo_model_rng_below(&r->rng, 3 * cap);
+	return r->max_count;
+}
+
+/** @brief After a step: the sleeping call, if any, must return now if
+ *         the model says it can be served, and sleep on otherwise.
+ * @param r the run
+ */
+static void mt_settle(struct mt_run *r)
+{
+	struct fifo_model_result want;
+	struct mt_agent *a;
+	struct mt_slot *s;
+	char g[32];
+	int nb;
+
+	if (!r->pending)
+		return;
+	a = &r->agent[r->pending];
+	s = a->slot;
+	nb = r->nonblock[r->desc[r->pending_desc].file];
+	want = r->pending_kind == MT_READ ?
+	       fifo_model_read_upto(&r->model, s->count, s->usable, nb,
+				    r->expect) :
+	       fifo_model_write_upto(&r->model, s->buf, s->count, s->usable,
+				     nb);
+	if (want.blocks) {
+		if (atomic_load(&s->done)) {
+			mt_wait(r, r->pending, 1000);
+			fifo_model_describe_call(s->ret, s->err, g, sizeof(g));
+			fifo_model_history_add(&r->hist, "%s -> %s",
+					       r->pending_text, g);
+			mt_fail(r, r->pending_text, "still sleeps", g,
+				"a sleeping call returns only once it can move at least one byte, or a signal ends it");
+			r->pending = 0;
+		}
+		return;
+	}
+	r->pending = 0;
+	if (!mt_wait(r, a - r->agent, MT_CALL_MS)) {
+		fifo_model_describe(want, g, sizeof(g));
+		fifo_model_history_add(&r->hist, "%s -> still asleep",
+				       r->pending_text);
+		mt_fail(r, r->pending_text, g, "still sleeps",
+			r->pending_kind == MT_READ ?
+			"a write that adds data wakes the sleeping readers, whatever its size and whatever the FIFO held (wake_up_interruptible() after every write that wrote something)" :
+			"a read that makes room wakes the sleeping writers, whatever its size (wake_up_interruptible() after every read that read something)");
+		return;
+	}
+	mt_check(r, r->pending_text, r->pending_kind, s->count, s->usable,
+		 want, s->ret, s->err, s->buf);
+}
+
+/** @brief Make one random step.
+ * @param r the run
+ */
+static void mt_step(struct mt_run *r)
+{
+	struct fifo_model_result want;
+	int kind, d, actor, nb, i;
+	size_t count, usable;
+	char who[48], text[160], sig[224], g[32];
+	struct mt_slot *s;
+	uint64_t x;
+	ssize_t ret;
+	int err;
+	char *buf;
+
+	x = fifo_model_rng_below(&r->rng, 100);
+	if (r->pending && x < 4) {
+		/* A signal ends the sleeping call with EINTR. */
+		s = r->agent[r->pending].slot;
+		snprintf(sig, sizeof(sig), "SIGUSR1 to p%d, asleep in %s",
+			 r->pending, r->pending_text);
+		kill(r->agent[r->pending].pid, SIGUSR1);
+		i = r->pending;
+		r->pending = 0;
+		if (!mt_wait(r, i, MT_CALL_MS)) {
+			fifo_model_history_add(&r->hist, "%s -> still asleep", sig);
+			mt_fail(r, sig, "-1 EINTR", "still sleeps",
+				"a signal ends a sleep in the driver: wait_event_interruptible(), and return -ERESTARTSYS");
+			return;
+		}
+		fifo_model_describe_call(s->ret, s->err, g, sizeof(g));
+		fifo_model_history_add(&r->hist, "%s -> %s", sig, g);
+		if (s->ret != -1 || s->err != EINTR)
+			mt_fail(r, sig, "-1 EINTR", g,
+				"a signal ends a sleeping call with EINTR (the driver returns -ERESTARTSYS), having moved nothing");
+		return;
+	}
+	kind = x < 46 ? MT_READ : x < 90 ? MT_WRITE : x < 96 ? MT_TOGGLE
+							    : MT_REOPEN;
+	d = (int)fifo_model_rng_below(&r->rng, (uint64_t)r->ndesc);
+	if (r->desc[d].owner >= 0)
+		actor = r->desc[d].owner;
+	else if (r->multi)
+		actor = (int)fifo_model_rng_below(&r->rng,
+						  (uint64_t)r->nagents + 1);
+	else
+		actor = 0;
+	if (actor == r->pending)
+		actor = r->desc[d].owner >= 0 ? -1 : 0;
+	if (actor < 0)
+		return;	/* its only process sleeps: another step */
+	nb = r->nonblock[r->desc[d].file];
+	if (kind == MT_REOPEN && (r->desc[d].owner < 0 ||
+				  (r->pending && r->desc[r->pending_desc].file ==
+						 r->desc[d].file)))
+		kind = MT_TOGGLE;
+	if (kind == MT_TOGGLE && r->pending &&
+	    r->desc[r->pending_desc].file == r->desc[d].file)
+		return;	/* leave the sleeping call's file alone */
+	mt_who(r, actor, d, who, sizeof(who));
+	if (kind == MT_TOGGLE || kind == MT_REOPEN) {
+		int flags = O_RDWR | (fifo_model_rng_below(&r->rng, 2) ?
+				      O_NONBLOCK : 0);
+
+		if (kind == MT_TOGGLE)
+			snprintf(text, sizeof(text), "%s fcntl(%s O_NONBLOCK)",
+				 who, nb ? "clear" : "set");
+		else
+			snprintf(text, sizeof(text), "%s close, open(O_RDWR%s)",
+				 who, flags & O_NONBLOCK ? "|O_NONBLOCK" : "");
+		if (actor == 0) {
+			ret = fcntl(r->desc[d].fd, F_SETFL,
+				    fcntl(r->desc[d].fd, F_GETFL) ^ O_NONBLOCK);
+			err = errno;
+		} else {
+			s = r->agent[actor].slot;
+			s->kind = kind;
+			s->fd = r->desc[d].fd;
+			s->flags = flags;
+			if (mt_send(r, actor) || !mt_wait(r, actor, 5000)) {
+				mt_fail(r, text, "done", "the process is gone",
+					"(a process of the test died)");
+				return;
+			}
+			ret = s->ret;
+			err = s->err;
+		}
+		fifo_model_describe_call(ret, err, g, sizeof(g));
+		fifo_model_history_add(&r->hist, "%s -> %s", text, g);
+		if (ret < 0) {
+			mt_fail(r, text, "success", g,
+				kind == MT_REOPEN ? "the device can be opened any number of times, with any flags" :
+				"fcntl(F_SETFL) on the device works");
+			return;
+		}
+		if (kind == MT_TOGGLE) {
+			r->nonblock[r->desc[d].file] = !nb;
+		} else if (r->nfiles < MT_FILES) {
+			r->desc[d].fd = (int)ret;
+			r->desc[d].file = r->nfiles++;
+			r->nonblock[r->desc[d].file] = !!(flags & O_NONBLOCK);
+		}
+		return;
+	}
+
+	count = mt_count(r);
+	usable = fifo_model_rng_below(&r->rng, 100) < 85 ? count :
+		 fifo_model_rng_below(&r->rng, count + 1);
+	snprintf(text, sizeof(text), "%s %s(%zu%s)", who,
+		 kind == MT_READ ? "read" : "write", count,
+		 usable < count ? ", buffer ends early" : "");
+	if (usable < count)
+		snprintf(text + strlen(text), sizeof(text) - strlen(text),
+			 " [%zu mapped]", usable);
+	/* The bytes a write writes. */
+	s = actor ? r->agent[actor].slot : NULL;
+	buf = s ? s->buf : edge_buf_at(&r->edge, usable);
+	if (kind == MT_WRITE)
+		for (i = 0; i < (int)(usable < count ? usable : count); i++)
+			buf[i] = (char)('a' + fifo_model_rng_below(&r->rng, 26));
+	want = kind == MT_READ ?
+	       fifo_model_read_upto(&r->model, count, usable, nb, r->expect) :
+	       fifo_model_write_upto(&r->model, buf, count, usable, nb);
+	if (want.blocks && r->pending)
+		return;	/* one sleeping call at a time: another step */
+	if (actor == 0) {
+		/* The test cannot risk a call that may sleep (or hang on a
+		 * mutex a bug left locked): an agent makes it on the same
+		 * (inherited) descriptor, and the test watches it. */
+		for (actor = 1; actor <= r->nagents; actor++)
+			if (actor != r->pending)
+				break;
+		s = r->agent[actor].slot;
+		if (kind == MT_WRITE)
+			memcpy(s->buf, buf, usable < count ? usable : count);
+		buf = s->buf;
+		mt_who(r, actor, d, who, sizeof(who));
+		snprintf(text, sizeof(text), "%s %s(%zu)", who,
+			 kind == MT_READ ? "read" : "write", count);
+		if (usable < count)
+			snprintf(text + strlen(text),
+				 sizeof(text) - strlen(text), " [%zu mapped]",
+				 usable);
+	}
+	if (actor == 0) {
+		errno = 0;
+		ret = kind == MT_READ ? read(r->desc[d].fd, buf, count)
+				      : write(r->desc[d].fd, buf, count);
+		err = errno;
+		mt_check(r, text, kind, count, usable, want, ret, err, buf);
+		return;
+	}
+	s->kind = kind;
+	s->fd = r->desc[d].fd;
+	s->count = count;
+	s->usable = usable;
+	if (mt_send(r, actor)) {
+		mt_fail(r, text, "a call", "the process is gone",
+			"(a process of the test died)");
+		return;
+	}
+	if (!want.blocks) {
+		if (!mt_wait(r, actor, MT_CALL_MS)) {
+			fifo_model_describe(want, g, sizeof(g));
+			fifo_model_history_add(&r->hist, "%s -> sleeps", text);
+			mt_fail(r, text, g, "sleeps", mt_rule(kind, count, usable,
+							      want, -1));
+			kill(r->agent[actor].pid, SIGUSR1);
+			mt_wait(r, actor, MT_CALL_MS);
+			return;
+		}
+		mt_check(r, text, kind, count, usable, want, s->ret, s->err,
+			 s->buf);
+		return;
+	}
+	/* The model says it sleeps: it must, in state S. */
+	{
+		char st = task_wait_asleep(r->agent[actor].pid, &s->done, 5000);
+
+		if (st != 'S') {
+			if (st == 'X')
+				mt_wait(r, actor, 1000);
+			if (st == 'X')
+				fifo_model_describe_call(s->ret, s->err, g,
+							 sizeof(g));
+			else
+				snprintf(g, sizeof(g), "state %c", st ? st : '?');
+			fifo_model_history_add(&r->hist, "%s -> %s", text, g);
+			mt_fail(r, text, "sleeps (state S)", g,
+				mt_rule(kind, count, usable, want, s->ret));
+			return;
+		}
+	}
+	fifo_model_history_add(&r->hist, "%s -> sleeps", text);
+	r->pending = actor;
+	r->pending_desc = d;
+	r->pending_kind = kind;
+	snprintf(r->pending_text, sizeof(r->pending_text), "(woken) %s", text);
+}
+
+/** @brief Run @p steps random steps from @p seed and compare each with
+ *         the model; then empty the FIFO and compare what is left.
+ * @param _metadata the test
+ * @param seed the seed
+ * @param steps how many steps
+ * @param cap the FIFO's capacity
+ * @param multi nonzero: several processes, each with descriptors of its
+ *        own besides the shared ones, reopening them now and then
+ * @return 0 if everything matched
+ */
+static int mt_run(struct __test_metadata *_metadata, uint64_t seed,
+		  int steps, size_t cap, int multi)
+{
+	struct sigaction sa = { .sa_handler = ignore_signal };
+	struct mt_run *r = calloc(1, sizeof(*r));
+	size_t slot_size;
+	int i, failed;
+
+	ASSERT_NE(NULL, r);
+	/* SIGUSR1 ends a sleeping call with EINTR (no SA_RESTART). */
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
+	r->md = _metadata;
+	r->seed = seed;
+	r->multi = multi;
+	r->max_count = 4 * cap;
+	ASSERT_EQ(0, fifo_model_init(&r->model, cap, FIFO_STAGE, NULL));
+	fifo_model_rng_seed(&r->rng, seed);
+	ASSERT_EQ(0, edge_buf_init(&r->edge, r->max_count));
+	r->expect = malloc(r->max_count);
+	ASSERT_NE(NULL, r->expect);
+	r->spare_fd = open(FIFO_DEV, O_RDWR | O_NONBLOCK);
+	ASSERT_LE(0, r->spare_fd);
+	/* The test's descriptors: every process has them. The third is a
+	 * dup() of the second: one open file, one O_NONBLOCK. */
+	ASSERT_EQ(0, mt_add_desc(r, O_RDWR));
+	ASSERT_EQ(0, mt_add_desc(r, O_RDWR | O_NONBLOCK));
+	ASSERT_EQ(0, mt_add_desc(r, -1));
+	r->nagents = multi ? MT_AGENTS : 2;
+	slot_size = sizeof(struct mt_slot) + r->max_count;
+	for (i = 1; i <= r->nagents; i++) {
+		struct mt_agent *a = &r->agent[i];
+
+		a->slot = mmap(NULL, slot_size, PROT_READ | PROT_WRITE,
+			       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		ASSERT_NE(MAP_FAILED, a->slot);
+		ASSERT_EQ(0, pipe(a->cmd));
+		ASSERT_EQ(0, pipe(a->rep));
+		a->pid = fork_detached();
+		ASSERT_LE(0, a->pid);
+		if (a->pid == 0) {
+			close(a->cmd[1]);
+			close(a->rep[0]);
+			mt_agent_main(a, &r->edge);
+		}
+		close(a->cmd[0]);
+		close(a->rep[1]);
+	}
+	/* Several processes: each agent opens one descriptor of its own. */
+	for (i = 1; multi && i <= r->nagents; i++) {
+		struct mt_desc *d = &r->desc[r->ndesc];
+		struct mt_slot *s = r->agent[i].slot;
+
+		s->kind = MT_REOPEN;
+		s->fd = -1;
+		s->flags = O_RDWR | (i % 2 ? O_NONBLOCK : 0);
+		ASSERT_EQ(0, mt_send(r, i));
+		ASSERT_TRUE(mt_wait(r, i, 5000));
+		ASSERT_LE(0, s->ret);
+		d->fd = (int)s->ret;
+		d->owner = i;
+		d->file = r->nfiles++;
+		r->nonblock[d->file] = !!(s->flags & O_NONBLOCK);
+		r->ndesc++;
+	}
+	for (r->step = 0; r->step < steps && !r->failed; r->step++) {
+		mt_step(r);
+		if (!r->failed)
+			mt_settle(r);
+	}
+	/* End a sleeping call, then compare what is left. */
+	if (r->pending) {
+		kill(r->agent[r->pending].pid, SIGUSR1);
+		if (!mt_wait(r, r->pending, MT_CALL_MS) && !r->failed)
+			mt_fail(r, r->pending_text, "-1 EINTR", "still sleeps",
+				"a signal ends a sleeping call");
+	}
+	if (!r->failed) {
+		/* What is left, read by an agent through a descriptor of its
+		 * own that no step used. */
+		struct mt_slot *s = r->agent[1].slot;
+		struct fifo_model_result want;
+		char text[64];
+
+		s->kind = MT_READ;
+		s->fd = r->spare_fd;
+		s->count = cap;
+		s->usable = cap;
+		snprintf(text, sizeof(text), "p1 read(%zu) to empty the FIFO at the end",
+			 cap);
+		want = fifo_model_read(&r->model, cap, 1, r->expect);
+		if (mt_send(r, 1) || !mt_wait(r, 1, MT_CALL_MS))
+			mt_fail(r, text, "returns", "does not return",
+				"every byte written and not read stays in the FIFO, and a read returns it");
+		else
+			mt_check(r, text, MT_READ, cap, cap, want, s->ret,
+				 s->err, s->buf);
+	}
+	failed = r->failed;
+	for (i = 1; i <= r->nagents; i++) {
+		int status;
+
+		close(r->agent[i].cmd[1]);
+		kill(r->agent[i].pid, SIGKILL);
+		wait_for_child(r->agent[i].pid, &status, 2000);
+		close(r->agent[i].rep[0]);
+		munmap(r->agent[i].slot, slot_size);
+	}
+	for (i = 0; i < r->ndesc; i++)
+		if (r->desc[i].owner < 0)
+			close(r->desc[i].fd);
+	close(r->spare_fd);
+	edge_buf_destroy(&r->edge);
+	free(r->expect);
+	fifo_model_destroy(&r->model);
+	free(r);
+	return failed;
+}
+
+/** @brief Steps of one model run. */
+#define MT_STEPS 300
+
+/** @brief Random reads, writes and fcntl() calls on three descriptors of
+ *         the test (one a dup() of another), with random sizes and
+ *         buffers that run into an unmapped page, each compared with the
+ *         model: its result, errno and bytes. The reads and writes are
+ *         made by a child on the same (inherited) descriptors, so that a
+ *         call that does not return fails the test at once instead of
+ *         hanging it; from Lab 04 on, a call the model says sleeps is
+ *         made by a second child, which must sleep until the call that
+ *         serves it, and then return exactly what the model says.
+ *         LABKIT_SEED replaces the fixed seeds.
+ */
+TEST_F_TIMEOUT(fifo, matches_the_model, 60)
+{
+	const uint64_t seeds[] = { 1, 2, 3 };
+	uint64_t seed;
+	unsigned int i;
+
+	for (i = 0; i < 3; i++) {
+		seed = fifo_model_seed(seeds[i]);
+		if (mt_run(_metadata, seed, MT_STEPS, FIFO_SIZE, 0))
+			break;
+		if (seed != seeds[i])
+			break;	/* LABKIT_SEED: one run */
+	}
+}
+
+/** @brief As matches_the_model, with three more processes: each has the
+ *         test's descriptors (shared open files, so that an fcntl() in one
+ *         process counts in all) and one of its own, which it closes and
+ *         opens again now and then.
+ */
+TEST_F_TIMEOUT(fifo, matches_the_model_across_processes, 60)
+{
+	const uint64_t seeds[] = { 101, 102, 103 };
+	uint64_t seed;
+	unsigned int i;
+
+	for (i = 0; i < 3; i++) {
+		seed = fifo_model_seed(seeds[i]);
+		if (mt_run(_metadata, seed, MT_STEPS, FIFO_SIZE, 1))
+			break;
+		if (seed != seeds[i])
+			break;
+	}
+}
+
+#ifdef FIFO_MODULE
+/** @brief Tests that unload and load the module: nothing of theirs is
+ *         open in between. */
+FIXTURE(reload) {
+	/** @brief Unused: a fixture needs a member. */
+	int unused;
+};
+
+/** @brief Nothing to set up. */
+FIXTURE_SETUP(reload)
+{
+}
+
+/** @brief Leave the module loaded with its defaults, as the autograder
+ *         expects to find it. */
+FIXTURE_TEARDOWN(reload)
+{
+	if (access("/sys/module/" FIFO_MODULE, F_OK) == 0)
+		module_unload(FIFO_MODULE);
+	module_load(FIFO_MODULE, "");
+}
+
+/** @brief The module can be unloaded once nothing holds the device open
+ *         (and not before: delete_module() fails with EWOULDBLOCK); then
+ *         its node is gone, and a new load starts with an empty FIFO.
+ */
+TEST_F_TIMEOUT(reload, unload_leaves_nothing_behind, 15)
+{
+	char c, buf[FIFO_SIZE];
+	struct stat st;
+	int fd, err;
+
+	fd = open(FIFO_DEV, O_RDWR | O_NONBLOCK);
+	ASSERT_LE(0, fd);
+	while (drain(fd, buf, sizeof(buf)) == sizeof(buf))
+		;
+	ASSERT_EQ(3, write(fd, "old", 3));
+	EXPECT_EQ(EWOULDBLOCK, module_unload(FIFO_MODULE)) {
+		TH_LOG("rmmod must be refused while the device is open (the module is in use): .owner = THIS_MODULE in the file_operations");
+	}
+	close(fd);
+	err = module_unload(FIFO_MODULE);
+	ASSERT_EQ(0, err) {
+		TH_LOG("cannot unload " FIFO_MODULE " with nothing open: %s",
+		       strerror(err));
+	}
+	errno = 0;
+	EXPECT_EQ(-1, stat(FIFO_DEV, &st)) {
+		TH_LOG("%s is still there after rmmod: deregister the device in the exit function",
+		       FIFO_DEV);
+	}
+	EXPECT_EQ(ENOENT, errno);
+	ASSERT_EQ(0, module_load(FIFO_MODULE, ""));
+	fd = open(FIFO_DEV, O_RDWR | O_NONBLOCK);
+	ASSERT_LE(0, fd) {
+		TH_LOG("%s did not come back with the module: %s", FIFO_DEV,
+		       strerror(errno));
+	}
+	errno = 0;
+	EXPECT_EQ(FIFO_STAGE >= 3 ? -1 : 0, read(fd, &c, 1)) {
+		TH_LOG("the FIFO of a module loaded again starts empty");
+	}
+	if (FIFO_STAGE >= 3)
+		EXPECT_EQ(EAGAIN, errno);
+	close(fd);
+}
+
+#if FIFO_STAGE >= 4
+/** @brief The fifo_size parameter is read-only in sysfs (mode 0444, as
+ *         the handout's module_param(fifo_size, uint, 0444)): root can read
+ *         it and cannot write it.
+ */
+TEST_F_TIMEOUT(reload, fifo_size_is_read_only_in_sysfs, TIMEOUT)
+{
+	const char *path = "/sys/module/" FIFO_MODULE "/parameters/fifo_size";
+	struct stat st;
+	int fd;
+
+	ASSERT_EQ(0, stat(path, &st)) {
+		TH_LOG("no %s: module_param(fifo_size, uint, 0444)", path);
+	}
+	EXPECT_EQ(0444, st.st_mode & 07777) {
+		TH_LOG("%s has mode %o: the handout says 0444 (the size is read once at load time, changing it later would do nothing)",
+		       path, st.st_mode & 07777);
+	}
+	errno = 0;
+	fd = open(path, O_WRONLY);
+	EXPECT_EQ(-1, fd);
+	EXPECT_EQ(EACCES, errno);
+	if (fd >= 0)
+		close(fd);
+}
+
+/** @brief Load the module with fifo_size=@p size and check that the FIFO
+ *         holds exactly @p size bytes.
+ * @param _metadata the test
+ * @param size the size
+ */
+static void expect_capacity(struct __test_metadata *_metadata,
+			    unsigned int size)
+{
+	char params[32], *big = malloc(2 * size + 16);
+	int fd, err;
+	ssize_t n;
+
+	ASSERT_NE(NULL, big);
+	snprintf(params, sizeof(params), "fifo_size=%u", size);
+	err = module_load(FIFO_MODULE, params);
+	ASSERT_EQ(0, err) {
+		TH_LOG("%s was refused (%s): a power of two from 2 to 65536 is a valid size",
+		       params, strerror(err));
+	}
+	fd = open(FIFO_DEV, O_RDWR | O_NONBLOCK);
+	ASSERT_LE(0, fd);
+	memset(big, 's', 2 * size + 16);
+	n = write(fd, big, 2 * size + 16);
+	EXPECT_EQ((ssize_t)size, n) {
+		TH_LOG("loaded with %s, the FIFO took %zd bytes of %u: it holds exactly fifo_size bytes",
+		       params, n, 2 * size + 16);
+	}
+	errno = 0;
+	EXPECT_EQ(-1, write(fd, big, 1));
+	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_EQ((ssize_t)size, drain(fd, big, 2 * size + 16));
+	close(fd);
+	EXPECT_EQ(0, module_unload(FIFO_MODULE));
+	free(big);
+}
+
+/** @brief fifo_size: the limits 2 and 65536 are accepted and give FIFOs of
+ *         exactly that size; a size that is not a power of two, or out of
+ *         the range, makes the load fail with EINVAL.
+ */
+TEST_F_TIMEOUT(reload, fifo_size_limits_are_2_and_65536, 20)
+{
+	const char *bad[] = { "fifo_size=3", "fifo_size=96",
+			      "fifo_size=65535", "fifo_size=65537",
+			      "fifo_size=4294967295" };
+	unsigned int i;
+	int err;
+
+	err = module_unload(FIFO_MODULE);
+	ASSERT_EQ(0, err);
+	expect_capacity(_metadata, 2);
+	expect_capacity(_metadata, 65536);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err = module_load(FIFO_MODULE, bad[i]);
+		if (!err)
+			module_unload(FIFO_MODULE);
+		EXPECT_EQ(EINVAL, err) {
+			TH_LOG("%s: the load must fail with EINVAL (a power of two from 2 to 65536), not %s",
+			       bad[i], err ? strerror(err) : "succeed");
+		}
+	}
+}
+
+/** @brief Loaded again with another fifo_size, the device is a FIFO of
+ *         that size in every respect: the model run of matches_the_model,
+ *         with the model's capacity set to 2, then to 256.
+ */
+TEST_F_TIMEOUT(reload, reloaded_with_another_size_matches_the_model, 60)
+{
+	const unsigned int sizes[] = { 2, 256 };
+	char params[32];
+	unsigned int i;
+	uint64_t seed;
+	int err;
+
+	ASSERT_EQ(0, module_unload(FIFO_MODULE));
+	for (i = 0; i < 2; i++) {
+		snprintf(params, sizeof(params), "fifo_size=%u", sizes[i]);
+		err = module_load(FIFO_MODULE, params);
+		ASSERT_EQ(0, err) {
+			TH_LOG("%s: %s", params, strerror(err));
+		}
+		seed = fifo_model_seed(201 + i);
+		err = mt_run(_metadata, seed, MT_STEPS, sizes[i], 0);
+		ASSERT_EQ(0, module_unload(FIFO_MODULE));
+		if (err)
+			break;
+	}
+}
+#endif /* FIFO_STAGE >= 4 */
+#endif /* FIFO_MODULE */
+#endif /* FIFO_STAGE <= 4 */
 
 #endif /* LABKIT_FIFO_TESTS_H */

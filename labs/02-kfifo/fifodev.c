@@ -56,8 +56,9 @@ static int fifodev_open(struct inode *inode, struct file *file)
  * @param buf user-space destination
  * @param count bytes asked for
  * @param ppos unused: a stream has no position
- * @return bytes read (0 when the FIFO is empty), -EFAULT if nothing could
- *         be copied to @p buf, -ERESTARTSYS if interrupted by a signal
+ * @return bytes read (0 when the FIFO is empty or @p count is 0), -EFAULT
+ *         if nothing could be copied to @p buf, -ERESTARTSYS if
+ *         interrupted by a signal
  */
 static ssize_t fifodev_read(struct file *file, char __user *buf,
 			    size_t count, loff_t *ppos)
@@ -65,6 +66,9 @@ static ssize_t fifodev_read(struct file *file, char __user *buf,
 	unsigned int copied = 0;
 	int ret = 0;
 
+	/* Like read() on a pipe: 0 bytes asked, 0 returned, whatever else. */
+	if (!count)
+		return 0;
 	/* TODO 2/4: take turns with other readers, move the bytes, unlock */
 
 	pr_debug("read %u of %zu\n", copied, count);

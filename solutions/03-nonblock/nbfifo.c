@@ -63,9 +63,10 @@ static int nbfifo_open(struct inode *inode, struct file *file)
  * @param buf user-space destination
  * @param count bytes asked for
  * @param ppos unused: a stream has no position
- * @return bytes read (0 when the FIFO is empty), -EAGAIN when it is empty
- *         and the file is O_NONBLOCK, -EFAULT if nothing could be copied
- *         to @p buf, -ERESTARTSYS if interrupted by a signal
+ * @return bytes read (0 when the FIFO is empty or @p count is 0), -EAGAIN
+ *         when it is empty and the file is O_NONBLOCK, -EFAULT if nothing
+ *         could be copied to @p buf, -ERESTARTSYS if interrupted by a
+ *         signal
  */
 static ssize_t nbfifo_read(struct file *file, char __user *buf,
 			    size_t count, loff_t *ppos)
@@ -73,6 +74,9 @@ static ssize_t nbfifo_read(struct file *file, char __user *buf,
 	unsigned int copied = 0;
 	int ret = 0;
 
+	/* Like read() on a pipe: 0 bytes asked, 0 returned, whatever else. */
+	if (!count)
+		return 0;
 	if (mutex_lock_interruptible(&nbfifo_read_lock))
 		return -ERESTARTSYS;
 	/* TODO 1/4: empty and O_NONBLOCK: "try again", not end of file */

@@ -14,6 +14,8 @@
 #define FIFO_DEV "/dev/fifodev"
 /** @brief The lab's stage: which of the shared FIFO tests apply. */
 #define FIFO_STAGE 2
+/** @brief The lab's module, which the unload test unloads and loads. */
+#define FIFO_MODULE "fifodev"
 
 #include "fifo_tests.h"
 
