@@ -45,7 +45,7 @@ _LAB_BAD_TAINT=$(((1 << 5) | (1 << 7) | (1 << 9) | (1 << 14)))
 # Kernel log lines that mean the module did something wrong. (The
 # hung-task detector is off: whether it had reported a task yet would
 # depend on timing. Tasks stuck in state D are found by _lab_find_hung.)
-_LAB_BAD_LOG='WARNING:|BUG[: ]|Oops|ODEBUG:|INFO: trying to register non-static key|general protection fault|sleeping function called from invalid context|Call Trace:|list_(add|del) corruption|refcount_t:|UBSAN:'
+_LAB_BAD_LOG='WARNING:|BUG[: ]|Oops|ODEBUG:|DEBUG_LOCKS_WARN_ON|INFO: trying to register non-static key|general protection fault|sleeping function called from invalid context|Call Trace:|list_(add|del) corruption|refcount_t:|UBSAN:'
 
 # Seconds a task may stay in state D after its test ended (or was killed)
 # before it counts as hung; it is checked every tenth of a second, so a
@@ -344,13 +344,76 @@ _lab_check_log() {
 	if [ -n "$_c_hung" ]; then
 		_lab_result kernel_log_clean fail "$_c_hung"
 	elif [ -n "$_c_bad" ]; then
-		_lab_result kernel_log_clean fail \
-			"the kernel log shows trouble (full log below):" "$_c_bad"
+		_lab_result kernel_log_clean fail "$(_lab_log_report)"
 	elif [ "$_c_taint" -ne 0 ]; then
 		_lab_result kernel_log_clean fail \
 			"the kernel was tainted (flags $_c_taint) during the run"
 	else
 		_lab_result kernel_log_clean ok
+	fi
+}
+
+# _lab_check_named LINES: which of the kernel's checks printed a report
+# that starts with LINES (a description a student can act on).
+_lab_check_named() {
+	case $1 in
+	*"circular locking dependency"*)
+		echo "lockdep: a lock-order inversion (two locks taken in opposite orders by two paths: a deadlock waiting to happen)" ;;
+	*"recursive locking"*)
+		echo "lockdep: a lock taken again by the task that already holds it" ;;
+	*"bad unlock balance"*)
+		echo "lockdep: a lock released that this task does not hold (an unlock on a path that did not lock)" ;;
+	*"lock held when returning to user space"*)
+		echo "lockdep: a call returned to user space with a lock still held (an error path that forgot to unlock)" ;;
+	*"held lock freed"*)
+		echo "lockdep: memory freed while a lock inside it is held" ;;
+	*"non-static key"*)
+		echo "lockdep: a lock used before it was initialised (mutex_init/spin_lock_init/sema_init must come before the device is registered)" ;;
+	*"Invalid wait context"* | *"sleeping function called from invalid context"* | *"scheduling while atomic"*)
+		echo "the atomic-sleep check: a call that may sleep (mutex_lock, copy_to_user, copy_from_user, kmalloc(GFP_KERNEL)...) made while a spinlock is held or interrupts are off" ;;
+	*"KASAN:"*)
+		_n_kind=${1#*KASAN: }
+		echo "KASAN: ${_n_kind%% *} (an access to memory outside an object, or to an object already freed)" ;;
+	*DEBUG_LOCKS_WARN_ON* | *"BUG: spinlock"* | *"BUG: rwlock"*)
+		echo "the lock debugging checks: a lock misused (unlocked twice, unlocked by another task, or corrupted)" ;;
+	*"list_add corruption"* | *"list_del corruption"* | *"list_add double add"*)
+		echo "the list debugging check: a list entry added twice, or removed when it was not on the list" ;;
+	*ODEBUG:*)
+		echo "the object debugging check: an object (timer, work, ...) freed or reinitialised while still active" ;;
+	*"suspicious RCU usage"*)
+		echo "the RCU checks: rcu_dereference() outside an RCU read-side section" ;;
+	*UBSAN:*)
+		echo "UBSAN: undefined behaviour (an out-of-range shift or index, an overflow)" ;;
+	*"refcount_t:"*)
+		echo "the reference-count check: a count taken below zero or used after it reached zero" ;;
+	*"soft lockup"*)
+		echo "the soft-lockup detector: a CPU spun in the kernel for seconds without scheduling" ;;
+	*"general protection fault"* | *"NULL pointer dereference"* | *"unable to handle"* | *Oops*)
+		echo "an oops: the kernel dereferenced a bad pointer" ;;
+	*WARNING:*)
+		echo "a kernel warning (WARN_ON): the kernel found its state wrong at the place named below" ;;
+	*)
+		echo "a kernel error report" ;;
+	esac
+}
+
+# Print kernel_log_clean's message for a log with trouble in it: which
+# check fired, the first lines of its report, and the frames of the lab's
+# own modules in it (the functions to look at).
+_lab_log_report() {
+	_r_first=$(grep -n -m 1 -E "$_LAB_BAD_LOG" "$_lab_work/log" | cut -d: -f1)
+	_r_head=$(sed -n "$((_r_first > 1 ? _r_first - 1 : 1)),$((_r_first + 2))p" "$_lab_work/log")
+	echo "the kernel's checks reported a problem during the run: $(_lab_check_named "$_r_head")"
+	echo "its first lines (the whole kernel log is below):"
+	sed -n "${_r_first},$((_r_first + 7))p" "$_lab_work/log" | sed 's/^/  /'
+	_r_mods=$(echo "$LAB_MODULES" | sed 's/  */|/g')
+	_r_frames=$(sed -n "${_r_first},\$p" "$_lab_work/log" |
+		grep -E "[[:alnum:]_.]+\+0x[[:xdigit:]]+/0x[[:xdigit:]]+ \[($_r_mods)\]" |
+		sed 's/^.*[] ]\([[:alnum:]_.]*+0x[[:xdigit:]]*\/0x[[:xdigit:]]*\) \[/\1 [/' |
+		awk '!seen[$0]++' | head -n 6)
+	if [ -n "$_r_frames" ]; then
+		echo "your module's functions in the report (innermost first):"
+		echo "$_r_frames" | sed 's/^/  /'
 	fi
 }
 
