@@ -10,6 +10,12 @@ solutions/NN-name/, preceded by a header:
     Caught-by: TEST [TEST...]     tests that must fail
     Verdict: complete|crash|timeout   how the VM run must end (several
                                       words: any of them)
+    Kernels: debug                    optional: the kernels (releases, or
+                                      "debug" for the kit's debug kernel)
+                                      the mutant is checked on; without
+                                      it, every kernel. For bugs only the
+                                      debug kernel's checks (lockdep,
+                                      KASAN...) can see.
 
 `make check` applies each one to a copy of the solution, grades it, and
 fails unless every Caught-by test failed and the run ended as stated.
@@ -65,6 +71,12 @@ class Mutant:
         self.caught_by = fields["Caught-by"].split()
         #: How the VM run may end.
         self.verdicts = fields.get("Verdict", "complete").split()
+        #: The kernels it is checked on (None: every kernel).
+        self.kernels = fields.get("Kernels", "").split() or None
+
+    def checked_on(self, kver):
+        """Whether `make check` grades this mutant on KVER."""
+        return self.kernels is None or kver in self.kernels
 
     def apply(self, kver):
         """Write the mutated lab tree for a run on KVER (runs on several
