@@ -73,8 +73,9 @@ mutation: have-solutions deps ## LAB=NN: mechanical mutants of the solution, gra
 	@$(PYTHON) grading/mutate --lab $(LAB) $(if $(KVER),--kver $(KVER)) \
 		$(if $(JOBS),-j $(JOBS)) $(if $(LIMIT),--limit $(LIMIT))
 
-skeletons: have-solutions ## regenerate labs/*/ module sources from solutions/
+skeletons: have-solutions ## regenerate labs/*/ module sources from solutions/, and tests/known-bugs from the mutants
 	@tools/mkskeleton
+	@tools/mkhints
 
 measure: have-solutions deps ## time VM cycles and the edit-test loop (numbers for docs/speed.md)
 	@$(PYTHON) grading/measure-speed $(if $(KVER),--kver $(KVER))

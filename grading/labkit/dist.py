@@ -55,6 +55,7 @@ STUDENT_LEAVES_OUT = (".ci/", "tools/mkskeleton", "tools/mkdocpages",
                       "grading/check", "grading/bench", "grading/dist",
                       "grading/measure-speed", "grading/gradescope/",
                       "grading/classroom/", "grading/mutate",
+                      "tools/mkhints",
                       "grading/tests/")
 
 #: The GitHub Classroom workflow: its source, and its place in the tarball.
