@@ -45,7 +45,7 @@ _LAB_BAD_TAINT=$(((1 << 5) | (1 << 7) | (1 << 9) | (1 << 14)))
 # Kernel log lines that mean the module did something wrong. (The
 # hung-task detector is off: whether it had reported a task yet would
 # depend on timing. Tasks stuck in state D are found by _lab_find_hung.)
-_LAB_BAD_LOG='WARNING:|BUG[: ]|Oops|ODEBUG:|DEBUG_LOCKS_WARN_ON|INFO: trying to register non-static key|general protection fault|sleeping function called from invalid context|Call Trace:|list_(add|del) corruption|refcount_t:|UBSAN:'
+_LAB_BAD_LOG='WARNING:|BUG[: ]|Oops|ODEBUG:|DEBUG_LOCKS_WARN_ON|INFO: trying to register non-static key|general protection fault|sleeping function called from invalid context|Call Trace:|list_(add|del) corruption|refcount_t:|UBSAN:|debugfs: .* already present'
 
 # Seconds a task may stay in state D after its test ended (or was killed)
 # before it counts as hung; it is checked every tenth of a second, so a
@@ -386,6 +386,8 @@ _lab_check_named() {
 		echo "UBSAN: undefined behaviour (an out-of-range shift or index, an overflow)" ;;
 	*"refcount_t:"*)
 		echo "the reference-count check: a count taken below zero or used after it reached zero" ;;
+	*debugfs:*"already present"*)
+		echo "debugfs: a name that an earlier load of the module left behind (its exit did not remove its debugfs files: debugfs_remove_recursive)" ;;
 	*"soft lockup"*)
 		echo "the soft-lockup detector: a CPU spun in the kernel for seconds without scheduling" ;;
 	*"general protection fault"* | *"NULL pointer dereference"* | *"unable to handle"* | *Oops*)

@@ -78,6 +78,8 @@ class LogReport(unittest.TestCase):
             "ODEBUG: free active (active state 0) object: x":
                 "the object debugging check",
             "WARNING: CPU: 1 PID: 7 at fs/x.c:3 f+0x1/0x2": "a kernel warning",
+            "debugfs: Directory 'blkfifo' with parent '/' already present!":
+                "debugfs: a name that an earlier load",
         }
         for line, named in cases.items():
             with self.subTest(line=line):
