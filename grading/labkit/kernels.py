@@ -11,7 +11,8 @@ kernel (lockdep, KASAN, atomic-sleep checks...), which `make debug-kernel`
 (tools/build-debug-kernel) builds from Debian's linux-source-6.12 into the
 cache, with its vmlinux and the tree modules build against. KVER=debug
 selects it once it is built and up to date with its source and config
-fragment; `make check` (usable()) includes it only when LABKIT_DEBUG_KERNEL=1.
+fragment; `make check` (usable()) includes it whenever it is built and up to
+date, unless LABKIT_DEBUG_KERNEL=0.
 See docs/debug-kernel.md.
 """
 
@@ -35,7 +36,8 @@ DEBUG = "debug"
 DEBUG_SOURCE = "/usr/src/linux-source-6.12.tar.xz"
 #: Its configuration fragment.
 DEBUG_CONFIG = os.path.join(paths.TOP, "grading", "debug-kernel.config")
-#: The environment variable that adds it to usable() (make check).
+#: The environment variable that, set to 0, leaves it out of usable()
+#: (make check).
 DEBUG_ENV = "LABKIT_DEBUG_KERNEL"
 
 
@@ -46,9 +48,10 @@ def version_key(kver):
 
 def usable():
     """Return the usable kernel releases: Debian's, oldest first, then
-    DEBUG if it is built, up to date and LABKIT_DEBUG_KERNEL=1."""
+    DEBUG if it is built and up to date (and LABKIT_DEBUG_KERNEL is not
+    0)."""
     found = _debian()
-    if os.environ.get(DEBUG_ENV) == "1" and debug_problem() is None:
+    if os.environ.get(DEBUG_ENV) != "0" and debug_problem() is None:
         found.append(DEBUG)
     return found
 
