@@ -110,13 +110,15 @@ def tree_tag(src_root):
     return f"tree-{digest}"
 
 
-def modules(lab, src_dir, kver, tag, extra_make_args=(), work_root=None):
+def modules(lab, src_dir, kver, tag, extra_make_args=(), work_root=None,
+            host=False):
     """Build LAB's modules for KVER from the student files in SRC_DIR.
 
     SRC_DIR is the lab's directory in the source tree (e.g. labs/01-...).
     TAG names the build directory (see tree_tag) under WORK_ROOT (default:
     the clone's build/modules). EXTRA_MAKE_ARGS go to kbuild (e.g. W=1,
-    C=2).
+    C=2). HOST: build against the host's tree of KVER even when the kit's
+    cache has one (kernels.build_dir).
     """
     top = os.path.join(work_root or os.path.join(paths.build_root(),
                                                  "modules"), kver, tag)
@@ -133,7 +135,7 @@ def modules(lab, src_dir, kver, tag, extra_make_args=(), work_root=None):
         inputs.append(sync_file(os.path.join(lab.lab_dir, name),
                                 os.path.join(out, name)))
     inputs += sync_common(top)
-    built = kbuild(out, kver, extra_make_args, inputs=inputs)
+    built = kbuild(out, kver, extra_make_args, inputs=inputs, host=host)
     # Messages name the student's own files, not the build copies.
     shown = os.path.abspath(src_dir)
     if shown.startswith(os.getcwd() + os.sep):
@@ -152,14 +154,15 @@ def _digest(inputs, extra):
     return h.hexdigest()
 
 
-def kbuild(directory, kver, extra_make_args=(), inputs=()):
-    """Run kbuild on the out-of-tree module in DIRECTORY for KVER.
+def kbuild(directory, kver, extra_make_args=(), inputs=(), host=False):
+    """Run kbuild on the out-of-tree module in DIRECTORY for KVER (HOST:
+    against the host's tree, see kernels.build_dir).
 
     If INPUTS (the files the build reads) are given and neither they nor
     the arguments changed since the last successful build, kbuild is not
     run again: even a no-op kbuild run costs a second or more.
     """
-    cmd = ["make", "-C", kernels.build_dir(kver), f"M={directory}",
+    cmd = ["make", "-C", kernels.build_dir(kver, host), f"M={directory}",
            *extra_make_args, "modules"]
     stamp = os.path.join(directory, ".labkit.stamp")
     digest = _digest(inputs, cmd) if inputs else None

@@ -1,10 +1,22 @@
 # SPDX-License-Identifier: GPL-2.0
-"""Installed Debian kernels: which ones the kit can use, and their vmlinux.
+"""The kernels the kit can use, their kbuild trees and their vmlinux.
 
-A kernel is usable when both its image (/boot/vmlinuz-KVER) and its build
-tree (/lib/modules/KVER/build) are installed. QEMU boots the uncompressed
-ELF vmlinux through PVH, which saves about half of every boot compared with
-the bzImage, so the vmlinux is extracted once per kernel and cached.
+Two kinds, one namespace of release names (KVER=):
+
+- kernels in the kit's cache (kcache.py): Debian 12's 6.1 and 6.12, which
+  `make deps` (tools/fetch-kernels) fetches as the user into
+  CACHE/kernels/RELEASE/ with their kbuild tree and their vmlinux, without
+  installing anything into /boot or /lib/modules;
+- kernels of the host: usable when both its image (/boot/vmlinuz-KVER)
+  and its build tree (/lib/modules/KVER/build) are installed (Gradescope's
+  setup.sh installs one this way). Their vmlinux is extracted once into
+  CACHE/vmlinux/.
+
+When a release is in both, the cache's is used (`make native` alone
+builds against the host's tree: it loads the module into the running
+kernel). QEMU boots the uncompressed ELF vmlinux through PVH, which saves
+about half of every boot compared with the bzImage. Nothing else in the
+kit reads /boot or /lib/modules: it asks this module.
 
 One more kernel goes by the name "debug" (DEBUG): the kit's own debug
 kernel (lockdep, KASAN, atomic-sleep checks...), which `make debug-kernel`
@@ -13,7 +25,7 @@ cache, with its vmlinux and the tree modules build against. KVER=debug
 selects it once it is built and up to date with its source and config
 fragment; `make check` (usable()) includes it whenever it is built and up to
 date, unless LABKIT_DEBUG_KERNEL=0.
-See docs/debug-kernel.md.
+See docs/debug-kernel.md and docs/kernels.md.
 """
 
 import hashlib
@@ -25,7 +37,7 @@ import shutil
 import subprocess
 import zlib
 
-from . import paths
+from . import kcache, paths
 
 BOOT = "/boot"
 MODULES = "/lib/modules"
@@ -47,17 +59,23 @@ def version_key(kver):
 
 
 def usable():
-    """Return the usable kernel releases: Debian's, oldest first, then
-    DEBUG if it is built and up to date (and LABKIT_DEBUG_KERNEL is not
-    0)."""
-    found = _debian()
+    """Return the usable kernel releases: the cache's and the host's,
+    oldest first, then DEBUG if it is built and up to date (and
+    LABKIT_DEBUG_KERNEL is not 0)."""
+    found = _all()
     if os.environ.get(DEBUG_ENV) != "0" and debug_problem() is None:
         found.append(DEBUG)
     return found
 
 
-def _debian():
-    """The installed Debian kernels with their headers, oldest first."""
+def _all():
+    """The cached and host kernels, each release once, oldest first."""
+    return sorted(set(kcache.cached_releases()) | set(_host()),
+                  key=version_key)
+
+
+def _host():
+    """The host's kernels with their headers (/boot and /lib/modules)."""
     found = []
     try:
         names = os.listdir(BOOT)
@@ -70,6 +88,19 @@ def _debian():
         if os.path.isdir(os.path.join(MODULES, kver, "build")):
             found.append(kver)
     return sorted(found, key=version_key)
+
+
+def _cached(kver):
+    """Whether KVER is a complete kernel in the kit's cache."""
+    return kver != DEBUG and "/" not in kver and \
+        kcache.stamp_problem(kver) is None
+
+
+def where(kver):
+    """Where KVER's image and tree come from: "cache", "host" or "debug"."""
+    if kver == DEBUG:
+        return "debug"
+    return "cache" if _cached(kver) else "host"
 
 
 class KernelError(Exception):
@@ -85,26 +116,31 @@ def select(kver=None):
                               f"usable: {problem}; run `make debug-kernel` "
                               f"first (see docs/debug-kernel.md)")
         return kver
-    kernels = _debian()
+    kernels = _all()
     if kver:
         if kver not in kernels:
             have = ", ".join(kernels) or "none"
             raise KernelError(
-                f"kernel {kver!r} is not usable: it needs both "
-                f"{BOOT}/vmlinuz-{kver} and {MODULES}/{kver}/build "
-                f"(usable kernels: {have}; `make deps` installs them; "
-                f"KVER={DEBUG} is the kit's debug kernel, which `make "
-                f"debug-kernel` builds)")
+                f"kernel {kver!r} is not usable: it is not in the kit's "
+                f"cache ({kcache.root()}) and the host lacks "
+                f"{BOOT}/vmlinuz-{kver} or {MODULES}/{kver}/build "
+                f"(usable kernels: {have}; `make deps` fetches Debian's "
+                f"6.1 and 6.12 into the cache; KVER={DEBUG} is the kit's "
+                f"debug kernel, which `make debug-kernel` builds)")
         return kver
     if not kernels:
         raise KernelError(
-            "no usable kernel: install one with its headers "
-            "(`make deps` installs Debian's 6.1 and 6.12 kernels)")
+            f"no usable kernel: `make deps` fetches Debian's 6.1 and 6.12 "
+            f"kernels into the kit's cache ({kcache.root()}); on a machine "
+            f"whose apt cannot see Debian 12's archive, "
+            f"{kcache.CONTAINER_HINT}")
     return kernels[-1]
 
 
-def build_dir(kver):
-    """The kbuild tree that out-of-tree modules for KVER build against.
+def build_dir(kver, host=False):
+    """The kbuild tree that out-of-tree modules for KVER build against:
+    the cache's when it has KVER (unless HOST: the host's, for a module
+    loaded into the running kernel), else /lib/modules/KVER/build.
 
     For DEBUG, a path named after the build's stamp (a link to the tree,
     made by tools/build-debug-kernel): a rebuilt debug kernel gets a new
@@ -112,6 +148,8 @@ def build_dir(kver):
     old one."""
     if kver == DEBUG:
         return os.path.join(_debug_dir(), "kbuild-" + _debug_id())
+    if not host and _cached(kver):
+        return kcache.tree_path(kver)
     return os.path.join(MODULES, kver, "build")
 
 
@@ -192,7 +230,8 @@ def _decompress_at(data, offset, kind):
     return proc.stdout
 
 
-def _extract(image):
+def extract_vmlinux(image):
+    """The ELF vmlinux inside the bzImage IMAGE, as bytes."""
     with open(image, "rb") as f:
         data = f.read()
     for magic, kind in _MAGICS:
@@ -212,10 +251,13 @@ def _extract(image):
 
 
 def vmlinux(kver):
-    """Path of the cached uncompressed vmlinux for KVER, extracting it once
-    (DEBUG's is built as such)."""
+    """Path of the uncompressed vmlinux for KVER: a cached kernel's was
+    extracted when it was fetched, DEBUG's is built as such, a host
+    kernel's is extracted once into CACHE/vmlinux/."""
     if kver == DEBUG:
         return os.path.join(_debug_dir(), "build", "vmlinux")
+    if _cached(kver):
+        return kcache.vmlinux_path(kver)
     image = os.path.join(BOOT, f"vmlinuz-{kver}")
     cached = os.path.join(paths.cache_dir(), "vmlinux", f"vmlinux-{kver}")
     try:
@@ -223,7 +265,7 @@ def vmlinux(kver):
             return cached
     except OSError:
         pass
-    data = _extract(image)
+    data = extract_vmlinux(image)
     os.makedirs(os.path.dirname(cached), exist_ok=True)
     tmp = f"{cached}.{os.getpid()}.tmp"
     with open(tmp, "wb") as f:

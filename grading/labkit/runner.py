@@ -86,7 +86,8 @@ def grade_native(lab, src_root, kver):
     The module is loaded into the running kernel: a bug can crash it.
     """
     src_dir = os.path.join(src_root, lab.name)
-    built = build.modules(lab, src_dir, kver, build.tree_tag(src_root))
+    built = build.modules(lab, src_dir, kver, build.tree_tag(src_root),
+                          host=True)
     label = f"{_label(src_root)} (native)"
     if not built.ok:
         return results.build_failed(lab, kver, label, built)
