@@ -545,6 +545,7 @@ def fetch(kernel):
     if shutil.disk_usage(root()).free < need:
         raise _no_space(root(), need)
     work = tempfile.mkdtemp(prefix=f".fetch-{release}.", dir=root())
+    full = False
     try:
         debdir = os.path.join(work, "debs")
         top = os.path.join(work, "tree")
@@ -593,11 +594,13 @@ def fetch(kernel):
             os.rename(final, os.path.join(work, "old"))
         os.rename(top, final)
     except OSError as e:
-        if e.errno in (errno.ENOSPC, errno.EDQUOT):
-            raise _no_space(root(), need) from None
-        raise
+        if e.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        full = True
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    if full:
+        raise _no_space(root(), need)
     _say(f"{release}: ready in {release_dir(release)}")
 
 
