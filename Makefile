@@ -35,12 +35,12 @@ help: ## list the targets and their variables
 		'/^[a-z-]+:.*## / && (all || !/have-solutions/) { printf "  make %-13s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 	@echo "Variables: LAB=NN (one lab; default all), SRC=labs|solutions|DIR"
 	@echo "  (the tree to grade; default labs), KVER=release (default: newest"
-	@echo "  installed kernel with headers), RESULTS=file.json (Gradescope),"
+	@echo "  kernel in the cache or with headers), RESULTS=file.json (Gradescope),"
 	@echo "  STRICT=1 (exit 1 unless every lab scores full marks), SEED=N (make"
 	@echo "  test: the model-based tests' seed, instead of the graded ones)."
 	@echo "Examples: make test LAB=01$(if $(HAVE_SOLUTIONS),; make test SRC=solutions; make check)"
 
-deps: ## install what the kit needs (apt-get; quick when all is there)
+deps: ## install the tools (apt-get, sudo if not root) and fetch the kernels into the cache (quick when all is there)
 	@tools/install-deps
 
 test: deps ## build LAB from SRC and grade it in a throwaway VM
@@ -62,7 +62,7 @@ grade-batch: deps ## grade a class, SUBS="a.tgz b/ ..." (JOBS=, LAB=), into buil
 	$(if $(SUBS),,$(error make grade-batch needs SUBS="submission ...", one per student))
 	@$(PYTHON) grading/grade-batch $(GRADE_ARGS) $(if $(JOBS),-j $(JOBS)) $(SUBS)
 
-check: have-solutions deps ## the kit's own checks on every installed kernel (solutions, skeletons, mutants, style)
+check: have-solutions deps ## the kit's own checks on every usable kernel (solutions, skeletons, mutants, style)
 	@$(PYTHON) grading/check $(if $(KVER),--kver $(KVER)) $(if $(LAB),--lab $(LAB))
 
 unit: have-solutions ## the grader's own unit tests, no VM (seconds)
@@ -105,8 +105,11 @@ have-solutions:
 clean: ## remove build output (the cache in ~/.cache/chardev-labkit stays)
 	rm -rf build
 
+clean-cache: ## remove everything the kit put in its cache: kernels, kernel tools, snapshots, the debug kernel
+	@cd grading && $(PYTHON) -c 'from labkit import kcache; gone = kcache.clean(); print("removed", *gone) if gone else print("the cache was empty")'
+
 clean-snapshots: ## remove the booted-VM snapshots from the cache (the next runs boot and save new ones)
 	@cd grading && $(PYTHON) -c 'from labkit import snapshot; print(f"removed {snapshot.remove_all()} snapshot files")'
 
 .PHONY: help deps test native demo grade grade-batch check unit mutation skeletons measure bench docs \
-	dist-student gradescope have-solutions clean clean-snapshots
+	dist-student gradescope have-solutions clean clean-snapshots clean-cache
