@@ -1,0 +1,178 @@
+# SPDX-License-Identifier: GPL-2.0
+"""make check's unprivileged run: `make test` as a user with no root and no
+sudo, with a fresh HOME and cache, writing nowhere else.
+
+As root, check() makes (once) the system user USER, with no password,
+no sudo and no groups, and a fresh HOME in a temporary directory. Its
+cache (LABKIT_CACHE=HOME/.cache/chardev-labkit) is seeded with root's
+cached kernels as hard links (or copies across file systems), so that it
+does not download them again: directories belong to the user, files stay
+root's and read-only to it, so the run also proves a build and a boot
+write nothing into the kernel trees. Its build directory is HOME/build
+(LABKIT_BUILD), its TMPDIR HOME/tmp. It then runs, as the user,
+`make -C TOP test LAB=NN SRC=solutions KVER=...` (which runs `make deps`:
+the tools are there, so no root is asked for; the kselftest harness is
+extracted into the user's cache) and wants full marks.
+
+Nothing may be written outside HOME: the user can only create files in
+world-writable directories (or modify world-writable files), so while the
+run goes, one walk of the root file system lists those; afterwards every
+one of them is searched for a file the user owns, and every world-writable
+file for a change since the start. HOME is removed at the end; the user
+stays (it owns nothing).
+"""
+
+import os
+import pwd
+import shutil
+import subprocess
+import tempfile
+import time
+
+from . import kcache, paths
+
+USER = "labkit-nobody"
+#: Mounts outside the root file system that any user can write to.
+EXTRA_WRITABLE = ("/tmp", "/var/tmp", "/dev/shm", "/dev/mqueue",
+                  "/run/lock")
+
+
+def _ensure_user():
+    try:
+        return pwd.getpwnam(USER)
+    except KeyError:
+        pass
+    subprocess.run(["useradd", "--system", "--no-create-home",
+                    "--home-dir", "/nonexistent", "--shell",
+                    "/usr/sbin/nologin", USER], check=True,
+                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    return pwd.getpwnam(USER)
+
+
+def _seed(cache, user):
+    """Hard-link (or copy) root's cached kernels into CACHE for USER."""
+    kernels = os.path.join(cache, "kernels")
+    os.makedirs(kernels)
+    seeded = []
+    for release in kcache.cached_releases():
+        src = kcache.release_dir(release)
+        dst = os.path.join(kernels, release)
+        if subprocess.run(["cp", "-al", src, dst], stderr=subprocess.DEVNULL,
+                          check=False).returncode != 0:
+            shutil.rmtree(dst, ignore_errors=True)
+            subprocess.run(["cp", "-a", src, dst], check=True)
+        seeded.append(release)
+    memo = os.path.join(kcache.root(), ".resolved")
+    if os.path.exists(memo):
+        shutil.copy(memo, kernels)
+        os.chown(os.path.join(kernels, ".resolved"), user.pw_uid,
+                 user.pw_gid)
+    for base, dirs, _ in os.walk(os.path.dirname(cache)):
+        os.chown(base, user.pw_uid, user.pw_gid)
+    return seeded
+
+
+def _writable_places(home):
+    """Start the walk that lists world-writable directories and files."""
+    roots = ["/"] + [p for p in EXTRA_WRITABLE if os.path.isdir(p)]
+    return subprocess.Popen(
+        ["find", *roots, "-xdev", "(", "-path", "/proc", "-o", "-path",
+         "/sys", "-o", "-path", home, ")", "-prune", "-o", "(", "-type",
+         "d", "-o", "-type", "f", ")", "-perm", "-0002", "-printf",
+         "%y %p\\0"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+
+
+def _outside_writes(walk, home, uid, start):
+    """What the user wrote outside HOME, from the walk's list."""
+    out, _ = walk.communicate()
+    dirs, files = set(), set()
+    for entry in out.decode(errors="replace").split("\0"):
+        if len(entry) > 2:
+            (dirs if entry[0] == "d" else files).add(entry[2:])
+    found = []
+    for path in sorted(files):
+        try:
+            if os.lstat(path).st_mtime > start:
+                found.append(f"{path} (world-writable) changed")
+        except OSError:
+            pass
+    # Only the topmost of nested world-writable directories: find descends.
+    tops = [d for d in sorted(dirs)
+            if not any(d.startswith(o.rstrip("/") + "/") for o in dirs
+                       if o != d)]
+    if tops:
+        proc = subprocess.run(
+            ["find", *tops, "-xdev", "-path", home, "-prune", "-o",
+             "-uid", str(uid), "-print"],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+            errors="replace", check=False)
+        found += [f"{p} (owned by {USER})" for p in proc.stdout.split("\n")
+                  if p]
+    return found
+
+
+def check(lab="01", kver=None, timeout=900):
+    """Run the unprivileged `make test`; return (ok, details)."""
+    if os.geteuid() != 0:
+        return None, ["not root: cannot run a command as another user"]
+    user = _ensure_user()
+    details = []
+    home = tempfile.mkdtemp(prefix="labkit-unpriv-")
+    try:
+        os.chmod(home, 0o700)
+        cache = os.path.join(home, ".cache", "chardev-labkit")
+        seeded = _seed(cache, user)
+        for sub in ("build", "tmp"):
+            os.mkdir(os.path.join(home, sub))
+        os.chown(home, user.pw_uid, user.pw_gid)
+        for sub in ("build", "tmp"):
+            os.chown(os.path.join(home, sub), user.pw_uid, user.pw_gid)
+        details.append(f"user {USER} (uid {user.pw_uid}), HOME {home}; "
+                       f"cache seeded with hard links to root's kernels: "
+                       f"{', '.join(seeded) or 'none'}")
+        env = ["env", "-i", f"HOME={home}", f"USER={USER}",
+               "PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin",
+               f"LABKIT_CACHE={cache}",
+               f"LABKIT_BUILD={os.path.join(home, 'build')}",
+               f"TMPDIR={os.path.join(home, 'tmp')}", "LC_ALL=C.UTF-8"]
+        sudo = subprocess.run(["runuser", "-u", USER, "--", *env, "sh",
+                               "-c", "sudo -n true"],
+                              stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True,
+                              check=False)
+        if sudo.returncode == 0:
+            return False, details + [f"{USER} can use sudo"]
+        start = time.time()
+        walk = _writable_places(home)
+        cmd = ["make", "-s", "-C", paths.TOP, "test", f"LAB={lab}",
+               "SRC=solutions"] + ([f"KVER={kver}"] if kver else [])
+        try:
+            proc = subprocess.run(
+                ["runuser", "-u", USER, "--", *env, *cmd],
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                errors="replace", timeout=timeout, check=False)
+            output, rc = proc.stdout, proc.returncode
+        except subprocess.TimeoutExpired as e:
+            output, rc = (e.stdout or b"").decode(errors="replace"), None
+        seconds = time.time() - start
+        lines = output.splitlines()
+        score = next((ln for ln in reversed(lines)
+                      if ln.startswith("score: ")), "")
+        got, _, full = score[len("score: "):].partition("/")
+        ok = rc == 0 and got.isdigit() and got == full
+        details.append(f"{' '.join(cmd)}: exit {rc}, {score or 'no score'}"
+                       f", {seconds:.0f} s")
+        if not ok:
+            details += lines[-40:]
+        outside = _outside_writes(walk, home, user.pw_uid, start)
+        if outside:
+            ok = False
+            details.append("written outside HOME:")
+            details += outside[:40]
+        else:
+            details.append("nothing written outside HOME (its cache, "
+                           "build directory and TMPDIR)")
+        return ok, details
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
