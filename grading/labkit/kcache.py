@@ -227,11 +227,17 @@ def write_manifest(top):
     return sha256_file(path)
 
 
+def _version_key(release):
+    """6.1.0-9 before 6.1.0-57 (the same as kernels.version_key)."""
+    return [int(p) if p.isdigit() else p
+            for p in re.split(r"(\d+)", release)]
+
+
 def cached_releases():
     """The releases in the cache with a stamp that checks (quick: sizes
-    only), oldest first by name."""
+    only), oldest first."""
     try:
-        names = sorted(os.listdir(root()))
+        names = sorted(os.listdir(root()), key=_version_key)
     except OSError:
         return []
     return [n for n in names if not n.startswith(".")
@@ -636,7 +642,18 @@ def ensure(verify=False, verbose=False):
             if problem:
                 if os.path.lexists(release_dir(release)):
                     _say(f"{release}: {problem}: fetching it again")
-                fetch(kernel)
+                try:
+                    fetch(kernel)
+                except FetchError as e:
+                    older = _same_series(release)
+                    if not older:
+                        raise
+                    # A newer kernel that cannot come now does not stop
+                    # the runs on the one that is there.
+                    _say(f"{e}")
+                    _say(f"{release}: not fetched; the runs use "
+                         f"{older} meanwhile")
+                    continue
                 problem = stamp_problem(release, hashes=True)
                 if problem:
                     raise FetchError(f"{release}: still not right after "
@@ -649,6 +666,18 @@ def ensure(verify=False, verbose=False):
             _say(f"also cached (older packages): {', '.join(others)}; "
                  "`make clean-cache` removes everything")
         return [k["release"] for k in kernels]
+
+
+def _series(release):
+    """6.1.0-57-amd64 -> "6.1", 6.12.117+deb12-amd64 -> "6.12"."""
+    return ".".join(re.split(r"[.-]", release)[:2])
+
+
+def _same_series(release):
+    """The newest other complete cached release of RELEASE's series."""
+    same = [r for r in cached_releases()
+            if r != release and _series(r) == _series(release)]
+    return same[-1] if same else None
 
 
 def clean():

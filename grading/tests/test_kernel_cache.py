@@ -148,6 +148,86 @@ class StampTest(CacheTest):
         self.assertFalse(kcache.stamp_matches("6.1.0-1-amd64", debs))
 
 
+class EnsureTest(CacheTest):
+    """kcache.ensure() with apt and the network replaced."""
+
+    def ensure_with(self, release, fetch_error):
+        debs = [{"name": "linux-image-" + release, "version": "1",
+                 "sha256": "f" * 64, "size": 1, "installed": 1}]
+
+        def fake_fetch(kernel):
+            raise kcache.FetchError(fetch_error)
+        with mock.patch.object(kcache, "resolve_cached",
+                               return_value=[{"release": release,
+                                              "debs": debs}]), \
+                mock.patch.object(kcache, "fetch", fake_fetch), \
+                mock.patch.object(kcache, "_say"):
+            return kcache.ensure()
+
+    def test_a_current_kernel_is_not_fetched(self):
+        fake_release(self.cache)
+        debs = [{"name": n, "version": v, "sha256": h} for n, v, h in DEBS]
+        with mock.patch.object(kcache, "resolve_cached",
+                               return_value=[{"release": REL,
+                                              "debs": debs}]), \
+                mock.patch.object(kcache, "fetch") as fetch:
+            self.assertEqual(kcache.ensure(), [REL])
+        fetch.assert_not_called()
+
+    def test_failed_fetch_without_a_kernel_of_its_series_fails(self):
+        fake_release(self.cache, "6.12.1+deb12-amd64")
+        with self.assertRaisesRegex(kcache.FetchError, "no network"):
+            self.ensure_with("6.1.0-100-amd64", "no network")
+
+    def test_failed_fetch_of_a_newer_kernel_keeps_the_older(self):
+        fake_release(self.cache)  # 6.1.0-99
+        self.ensure_with("6.1.0-100-amd64", "no network")
+        self.assertEqual(kcache.cached_releases(), [REL])
+
+    def kernel(self):
+        return {"release": "6.1.0-100-amd64", "debs": [
+            {"name": "linux-image-6.1.0-100-amd64", "version": "1",
+             "sha256": "f" * 64, "size": 1 << 20, "installed": 1}]}
+
+    def test_failed_download_leaves_nothing(self):
+        with mock.patch.object(kcache, "_download",
+                               side_effect=kcache.FetchError("twice")), \
+                mock.patch.object(kcache, "_say"):
+            with self.assertRaisesRegex(kcache.FetchError, "twice"):
+                kcache.fetch(self.kernel())
+        self.assertEqual(sorted(os.listdir(kcache.root())), [])
+
+    def test_full_disk_is_said_before_fetching(self):
+        usage = mock.Mock(free=10 << 20)
+        with mock.patch("shutil.disk_usage", return_value=usage), \
+                mock.patch.object(kcache, "_download") as download:
+            with self.assertRaisesRegex(kcache.FetchError,
+                                        "not enough disk space.*10 MB free"):
+                kcache.fetch(self.kernel())
+        download.assert_not_called()
+
+    def test_full_disk_while_unpacking_leaves_nothing(self):
+        def full(deb, dest):
+            with open(os.path.join(dest, "half"), "w") as f:
+                f.write("x")
+            raise OSError(28, "No space left on device")
+        deb = os.path.join(self._tmp.name, "x.deb")
+        with mock.patch.object(kcache, "_download", return_value=deb), \
+                mock.patch.object(kcache, "_unpack", full), \
+                mock.patch.object(kcache, "_say"):
+            with self.assertRaisesRegex(kcache.FetchError,
+                                        "not enough disk space"):
+                kcache.fetch(self.kernel())
+        self.assertEqual(sorted(os.listdir(kcache.root())), [])
+
+    def test_releases_in_version_order(self):
+        for r in ("6.1.0-9-amd64", "6.12.1+deb12-amd64", "6.1.0-57-amd64"):
+            fake_release(self.cache, r)
+        self.assertEqual(kcache.cached_releases(),
+                         ["6.1.0-9-amd64", "6.1.0-57-amd64",
+                          "6.12.1+deb12-amd64"])
+
+
 class RewriteTest(CacheTest):
     def test_debian_include_line(self):
         text = ("include /usr/src/linux-headers-6.12.117+deb12-common/"
