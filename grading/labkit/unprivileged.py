@@ -143,6 +143,12 @@ def check(lab="01", kver=None, timeout=900):
                               check=False)
         if sudo.returncode == 0:
             return False, details + [f"{USER} can use sudo"]
+        readable = subprocess.run(
+            ["runuser", "-u", USER, "--", "test", "-r",
+             os.path.join(paths.TOP, "Makefile")], check=False)
+        if readable.returncode != 0:
+            return None, [f"the kit's tree {paths.TOP} is not readable by "
+                          "other users (clone it where they can read it)"]
         start = time.time()
         walk = _writable_places(home)
         cmd = ["make", "-s", "-C", paths.TOP, "test", f"LAB={lab}",
