@@ -348,8 +348,7 @@ def not_debian_message(detail=""):
     return ("apt on this machine does not offer Debian 12's kernel packages "
             f"({', '.join(METAPACKAGES)}){detail}: it is not Debian 12 (e.g. "
             "Ubuntu), or its package lists are missing. Grade in the kit's "
-            f"container ({CONTAINER_HINT}), or pick a kernel this machine "
-            "has with its headers with KVER=")
+            f"container ({CONTAINER_HINT})")
 
 
 def resolve():
