@@ -22,6 +22,7 @@ file for a change since the start. HOME is removed at the end; the user
 stays (it owns nothing).
 """
 
+import fcntl
 import os
 import pwd
 import shutil
@@ -112,10 +113,23 @@ def _outside_writes(walk, home, uid, start):
     return found
 
 
+#: Held while a run goes: the user is the machine's, so two checks at
+#: once (two clones' `make check`) would each find the other's files.
+LOCK = "/run/lock/labkit-unprivileged.lock"
+
+
 def check(lab="01", kver=None, timeout=900):
-    """Run the unprivileged `make test`; return (ok, details)."""
+    """Run the unprivileged `make test`; return (ok, details). One at a
+    time on a machine (LOCK)."""
     if os.geteuid() != 0:
         return None, ["not root: cannot run a command as another user"]
+    os.makedirs(os.path.dirname(LOCK), exist_ok=True)
+    with open(LOCK, "w", encoding="utf-8") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _check(lab, kver, timeout)
+
+
+def _check(lab, kver, timeout):
     user = _ensure_user()
     details = []
     home = tempfile.mkdtemp(prefix="labkit-unpriv-")
