@@ -45,7 +45,7 @@ _LAB_BAD_TAINT=$(((1 << 5) | (1 << 7) | (1 << 9) | (1 << 14)))
 # Kernel log lines that mean the module did something wrong. (The
 # hung-task detector is off: whether it had reported a task yet would
 # depend on timing. Tasks stuck in state D are found by _lab_find_hung.)
-_LAB_BAD_LOG='WARNING:|BUG[: ]|Oops|ODEBUG:|DEBUG_LOCKS_WARN_ON|INFO: trying to register non-static key|general protection fault|sleeping function called from invalid context|Call Trace:|list_(add|del) corruption|refcount_t:|UBSAN:|debugfs: .* already present'
+_LAB_BAD_LOG='WARNING:|BUG[: ]|Oops|ODEBUG:|DEBUG_LOCKS_WARN_ON|do not call blocking ops|INFO: trying to register non-static key|general protection fault|sleeping function called from invalid context|Call Trace:|list_(add|del) corruption|refcount_t:|UBSAN:|debugfs: .* already present'
 
 # Seconds a task may stay in state D after its test ended (or was killed)
 # before it counts as hung; it is checked every tenth of a second, so a
@@ -369,6 +369,8 @@ _lab_check_named() {
 		echo "lockdep: memory freed while a lock inside it is held" ;;
 	*"non-static key"*)
 		echo "lockdep: a lock used before it was initialised (mutex_init/spin_lock_init/sema_init must come before the device is registered)" ;;
+	*"do not call blocking ops"*)
+		echo "the atomic-sleep check: a call that may sleep (mutex_lock, down, copy_to_user...) inside a wait_event() condition, where the task is already marked as sleeping: compute the condition without sleeping calls" ;;
 	*"Invalid wait context"* | *"sleeping function called from invalid context"* | *"scheduling while atomic"*)
 		echo "the atomic-sleep check: a call that may sleep (mutex_lock, copy_to_user, copy_from_user, kmalloc(GFP_KERNEL)...) made while a spinlock is held or interrupts are off" ;;
 	*"KASAN:"*)
@@ -411,6 +413,7 @@ _lab_log_report() {
 	_r_mods=$(echo "$LAB_MODULES" | sed 's/  */|/g')
 	_r_frames=$(sed -n "${_r_first},\$p" "$_lab_work/log" |
 		grep -E "[[:alnum:]_.]+\+0x[[:xdigit:]]+/0x[[:xdigit:]]+ \[($_r_mods)\]" |
+		grep -v -E ' \? |in frame:|\+(0x[[:xdigit:]]+)/\1 ' |
 		sed 's/^.*[] ]\([[:alnum:]_.]*+0x[[:xdigit:]]*\/0x[[:xdigit:]]*\) \[/\1 [/' |
 		awk '!seen[$0]++' | head -n 6)
 	if [ -n "$_r_frames" ]; then

@@ -42,6 +42,9 @@ import time
 
 from . import build, initramfs, kernels, paths, snapshot
 
+#: How many times a lab's own time limit a run on the debug kernel gets.
+DEBUG_SLOWDOWN = 2
+
 #: The byte grading/guest/init writes to the exit device when done.
 EXIT_CODE = 16
 #: QEMU's exit status for it: (code << 1) | 1.
@@ -70,7 +73,11 @@ LOG_LIMIT = 64 << 20
 #: it fired would depend on timing, and so would a score. A task stuck in
 #: state D is found by the autograder itself at fixed points (after a test
 #: overstays its timeout, and at the end), which fails kernel_log_clean
-#: with the task's stack. slub_debug on the kmalloc caches makes
+#: with the task's stack. RCU's CPU-stall warnings are off too: under
+#: TCG a loaded host starves the guest's vCPUs for seconds, and the
+#: warning then says so about any module (a module that spins with
+#: preemption off is the soft-lockup detector's).
+#: slub_debug on the kmalloc caches makes
 #: overruns and use-after-free of kmalloc'ed memory leave a report.
 #: acpi=ht reads only ACPI's tables, not its interpreter: enough to find
 #: the second vCPU (a PVH boot has no MP table, so with acpi=off the guest
@@ -79,6 +86,7 @@ LOG_LIMIT = 64 << 20
 #: no crypto self-tests, the initcalls above skipped.
 CMDLINE = ("console=ttyS0 quiet rdinit=/init oops=panic panic=-1 "
            "softlockup_panic=1 sysctl.kernel.hung_task_timeout_secs=0 "
+           "rcupdate.rcu_cpu_stall_suppress=1 "
            "slub_debug=FZPU,kmalloc-* "
            "acpi=ht cryptomgr.notests "
            "mitigations=off tsc=reliable "
@@ -378,8 +386,11 @@ class Vm:
     def __init__(self, lab, kver, timeout=None, keep_dir=None,
                  script=None, script_args=(), programs=(), snapshots=True):
         self.lab = lab
-        # None: the lab's own limit (Lab.vm_timeout).
-        self.timeout = timeout or lab.vm_timeout
+        # None: the lab's own limit (Lab.vm_timeout), DEBUG_SLOWDOWN times
+        # that on the debug kernel, whose checks slow every lock and
+        # memory access (docs/debug-kernel.md, "Cost").
+        self.timeout = timeout or lab.vm_timeout * (
+            DEBUG_SLOWDOWN if kver == kernels.DEBUG else 1)
         self.keep_dir = keep_dir
         self.token = secrets.token_hex(16)
         self._tmp = tempfile.TemporaryDirectory(prefix="labkit-vm-")
