@@ -405,7 +405,12 @@ _lab_check_named() {
 # check fired, the first lines of its report, and the frames of the lab's
 # own modules in it (the functions to look at).
 _lab_log_report() {
-	_r_first=$(grep -n -m 1 -E "$_LAB_BAD_LOG" "$_lab_work/log" | cut -d: -f1)
+	# The report's headline (WARNING:, BUG: ...) rather than a bare
+	# "Call Trace:", which another CPU's report may print first.
+	_r_first=$(sed 's/Call Trace://' "$_lab_work/log" |
+		grep -n -m 1 -E "$_LAB_BAD_LOG" | cut -d: -f1)
+	[ -n "$_r_first" ] ||
+		_r_first=$(grep -n -m 1 -E "$_LAB_BAD_LOG" "$_lab_work/log" | cut -d: -f1)
 	_r_head=$(sed -n "$((_r_first > 1 ? _r_first - 1 : 1)),$((_r_first + 2))p" "$_lab_work/log")
 	echo "the kernel's checks reported a problem during the run: $(_lab_check_named "$_r_head")"
 	echo "its first lines (the whole kernel log is below):"
@@ -414,7 +419,7 @@ _lab_log_report() {
 	_r_frames=$(sed -n "${_r_first},\$p" "$_lab_work/log" |
 		grep -E "[[:alnum:]_.]+\+0x[[:xdigit:]]+/0x[[:xdigit:]]+ \[($_r_mods)\]" |
 		grep -v -E ' \? |in frame:|\+(0x[[:xdigit:]]+)/\1 ' |
-		sed 's/^.*[] ]\([[:alnum:]_.]*+0x[[:xdigit:]]*\/0x[[:xdigit:]]*\) \[/\1 [/' |
+		sed 's/^.*[] :]\([[:alnum:]_.]*+0x[[:xdigit:]]*\/0x[[:xdigit:]]*\) \[/\1 [/' |
 		awk '!seen[$0]++' | head -n 6)
 	if [ -n "$_r_frames" ]; then
 		echo "your module's functions in the report (innermost first):"

@@ -101,6 +101,19 @@ class LogReport(unittest.TestCase):
                 self.assertIn(named, out[0])
                 self.assertIn(line, out[2])
 
+    def test_the_headline_comes_before_another_cpus_call_trace(self):
+        out = self.report(
+            "[ 1.0] Call Trace:\n"
+            "[ 1.1]  misc_open+0xc1/0x180\n"
+            "[ 1.2] WARNING: CPU: 0 PID: 9 at x/flatbuf.c:59 flatbuf_open+0x74/0x90 [flatbuf]\n"
+            "[ 1.3] RIP: 0010:flatbuf_open+0x74/0x90 [flatbuf]\n",
+            modules="flatbuf")
+        self.assertIn("a kernel warning", out[0])
+        self.assertIn("WARNING: CPU: 0", out[2])
+        frames = out[out.index(
+            "your module's functions in the report (innermost first):") + 1:]
+        self.assertEqual(["  flatbuf_open+0x74/0x90 [flatbuf]"], frames)
+
     def test_no_module_frames_no_function_list(self):
         out = self.report("[ 2.0] WARNING: CPU: 0 PID: 1 at a.c:1 f+0x1/0x2\n",
                           modules="nbfifo")
