@@ -49,10 +49,12 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -70,6 +72,11 @@
 #define TIMEOUT 5
 /** @brief The major number every misc device shares. */
 #define MISC_MAJOR 10
+
+/** @brief How long a shell command a test runs (cat, echo) may take, in
+ *         ms: a failure bound only; starting a program can take seconds
+ *         on a loaded emulated guest. */
+#define CMD_MS 10000
 
 /** @brief Sleeping calls a test may have at once. */
 #define FIFO_SLEEPERS 4
@@ -557,18 +564,20 @@ TEST_F_TIMEOUT(fifo, partial_copy_keeps_the_rest, TIMEOUT)
 /** @brief The course notes tried the device with cat and echo: before Lab 04,
  *         cat on an empty FIFO ends at once (end of file).
  */
-TEST_F_TIMEOUT(fifo, cat_and_echo_on_the_device, TIMEOUT)
+TEST_F_TIMEOUT(fifo, cat_and_echo_on_the_device, 40)
 {
 	char *cat_argv[] = { "cat", FIFO_DEV, NULL };
 	char *echo_argv[] = { "sh", "-c", "echo hello >" FIFO_DEV, NULL };
 	char out[32];
 
-	EXPECT_EQ(0, run_command(cat_argv, out, sizeof(out), 3000)) {
+	/* Starting a program can take seconds on a loaded emulated guest:
+	 * the bounds are for a cat that never ends, not for a slow start. */
+	EXPECT_EQ(0, run_command(cat_argv, out, sizeof(out), CMD_MS)) {
 		TH_LOG("cat on the empty device should end at once: an empty read returns 0");
 	}
 	EXPECT_STREQ("", out);
-	EXPECT_EQ(0, run_command(echo_argv, out, sizeof(out), 3000));
-	EXPECT_EQ(0, run_command(cat_argv, out, sizeof(out), 3000));
+	EXPECT_EQ(0, run_command(echo_argv, out, sizeof(out), CMD_MS));
+	EXPECT_EQ(0, run_command(cat_argv, out, sizeof(out), CMD_MS));
 	EXPECT_STREQ("hello\n", out) {
 		TH_LOG("cat should print what echo wrote");
 	}
@@ -1288,14 +1297,67 @@ TEST_F_TIMEOUT(fifo, nonblocking_read_while_a_reader_sleeps, TIMEOUT)
 	EXPECT_EQ(EAGAIN, nb->sh->call.err);
 }
 
+/** @brief Wait until process @p pid sleeps inside a read() system call
+ *         on the device.
+ *
+ * A program just exec'd sleeps on its way there too, e.g. in state D while
+ * a page of its binary is read in (outside any system call, or in the
+ * dynamic loader's read() of a library): those sleeps are not the one a
+ * test is about. /proc/PID/syscall names the system call a sleeping task
+ * is in and its arguments ("-1 ..." outside one, "running" while it
+ * runs); /proc/PID/fd/N says which file the descriptor is.
+ * @param pid the process
+ * @param timeout_ms how long to wait at most (a failure bound only)
+ * @return 'S' or 'D' once it sleeps in read(), 'Z' or 0 if it ended,
+ *         'R' if it was never seen asleep in read() within @p timeout_ms
+ */
+static char wait_asleep_in_read(pid_t pid, int timeout_ms)
+{
+	char path[64], text[64], fdpath[64], target[64], st;
+	struct timespec t0, t;
+	unsigned long fd;
+	ssize_t len;
+	FILE *f;
+	long nr;
+
+	snprintf(path, sizeof(path), "/proc/%d/syscall", (int)pid);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		st = task_state(pid);
+		if (st == 'Z' || !st)
+			return st;
+		f = fopen(path, "r");
+		if (f && (st == 'S' || st == 'D') && fgets(text, sizeof(text), f) &&
+		    sscanf(text, "%ld 0x%lx", &nr, &fd) == 2 && nr == SYS_read) {
+			snprintf(fdpath, sizeof(fdpath), "/proc/%d/fd/%lu",
+				 (int)pid, fd);
+			len = readlink(fdpath, target, sizeof(target) - 1);
+			if (len > 0)
+				target[len] = 0;
+			if (len > 0 && !strcmp(target, FIFO_DEV) &&
+			    task_state(pid) == st) {
+				fclose(f);
+				return st;
+			}
+		}
+		if (f)
+			fclose(f);
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if ((t.tv_sec - t0.tv_sec) * 1000 +
+		    (t.tv_nsec - t0.tv_nsec) / 1000000 > timeout_ms)
+			return 'R';
+		poll(NULL, 0, 1);
+	}
+}
+
 /** @brief The course notes' demonstration: cat sleeps on the empty device, echo
  * from another process wakes it, and a signal ends it. */
-TEST_F_TIMEOUT(fifo, cat_waits_for_echo, 15)
+TEST_F_TIMEOUT(fifo, cat_waits_for_echo, 45)
 {
 	char *cat_argv[] = { "cat", FIFO_DEV, NULL };
 	char *echo_argv[] = { "sh", "-c", "echo hello >" FIFO_DEV, NULL };
 	struct pollfd p = { .events = POLLIN };
-	char buf[16] = "", echo_out[8];
+	char buf[16] = "", echo_out[8], st;
 	int out[2], status, pidfd;
 	pid_t cat;
 
@@ -1304,13 +1366,17 @@ TEST_F_TIMEOUT(fifo, cat_waits_for_echo, 15)
 	ASSERT_LT(0, cat);
 	close(out[1]);
 	p.fd = out[0];
-	EXPECT_EQ('S', task_wait_asleep(cat, NULL, 5000)) {
-		TH_LOG("cat on the empty device should wait for data");
+	st = wait_asleep_in_read(cat, CMD_MS);
+	EXPECT_EQ('S', st) {
+		TH_LOG("cat on the empty device should wait for data, asleep in read() in state S; it %s",
+		       st == 'D' ? "sleeps there in state D, which signals cannot end: wait_event_interruptible(), not wait_event()" :
+		       st == 'R' ? "was not seen asleep in read() within 10 s: busy-waiting?" :
+		       "ended");
 	}
 	EXPECT_EQ(0, poll(&p, 1, 0)) {
 		TH_LOG("cat printed or ended before anything was written");
 	}
-	EXPECT_EQ(0, run_command(echo_argv, echo_out, sizeof(echo_out), 3000));
+	EXPECT_EQ(0, run_command(echo_argv, echo_out, sizeof(echo_out), CMD_MS));
 	read_for(out[0], buf, 6, 5000);
 	EXPECT_STREQ("hello\n", buf) {
 		TH_LOG("cat should print what echo wrote, as soon as it was written");
@@ -1822,41 +1888,121 @@ TEST_F_TIMEOUT(fifo, write_stops_at_an_unmapped_page, 15)
 /** @brief Every open shares the one FIFO, whatever its flags, and opening
  *         or closing a descriptor changes nothing in it.
  */
-TEST_F_TIMEOUT(fifo, opens_and_closes_leave_the_fifo_alone, TIMEOUT)
+TEST_F_TIMEOUT(fifo, opens_and_closes_leave_the_fifo_alone, 15)
 {
 	const int flags[] = { O_RDONLY, O_WRONLY | O_NONBLOCK, O_RDWR,
 			      O_RDONLY | O_NONBLOCK, O_WRONLY,
-			      O_RDWR | O_NONBLOCK };
+			      O_RDWR | O_NONBLOCK, O_WRONLY | O_TRUNC,
+			      O_RDWR | O_TRUNC, O_WRONLY | O_APPEND,
+			      O_RDONLY | O_TRUNC };
+	const unsigned int nflags = sizeof(flags) / sizeof(flags[0]);
+	const int kept = O_NONBLOCK | O_TRUNC | O_APPEND;
 	char got[32], want[32] = "abc";
 	unsigned int i;
-	int fd[6];
+	int fd[10];
 	ssize_t n;
 
 	ASSERT_EQ(3, write(self->fd, "abc", 3));
-	/* Opens in a row, with and without O_NONBLOCK; none of them ... */
-	for (i = 0; i < 6; i++)
+	/* Opens in a row, with and without O_NONBLOCK, O_TRUNC and
+	 * O_APPEND; none of them ... */
+	for (i = 0; i < nflags; i++)
 		fd[i] = open_dev(_metadata, flags[i]);
-	for (i = 0; i < 6; i++)
+	for (i = 0; i < nflags; i++)
 		close(fd[i]);
 	/* ... and none of their closes touches the data. Each new open
 	 * appends one byte through itself and closes again. */
-	for (i = 0; i < 6; i++) {
-		int w = open_dev(_metadata,
-				 (flags[i] & O_NONBLOCK) | O_WRONLY);
+	for (i = 0; i < nflags; i++) {
+		int w = open_dev(_metadata, (flags[i] & kept) | O_WRONLY);
 
 		want[3 + i] = (char)('0' + i);
 		EXPECT_EQ(1, write(w, &want[3 + i], 1));
 		close(w);
 	}
 	n = drain(self->nb, got, sizeof(got));
-	EXPECT_EQ(9, n) {
-		TH_LOG("3 bytes written, 12 opens and closes, 6 bytes more: %zd bytes came out, not 9; rule: every open shares the one FIFO, and open() and release() leave it alone (no kfifo_reset() there)",
+	EXPECT_EQ((ssize_t)(3 + nflags), n) {
+		TH_LOG("3 bytes written, %u opens and closes (with O_TRUNC and O_APPEND among them), %u bytes more: %zd bytes came out, not %u; rule: every open shares the one FIFO, whatever its flags: O_TRUNC and O_APPEND are accepted and change nothing, and open() and release() leave it alone (no kfifo_reset() there: O_TRUNC emptying the buffer was Lab 01's file, not a FIFO)",
+		       2 * nflags, nflags, n, 3 + nflags);
+	}
+	EXPECT_EQ(0, memcmp(got, want, 3 + nflags)) {
+		TH_LOG("the FIFO holds \"%.*s\", expected \"%.*s\"", (int)n,
+		       got, (int)(3 + nflags), want);
+	}
+}
+
+/** @brief The bytes stay in the FIFO when nobody has it open: the last
+ *         close does not empty it (a FIFO device is not a pipe, whose
+ *         bytes go with its last descriptor). The fixture's own
+ *         descriptors are closed first.
+ */
+TEST_F_TIMEOUT(fifo, last_close_keeps_the_bytes, TIMEOUT)
+{
+	char got[16] = "";
+	int fd;
+	ssize_t n;
+
+	close(self->fd);
+	close(self->nb);
+	self->fd = -1;
+	self->nb = -1;
+	fd = open_dev(_metadata, O_WRONLY);
+	ASSERT_EQ(5, write(fd, "kept!", 5));
+	close(fd);
+	/* Nothing of this test has the device open now. */
+	fd = open_dev(_metadata, O_RDONLY | O_NONBLOCK);
+	n = drain(fd, got, sizeof(got));
+	EXPECT_EQ(5, n) {
+		TH_LOG("5 bytes written through a descriptor that was then closed, the last one open: a new open read %zd bytes; rule: opening and closing leave the FIFO's bytes alone, the last close too (no kfifo_reset() in release())",
 		       n);
 	}
-	EXPECT_EQ(0, memcmp(got, want, 9)) {
-		TH_LOG("the FIFO holds \"%.*s\", expected \"%.9s\"", (int)n,
-		       got, want);
+	EXPECT_EQ(0, memcmp(got, "kept!", 5));
+	close(fd);
+}
+
+/** @brief A buffer the kernel cannot touch at all gives EFAULT, with or
+ *         without O_NONBLOCK, when there is something to copy (bytes to
+ *         read, room to write): O_NONBLOCK is about a FIFO with nothing
+ *         to give (EAGAIN), not about a fault. Nothing moves.
+ */
+TEST_F_TIMEOUT(fifo, bad_buffer_is_efault_whatever_o_nonblock_says, TIMEOUT)
+{
+	char *bad = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+			 -1, 0);
+	const int flags[] = { O_RDWR | O_NONBLOCK, O_RDWR };
+	char got[16] = "";
+	unsigned int i;
+	ssize_t n;
+	int fd;
+
+	ASSERT_NE(MAP_FAILED, bad);
+	ASSERT_EQ(3, write(self->fd, "abc", 3));
+	for (i = 0; i < 2; i++) {
+		const char *how = flags[i] & O_NONBLOCK ? "with O_NONBLOCK"
+							: "without O_NONBLOCK";
+
+		fd = open_dev(_metadata, flags[i]);
+		errno = 0;
+		n = read(fd, bad, 3);
+		EXPECT_EQ(-1, n);
+		EXPECT_EQ(EFAULT, errno) {
+			TH_LOG("read(3) %s into an unmapped buffer, 3 bytes in the FIFO: returned %zd (%s), expected -1 EFAULT; rule: a fault that copies nothing fails with EFAULT (what kfifo_to_user() returned), whatever O_NONBLOCK says: EAGAIN is only for an empty FIFO (a driver that turns every \"nothing copied\" into EAGAIN under O_NONBLOCK does this)",
+			       how, n, n < 0 ? strerror(errno) : "no error");
+		}
+		errno = 0;
+		n = write(fd, bad, 3);
+		EXPECT_EQ(-1, n);
+		EXPECT_EQ(EFAULT, errno) {
+			TH_LOG("write(3) %s from an unmapped buffer, room in the FIFO: returned %zd (%s), expected -1 EFAULT; rule: a fault that copies nothing fails with EFAULT, whatever O_NONBLOCK says: EAGAIN is only for a full FIFO",
+			       how, n, n < 0 ? strerror(errno) : "no error");
+		}
+		close(fd);
 	}
+	n = drain(self->nb, got, sizeof(got));
+	EXPECT_EQ(3, n) {
+		TH_LOG("the FIFO held \"abc\" before the failed calls and holds %zd bytes after: a call that fails with EFAULT takes and adds nothing",
+		       n);
+	}
+	EXPECT_EQ(0, memcmp(got, "abc", 3));
+	munmap(bad, 4096);
 }
 
 /** @brief A call frozen in the middle of its copy (copy_stall.h), in a
@@ -2719,6 +2865,72 @@ TEST_F_TIMEOUT(fifo, writers_are_woken_after_the_room_is_made, 15)
 	sleeper_finish(w, self->nb);
 	EXPECT_EQ(4, w->sh->call.ret);
 }
+
+/** @brief Every write that added bytes wakes the sleeping readers,
+ *         whatever the FIFO held when it began: a write that started on
+ *         a FIFO holding 1 byte is frozen in its copy, a read takes that
+ *         byte (readers and writers do not wait for each other), a
+ *         reader goes to sleep on the now empty FIFO, and the write,
+ *         released, must wake it.
+ */
+TEST_F_TIMEOUT(fifo, every_write_wakes_the_readers, 15)
+{
+	struct sleeper *r = &self->sleepers[0];
+	struct frozen a;
+	char c = 0, st;
+
+	ASSERT_EQ(1, write(self->nb, "p", 1));
+	ASSERT_EQ(1, frozen_start(&a, self->fd, 1, 32));
+	EXPECT_EQ(1, read(self->nb, &c, 1)) {
+		TH_LOG("a read of the 1 byte in the FIFO, while a write is frozen in its copy, did not return it: readers and writers have their own locks and do not wait for each other");
+	}
+	EXPECT_EQ('p', c);
+	st = sleeper_start(r, self->fd, NULL, 64);
+	EXPECT_EQ('S', st) {
+		TH_LOG("a read of the empty FIFO (the frozen write's bytes are not in yet) should sleep, and it %s",
+		       not_asleep(r, st));
+	}
+	EXPECT_EQ(32, frozen_release(&a));
+	frozen_destroy(&a);
+	EXPECT_TRUE(sleeper_returned(r, WAKE_MS)) {
+		TH_LOG("a write added 32 bytes to the FIFO and the sleeping reader was not woken; rule: every write that added bytes wakes every sleeping reader, whatever the sizes and whatever the FIFO held before (a driver that wakes the readers only when the FIFO was empty, seen before the copy, does this)");
+	}
+	sleeper_finish(r, self->nb);
+	EXPECT_EQ(32, r->sh->call.ret);
+}
+
+/** @brief Every read that took bytes wakes the sleeping writers, whatever
+ *         the FIFO held when it began: a read that started on a FIFO one
+ *         byte from full is frozen in its copy, a write fills the FIFO, a
+ *         writer goes to sleep on the now full FIFO, and the read,
+ *         released, must wake it.
+ */
+TEST_F_TIMEOUT(fifo, every_read_wakes_the_writers, 15)
+{
+	struct sleeper *w = &self->sleepers[0];
+	char fill[FIFO_SIZE];
+	struct frozen a;
+	char st;
+
+	memset(fill, 'f', sizeof(fill));
+	ASSERT_EQ(FIFO_SIZE - 1, write(self->nb, fill, FIFO_SIZE - 1));
+	ASSERT_EQ(1, frozen_start(&a, self->fd, 0, 32));
+	EXPECT_EQ(1, write(self->nb, "f", 1)) {
+		TH_LOG("a write of 1 byte into the 1 byte of room, while a read is frozen in its copy, did not go in: readers and writers have their own locks and do not wait for each other");
+	}
+	st = sleeper_start(w, self->fd, "wxyz", 4);
+	EXPECT_EQ('S', st) {
+		TH_LOG("a write to the full FIFO (the frozen read's bytes are not out yet) should sleep, and it %s",
+		       not_asleep(w, st));
+	}
+	EXPECT_EQ(32, frozen_release(&a));
+	frozen_destroy(&a);
+	EXPECT_TRUE(sleeper_returned(w, WAKE_MS)) {
+		TH_LOG("a read made room for 32 bytes and the sleeping writer was not woken; rule: every read that took bytes wakes every sleeping writer, whatever the FIFO held before (a driver that wakes the writers only when the FIFO was full, seen before the copy, does this)");
+	}
+	sleeper_finish(w, self->nb);
+	EXPECT_EQ(4, w->sh->call.ret);
+}
 #endif /* FIFO_STAGE >= 4 */
 
 /* ---------------------------------------------------------------------
@@ -3201,12 +3413,19 @@ static void mt_step(struct mt_run *r)
 		int flags = O_RDWR | (fifo_model_rng_below(&r->rng, 2) ?
 				      O_NONBLOCK : 0);
 
+		/* Opens with O_TRUNC and O_APPEND too, which change nothing
+		 * on a FIFO (taken from the step, not from the seed's
+		 * sequence, which stays as it was). */
+		flags |= r->step % 3 == 1 ? O_TRUNC :
+			 r->step % 3 == 2 ? O_APPEND : 0;
 		if (kind == MT_TOGGLE)
 			snprintf(text, sizeof(text), "%s fcntl(%s O_NONBLOCK)",
 				 who, nb ? "clear" : "set");
 		else
-			snprintf(text, sizeof(text), "%s close, open(O_RDWR%s)",
-				 who, flags & O_NONBLOCK ? "|O_NONBLOCK" : "");
+			snprintf(text, sizeof(text), "%s close, open(O_RDWR%s%s)",
+				 who, flags & O_NONBLOCK ? "|O_NONBLOCK" : "",
+				 flags & O_TRUNC ? "|O_TRUNC" :
+				 flags & O_APPEND ? "|O_APPEND" : "");
 		if (actor == 0) {
 			ret = fcntl(r->desc[d].fd, F_SETFL,
 				    fcntl(r->desc[d].fd, F_GETFL) ^ O_NONBLOCK);
@@ -3694,6 +3913,52 @@ TEST_F_TIMEOUT(reload, reloaded_with_another_size_matches_the_model, 60)
 		ASSERT_EQ(0, module_unload(FIFO_MODULE));
 		if (err)
 			break;
+	}
+}
+
+/** @brief The module's debugfs directory (the live view,
+ *         /sys/kernel/debug/MODULE/state) goes with the module: after
+ *         rmmod it is gone, and a load with another fifo_size shows the
+ *         new size there.
+ */
+TEST_F_TIMEOUT(reload, unload_removes_the_debugfs_view, 15)
+{
+	const char *dir = "/sys/kernel/debug/" FIFO_MODULE;
+	char line[256] = "";
+	struct stat st;
+	int gone;
+	FILE *f;
+
+	/* The grading VM does not mount debugfs: mount it for the view. */
+	if (access(dir, F_OK) &&
+	    mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL) &&
+	    errno != EBUSY)
+		TH_LOG("cannot mount debugfs: %s", strerror(errno));
+	ASSERT_EQ(0, stat(dir, &st)) {
+		TH_LOG("%s is not there with the module loaded: the handout's init creates it (given code)",
+		       dir);
+	}
+	ASSERT_EQ(0, module_unload(FIFO_MODULE));
+	errno = 0;
+	gone = stat(dir, &st) == -1 && errno == ENOENT;
+	EXPECT_TRUE(gone) {
+		TH_LOG("%s is still there after rmmod; rule: rmmod leaves nothing behind, its debugfs directory included (debugfs_remove_recursive() in the exit function; without it, the next load cannot create its view: \"already present\")",
+		       dir);
+	}
+	if (!gone)
+		return;	/* its files belong to an unloaded module: keep off */
+	ASSERT_EQ(0, module_load(FIFO_MODULE, "fifo_size=256"));
+	f = fopen("/sys/kernel/debug/" FIFO_MODULE "/state", "r");
+	ASSERT_NE(NULL, f) {
+		TH_LOG("no %s/state after a load with fifo_size=256: %s", dir,
+		       strerror(errno));
+	}
+	if (!fgets(line, sizeof(line), f))
+		line[0] = 0;
+	fclose(f);
+	EXPECT_NE(NULL, strstr(line, " size 256 ")) {
+		TH_LOG("loaded again with fifo_size=256, the view shows \"%s\": it should show the new FIFO's size 256",
+		       line);
 	}
 }
 #endif /* FIFO_STAGE >= 4 */

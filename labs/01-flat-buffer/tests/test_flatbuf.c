@@ -1108,7 +1108,10 @@ enum waiter_kind {
 	WAIT_READ,		/**< pread(fd, buf, 64, 0) */
 	WAIT_SEEK_END,		/**< lseek(fd, 0, SEEK_END) */
 	WAIT_OPEN_TRUNC,	/**< open(DEV, O_WRONLY | O_TRUNC) */
-	WAIT_KINDS		/**< how many kinds there are */
+	WAIT_KINDS,		/**< how many kinds the loops go through */
+	/** write(fd, "xyz", 3) through a new O_WRONLY | O_APPEND open, then
+	 *  its position: not in the loops over WAIT_KINDS */
+	WAIT_APPEND_XYZ = WAIT_KINDS
 };
 
 /** @brief How each kind of waiter is written in a message. */
@@ -1127,6 +1130,8 @@ struct waiter_shared {
 	int err;
 	/** @brief Set when the call returned. */
 	atomic_int done;
+	/** @brief WAIT_APPEND_XYZ: its position after the write. */
+	long long pos;
 	/** @brief The read's buffer, '?' before the call. */
 	char buf[FLATBUF_SIZE];
 };
@@ -1147,15 +1152,19 @@ struct waiter {
 
 /** @brief Start a child that makes one call of @p kind on @p fd (a
  *         process: a buggy driver may keep it asleep for good), and wait
- *         until it sleeps or returns. SIGUSR1 (handler without
- *         SA_RESTART) ends its sleep with EINTR.
+ *         until it sleeps or returns, with its own SIGUSR1 handler.
  * @param w the waiter, filled in
  * @param kind the call
- * @param fd the descriptor (inherited; ignored by WAIT_OPEN_TRUNC)
+ * @param fd the descriptor (inherited; ignored by WAIT_OPEN_TRUNC and
+ *        WAIT_APPEND_XYZ)
+ * @param restart nonzero: SIGUSR1's handler is note_signal() with
+ *        SA_RESTART (the call must go on waiting after it); zero:
+ *        ignore_signal() without SA_RESTART (the call fails with EINTR)
  * @return 'S' asleep and interruptible, 'D' asleep and not, 'X' the call
  *         returned, 0 running after 5 s, '?' the kit failed
  */
-static char waiter_start(struct waiter *w, enum waiter_kind kind, int fd)
+static char waiter_start_sa(struct waiter *w, enum waiter_kind kind, int fd,
+			    int restart)
 {
 	struct sigaction sa = { .sa_handler = ignore_signal };
 	struct waiter_shared *sh;
@@ -1177,6 +1186,10 @@ static char waiter_start(struct waiter *w, enum waiter_kind kind, int fd)
 	if (w->pid < 0)
 		return '?';
 	if (w->pid == 0) {
+		if (restart) {
+			sa.sa_handler = note_signal;
+			sa.sa_flags = SA_RESTART;
+		}
 		sigaction(SIGUSR1, &sa, NULL);
 		if (write(w->ready[1], "", 1) != 1)
 			_exit(1);
@@ -1190,6 +1203,13 @@ static char waiter_start(struct waiter *w, enum waiter_kind kind, int fd)
 			break;
 		case WAIT_SEEK_END:
 			sh->ret = lseek(fd, 0, SEEK_END);
+			break;
+		case WAIT_APPEND_XYZ:
+			nfd = open(DEV, O_WRONLY | O_APPEND);
+			sh->ret = nfd < 0 ? -1 : write(nfd, "xyz", 3);
+			sh->err = errno;
+			sh->pos = nfd < 0 ? -1 : lseek(nfd, 0, SEEK_CUR);
+			errno = sh->err;
 			break;
 		default:
 			nfd = open(DEV, O_WRONLY | O_TRUNC);
@@ -1205,6 +1225,18 @@ static char waiter_start(struct waiter *w, enum waiter_kind kind, int fd)
 	if (read(w->ready[0], &byte, 1) != 1)
 		return '?';
 	return task_wait_asleep(w->pid, &sh->done, 5000);
+}
+
+/** @brief Start a waiter whose SIGUSR1 ends its sleep with EINTR (handler
+ *         without SA_RESTART); see waiter_start_sa().
+ * @param w the waiter, filled in
+ * @param kind the call
+ * @param fd the descriptor
+ * @return as waiter_start_sa()
+ */
+static char waiter_start(struct waiter *w, enum waiter_kind kind, int fd)
+{
+	return waiter_start_sa(w, kind, fd, 0);
 }
 
 /** @brief Wait up to @p timeout_ms for the waiter's call to return.
@@ -1443,6 +1475,244 @@ TEST_F_TIMEOUT(flatbuf, signal_ends_the_wait_for_the_lock, 15)
 	/* And the lock still works. */
 	EXPECT_EQ(3, pwrite(self->fd, "end", 3, 0));
 	EXPECT_EQ(FLATBUF_SIZE, data_length());
+}
+
+/* A read holds the lock for its whole access, its copy_to_user()
+ * included: while a read is frozen half-way through its copy, a write, an
+ * lseek(SEEK_END) and an O_TRUNC open from other processes sleep until it
+ * is done, and the read returns the bytes as they were. */
+TEST_F_TIMEOUT(flatbuf, others_wait_while_a_read_holds_the_lock, 15)
+{
+	static const enum waiter_kind kinds[] = {
+		WAIT_WRITE, WAIT_SEEK_END, WAIT_OPEN_TRUNC,
+	};
+	struct stalled_read sr;
+	struct copy_stall cs;
+	struct waiter w;
+	char old[40], c, state, *dst;
+	int done[2], stalled, fd;
+	unsigned int i;
+	pthread_t t;
+
+	alarm(0);	/* this test bounds its own waits */
+	for (i = 0; i < sizeof(old); i++)
+		old[i] = (char)('a' + i % 26);
+	ASSERT_EQ(0, pipe(done));
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		fd = open(DEV, O_RDWR | O_TRUNC);
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(40, write(fd, old, sizeof(old)));
+		/* A pread(64) at 0 of the 40 bytes, frozen after 16. */
+		dst = copy_stall_init(&cs, 16, 0);
+		ASSERT_NE(NULL, dst) {
+			TH_LOG("userfaultfd: %s", strerror(errno));
+		}
+		memset(&sr, 0, sizeof(sr));
+		sr.fd = self->fd;
+		sr.dst = dst;
+		sr.done_pipe = done[1];
+		ASSERT_EQ(0, pthread_create(&t, NULL, stalled_read_main, &sr));
+		stalled = copy_stall_wait(&cs, done[0], 5000);
+		if (stalled != 1) {
+			pthread_join(t, NULL);
+			copy_stall_destroy(&cs);
+			ASSERT_EQ(1, stalled) {
+				TH_LOG("the read of 40 bytes returned %zd without copying them into its buffer",
+				       sr.ret);
+			}
+		}
+		state = waiter_start(&w, kinds[i], fd);
+		EXPECT_EQ('S', state) {
+			TH_LOG("rule 18: a read holds the mutex for its whole access, its copy_to_user() included; while a read is frozen inside copy_to_user(), %s must sleep until the read is done: %s",
+			       waiter_call[kinds[i]],
+			       state == 'X' ? "it returned at once: the read let the mutex go before its copy (copying to a local buffer under the lock, then to the user outside it, is the same bug)" :
+			       not_asleep_because(state));
+		}
+		ASSERT_EQ(0, copy_stall_release(&cs, 0));
+		pthread_join(t, NULL);
+		ASSERT_EQ(1, read(done[0], &c, 1));
+		EXPECT_EQ(40, sr.ret);
+		if (sr.ret == 40) {
+			EXPECT_EQ(0, memcmp(dst, old, sizeof(old))) {
+				TH_LOG("rule 18: the frozen read must return the 40 bytes as they were when it began: got \"%.40s\"",
+				       dst);
+			}
+		}
+		copy_stall_destroy(&cs);
+		EXPECT_TRUE(waiter_returned(&w, 5000)) {
+			TH_LOG("%s still sleeps after the read released the lock",
+			       waiter_call[kinds[i]]);
+		}
+		waiter_end(&w);
+		close(fd);
+	}
+	close(done[0]);
+	close(done[1]);
+}
+
+/* Rule 19's -ERESTARTSYS: a call waiting for the lock whose signal
+ * handler has SA_RESTART is restarted after the handler, and goes on
+ * waiting; it never sees EINTR. */
+TEST_F_TIMEOUT(flatbuf, sa_restart_restarts_a_wait_for_the_lock, 15)
+{
+	char want[FLATBUF_SIZE], buf[2 * FLATBUF_SIZE], state;
+	struct frozen_write f;
+	struct waiter w;
+	int kind, fd;
+	ssize_t n;
+
+	alarm(0);	/* this test bounds its own waits */
+	ASSERT_LE(0, signal_note_fd());
+	memset(want, 'B', FLATBUF_SIZE / 2);
+	memset(want + FLATBUF_SIZE / 2, 'C', FLATBUF_SIZE / 2);
+	for (kind = 0; kind < WAIT_KINDS; kind++) {
+		fd = open(DEV, O_RDWR | O_TRUNC);
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(1, frozen_write_start(&f, self->fd)) {
+			TH_LOG("the 64-byte write returned %zd without copying all of its buffer (or userfaultfd failed: %s)",
+			       f.w.ret, strerror(errno));
+		}
+		state = waiter_start_sa(&w, kind, fd, 1);
+		EXPECT_EQ('S', state) {
+			TH_LOG("rule 18: while a write holds the lock, %s must sleep, interruptibly; %s",
+			       waiter_call[kind], not_asleep_because(state));
+		}
+		if (state == 'S') {
+			ASSERT_EQ(0, kill(w.pid, SIGUSR1));
+			ASSERT_TRUE(await_byte(signal_note_fd(), 5000)) {
+				TH_LOG("the signal handler did not run");
+			}
+			state = task_wait_asleep(w.pid, &w.sh->done, 5000);
+			EXPECT_EQ('S', state) {
+				TH_LOG("rule 19: a signal ends the wait with -ERESTARTSYS, which the kernel turns into a restart when the handler has SA_RESTART; after such a handler, %s %s",
+				       waiter_call[kind], state == 'X' ?
+				       "returned instead of waiting again: return -ERESTARTSYS when mutex_lock_interruptible() fails, not its -EINTR" :
+				       not_asleep_because(state));
+			}
+		}
+		n = frozen_write_finish(&f);
+		EXPECT_EQ(FLATBUF_SIZE, n);
+		EXPECT_TRUE(waiter_returned(&w, 5000)) {
+			TH_LOG("%s still sleeps after the write released the lock",
+			       waiter_call[kind]);
+		}
+		if (waiter_returned(&w, 0)) {
+			EXPECT_NE(-1, w.sh->ret) {
+				TH_LOG("rule 19: with SA_RESTART, %s must be restarted and complete, not fail with %s",
+				       waiter_call[kind], strerror(w.sh->err));
+			}
+			switch (kind) {
+			case WAIT_WRITE:
+				EXPECT_EQ(8, w.sh->ret);
+				break;
+			case WAIT_READ:
+				EXPECT_EQ(FLATBUF_SIZE, w.sh->ret);
+				EXPECT_EQ(0, memcmp(w.sh->buf, want,
+						    FLATBUF_SIZE)) {
+					TH_LOG("the restarted read must see the whole of the write it waited for: got \"%.64s\"",
+					       w.sh->buf);
+				}
+				break;
+			case WAIT_SEEK_END:
+				EXPECT_EQ(FLATBUF_SIZE, w.sh->ret);
+				break;
+			default:
+				EXPECT_EQ(0, w.sh->ret);
+				EXPECT_EQ(0, contents(buf));
+				break;
+			}
+		}
+		waiter_end(&w);
+		close(fd);
+	}
+}
+
+/** @brief Thread body: a write() of 5 bytes, frozen in its copy by
+ *         copy_stall.
+ * @param arg the struct stalled_write (its fd opened with O_APPEND)
+ * @return NULL
+ */
+static void *stalled_append_main(void *arg)
+{
+	struct stalled_write *w = arg;
+
+	w->ret = write(w->fd, w->src, 5);
+	if (write(w->done_pipe, "", 1) != 1)
+		w->ret = -2;
+	return NULL;
+}
+
+/* Rules 11 and 18: an O_APPEND write finds the end (len) under the lock.
+ * With 10 bytes in, an O_APPEND write of 5 is frozen in its copy; an
+ * O_APPEND write of 3 from another process waits, and then goes after
+ * the 5: 18 bytes, and the second writer's position is 18. */
+TEST_F_TIMEOUT(flatbuf, o_append_finds_the_end_under_the_lock, 15)
+{
+	struct stalled_write a = { 0 };
+	char buf[2 * FLATBUF_SIZE], c, state;
+	struct copy_stall cs;
+	struct waiter w;
+	int done[2], afd, stalled;
+	pthread_t t;
+	ssize_t n;
+
+	alarm(0);	/* this test bounds its own waits */
+	ASSERT_EQ(10, write(self->fd, "AAAAAAAAAA", 10));
+	ASSERT_EQ(0, pipe(done));
+	afd = open(DEV, O_WRONLY | O_APPEND);
+	ASSERT_LE(0, afd);
+	a.fd = afd;
+	a.done_pipe = done[1];
+	/* "BB", then the stalled page, released as "CCC". */
+	a.src = copy_stall_init(&cs, 2, 'B');
+	ASSERT_NE(NULL, a.src) {
+		TH_LOG("userfaultfd: %s", strerror(errno));
+	}
+	ASSERT_EQ(0, pthread_create(&t, NULL, stalled_append_main, &a));
+	stalled = copy_stall_wait(&cs, done[0], 5000);
+	if (stalled != 1) {
+		pthread_join(t, NULL);
+		copy_stall_destroy(&cs);
+		ASSERT_EQ(1, stalled) {
+			TH_LOG("the O_APPEND write of 5 returned %zd without copying its buffer",
+			       a.ret);
+		}
+	}
+	state = waiter_start(&w, WAIT_APPEND_XYZ, -1);
+	EXPECT_EQ('S', state) {
+		TH_LOG("rule 18: while an O_APPEND write holds the lock (frozen in its copy), a second O_APPEND write must sleep until it is done; %s",
+		       not_asleep_because(state));
+	}
+	ASSERT_EQ(0, copy_stall_release(&cs, 'C'));
+	pthread_join(t, NULL);
+	ASSERT_EQ(1, read(done[0], &c, 1));
+	copy_stall_destroy(&cs);
+	EXPECT_EQ(5, a.ret);
+	EXPECT_TRUE(waiter_returned(&w, 5000)) {
+		TH_LOG("the second O_APPEND write still sleeps after the first released the lock");
+	}
+	if (waiter_returned(&w, 0)) {
+		EXPECT_EQ(3, w.sh->ret);
+		EXPECT_EQ(18, w.sh->pos) {
+			TH_LOG("rule 11: after an O_APPEND write() the position is at the end of what it wrote: 10 + 5 + 3 = 18, not %lld",
+			       w.sh->pos);
+		}
+	}
+	n = contents(buf);
+	EXPECT_EQ(18, n) {
+		TH_LOG("rules 11 and 18: 10 bytes, then an O_APPEND write of 5, then one of 3 that waited for it: the buffer holds %zd bytes, not 18; an O_APPEND write must read len (*ppos = len) after it took the mutex, not before: the second write took the end from before the first one",
+		       n);
+	}
+	if (n >= 0) {
+		EXPECT_EQ(0, memcmp(buf, "AAAAAAAAAABBCCCxyz", 18)) {
+			TH_LOG("rules 11 and 18: expected \"AAAAAAAAAABBCCCxyz\", got \"%.*s\"",
+			       (int)n, buf);
+		}
+	}
+	waiter_end(&w);
+	close(afd);
+	close(done[0]);
+	close(done[1]);
 }
 
 /*
