@@ -32,6 +32,7 @@
 
 #include "fifo_tests.h"
 #include "minor_model.h"
+#include "reload_checks.h"
 
 /** @brief The number of devices the module makes by default. */
 #define NDEV 8
@@ -1019,6 +1020,150 @@ TEST_F_TIMEOUT(minors, frozen_copy_holds_up_only_its_own_minor, 15)
 	close(go[1]);
 }
 
+/** @brief What the helper of poll_answers_while_a_read_and_a_write_are_frozen
+ *         saw on the minor with the frozen calls. */
+struct beside_frozen_pair {
+	/** @brief poll() with a timeout of 0: its result. */
+	int polled;
+	/** @brief Its revents. */
+	short revents;
+	/** @brief select() with a timeout of 0: its result. */
+	int selected;
+	/** @brief Readable and writable for select(), a bit each. */
+	int rw;
+	/** @brief epoll_wait() with a timeout of 0: its result. */
+	int epolled;
+	/** @brief The events it reported. */
+	uint32_t events;
+};
+
+/** @brief Start one read() or write() on @p fd that freezes in its copy
+ *         after @p head bytes, and wait until it is frozen.
+ * @param cs the stall
+ * @param call the call, filled in here
+ * @param t its thread
+ * @param fd the descriptor
+ * @param is_write nonzero for a write
+ * @param count the byte count (more than @p head)
+ * @param head the bytes copied before the copy freezes
+ * @return 1 if it froze, 0 if not (then it may have returned), -1 if
+ *         no thread was started
+ */
+static int freeze_call(struct copy_stall *cs, struct fifo_call *call,
+		       pthread_t *t, int fd, int is_write, size_t count,
+		       size_t head)
+{
+	memset(call, 0, sizeof(*call));
+	call->ready_pipe = -1;
+	call->done_pipe = -1;
+	call->buf = copy_stall_init(cs, head, 'h');
+	if (!call->buf)
+		return -1;
+	call->fd = fd;
+	call->count = count;
+	call->is_write = is_write;
+	if (pthread_create(t, NULL, fifo_call_main, call))
+		return -1;
+	return copy_stall_wait(cs, -1, 5000) == 1;
+}
+
+/** @brief While a read and a write on minor 0 are both frozen half-way
+ *         through their copies (each holding its lock), poll(), select()
+ *         and epoll_wait() with a timeout of 0 on minor 0 return at once,
+ *         with the minor's state. */
+TEST_F_TIMEOUT(minors, poll_answers_while_a_read_and_a_write_are_frozen, 20)
+{
+	const short rw = POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM;
+	struct fifo_call rcall, wcall;
+	struct copy_stall rcs, wcs;
+	struct beside_frozen_pair r;
+	int go[2], report[2], status, rfrozen, wfrozen;
+	pthread_t rt, wt;
+	pid_t pid;
+
+	ASSERT_EQ(8, write(self->fd[0], "eightbyt", 8));
+	ASSERT_EQ(0, pipe(go));
+	ASSERT_EQ(0, pipe(report));
+	/* Forked before the stalls: its calls are made on the minor, not
+	 * in this process's frozen address space. */
+	pid = fork_detached();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct epoll_event ev = {
+			.events = EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM,
+		};
+		struct timeval now = { 0, 0 };
+		struct pollfd p = { .fd = self->fd[0], .events = ALL_EVENTS };
+		fd_set rd, wr;
+		int ep;
+
+		memset(&r, 0, sizeof(r));
+		if (!await_byte(go[0], 20000))
+			_exit(1);
+		r.polled = poll(&p, 1, 0);
+		r.revents = p.revents;
+		FD_ZERO(&rd);
+		FD_ZERO(&wr);
+		FD_SET(self->fd[0], &rd);
+		FD_SET(self->fd[0], &wr);
+		r.selected = select(self->fd[0] + 1, &rd, &wr, NULL, &now);
+		r.rw = (FD_ISSET(self->fd[0], &rd) ? 1 : 0) |
+		       (FD_ISSET(self->fd[0], &wr) ? 2 : 0);
+		ep = epoll_create1(0);
+		if (ep >= 0 && !epoll_ctl(ep, EPOLL_CTL_ADD, self->fd[0], &ev))
+			r.epolled = epoll_wait(ep, &ev, 1, 0);
+		r.events = ev.events;
+		_exit(write(report[1], &r, sizeof(r)) != sizeof(r));
+	}
+	close(report[1]);
+	/* A read of 6 of the 8 bytes freezes after 2, holding the readers'
+	 * lock; a write of 12 freezes after 4, holding the writers'. */
+	rfrozen = freeze_call(&rcs, &rcall, &rt, self->fd[0], 0, 6, 2);
+	EXPECT_EQ(1, rfrozen) {
+		TH_LOG("the read of %s never reached its copy to user space",
+		       node(0));
+	}
+	wfrozen = freeze_call(&wcs, &wcall, &wt, self->fd[0], 1, 12, 4);
+	EXPECT_EQ(1, wfrozen) {
+		TH_LOG("the write to %s never reached its copy from user space, while a read was frozen in its copy: a read and a write each take only their own lock",
+		       node(0));
+	}
+	ASSERT_EQ(1, write(go[1], "", 1));
+	memset(&r, 0, sizeof(r));
+	EXPECT_TRUE(read_all_for(report[0], &r, sizeof(r), 3000)) {
+		TH_LOG("while a read and a write on %s were frozen half-way through their copies (each holding its lock), poll(), select() or epoll_wait() with a timeout of 0 on %s did not return within 3 s (the helper's state: %c); rule: .poll takes no lock and answers at once (a .poll that takes the readers' or the writers' mutex waits for the frozen call)",
+		       node(0), node(0), task_state(pid) ?: '0');
+	}
+	if (rfrozen == 1)
+		copy_stall_release(&rcs, 'r');
+	if (wfrozen == 1)
+		copy_stall_release(&wcs, 'w');
+	if (rfrozen >= 0)
+		pthread_join(rt, NULL);
+	if (wfrozen >= 0)
+		pthread_join(wt, NULL);
+	EXPECT_EQ(6, rcall.ret);
+	EXPECT_EQ(12, wcall.ret);
+	if (wait_for_child(pid, &status, 5000)) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	EXPECT_EQ(1, r.polled);
+	EXPECT_EQ(rw, r.revents) {
+		TH_LOG("poll() during the frozen calls (8 bytes in the FIFO): revents 0x%x, not 0x%x",
+		       r.revents, rw);
+	}
+	EXPECT_EQ(2, r.selected);
+	EXPECT_EQ(3, r.rw);
+	EXPECT_EQ(1, r.epolled);
+	EXPECT_EQ((uint32_t)rw, r.events);
+	copy_stall_destroy(&rcs);
+	copy_stall_destroy(&wcs);
+	close(report[0]);
+	close(go[0]);
+	close(go[1]);
+}
+
 /* ------------------------------------------------------------------ */
 /* matches_the_model: seeded random sequences against minor_model.h    */
 /* ------------------------------------------------------------------ */
@@ -1235,6 +1380,9 @@ struct model_run {
 	/** @brief Minors that moved bytes since the edge-triggered epoll
 	 *         was last asked. */
 	unsigned int touched;
+	/** @brief Agents ever named by an F_SETOWN of the sequence (a bit
+	 *         each): no other agent can receive a signal of the device. */
+	unsigned int owners;
 	/** @brief The next byte to write: every byte of a sequence differs
 	 *         from its neighbours. */
 	unsigned char next_byte;
@@ -1831,6 +1979,7 @@ static void model_step_file(struct model_run *run, int kind)
 	if (!model_simple(run, f, what))
 		return;
 	minor_model_set_owner(&run->m, f, owner, run->sig);
+	run->owners |= owner >= 0 ? 1u << owner : 1u << 1 | 1u << 2;
 	if (file->async)
 		return;
 	snprintf(what, sizeof(what), "set O_ASYNC on %s",
@@ -1949,22 +2098,61 @@ static void model_check_readiness(struct model_run *run)
 
 /** @brief After a step (stage 6 on): every agent received exactly the
  *         signals the model sent it.
+ *
+ * Every agent that F_SETOWN ever named is asked at once, and the replies
+ * are read after: the agents take their signals in parallel, so a step
+ * costs one wake-up of the agents, not one round trip per agent (under
+ * emulation on a loaded host, a round trip costs milliseconds). An agent
+ * no F_SETOWN named cannot receive a signal of the device: the model
+ * sends it none, and it is not asked.
  * @param run the sequence
  */
 static void model_check_signals(struct model_run *run)
 {
 	struct minor_model_signal want[MINOR_MODEL_SIGNALS];
 	char what[64], m[512], d[512];
+	unsigned int asked = 0;
 	int a, n;
 
+	memset(&run->cmd, 0, sizeof(run->cmd));
+	run->cmd.op = AG_SIGNALS;
 	for (a = 0; a < MODEL_AGENTS && !run->failed; a++) {
-		n = minor_model_take_signals(&run->m, a, want);
-		memset(&run->cmd, 0, sizeof(run->cmd));
-		run->cmd.op = AG_SIGNALS;
+		if (!(run->owners >> a & 1))
+			continue;
+		if (!write_all(run->ag[a].cmd, &run->cmd, sizeof(run->cmd))) {
+			asked |= 1u << a;
+			continue;
+		}
 		snprintf(what, sizeof(what), "the signals agent %d received",
 			 a);
-		if (!agent_send(run, a, what))
-			return;
+		model_fail(run, what, "the agent takes the command",
+			   "its command pipe is closed", "(the kit's own agent)");
+	}
+	for (a = 0; a < MODEL_AGENTS; a++) {
+		n = minor_model_take_signals(&run->m, a, want);
+		if (!(asked >> a & 1) || run->failed) {
+			/* Not asked: the model sent it nothing either. */
+			if (n && !run->failed)
+				model_fail(run, "the model's signals",
+					   "signals only for F_SETOWN's agents",
+					   "a signal for another", "(the kit's own model)");
+			/* An asked agent's reply must still be taken. */
+			if (asked >> a & 1)
+				read_all_for(run->ag[a].reply, &run->reply,
+					     sizeof(run->reply), MODEL_REPLY_MS);
+			continue;
+		}
+		snprintf(what, sizeof(what), "the signals agent %d received",
+			 a);
+		if (!read_all_for(run->ag[a].reply, &run->reply,
+				  sizeof(run->reply), MODEL_REPLY_MS)) {
+			snprintf(d, sizeof(d), "no reply within %d ms (state %c)",
+				 MODEL_REPLY_MS,
+				 task_state(run->ag[a].pid) ?: '0');
+			model_fail(run, what, "a reply at once", d,
+				   "(the kit's own agent: taking pending signals does not sleep)");
+			continue;
+		}
 		if (minor_model_same_signals(want, n, run->reply.sig,
 					     run->reply.nsig))
 			continue;
@@ -2125,7 +2313,7 @@ static const uint64_t model_seeds[] = { 5061, 5062, 5063, 5064 };
  *         minors, descriptors and processes give, call by call, what
  *         the model gives; so do poll, select and epoll after each step
  *         and, from stage 6 on, the signals each process receives. */
-TEST_F_TIMEOUT(minors, matches_the_model, 60)
+TEST_F_TIMEOUT(minors, matches_the_model, 120)
 {
 	static struct model_run run;
 	unsigned int i, n = sizeof(model_seeds) / sizeof(model_seeds[0]);
@@ -2302,6 +2490,100 @@ TEST_F_TIMEOUT(module, unload_leaves_nothing_behind, 30)
 		}
 		expect_devices(_metadata, NDEV, FIFO_SIZE, "its defaults");
 	}
+}
+
+/** @brief fifo_size (Lab 04's rule, which every minor inherits): the
+ *         limits 2 and 65536 load and give every minor a FIFO of exactly
+ *         that many bytes; values out of the range or not a power of two
+ *         make the load fail with EINVAL and leave nothing behind. */
+TEST_F_TIMEOUT(module, fifo_size_limits_are_2_and_65536, 60)
+{
+	static const unsigned int limits[] = { RELOAD_CHECKS_MIN_SIZE,
+					       RELOAD_CHECKS_MAX_SIZE };
+	char params[32], msg[256];
+	struct leftovers l;
+	unsigned int i;
+	int err, k;
+
+	ASSERT_EQ(0, module_unload_when_free(FIFO_MODULE, 5000));
+	for (i = 0; i < 2; i++) {
+		snprintf(params, sizeof(params), "fifo_size=%u", limits[i]);
+		err = module_load(FIFO_MODULE, params);
+		EXPECT_EQ(0, err) {
+			TH_LOG("%s was refused (%s); rule: fifo_size is a power of two from 2 to 65536, both limits included (a refused limit is usually > written as >=, or < as <=)",
+			       params, strerror(err));
+		}
+		if (err)
+			continue;
+		for (k = 0; k < NDEV; k++) {
+			EXPECT_EQ(0, reload_checks_capacity(node(k), limits[i],
+							    msg, sizeof(msg))) {
+				TH_LOG("loaded with %s: %s (rule: every minor gets a FIFO of fifo_size bytes)",
+				       params, msg);
+				break;
+			}
+		}
+		ASSERT_EQ(0, module_unload_when_free(FIFO_MODULE, 5000));
+	}
+	for (i = 0; reload_checks_bad_sizes[i]; i++) {
+		err = module_load(FIFO_MODULE, reload_checks_bad_sizes[i]);
+		if (!err)
+			module_unload_when_free(FIFO_MODULE, 5000);
+		EXPECT_EQ(EINVAL, err) {
+			TH_LOG("%s: the load must fail with EINVAL, not %s; rule: fifo_size is a power of two from 2 to 65536, any other value makes the load fail with -EINVAL",
+			       reload_checks_bad_sizes[i],
+			       err ? strerror(err) : "succeed");
+		}
+		count_leftovers(&l);
+		EXPECT_EQ(0, l.nodes + l.sysfs + l.procfs) {
+			TH_LOG("after the refused load with %s, %s is still there: a failed init undoes everything it did",
+			       reload_checks_bad_sizes[i], l.first);
+		}
+	}
+	EXPECT_EQ(0, module_load(FIFO_MODULE, ""));
+}
+
+/** @brief rmmod removes the module's debugfs directory (the live view,
+ *         /sys/kernel/debug/MODULE/state, one line per minor); a load with
+ *         other parameters shows them there. */
+TEST_F_TIMEOUT(module, unload_removes_the_debugfs_view, 30)
+{
+	char dir[96], text[4096], want[64], *line;
+	int err, lines, k;
+
+	err = reload_checks_debugfs_dir(FIFO_MODULE, dir, sizeof(dir));
+	ASSERT_EQ(0, err) {
+		TH_LOG("cannot mount debugfs: %s", strerror(err));
+	}
+	ASSERT_EQ(0, access(dir, F_OK)) {
+		TH_LOG("%s is not there with the module loaded: the handout's init creates it (given code)",
+		       dir);
+	}
+	ASSERT_EQ(0, module_unload_when_free(FIFO_MODULE, 5000));
+	EXPECT_TRUE(reload_checks_debugfs_gone(FIFO_MODULE)) {
+		TH_LOG("%s is still there after rmmod; rule: rmmod removes every node and the module's debugfs directory (debugfs_remove_recursive() in the exit function; without it the next load cannot make its view: \"already present!\")",
+		       dir);
+	}
+	if (!reload_checks_debugfs_gone(FIFO_MODULE))
+		return;	/* its files belong to an unloaded module: keep off */
+	ASSERT_EQ(0, module_load(FIFO_MODULE, "ndevices=3 fifo_size=256"));
+	lines = reload_checks_debugfs_state(FIFO_MODULE, text, sizeof(text));
+	EXPECT_EQ(3, lines) {
+		TH_LOG("loaded again with ndevices=3 fifo_size=256, %s/state has %d lines, not one per minor (3):\n%s",
+		       dir, lines, text);
+	}
+	for (k = 0, line = text; k < 3 && lines == 3; k++) {
+		snprintf(want, sizeof(want), "%s size 256 used 0 ",
+			 node_name(k));
+		EXPECT_EQ(0, strncmp(line, want, strlen(want))) {
+			TH_LOG("loaded again with ndevices=3 fifo_size=256, line %d of %s/state is \"%.*s\", not \"%s...\": the view shows the new module's minors",
+			       k + 1, dir, (int)strcspn(line, "\n"), line,
+			       want);
+		}
+		line += strcspn(line, "\n") + 1;
+	}
+	ASSERT_EQ(0, module_unload_when_free(FIFO_MODULE, 5000));
+	EXPECT_EQ(0, module_load(FIFO_MODULE, ""));
 }
 
 #endif /* LABKIT_MINOR_TESTS_H */

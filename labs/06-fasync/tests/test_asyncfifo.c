@@ -539,6 +539,74 @@ TEST_F_TIMEOUT(minors, calls_that_move_nothing_signal_nobody, TIMEOUT)
 	close(a);
 }
 
+/** @brief A buffer of @p size bytes whose second half is followed by no
+ *         memory: its first @p size / 2 bytes end a page, and the next
+ *         page is PROT_NONE.
+ * @param size the buffer's size (at most a page)
+ * @param map the two-page mapping, for munmap(), filled in
+ * @return the buffer, or NULL
+ */
+static char *half_mapped(size_t size, char **map)
+{
+	long page = sysconf(_SC_PAGESIZE);
+
+	*map = mmap(NULL, 2 * (size_t)page, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (*map == MAP_FAILED ||
+	    mprotect(*map + page, (size_t)page, PROT_NONE))
+		return NULL;
+	memset(*map, 'p', (size_t)page);
+	return *map + page - size / 2;
+}
+
+/** @brief A write or a read that moves some bytes and then runs into an
+ *         unmapped page returns the count it moved, and, having moved at
+ *         least one byte, signals every O_ASYNC file of its minor once:
+ *         POLL_IN after the write, POLL_OUT after the read. */
+TEST_F_TIMEOUT(minors, a_partial_copy_signals_every_file_once, TIMEOUT)
+{
+	const size_t count = FIFO_SIZE;
+	struct minor_model_signal want[2];
+	char *map, *buf = half_mapped(count, &map), fill[FIFO_SIZE];
+	int a, b, reading, code;
+	char after[160];
+	ssize_t n;
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, block_rt());
+	a = open_async(node(2), getpid());
+	b = open_async(node(2), getpid());
+	ASSERT_LE(0, a);
+	ASSERT_LE(0, b);
+	memset(fill, 'f', sizeof(fill));
+	/* A write from the half-mapped buffer into the empty minor, then
+	 * (the minor filled up) a read into it. */
+	for (reading = 0; reading < 2; reading++) {
+		if (reading) {
+			ASSERT_EQ((ssize_t)(count - count / 2),
+				  write(self->fd[2], fill, count - count / 2));
+			take_signals(want);
+		}
+		n = reading ? read(self->fd[2], buf, count) :
+			      write(self->fd[2], buf, count);
+		snprintf(after, sizeof(after), "a %s of %zu bytes %s a buffer whose last %zu bytes are unmapped",
+			 reading ? "read" : "write", count,
+			 reading ? "into" : "from", count / 2);
+		EXPECT_EQ((ssize_t)count / 2, n) {
+			TH_LOG("%s returned %zd: it returns the bytes it copied (rule of Lab 02)",
+			       after, n);
+		}
+		code = reading ? POLL_OUT : POLL_IN;
+		want[0] = sig_for(a, code);
+		want[1] = sig_for(b, code);
+		expect_signals(_metadata, want, 2, after,
+			       "a write() (read()) that moved at least one byte signals every file on that minor's list once with POLL_IN (POLL_OUT), even when its copy then stopped at a fault (a kill_fasync() only when the copy did not fault is the usual bug)");
+	}
+	close(a);
+	close(b);
+	munmap(map, 2 * (size_t)sysconf(_SC_PAGESIZE));
+}
+
 /** @brief Files on four minors, one each: an event on one minor signals
  *         the file on that minor only. */
 TEST_F_TIMEOUT(minors, each_minor_signals_only_its_own_files, TIMEOUT)

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/** @file reload_checks.h
+ * @brief Checks shared by the tests that reload a FIFO lab's module (Lab
+ *        04 onwards): the fifo_size values every lab refuses, a FIFO's
+ *        exact capacity, and the module's debugfs directory.
+ *
+ * Every FIFO lab from Lab 04 on takes Lab 04's fifo_size: a power of two
+ * from 2 to 65536, anything else refused with -EINVAL. Its tests load the
+ * module with the limits and with reload_checks_bad_sizes[], and check
+ * each device with reload_checks_capacity(). The live view of Labs 04 to
+ * 06 is /sys/kernel/debug/MODULE/state: reload_checks_debugfs_*() find
+ * it (mounting debugfs, which the grading VM does not mount) and read it.
+ */
+#ifndef LABKIT_RELOAD_CHECKS_H
+#define LABKIT_RELOAD_CHECKS_H
+
+#include <stddef.h>
+
+/** @brief The smallest fifo_size a lab accepts. */
+#define RELOAD_CHECKS_MIN_SIZE 2
+/** @brief The largest fifo_size a lab accepts. */
+#define RELOAD_CHECKS_MAX_SIZE 65536
+
+/** @brief fifo_size parameters every lab refuses with EINVAL: below 2,
+ *         not a power of two, one either side of 65536, twice 65536, and
+ *         the largest uint. NULL-terminated.
+ */
+extern const char *const reload_checks_bad_sizes[];
+
+/** @brief Check that the device at @p node holds exactly @p size bytes:
+ *         a non-blocking write of 2 * @p size + 16 bytes into it (emptied
+ *         first) takes @p size, the next write fails with EAGAIN, and the
+ *         bytes read back are those written. The device is left empty.
+ * @param node the device's node
+ * @param size the capacity it should have
+ * @param msg where a failure is described
+ * @param msg_size the size of @p msg
+ * @return 0, or -1 with @p msg filled in
+ */
+int reload_checks_capacity(const char *node, size_t size, char *msg,
+			   size_t msg_size);
+
+/** @brief The module's debugfs directory, /sys/kernel/debug/@p module,
+ *         with debugfs mounted first if it is not.
+ * @param module the module's name
+ * @param path where the directory's path goes
+ * @param size the size of @p path
+ * @return 0, or the errno of the failed mount
+ */
+int reload_checks_debugfs_dir(const char *module, char *path, size_t size);
+
+/** @brief Whether the module's debugfs directory is gone (ENOENT).
+ * @param module the module's name
+ * @return 1 if stat() fails with ENOENT, 0 if not
+ */
+int reload_checks_debugfs_gone(const char *module);
+
+/** @brief Read the module's debugfs file "state" (the live view).
+ *         Only while the module is loaded: a file left behind by an
+ *         unloaded module must not be read.
+ * @param module the module's name
+ * @param buf where the text goes, NUL-terminated
+ * @param size the size of @p buf
+ * @return the number of lines read, or -1 if it cannot be opened
+ */
+int reload_checks_debugfs_state(const char *module, char *buf, size_t size);
+
+#endif /* LABKIT_RELOAD_CHECKS_H */
