@@ -500,6 +500,14 @@ lab_grade() {
 	*/*) _lab_here=$(cd "${0%/*}" && pwd) ;;
 	*) _lab_here=$(pwd) ;;
 	esac
+	# A kernel with lockdep (the kit's debug kernel) runs every lock and
+	# memory access more slowly: the test program's time limit, and each
+	# test's (userspace/harness_main.h), are doubled there, as the host
+	# doubles the VM's (vm.DEBUG_SLOWDOWN).
+	if [ -e /proc/lockdep ]; then
+		export LABKIT_TIMEOUT_SCALE=2
+		LAB_TEST_TIMEOUT=$((LAB_TEST_TIMEOUT * 2))
+	fi
 	: "${LAB_MODULE_DIR:=${_lab_here%/*}}"
 	# Tests of module parameters reload the module from there.
 	export LAB_MODULE_DIR

@@ -85,4 +85,6 @@ TEST_F_TIMEOUT(hidden, one_byte_appends_fill_it_exactly, TIMEOUT)
 	EXPECT_EQ(ENOSPC, errno);
 }
 
-TEST_HARNESS_MAIN
+#include "harness_main.h"
+
+LABKIT_HARNESS_MAIN

@@ -2736,4 +2736,6 @@ TEST_F_TIMEOUT(flatbuf, unload_removes_node_and_reload_starts_empty, 10)
 	close(fd);
 }
 
-TEST_HARNESS_MAIN
+#include "harness_main.h"
+
+LABKIT_HARNESS_MAIN

@@ -19,4 +19,6 @@
 
 #include "fifo_tests.h"
 
-TEST_HARNESS_MAIN
+#include "harness_main.h"
+
+LABKIT_HARNESS_MAIN

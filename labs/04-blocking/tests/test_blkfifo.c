@@ -25,4 +25,6 @@
 
 #include "fifo_tests.h"
 
-TEST_HARNESS_MAIN
+#include "harness_main.h"
+
+LABKIT_HARNESS_MAIN

@@ -775,4 +775,6 @@ TEST_F_TIMEOUT(minors, every_file_and_every_owner_is_signalled, 15)
 	close(grp);
 }
 
-TEST_HARNESS_MAIN
+#include "harness_main.h"
+
+LABKIT_HARNESS_MAIN
