@@ -1907,6 +1907,196 @@ TEST_F_TIMEOUT(pipe, signals_end_waits_for_the_semaphore, 60)
 	close(w);
 }
 
+/** @brief Wait until every call of @p calls has returned, or until those
+ *         that have not are all asleep (S or D) for STEP_MS in a row: then
+ *         nothing is left to wake them, and they are stuck.
+ *
+ * The time a loaded machine keeps a runnable call waiting does not count:
+ * only sleep does. WAIT_MS * 2 bounds the whole wait.
+ *
+ * @param calls the calls
+ * @param n how many
+ * @return 1 when all returned, 0 when the ones left are stuck
+ */
+static int calls_end(struct fifo_call **calls, int n)
+{
+	int asleep_ms = 0, waited_ms = 0, i, left, sleeping;
+	char st;
+
+	while (asleep_ms < STEP_MS && waited_ms < 2 * WAIT_MS) {
+		left = 0;
+		sleeping = 0;
+		for (i = 0; i < n; i++) {
+			if (atomic_load(&calls[i]->done))
+				continue;
+			left++;
+			st = task_state(calls[i]->tid);
+			if (st == 'S' || st == 'D')
+				sleeping++;
+		}
+		if (!left)
+			return 1;
+		asleep_ms = sleeping == left ? asleep_ms + 10 : 0;
+		waited_ms += 10;
+		usleep(10000);
+	}
+	return 0;
+}
+
+/** @brief End every call of @p calls still asleep with SIGUSR1 (ignored,
+ *         without SA_RESTART) and join its thread.
+ * @param calls the calls
+ * @param threads their threads
+ * @param n how many
+ */
+static void calls_finish(struct fifo_call **calls, pthread_t *threads, int n)
+{
+	struct sigaction sa = { .sa_handler = ignore_signal };
+	int i;
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGUSR1, &sa, NULL);
+	for (i = 0; i < n; i++) {
+		while (!atomic_load(&calls[i]->done)) {
+			syscall(SYS_tgkill, getpid(), calls[i]->tid, SIGUSR1);
+			usleep(10000);
+		}
+		pthread_join(threads[i], NULL);
+	}
+}
+
+/* The wake-up table: a write wakes a reader when the pipe was empty when
+ * the write took the semaphore, and a large write that slept for room
+ * takes it again. Made certain with two frozen copies: the pipe is full
+ * and a write W of PIPE_SIZE + 8 bytes sleeps for room; a read F of all
+ * of it is frozen inside its copy, holding the semaphore; a read R waits
+ * for the semaphore. F goes on: up() hands the semaphore to R, which
+ * finds the pipe empty, lets it go and sleeps; W, woken by F, takes it
+ * and is frozen in its copy until R is asleep. Then W fills the pipe
+ * and sleeps for room for its last 8 bytes: it must wake R first (the
+ * pipe was empty when W took the semaphore again), R takes the bytes,
+ * and W ends. The module is loaded afresh, so that no poll() of the read
+ * end has made every write wake readers (poll_usage). */
+TEST_F_TIMEOUT(pipe, a_write_wakes_readers_also_after_sleeping_for_room, 90)
+{
+	struct fifo_call f = { 0 }, rd = { 0 }, wr = { 0 };
+	struct fifo_call *calls[2] = { &rd, &wr };
+	static char full[PIPE_SIZE], got[PIPE_SIZE];
+	struct copy_stall fs, ws;
+	pthread_t ft, threads[2];
+	char *fbuf, *wbuf;
+	int r, w, ok;
+
+	ASSERT_EQ(0, module_unload_when_free(MODULE, 5000));
+	ASSERT_EQ(0, module_load(MODULE, ""));
+	r = open(PIPE_OUT, O_RDONLY | O_NONBLOCK);
+	ASSERT_LE(0, r);
+	w = open(PIPE_IN, O_WRONLY);
+	ASSERT_LE(0, w);
+	set_nonblock(r, 0);
+	memset(full, 'f', sizeof(full));
+	ASSERT_EQ(PIPE_SIZE, write(w, full, PIPE_SIZE));
+
+	/* W: PIPE_SIZE + 8 bytes, frozen after 8 once it copies. */
+	wbuf = copy_stall_init(&ws, 8, 'W');
+	ASSERT_NE(NULL, wbuf);
+	wr = (struct fifo_call){ .fd = w, .buf = wbuf, .count = PIPE_SIZE + 8,
+				 .is_write = 1 };
+	ASSERT_EQ('S', start_call(&threads[1], &wr)) {
+		TH_LOG("rule 11: a large write into a full pipe sleeps for room");
+	}
+	/* F: reads the whole pipe, frozen after 4 bytes of its copy. */
+	fbuf = copy_stall_init(&fs, 4, 0);
+	ASSERT_NE(NULL, fbuf);
+	f = (struct fifo_call){ .fd = r, .buf = fbuf, .count = PIPE_SIZE,
+				.ready_pipe = -1, .done_pipe = -1 };
+	ASSERT_EQ(0, pthread_create(&ft, NULL, fifo_call_main, &f));
+	ASSERT_EQ(1, copy_stall_wait(&fs, -1, WAIT_MS)) {
+		TH_LOG("the read never reached its copy_to_user()");
+	}
+	/* R: waits for the semaphore F holds. */
+	rd = (struct fifo_call){ .fd = r, .buf = got, .count = PIPE_SIZE };
+	ASSERT_EQ('S', start_call(&threads[0], &rd)) {
+		TH_LOG("rule 21: a read waits while another call holds the semaphore");
+	}
+	/* F goes on; R finds the pipe empty; W is frozen in its copy. */
+	ASSERT_EQ(0, copy_stall_release(&fs, 0));
+	pthread_join(ft, NULL);
+	EXPECT_EQ(PIPE_SIZE, f.ret);
+	ok = copy_stall_wait(&ws, -1, WAIT_MS) == 1;
+	EXPECT_TRUE(ok) {
+		TH_LOG("rule 12: the read made room for PIPE_BUF bytes, but the sleeping write never went on to copy (woken? rd=%zd done=%d)",
+		       rd.ret, atomic_load(&rd.done));
+	}
+	if (ok) {
+		EXPECT_EQ('S', task_wait_asleep(rd.tid, &rd.done, WAIT_MS)) {
+			TH_LOG("the second read should have found the pipe empty and slept (it got the semaphore before the write)");
+		}
+		ASSERT_EQ(0, copy_stall_release(&ws, 'w'));
+	}
+	EXPECT_EQ(1, calls_end(calls, 2)) {
+		TH_LOG("rule: a write wakes a reader when the pipe was empty when it took the semaphore, also when it takes it again after sleeping for room; here the reader (returned: %s) and the large write (returned: %s) both sleep with %d bytes in the pipe. Usual bug: was_empty computed once, before the first sleep, and not again after down()",
+		       atomic_load(&rd.done) ? "yes" : "no",
+		       atomic_load(&wr.done) ? "yes" : "no", PIPE_SIZE);
+	}
+	if (atomic_load(&rd.done) && atomic_load(&wr.done)) {
+		EXPECT_EQ(PIPE_SIZE, rd.ret);
+		EXPECT_EQ(PIPE_SIZE + 8, wr.ret);
+	}
+	calls_finish(calls, threads, 2);
+	copy_stall_destroy(&ws);
+	copy_stall_destroy(&fs);
+	close(w);
+	close(r);
+}
+
+/* Pass it on: with pipe_size=65536, full, two writers of PIPE_BUF bytes
+ * asleep for room, one read of 2 * PIPE_BUF bytes wakes one of them; the
+ * one woken leaves room for PIPE_BUF bytes and must wake the other. Both
+ * must end with no further read. */
+TEST_F_TIMEOUT(pipe, a_woken_writer_passes_the_wake_up_on, 90)
+{
+	struct fifo_call a = { 0 }, b = { 0 };
+	struct fifo_call *calls[2] = { &a, &b };
+	static char big[65536], abuf[PIPE_BUF], bbuf[PIPE_BUF];
+	pthread_t threads[2];
+	int r, w;
+
+	ASSERT_EQ(0, module_unload_when_free(MODULE, 5000));
+	ASSERT_EQ(0, module_load(MODULE, "pipe_size=65536"));
+	r = open(PIPE_OUT, O_RDONLY | O_NONBLOCK);
+	ASSERT_LE(0, r);
+	w = open(PIPE_IN, O_WRONLY);
+	ASSERT_LE(0, w);
+	set_nonblock(r, 0);
+	ASSERT_EQ(65536, write(w, big, sizeof(big)));
+	a = (struct fifo_call){ .fd = w, .buf = abuf, .count = PIPE_BUF,
+				.is_write = 1 };
+	b = (struct fifo_call){ .fd = w, .buf = bbuf, .count = PIPE_BUF,
+				.is_write = 1 };
+	ASSERT_EQ('S', start_call(&threads[0], &a)) {
+		TH_LOG("rule 10: a write of PIPE_BUF bytes into a full pipe sleeps");
+	}
+	ASSERT_EQ('S', start_call(&threads[1], &b)) {
+		TH_LOG("rule 10: a write of PIPE_BUF bytes into a full pipe sleeps");
+	}
+	EXPECT_EQ(2 * PIPE_BUF, read(r, big, 2 * PIPE_BUF));
+	EXPECT_EQ(1, calls_end(calls, 2)) {
+		TH_LOG("rule 12 and \"pass it on\": a read made room for two writes of PIPE_BUF bytes, and two writers slept for it; only %s returned. A writer woken alone that leaves room for PIPE_BUF bytes must wake the next writer (wake_next_writer)",
+		       atomic_load(&a.done) || atomic_load(&b.done) ?
+		       "one" : "none");
+	}
+	if (atomic_load(&a.done) && atomic_load(&b.done)) {
+		EXPECT_EQ(PIPE_BUF, a.ret);
+		EXPECT_EQ(PIPE_BUF, b.ret);
+	}
+	calls_finish(calls, threads, 2);
+	close(w);
+	close(r);
+	EXPECT_EQ(0, module_unload_when_free(MODULE, 5000));
+	EXPECT_EQ(0, module_load(MODULE, ""));
+}
+
 /* A buffer that runs into an unmapped page after 5 bytes: the call
  * reports exactly what moved, and nothing else changes. mypipe moves the
  * 5 bytes and returns 5; a named pipe, which copies a page at a time,
@@ -2635,9 +2825,12 @@ TEST_F_TIMEOUT(pipe, fifty_unloads_leave_nothing_behind, 180)
 			TH_LOG("the device numbers are still registered");
 		}
 		if (view) {
+			errno = 0;
 			ASSERT_NE(0, access(debugfs, F_OK)) {
-				TH_LOG("%s is still there after unload", debugfs);
+				TH_LOG("rule 24: %s is still there after unload (debugfs_remove_recursive() missing in exit?)",
+				       debugfs);
 			}
+			ASSERT_EQ(ENOENT, errno);
 		}
 		ASSERT_EQ(0, module_load(MODULE, "")) {
 			TH_LOG("load %d failed", i + 1);
@@ -2652,6 +2845,29 @@ TEST_F_TIMEOUT(pipe, fifty_unloads_leave_nothing_behind, 180)
 	EXPECT_EQ(1, read(r, &c, 1));
 	close(w);
 	close(r);
+	if (!view)
+		return;
+	/* A reload brings the debugfs view back, showing the new pipe. */
+	ASSERT_EQ(0, module_unload_when_free(MODULE, 5000));
+	ASSERT_EQ(0, module_load(MODULE, "pipe_size=8192"));
+	view = open("/sys/kernel/debug/" MODULE "/state", O_RDONLY);
+	EXPECT_LE(0, view) {
+		TH_LOG("rule 24: a reload brings %s/state back", debugfs);
+	}
+	if (view >= 0) {
+		char line[256] = "";
+
+		EXPECT_LT(0, read(view, line, sizeof(line) - 1));
+		close(view);
+		EXPECT_NE(NULL, strstr(line, "size 8192 used 0 ")) {
+			TH_LOG("rule 24: after a reload with pipe_size=8192 the view shows the new, empty pipe; it shows: %s",
+			       line);
+		}
+	}
+	EXPECT_EQ(0, module_unload_when_free(MODULE, 5000));
+	EXPECT_EQ(0, module_load(MODULE, ""));
 }
 
-TEST_HARNESS_MAIN
+#include "harness_main.h"
+
+LABKIT_HARNESS_MAIN
