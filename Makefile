@@ -94,6 +94,12 @@ dist-student: have-solutions ## the student kit, build/dist/chardev-labkit-stude
 gradescope: have-solutions deps ## Gradescope's build/gradescope/autograder.zip (LAB=NN: that lab only)
 	@$(PYTHON) grading/dist gradescope $(if $(LAB),--lab $(LAB))
 
+container-deps: have-solutions ## what make check-container needs: podman, runc, debootstrap, uidmap, slirp4netns, fuse-overlayfs (apt-get, sudo if not root)
+	@tools/install-deps --container
+
+check-container: have-solutions container-deps ## build the container's base image (if missing) and image, and grade Lab 01's solution in it: full marks or fail
+	@tools/check-container
+
 debug-kernel: deps ## build the debug kernel (lockdep, KASAN...) into the cache, once; KVER=debug then grades on it
 	@tools/build-debug-kernel $(if $(JOBS),-j $(JOBS))
 
@@ -112,4 +118,5 @@ clean-snapshots: ## remove the booted-VM snapshots from the cache (the next runs
 	@cd grading && $(PYTHON) -c 'from labkit import snapshot; print(f"removed {snapshot.remove_all()} snapshot files")'
 
 .PHONY: help deps test native demo grade grade-batch check unit mutation skeletons measure bench docs \
-	dist-student gradescope have-solutions clean clean-snapshots clean-cache
+	dist-student gradescope have-solutions clean clean-snapshots clean-cache \
+	container-deps check-container
