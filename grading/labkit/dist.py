@@ -56,7 +56,16 @@ STUDENT_LEAVES_OUT = (".ci/", "tools/mkskeleton", "tools/mkdocpages",
                       "grading/measure-speed", "grading/gradescope/",
                       "grading/classroom/", "grading/mutate",
                       "tools/mkhints",
-                      "grading/tests/")
+                      "grading/tests/",
+                      # the container's own test (needs solutions/) and
+                      # its base image for machines with no registry
+                      "tools/check-container", "tools/mkbaseimage")
+
+#: The kit's container, which students use on machines that are not Debian
+#: 12 (docs/container.md): shipped to them, and checked for.
+CONTAINERFILE = "Containerfile"
+CONTAINER_FILES = (CONTAINERFILE, ".dockerignore",
+                   ".devcontainer/devcontainer.json", "tools/container")
 
 #: The GitHub Classroom workflow: its source, and its place in the tarball.
 CLASSROOM_WORKFLOW = "grading/classroom/classroom.yml"
@@ -74,6 +83,24 @@ GRADESCOPE_TEST_FIELDS = ("name", "score", "max_score", "status", "output",
                           "visibility")
 GRADESCOPE_VISIBILITY = ("visible", "hidden", "after_due_date",
                          "after_published")
+
+
+def containerfile_copies(text):
+    """The sources of the COPY instructions of a Containerfile's TEXT
+    (paths in the build context, in order; continuation lines joined;
+    COPY --from=... copies from another image and is left out)."""
+    joined = re.sub(r"\\\n", " ", text)
+    sources = []
+    for line in joined.splitlines():
+        words = line.split()
+        if not words or words[0].upper() != "COPY":
+            continue
+        args = words[1:]
+        if any(a.startswith("--from") for a in args):
+            continue
+        args = [a for a in args if not a.startswith("--")]
+        sources += args[:-1]
+    return sources
 
 
 class DistError(Exception):
@@ -296,6 +323,10 @@ def check_student_tarball(kver=None):
         if CLASSROOM_WORKFLOW_SHIPPED not in names:
             ok = False
             details.append(f"missing: {CLASSROOM_WORKFLOW_SHIPPED}")
+        for name in CONTAINER_FILES:
+            if name not in names:
+                ok = False
+                details.append(f"missing: {name} (the container)")
 
         unpacked = os.path.join(tmp, "unpacked")
         with tarfile.open(tarball) as tar:
