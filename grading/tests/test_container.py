@@ -123,6 +123,18 @@ class ToolsContainer(unittest.TestCase):
         self.assertIn(f"{paths.TOP}:{paths.TOP}", argv)
         self.assertEqual(["chardev-labkit", "make", "test", "LAB=01"],
                          argv[-4:])
+        self.assertIn("chardev-labkit-snapshots:"
+                      "/var/cache/chardev-labkit/snapshots", argv)
+
+    def test_snapshot_volume_is_where_the_image_has_its_cache(self):
+        cache = re.search(r"LABKIT_CACHE=(\S+)",
+                          read(dist.CONTAINERFILE)).group(1)
+        argv = self.run_tool("true", LABKIT_CONTAINER_ENGINE="docker",
+                             LABKIT_SNAPSHOT_VOLUME="v")
+        self.assertIn(f"v:{cache}/snapshots", argv)
+        argv = self.run_tool("true", LABKIT_CONTAINER_ENGINE="docker",
+                             LABKIT_SNAPSHOT_VOLUME="")
+        self.assertFalse([a for a in argv if "snapshots" in a], argv)
 
     def test_podman_runtime_can_be_podmans_own(self):
         self.stub("runc", "exit 0")
