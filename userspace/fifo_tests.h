@@ -3801,6 +3801,8 @@ TEST_F_TIMEOUT(reload, unload_leaves_nothing_behind, 15)
 }
 
 #if FIFO_STAGE >= 4
+#include "reload_checks.h"
+
 /** @brief The fifo_size parameter is read-only in sysfs (mode 0444, as
  *         the handout's module_param(fifo_size, uint, 0444)): root can read
  *         it and cannot write it.
@@ -3959,6 +3961,25 @@ TEST_F_TIMEOUT(reload, unload_removes_the_debugfs_view, 15)
 	EXPECT_NE(NULL, strstr(line, " size 256 ")) {
 		TH_LOG("loaded again with fifo_size=256, the view shows \"%s\": it should show the new FIFO's size 256",
 		       line);
+	}
+}
+
+/** @brief rmmod gives back the memory the load took: 16 loads with
+ *         fifo_size=65536, each followed by an unload, leave the kernel's
+ *         unreclaimable memory where it was (a FIFO the exit function
+ *         does not free costs 64 KiB at every unload).
+ */
+TEST_F_TIMEOUT(reload, unload_gives_back_the_buffer, 120)
+{
+	char msg[512];
+	int err;
+
+	err = reload_checks_unload_frees(FIFO_MODULE, "fifo_size=65536",
+					 65536, 16, msg, sizeof(msg));
+	TH_LOG("%s", msg);
+	EXPECT_EQ(0, err) {
+		if (err < 0)
+			TH_LOG("rule: unload frees what load allocated; the kernel kept about the FIFO's 64 KiB at every unload (kfifo_free() missing in the exit function?)");
 	}
 }
 #endif /* FIFO_STAGE >= 4 */

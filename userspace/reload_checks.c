@@ -5,14 +5,20 @@
 #define _GNU_SOURCE
 #include "reload_checks.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/membarrier.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
+
+#include "module_reload.h"
 
 const char *const reload_checks_bad_sizes[] = {
 	"fifo_size=1", "fifo_size=3", "fifo_size=96", "fifo_size=65535",
@@ -110,4 +116,193 @@ int reload_checks_debugfs_state(const char *module, char *buf, size_t size)
 	}
 	fclose(f);
 	return lines;
+}
+
+int reload_checks_param_read_only(const char *module, const char *name,
+				  const char *value, char *msg,
+				  size_t msg_size)
+{
+	char path[160], got[64] = "";
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/module/%s/parameters/%s", module,
+		 name);
+	if (stat(path, &st)) {
+		snprintf(msg, msg_size, "no %s: module_param(%s, ..., 0444) puts %s in sysfs",
+			 path, name, name);
+		return -1;
+	}
+	if ((st.st_mode & 07777) != 0444) {
+		snprintf(msg, msg_size, "%s has mode %o: the handout says 0444 (the value is read once at load time, changing it later would do nothing)",
+			 path, st.st_mode & 07777);
+		return -1;
+	}
+	if (value) {
+		fd = open(path, O_RDONLY);
+		n = fd < 0 ? -1 : read(fd, got, sizeof(got) - 1);
+		if (fd >= 0)
+			close(fd);
+		if (n <= 0 || strcmp(got, value)) {
+			snprintf(msg, msg_size, "%s reads \"%s\", not \"%.*s\": it shows the value the module uses",
+				 path, n < 0 ? strerror(errno) : got,
+				 (int)strcspn(value, "\n"), value);
+			return -1;
+		}
+	}
+	errno = 0;
+	fd = open(path, O_WRONLY);
+	if (fd >= 0 || errno != EACCES) {
+		snprintf(msg, msg_size, "an open of %s for writing %s, not EACCES: the mode is 0444, read-only also for root",
+			 path, fd >= 0 ? "succeeded" : strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return 0;
+}
+
+long long reload_checks_kernel_memory(long long *sunreclaim,
+				      long long *vmalloc)
+{
+	long long kb, slab = -1, vm = -1;
+	char line[128];
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "SUnreclaim: %lld kB", &kb) == 1)
+			slab = kb * 1024;
+		else if (sscanf(line, "VmallocUsed: %lld kB", &kb) == 1)
+			vm = kb * 1024;
+	}
+	fclose(f);
+	if (sunreclaim)
+		*sunreclaim = slab;
+	if (vmalloc)
+		*vmalloc = vm;
+	return slab < 0 || vm < 0 ? -1 : slab + vm;
+}
+
+/** @brief Write @p text into the file @p path, if it can be opened.
+ * @param path the file (in /proc or /sys)
+ * @param text what to write
+ */
+static void write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY);
+
+	if (fd < 0)
+		return;
+	if (write(fd, text, strlen(text)) < 0)
+		errno = 0;	/* a cache that cannot shrink: nothing to do */
+	close(fd);
+}
+
+/** @brief Bring the kernel's memory counters to rest, as far as user
+ *         space can: wait for an RCU grace period (membarrier's
+ *         MEMBARRIER_CMD_GLOBAL is synchronize_rcu()), so that the frees
+ *         queued behind it can run; drop the dentry and inode caches;
+ *         and shrink every slab cache, which gives back its empty slabs
+ *         and the partial slabs of its per-CPU caches.
+ */
+static void settle(void)
+{
+	char path[320];
+	struct dirent *e;
+	DIR *d;
+
+	syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0);
+	write_file("/proc/sys/vm/drop_caches", "2");
+	d = opendir("/sys/kernel/slab");
+	while (d && (e = readdir(d))) {
+		/* Symbolic links are merged caches' other names. */
+		if (e->d_name[0] == '.' || e->d_type == DT_LNK)
+			continue;
+		snprintf(path, sizeof(path), "/sys/kernel/slab/%s/shrink",
+			 e->d_name);
+		write_file(path, "1");
+	}
+	if (d)
+		closedir(d);
+	syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0);
+}
+
+/** @brief How long a growth over the limit is measured again before it
+ *         is judged: kfree_rcu() may hold its objects for 5 s. This only
+ *         bounds a failure: a driver that frees everything passes at the
+ *         first measurement.
+ */
+#define SETTLE_MS 8000
+/** @brief The pause between two measurements over the limit. */
+#define SETTLE_STEP_MS 250
+
+/*
+ * Where a driver's buffer is counted. kmalloc() of more than
+ * KMALLOC_MAX_CACHE_SIZE (two pages, 8 KiB, with SLUB) bypasses the slab
+ * caches and takes pages from the page allocator, but the kernel counts
+ * them as unreclaimable slab all the same, so they show in SUnreclaim:
+ * 6.12's mm/slub.c, ___kmalloc_large_node() adds PAGE_SIZE << order to
+ * NR_SLAB_UNRECLAIMABLE_B with lruvec_stat_mod_folio(), and
+ * free_large_kmalloc() takes it off again; 6.1's mm/slab_common.c does
+ * the same in __kmalloc_large_node() and free_large_kmalloc() with
+ * mod_lruvec_page_state(). /proc/meminfo's SUnreclaim is that counter
+ * (fs/proc/meminfo.c). A kfifo_alloc() of 64 KiB is such a kmalloc(), a
+ * kvmalloc() of 1 MiB one too, or a vmalloc() when no 1 MiB of contiguous
+ * pages is free, counted in VmallocUsed (vmalloc_nr_pages()). Both are
+ * counted, so that either way the buffer shows.
+ */
+int reload_checks_unload_frees(const char *module, const char *params,
+			       size_t leak, unsigned int cycles, char *msg,
+			       size_t msg_size)
+{
+	long long slab0 = 0, vm0 = 0, slab1 = 0, vm1 = 0, before = 0, growth;
+	long long limit = (long long)cycles * (long long)leak / 2;
+	struct timespec step = { 0, SETTLE_STEP_MS * 1000000L };
+	unsigned int i, measured = 0;
+	int err;
+
+	snprintf(msg, msg_size, "no figures");
+	err = module_unload_when_free(module, 5000);
+	if (err && err != ENOENT) {
+		snprintf(msg, msg_size, "cannot unload %s: %s", module,
+			 strerror(err));
+		return err;
+	}
+	/* Once to warm up: the first load fills caches that stay. */
+	for (i = 0; i <= cycles; i++) {
+		err = module_load(module, params);
+		if (err) {
+			snprintf(msg, msg_size, "load %u of %s with %s failed: %s",
+				 i + 1, module, params, strerror(err));
+			return err;
+		}
+		err = module_unload_when_free(module, 5000);
+		if (err) {
+			snprintf(msg, msg_size, "unload %u of %s failed: %s",
+				 i + 1, module, strerror(err));
+			return err;
+		}
+		if (i)
+			continue;
+		settle();
+		before = reload_checks_kernel_memory(&slab0, &vm0);
+		if (before < 0) {
+			snprintf(msg, msg_size, "cannot read /proc/meminfo");
+			return EIO;
+		}
+	}
+	do {
+		if (measured++)
+			nanosleep(&step, NULL);
+		settle();
+		growth = reload_checks_kernel_memory(&slab1, &vm1) - before;
+	} while (growth >= limit && measured * SETTLE_STEP_MS < SETTLE_MS);
+	snprintf(msg, msg_size, "%u loads and unloads with %s: SUnreclaim + VmallocUsed grew by %lld KiB (SUnreclaim %lld -> %lld KiB, VmallocUsed %lld -> %lld KiB; measured %u times), limit %lld KiB (half of %u x %zu bytes)",
+		 cycles, params, growth / 1024, slab0 / 1024, slab1 / 1024,
+		 vm0 / 1024, vm1 / 1024, measured, limit / 1024, cycles,
+		 leak);
+	return growth < limit ? 0 : -1;
 }

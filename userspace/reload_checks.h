@@ -10,6 +10,10 @@
  * each device with reload_checks_capacity(). The live view of Labs 04 to
  * 06 is /sys/kernel/debug/MODULE/state: reload_checks_debugfs_*() find
  * it (mounting debugfs, which the grading VM does not mount) and read it.
+ * reload_checks_param_read_only() checks a parameter's sysfs file (every
+ * lab's parameters are 0444), and reload_checks_unload_frees() that
+ * unloading a module gives back the memory its loads took (Labs 04 to
+ * 07, whose modules allocate their buffers).
  */
 #ifndef LABKIT_RELOAD_CHECKS_H
 #define LABKIT_RELOAD_CHECKS_H
@@ -64,5 +68,57 @@ int reload_checks_debugfs_gone(const char *module);
  * @return the number of lines read, or -1 if it cannot be opened
  */
 int reload_checks_debugfs_state(const char *module, char *buf, size_t size);
+
+/** @brief Check a module parameter's sysfs file,
+ *         /sys/module/@p module/parameters/@p name: it exists, has mode
+ *         0444, reads @p value (unless NULL), and an open for writing
+ *         fails with EACCES, also for root.
+ * @param module the module's name
+ * @param name the parameter
+ * @param value what it must read, newline included, or NULL not to check
+ * @param msg where a failure is described
+ * @param msg_size the size of @p msg
+ * @return 0, or -1 with @p msg filled in
+ */
+int reload_checks_param_read_only(const char *module, const char *name,
+				  const char *value, char *msg,
+				  size_t msg_size);
+
+/** @brief The kernel memory a driver's buffers are counted in, in bytes:
+ *         /proc/meminfo's SUnreclaim (slab pages, and kmalloc()s larger
+ *         than the largest kmalloc cache, 8 KiB) plus its VmallocUsed
+ *         (vmalloc(), and kvmalloc() when it falls back to it).
+ * @param sunreclaim where SUnreclaim goes (bytes), or NULL
+ * @param vmalloc where VmallocUsed goes (bytes), or NULL
+ * @return their sum in bytes, or -1 if /proc/meminfo cannot be read
+ */
+long long reload_checks_kernel_memory(long long *sunreclaim,
+				      long long *vmalloc);
+
+/** @brief Check that unloading gives back the memory loading took: load
+ *         @p module with @p params and unload it, once to warm the
+ *         kernel's caches up, then @p cycles times, and compare
+ *         reload_checks_kernel_memory() before and after, with the
+ *         kernel's caches brought to rest (an RCU grace period through
+ *         membarrier(), /proc/sys/vm/drop_caches, the slab caches'
+ *         shrink files). The growth must stay under @p cycles *
+ *         @p leak / 2; while it does not, the caches are brought to
+ *         rest again, for some seconds (frees that the kernel defers:
+ *         kfree_rcu() waits up to 5 s), before it is judged. The module
+ *         is left unloaded.
+ * @param module the module's name
+ * @param params the parameters of every load: those of its largest
+ *        buffers
+ * @param leak the smallest allocation, in bytes, whose loss at every
+ *        unload must be seen (the buffer the parameters make)
+ * @param cycles how many loads and unloads are measured
+ * @param msg the figures (always), and what went wrong
+ * @param msg_size the size of @p msg
+ * @return 0 if the growth is under the limit, -1 if not, or the errno
+ *         of a failed load or unload (described in @p msg)
+ */
+int reload_checks_unload_frees(const char *module, const char *params,
+			       size_t leak, unsigned int cycles, char *msg,
+			       size_t msg_size);
 
 #endif /* LABKIT_RELOAD_CHECKS_H */

@@ -72,9 +72,10 @@ matches_the_model_across_processes              5
 fifo_size_param                                 1
 fifo_size_is_read_only_in_sysfs                 1
 fifo_size_limits_are_2_and_65536                1
-reloaded_with_another_size_matches_the_model    2
+reloaded_with_another_size_matches_the_model    1
 unload_leaves_nothing_behind                    1
 unload_removes_the_debugfs_view                 1
+unload_gives_back_the_buffer                    1
 module_unloads                                  5
 kernel_log_clean                                5
 '

@@ -62,9 +62,10 @@ frozen_copy_holds_up_only_its_own_minor     2
 poll_answers_while_a_read_and_a_write_are_frozen 2
 matches_the_model                           9
 ndevices_param                              3
-unload_leaves_nothing_behind                3
+unload_leaves_nothing_behind                2
 fifo_size_limits_are_2_and_65536            1
 unload_removes_the_debugfs_view             1
+unload_gives_back_the_buffer                1
 module_unloads                           5
 kernel_log_clean                         5
 '
