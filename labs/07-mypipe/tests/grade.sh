@@ -61,7 +61,8 @@ pipe_size_param                                  1
 pipe_size_limits_are_4096_and_1048576            1
 params_are_read_only_in_sysfs                    1
 unload_is_refused_while_an_end_is_open           2
-fifty_unloads_leave_nothing_behind               2
+fifty_unloads_leave_nothing_behind               1
+unload_gives_back_the_buffer                     1
 module_loads                                     5
 module_unloads                                   5
 kernel_log_clean                                 5

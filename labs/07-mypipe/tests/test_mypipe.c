@@ -51,6 +51,7 @@
 #include "copy_stall.h"
 #include "fifo_call.h"
 #include "module_reload.h"
+#include "reload_checks.h"
 #include "signal_note.h"
 #include "task_state.h"
 
@@ -2866,6 +2867,25 @@ TEST_F_TIMEOUT(pipe, fifty_unloads_leave_nothing_behind, 180)
 	}
 	EXPECT_EQ(0, module_unload_when_free(MODULE, 5000));
 	EXPECT_EQ(0, module_load(MODULE, ""));
+}
+
+/* Rule 24: 16 loads with the largest ring, pipe_size=1048576, each
+ * followed by an unload, leave the kernel's unreclaimable memory where it
+ * was: a ring the exit function does not free keeps 1 MiB at every
+ * unload (kvmalloc() takes it from the page allocator, counted in
+ * SUnreclaim, or from vmalloc, counted in VmallocUsed). */
+TEST_F_TIMEOUT(pipe, unload_gives_back_the_buffer, 120)
+{
+	char msg[512];
+	int err;
+
+	err = reload_checks_unload_frees(MODULE, "pipe_size=1048576",
+					 1048576, 16, msg, sizeof(msg));
+	TH_LOG("%s", msg);
+	EXPECT_EQ(0, err) {
+		if (err < 0)
+			TH_LOG("rule 24: unload frees what load allocated; the kernel kept about the ring's 1 MiB at every unload (kvfree() of the ring missing in the exit function?)");
+	}
 }
 
 #include "harness_main.h"
