@@ -3809,23 +3809,12 @@ TEST_F_TIMEOUT(reload, unload_leaves_nothing_behind, 15)
  */
 TEST_F_TIMEOUT(reload, fifo_size_is_read_only_in_sysfs, TIMEOUT)
 {
-	const char *path = "/sys/module/" FIFO_MODULE "/parameters/fifo_size";
-	struct stat st;
-	int fd;
+	char msg[512];
 
-	ASSERT_EQ(0, stat(path, &st)) {
-		TH_LOG("no %s: module_param(fifo_size, uint, 0444)", path);
+	EXPECT_EQ(0, reload_checks_param_read_only(FIFO_MODULE, "fifo_size",
+						   NULL, msg, sizeof(msg))) {
+		TH_LOG("%s", msg);
 	}
-	EXPECT_EQ(0444, st.st_mode & 07777) {
-		TH_LOG("%s has mode %o: the handout says 0444 (the size is read once at load time, changing it later would do nothing)",
-		       path, st.st_mode & 07777);
-	}
-	errno = 0;
-	fd = open(path, O_WRONLY);
-	EXPECT_EQ(-1, fd);
-	EXPECT_EQ(EACCES, errno);
-	if (fd >= 0)
-		close(fd);
 }
 
 /** @brief Load the module with fifo_size=@p size and check that the FIFO
@@ -3836,32 +3825,20 @@ TEST_F_TIMEOUT(reload, fifo_size_is_read_only_in_sysfs, TIMEOUT)
 static void expect_capacity(struct __test_metadata *_metadata,
 			    unsigned int size)
 {
-	char params[32], *big = malloc(2 * size + 16);
-	int fd, err;
-	ssize_t n;
+	char params[32], msg[256];
+	int err;
 
-	ASSERT_NE(NULL, big);
 	snprintf(params, sizeof(params), "fifo_size=%u", size);
 	err = module_load(FIFO_MODULE, params);
 	ASSERT_EQ(0, err) {
 		TH_LOG("%s was refused (%s): a power of two from 2 to 65536 is a valid size",
 		       params, strerror(err));
 	}
-	fd = open(FIFO_DEV, O_RDWR | O_NONBLOCK);
-	ASSERT_LE(0, fd);
-	memset(big, 's', 2 * size + 16);
-	n = write(fd, big, 2 * size + 16);
-	EXPECT_EQ((ssize_t)size, n) {
-		TH_LOG("loaded with %s, the FIFO took %zd bytes of %u: it holds exactly fifo_size bytes",
-		       params, n, 2 * size + 16);
+	EXPECT_EQ(0, reload_checks_capacity(FIFO_DEV, size, msg,
+					    sizeof(msg))) {
+		TH_LOG("loaded with %s: %s", params, msg);
 	}
-	errno = 0;
-	EXPECT_EQ(-1, write(fd, big, 1));
-	EXPECT_EQ(EAGAIN, errno);
-	EXPECT_EQ((ssize_t)size, drain(fd, big, 2 * size + 16));
-	close(fd);
 	EXPECT_EQ(0, module_unload(FIFO_MODULE));
-	free(big);
 }
 
 /** @brief fifo_size: the limits 2 and 65536 are accepted and give FIFOs of
@@ -3870,23 +3847,21 @@ static void expect_capacity(struct __test_metadata *_metadata,
  */
 TEST_F_TIMEOUT(reload, fifo_size_limits_are_2_and_65536, 20)
 {
-	const char *bad[] = { "fifo_size=3", "fifo_size=96",
-			      "fifo_size=65535", "fifo_size=65537",
-			      "fifo_size=4294967295" };
 	unsigned int i;
 	int err;
 
 	err = module_unload(FIFO_MODULE);
 	ASSERT_EQ(0, err);
-	expect_capacity(_metadata, 2);
-	expect_capacity(_metadata, 65536);
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		err = module_load(FIFO_MODULE, bad[i]);
+	expect_capacity(_metadata, RELOAD_CHECKS_MIN_SIZE);
+	expect_capacity(_metadata, RELOAD_CHECKS_MAX_SIZE);
+	for (i = 0; reload_checks_bad_sizes[i]; i++) {
+		err = module_load(FIFO_MODULE, reload_checks_bad_sizes[i]);
 		if (!err)
 			module_unload(FIFO_MODULE);
 		EXPECT_EQ(EINVAL, err) {
 			TH_LOG("%s: the load must fail with EINVAL (a power of two from 2 to 65536), not %s",
-			       bad[i], err ? strerror(err) : "succeed");
+			       reload_checks_bad_sizes[i],
+			       err ? strerror(err) : "succeed");
 		}
 	}
 }
@@ -3925,39 +3900,30 @@ TEST_F_TIMEOUT(reload, reloaded_with_another_size_matches_the_model, 60)
  */
 TEST_F_TIMEOUT(reload, unload_removes_the_debugfs_view, 15)
 {
-	const char *dir = "/sys/kernel/debug/" FIFO_MODULE;
-	char line[256] = "";
-	struct stat st;
-	int gone;
-	FILE *f;
+	char dir[96], line[256];
+	int err;
 
 	/* The grading VM does not mount debugfs: mount it for the view. */
-	if (access(dir, F_OK) &&
-	    mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL) &&
-	    errno != EBUSY)
-		TH_LOG("cannot mount debugfs: %s", strerror(errno));
-	ASSERT_EQ(0, stat(dir, &st)) {
+	err = reload_checks_debugfs_dir(FIFO_MODULE, dir, sizeof(dir));
+	if (err)
+		TH_LOG("cannot mount debugfs: %s", strerror(err));
+	ASSERT_EQ(0, access(dir, F_OK)) {
 		TH_LOG("%s is not there with the module loaded: the handout's init creates it (given code)",
 		       dir);
 	}
 	ASSERT_EQ(0, module_unload(FIFO_MODULE));
-	errno = 0;
-	gone = stat(dir, &st) == -1 && errno == ENOENT;
-	EXPECT_TRUE(gone) {
+	EXPECT_TRUE(reload_checks_debugfs_gone(FIFO_MODULE)) {
 		TH_LOG("%s is still there after rmmod; rule: rmmod leaves nothing behind, its debugfs directory included (debugfs_remove_recursive() in the exit function; without it, the next load cannot create its view: \"already present\")",
 		       dir);
 	}
-	if (!gone)
+	if (!reload_checks_debugfs_gone(FIFO_MODULE))
 		return;	/* its files belong to an unloaded module: keep off */
 	ASSERT_EQ(0, module_load(FIFO_MODULE, "fifo_size=256"));
-	f = fopen("/sys/kernel/debug/" FIFO_MODULE "/state", "r");
-	ASSERT_NE(NULL, f) {
+	ASSERT_LE(0, reload_checks_debugfs_state(FIFO_MODULE, line,
+						 sizeof(line))) {
 		TH_LOG("no %s/state after a load with fifo_size=256: %s", dir,
 		       strerror(errno));
 	}
-	if (!fgets(line, sizeof(line), f))
-		line[0] = 0;
-	fclose(f);
 	EXPECT_NE(NULL, strstr(line, " size 256 ")) {
 		TH_LOG("loaded again with fifo_size=256, the view shows \"%s\": it should show the new FIFO's size 256",
 		       line);
