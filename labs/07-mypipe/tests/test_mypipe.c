@@ -741,6 +741,55 @@ TEST_F_TIMEOUT(pipe, nodes_are_char_devices_under_dev_mypipe, 30)
 	EXPECT_EQ(0, access("/sys/class/mypipe/mypipe_out", F_OK));
 }
 
+/** @brief In a child process, open @p path without O_NONBLOCK, with a
+ *         SIGUSR1 handler that does not restart it.
+ * @param path the node
+ * @param flags O_RDONLY or O_WRONLY
+ * @return the child's PID; it exits with 0 if the open succeeded, else
+ *         with its errno
+ */
+static pid_t open_in_child(const char *path, int flags)
+{
+	struct sigaction sa = { .sa_handler = ignore_signal };
+	pid_t pid = fork_detached();
+	int fd;
+
+	if (pid)
+		return pid;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGUSR1, &sa, NULL);
+	fd = open(path, flags);
+	_exit(fd < 0 ? errno : 0);
+}
+
+/** @brief Wait for a child of open_in_child() and return its result.
+ * @param pid the child
+ * @return 0 (opened), an errno, or -1 if it slept for STEP_MS in a row
+ *         or did not end within WAIT_MS (it is killed)
+ */
+static int open_result(pid_t pid)
+{
+	int status = 0, asleep_ms = 0, waited_ms = 0;
+	char st;
+
+	/* Stuck: asleep for STEP_MS in a row, or not done after WAIT_MS. */
+	while (wait_for_child(pid, &status, 100)) {
+		waited_ms += 100;
+		st = task_state(pid);
+		asleep_ms = st == 'S' || st == 'D' ? asleep_ms + 100 : 0;
+		if (asleep_ms >= STEP_MS || waited_ms >= WAIT_MS) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			return -1;
+		}
+	}
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* Rule 2: a wrong-direction open fails with EACCES at once, before
+ * anything else: with O_NONBLOCK, and also without it, with no other end
+ * open, where a right-direction open would sleep (a blocking one runs in
+ * a child, which must end with EACCES and never sleep). */
 TEST_F_TIMEOUT(pipe, wrong_direction_is_refused_with_eacces, 30)
 {
 	static const struct { const char *path; int flags; } wrong[] = {
@@ -748,21 +797,28 @@ TEST_F_TIMEOUT(pipe, wrong_direction_is_refused_with_eacces, 30)
 		{ PIPE_OUT, O_WRONLY }, { PIPE_OUT, O_RDWR },
 	};
 	unsigned int i;
-	int fd;
+	int fd, err;
 
 	for (i = 0; i < sizeof(wrong) / sizeof(wrong[0]); i++) {
 		const char *path = wrong[i].path;
 		int flags = wrong[i].flags;
+		const char *name = flags == O_RDWR ? "O_RDWR" :
+				   flags == O_RDONLY ? "O_RDONLY" : "O_WRONLY";
 
 		fd = open(path, flags | O_NONBLOCK);
 		EXPECT_EQ(-1, fd) {
-			TH_LOG("%s opened with %s", path,
-			       flags == O_RDWR ? "O_RDWR" :
-			       flags == O_RDONLY ? "O_RDONLY" : "O_WRONLY");
+			TH_LOG("%s opened with %s", path, name);
 		}
 		EXPECT_EQ(EACCES, errno);
 		if (fd >= 0)
 			close(fd);
+		err = open_result(open_in_child(path, flags));
+		EXPECT_EQ(EACCES, err) {
+			TH_LOG("rule 2: an open of %s with %s (no O_NONBLOCK, no other end open) fails with EACCES at once, before anything else; it %s (a direction checked after the rendezvous sleeps, or opens, first)",
+			       path, name,
+			       err == -1 ? "slept" : err ? strerror(err) :
+			       "opened");
+		}
 	}
 }
 
@@ -2525,51 +2581,6 @@ TEST_F_TIMEOUT(pipe, exclusive_param_allows_one_file_per_end, 60)
 		close(r2);
 	EXPECT_EQ(0, module_unload_when_free(MODULE, 5000));
 	EXPECT_EQ(0, module_load(MODULE, ""));
-}
-
-/** @brief In a child process, open @p path without O_NONBLOCK, with a
- *         SIGUSR1 handler that does not restart it.
- * @param path the node
- * @param flags O_RDONLY or O_WRONLY
- * @return the child's PID; it exits with 0 if the open succeeded, else
- *         with its errno
- */
-static pid_t open_in_child(const char *path, int flags)
-{
-	struct sigaction sa = { .sa_handler = ignore_signal };
-	pid_t pid = fork_detached();
-	int fd;
-
-	if (pid)
-		return pid;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGUSR1, &sa, NULL);
-	fd = open(path, flags);
-	_exit(fd < 0 ? errno : 0);
-}
-
-/** @brief Wait for a child of open_in_child() and return its result.
- * @param pid the child
- * @return 0 (opened), an errno, or -1 if it slept for STEP_MS in a row
- *         or did not end within WAIT_MS (it is killed)
- */
-static int open_result(pid_t pid)
-{
-	int status = 0, asleep_ms = 0, waited_ms = 0;
-	char st;
-
-	/* Stuck: asleep for STEP_MS in a row, or not done after WAIT_MS. */
-	while (wait_for_child(pid, &status, 100)) {
-		waited_ms += 100;
-		st = task_state(pid);
-		asleep_ms = st == 'S' || st == 'D' ? asleep_ms + 100 : 0;
-		if (asleep_ms >= STEP_MS || waited_ms >= WAIT_MS) {
-			kill(pid, SIGKILL);
-			waitpid(pid, &status, 0);
-			return -1;
-		}
-	}
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 /* With exclusive=1, every open refused or interrupted gives its end back:
