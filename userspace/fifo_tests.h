@@ -2431,6 +2431,84 @@ TEST_F_TIMEOUT(fifo, reader_and_writer_do_not_wait_for_each_other, 15)
 	EXPECT_EQ(12, drain(self->nb, buf, sizeof(buf)));
 }
 
+#if FIFO_STAGE == 2
+/** @brief The rule zero_length_calls_do_not_wait_for_the_lock checks, for
+ *         its failure messages. */
+#define ZERO_NO_LOCK_RULE "a read or write of 0 bytes returns 0 at once, even while another call holds the mutex, as read(fd, buf, 0) on a pipe does (test count == 0 first, before taking the lock)"
+
+/** @brief A read or write of 0 bytes returns 0 at once, without waiting
+ *         for the readers' or the writers' mutex: while a call of the same
+ *         kind is frozen in the middle of its copy (and holds that mutex),
+ *         0-byte calls through descriptors with and without O_NONBLOCK
+ *         return 0, and nothing changes. (Labs 03 and 04 state the same
+ *         rule: a 0-byte call never sleeps.)
+ */
+TEST_F_TIMEOUT(fifo, zero_length_calls_do_not_wait_for_the_lock, 15)
+{
+	struct sleeper *s = &self->sleepers[0];
+	int nb = open_dev(_metadata, O_RDWR | O_NONBLOCK);
+	char data[48], what[160];
+	struct fifo_model m;
+	struct frozen a;
+	int is_write, d;
+	char st;
+
+	ASSERT_EQ(0, fifo_model_init(&m, FIFO_SIZE, FIFO_STAGE, NULL));
+	pattern(data, sizeof(data), 5);
+	for (is_write = 0; is_write < 2; is_write++) {
+		const char *lock = is_write ? "writers'" : "readers'";
+		const char *call = is_write ? "write" : "read";
+
+		if (!is_write) {
+			ASSERT_EQ(48, write(self->fd, data, 48));
+			fifo_model_write(&m, data, 48, 0);
+		}
+		ASSERT_EQ(1, frozen_start(&a, self->fd, is_write, 32)) {
+			TH_LOG("the %s was not frozen in its copy (it returned %zd)",
+			       call, a.call.ret);
+		}
+		for (d = 0; d < 2; d++) {
+			snprintf(what, sizeof(what),
+				 "%s(fd, buf, 0)%s while another %s holds the %s mutex in the middle of its copy",
+				 call, d ? " with O_NONBLOCK" : "", call, lock);
+			st = sleeper_start(s, d ? nb : self->fd,
+					   is_write ? "z" : NULL, 0);
+			EXPECT_EQ('X', st) {
+				TH_LOG("%s did not return at once: %s; rule: " ZERO_NO_LOCK_RULE,
+				       what, st == 'S' || st == 'D' ?
+				       "it waits for the mutex" : not_asleep(s, st));
+			}
+			sleeper_finish(s, self->nb);
+			expect_result(_metadata,
+				      is_write ? fifo_model_write(&m, data, 0, d)
+					       : fifo_model_read(&m, 0, d, NULL),
+				      s->sh->call.ret, s->sh->call.err, what,
+				      ZERO_NO_LOCK_RULE);
+			sleeper_free(s, self->nb);
+		}
+		EXPECT_EQ(32, frozen_release(&a)) {
+			TH_LOG("the frozen %s returned %zd, not 32", call,
+			       a.call.ret);
+		}
+		if (is_write) {
+			char as[32];
+
+			memset(as, 'A', sizeof(as));
+			fifo_model_write(&m, as, sizeof(as), 0);
+		} else {
+			char exp[32];
+
+			fifo_model_read(&m, sizeof(exp), 0, exp);
+			EXPECT_EQ(0, memcmp(exp, a.call.buf, sizeof(exp)));
+		}
+		frozen_destroy(&a);
+	}
+	expect_contents(_metadata, &m, "after the calls of 0 bytes");
+	fifo_model_destroy(&m);
+	close(nb);
+}
+#endif /* FIFO_STAGE == 2 */
+
 #if FIFO_STAGE >= 3
 /** @brief O_NONBLOCK belongs to the open file: descriptors opened in a row
  *         with and without it each keep their own, dup() shares it, and
@@ -3799,6 +3877,77 @@ TEST_F_TIMEOUT(reload, unload_leaves_nothing_behind, 15)
 		EXPECT_EQ(EAGAIN, errno);
 	close(fd);
 }
+
+#if FIFO_STAGE == 2
+/** @brief The rule load_and_unload_log_no_error checks, for its messages. */
+#define LOG_NO_ERROR_RULE "a load or an unload that succeeds logs no error: nothing at level KERN_ERR or more severe (pr_err() is for a load that fails)"
+
+/** @brief Read the kernel log's records from @p fd (/dev/kmsg, opened
+ *         O_NONBLOCK) up to the newest, and report each one at level
+ *         KERN_ERR or more severe.
+ * @param _metadata the test
+ * @param fd /dev/kmsg, positioned where the records of interest start
+ * @param when what happened since that position, for the message
+ */
+static void kmsg_expect_no_error(struct __test_metadata *_metadata, int fd,
+				const char *when)
+{
+	char rec[8192], *text, *end;
+	ssize_t n;
+
+	for (;;) {
+		n = read(fd, rec, sizeof(rec) - 1);
+		if (n < 0 && errno == EPIPE)
+			continue;	/* records overwritten: go on after them */
+		if (n <= 0)
+			break;
+		rec[n] = 0;
+		/* "PRIORITY,SEQUENCE,TIME,FLAGS;TEXT\n", then " KEY=VALUE" lines */
+		text = strchr(rec, ';');
+		end = strchr(rec, '\n');
+		if (!text)
+			continue;
+		if (end)
+			*end = 0;
+		EXPECT_LT(3, atoi(rec) & 7) {
+			TH_LOG("%s, the kernel log says at level %d (KERN_ERR is 3): \"%s\"; rule: " LOG_NO_ERROR_RULE " (an error branch taken on success: is a condition inverted?)",
+			       when, atoi(rec) & 7, text + 1);
+		}
+	}
+	EXPECT_EQ(EAGAIN, n < 0 ? errno : 0) {
+		TH_LOG("reading /dev/kmsg: %s", n < 0 ? strerror(errno) :
+		       "end of file");
+	}
+}
+
+/** @brief A load and an unload of the module that succeed log no error:
+ *         every record the kernel log gets while the module is unloaded
+ *         and loaded again is below KERN_ERR (pr_info() "ready" is fine,
+ *         a pr_err() is for a load that fails).
+ */
+TEST_F_TIMEOUT(reload, load_and_unload_log_no_error, 15)
+{
+	int kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
+	int err;
+
+	ASSERT_LE(0, kmsg) {
+		TH_LOG("cannot open /dev/kmsg: %s", strerror(errno));
+	}
+	ASSERT_EQ(0, lseek(kmsg, 0, SEEK_END));
+	err = module_unload_when_free(FIFO_MODULE, 5000);
+	ASSERT_EQ(0, err) {
+		TH_LOG("cannot unload " FIFO_MODULE " with nothing open: %s",
+		       strerror(err));
+	}
+	kmsg_expect_no_error(_metadata, kmsg, "after rmmod " FIFO_MODULE);
+	err = module_load(FIFO_MODULE, "");
+	ASSERT_EQ(0, err) {
+		TH_LOG("cannot load " FIFO_MODULE " again: %s", strerror(err));
+	}
+	kmsg_expect_no_error(_metadata, kmsg, "after insmod " FIFO_MODULE);
+	close(kmsg);
+}
+#endif /* FIFO_STAGE == 2 */
 
 #if FIFO_STAGE >= 4
 #include "reload_checks.h"

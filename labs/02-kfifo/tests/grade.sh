@@ -44,9 +44,11 @@ sa_restart_resumes_a_wait_for_a_lock            2
 empty_is_checked_under_the_readers_lock         2
 full_is_checked_under_the_writers_lock          2
 reader_and_writer_do_not_wait_for_each_other    3
-matches_the_model                               9
-matches_the_model_across_processes              7
+zero_length_calls_do_not_wait_for_the_lock      2
+matches_the_model                               7
+matches_the_model_across_processes              6
 unload_leaves_nothing_behind                    2
+load_and_unload_log_no_error                    1
 module_unloads                                  5
 kernel_log_clean                                5
 '
