@@ -50,9 +50,10 @@ fcntl_nonblock_takes_effect_on_writes           3
 o_nonblock_belongs_to_the_open_file             4
 empty_is_checked_under_the_readers_lock         4
 full_is_checked_under_the_writers_lock          4
-matches_the_model                               9
+matches_the_model                               8
 matches_the_model_across_processes              8
 unload_leaves_nothing_behind                    1
+load_and_unload_log_no_error                    1
 module_unloads                                  5
 kernel_log_clean                                5
 '
