@@ -22,6 +22,7 @@ file for a change since the start. HOME is removed at the end; the user
 stays (it owns nothing).
 """
 
+import contextlib
 import fcntl
 import os
 import pwd
@@ -123,10 +124,19 @@ def check(lab="01", kver=None, timeout=900):
     time on a machine (LOCK)."""
     if os.geteuid() != 0:
         return None, ["not root: cannot run a command as another user"]
+    with exclusive():
+        return _check(lab, kver, timeout)
+
+
+@contextlib.contextmanager
+def exclusive():
+    """Hold LOCK: no unprivileged run goes on meanwhile on this machine.
+    Also for whatever writes world-writable files that such a run would
+    take for its user's (make check's container check)."""
     os.makedirs(os.path.dirname(LOCK), exist_ok=True)
     with open(LOCK, "w", encoding="utf-8") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        return _check(lab, kver, timeout)
+        yield
 
 
 def _check(lab, kver, timeout):
