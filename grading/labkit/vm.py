@@ -108,6 +108,9 @@ POKE_SECS = 0.05
 #: A restored run that crashes within this many seconds of the restore is
 #: run again booted (see Vm.wait).
 RERUN_SECS = 10
+#: Boots one run gets when its guest crashes before it is ready for the
+#: run (see Vm.wait).
+BOOT_TRIES = 3
 
 #: What the guest says on ttyS2 when it waits for its run: its uptime.
 _READY = re.compile(rb"labkit-ready ([0-9]+(?:\.[0-9]+)?)\n")
@@ -177,8 +180,8 @@ class Outcome:
         self.restored = False
         #: The snapshot file the run restored or would save, or None.
         self.snapshot = None
-        #: The verdict of a restored run that was run again booted
-        #: (Vm.wait), or None.
+        #: The verdict of the first run when this is the outcome of a
+        #: run done again (Vm.wait), or None.
         self.rerun_after = None
 
 
@@ -595,22 +598,32 @@ class Vm:
         twice.
 
         A guest that crashes before it is ready for its run, before any
-        module of the student's is in it, is booted again too: with two
-        vCPUs under TCG, a boot very rarely crashes in the kernel's own
-        code patching."""
+        module of the student's is in it, is booted again too, whether or
+        not it was itself such a second run: with two vCPUs under TCG, a
+        boot very rarely crashes in the kernel's own code patching (an
+        "Oops: int3" in a function whose static branch another CPU had
+        just switched). Only BOOT_TRIES boots are tried; when every one
+        of them crashed before it was ready, the verdict is "error": the
+        VM broke, the modules never ran, and grade-batch grades such a
+        run again when it resumes."""
         outcome = self._wait_once(on_output)
-        if self._restoring and self._restore_may_be_at_fault(outcome):
-            rerun_save = False
-        elif not self._ready_seen and outcome.verdict in ("crash", "error"):
-            rerun_save = self._save
-        else:
-            rerun_save = None
-        if rerun_save is not None:
-            self._boot_instead(save=rerun_save)
+        first = outcome.verdict
+        boots = 0 if self._restoring else 1
+        while True:
+            if self._restoring and self._restore_may_be_at_fault(outcome):
+                save = False
+            elif _broke_before_ready(outcome, self._ready_seen):
+                if boots >= BOOT_TRIES:
+                    outcome = _never_ready(outcome, boots)
+                    break
+                save = self._save
+            else:
+                break
+            self._boot_instead(save=save)
+            boots += 1
             self.send_modules(self._module_paths)
-            first = outcome
             outcome = self._wait_once(on_output)
-            outcome.rerun_after = first.verdict
+            outcome.rerun_after = first
         self._cleanup()
         return outcome
 
@@ -705,6 +718,25 @@ class Vm:
             except OSError:
                 pass
         return size
+
+
+def _broke_before_ready(outcome, ready_seen):
+    """Whether OUTCOME is that of a guest that crashed or broke before it
+    was ready for its run, so before any of the run's modules was in it:
+    the kit's fault or the emulator's, never the submission's."""
+    return not ready_seen and outcome.verdict in ("crash", "error")
+
+
+def _never_ready(outcome, boots):
+    """OUTCOME, the last of BOOTS boots that all broke before the guest
+    was ready, as a kit error: no module of the submission ever ran."""
+    why = outcome.detail
+    outcome.verdict = "error"
+    outcome.detail = (f"the VM broke while it booted, {boots} times in a "
+                      f"row, before the modules were sent: this is not the "
+                      f"submission's fault; grade it again. The last "
+                      f"boot's end:\n{why}")
+    return outcome
 
 
 def _verdict(status, ended, results, console, qemu_says, elapsed, timeout):

@@ -1,0 +1,133 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Which VM runs are run again (vm.Vm.wait): a restore that may be at
+fault and a boot that broke before the guest was ready are; a module's
+own crash is not; a guest that never gets ready is a kit error, never a
+student's crash. QEMU is replaced by a script of outcomes."""
+
+import unittest
+
+from labkit import vm
+
+#: An oops at boot, before the guest said it was ready (seen in CI: two
+#: vCPUs under TCG, the kernel's own code patching).
+BOOT_OOPS = ("[    1.764726] Oops: int3: 0000 [#1] PREEMPT SMP NOPTI\n"
+             "[    1.765180] CPU: 1 UID: 0 PID: 1 Comm: swapper/0\n")
+#: The module's own BUG, one second after the guest was ready at 2.0 s.
+MODULE_BUG = ("[    3.000000] kernel BUG at labs/01-flat-buffer/flat.c:80!\n"
+              "[    3.000100] Oops: invalid opcode: 0000 [#1] SMP\n")
+#: The same, 30 s after the guest was ready: a hang a detector panicked.
+LATE_PANIC = "[   32.000000] Kernel panic - not syncing: hung_task\n"
+
+
+class ScriptedVm(vm.Vm):
+    """A Vm whose QEMU runs are a script: each item is (whether the guest
+    gets ready, verdict, console). Records the runs it made."""
+
+    def __init__(self, script, restoring):
+        # No QEMU, no files: only what wait() reads.
+        self._script = list(script)
+        self._restoring = restoring
+        self._save = not restoring
+        self._ready_seen = False
+        self._ready_uptime = 2.0
+        self._module_paths = ("flat.ko",)
+        self.runs = []  # ("restored" or "booted", save)
+
+    def _wait_once(self, on_output):
+        ready, verdict, console = self._script.pop(0)
+        self._ready_seen = ready
+        self.runs.append(("restored" if self._restoring else "booted",
+                          self._save))
+        outcome = vm.Outcome(verdict, "", console, 1.0,
+                             vm._oops(console) if verdict == "crash"
+                             else "")
+        outcome.restored = self._restoring
+        return outcome
+
+    def _boot_instead(self, save):
+        self._restoring = False
+        self._save = save
+
+    def send_modules(self, module_paths):
+        pass
+
+    def _cleanup(self):
+        pass
+
+
+class Reruns(unittest.TestCase):
+
+    def wait(self, script, restoring=True):
+        machine = ScriptedVm(script, restoring)
+        outcome = machine.wait()
+        self.assertEqual([], machine._script, "every scripted run was used")
+        return outcome, machine.runs
+
+    def test_a_complete_run_is_not_run_again(self):
+        outcome, runs = self.wait([(True, "complete", "")])
+        self.assertEqual("complete", outcome.verdict)
+        self.assertEqual([("restored", False)], runs)
+        self.assertIsNone(outcome.rerun_after)
+
+    def test_a_crash_soon_after_a_restore_is_run_again_booted(self):
+        outcome, runs = self.wait([(True, "crash", MODULE_BUG),
+                                   (True, "crash", MODULE_BUG)])
+        self.assertEqual("crash", outcome.verdict,
+                         "a module that crashes a booted guest too: crash")
+        self.assertEqual("crash", outcome.rerun_after)
+        self.assertEqual([("restored", False), ("booted", False)], runs,
+                         "the boot after a restore saves no snapshot")
+
+    def test_a_late_panic_after_a_restore_is_not_run_twice(self):
+        outcome, runs = self.wait([(True, "crash", LATE_PANIC)])
+        self.assertEqual("crash", outcome.verdict)
+        self.assertEqual(1, len(runs))
+
+    def test_a_boot_that_crashes_before_ready_is_booted_again(self):
+        outcome, runs = self.wait([(False, "crash", BOOT_OOPS),
+                                   (True, "complete", "")], restoring=False)
+        self.assertEqual("complete", outcome.verdict)
+        self.assertEqual("crash", outcome.rerun_after)
+        self.assertEqual([("booted", True), ("booted", True)], runs,
+                         "the second boot still saves the snapshot")
+
+    def test_the_boot_after_a_restore_is_booted_again_when_it_breaks(self):
+        # The CI failure of 2026-12-01: a module's real crash after a
+        # restore, then the boot that should have confirmed it crashed in
+        # the kernel's code patching, and that boot's crash was graded.
+        outcome, runs = self.wait([(True, "crash", MODULE_BUG),
+                                   (False, "crash", BOOT_OOPS),
+                                   (True, "crash", MODULE_BUG)])
+        self.assertEqual("crash", outcome.verdict)
+        self.assertIn("kernel BUG at", outcome.detail,
+                      "the module's crash is the one reported")
+        self.assertEqual(3, len(runs))
+
+    def test_a_guest_that_is_never_ready_is_a_kit_error(self):
+        script = [(False, "crash", BOOT_OOPS)] * vm.BOOT_TRIES
+        outcome, runs = self.wait(script, restoring=False)
+        self.assertEqual("error", outcome.verdict,
+                         "no module ran: never the student's crash")
+        self.assertIn("not the submission's fault", outcome.detail)
+        self.assertIn("Oops: int3", outcome.detail,
+                      "the last boot's end is shown")
+        self.assertEqual(vm.BOOT_TRIES, len(runs))
+
+    def test_boots_are_counted_after_a_restore_too(self):
+        script = ([(True, "crash", MODULE_BUG)]
+                  + [(False, "crash", BOOT_OOPS)] * vm.BOOT_TRIES)
+        outcome, runs = self.wait(script)
+        self.assertEqual("error", outcome.verdict)
+        self.assertEqual(1 + vm.BOOT_TRIES, len(runs))
+
+    def test_a_timeout_before_ready_is_not_run_again(self):
+        # A limit too short for a boot (make check's timeout probe) is
+        # the run's limit, not a broken boot.
+        outcome, runs = self.wait([(False, "timeout", "")],
+                                  restoring=False)
+        self.assertEqual("timeout", outcome.verdict)
+        self.assertEqual(1, len(runs))
+
+
+if __name__ == "__main__":
+    unittest.main()
