@@ -23,6 +23,7 @@ import threading
 import time
 
 from . import paths, results, submission, vm
+from .verdicts import Verdict
 
 
 def _kit_files(lab, top):
@@ -166,7 +167,7 @@ class Batch:
             result = submission.not_gradable(lab, self.kver, student.name, e)
         else:
             result = submission.grade_lab(sub, lab, self.kver, self.timeout)
-        if result.verdict != "error":
+        if result.verdict != Verdict.ERROR:
             # A VM that broke (or was interrupted) is graded again when
             # the batch resumes.
             self._save(student, lab, result)

@@ -24,6 +24,7 @@ import re
 import statistics
 
 from . import build, labs, paths, runner, vm
+from .verdicts import Verdict
 
 #: The label of the native FIFO in fifo_bench's output.
 NATIVE = "fifo"
@@ -304,7 +305,7 @@ def summary(outcome, report):
     lines = []
     if outcome is None:
         return ["the module did not build"]
-    if outcome.verdict != "complete":
+    if outcome.verdict != Verdict.COMPLETE:
         lines.append(f"the VM run ended with {outcome.verdict}")
         lines.extend(outcome.detail.splitlines()[:30])
     if not report.verified:

@@ -32,6 +32,7 @@ import time
 import zipfile
 
 from . import build, labs, paths
+from .verdicts import Status
 
 STUDENT_TARBALL = os.path.join("dist", "chardev-labkit-student.tar.gz")
 GRADESCOPE_ZIP = os.path.join("gradescope", "autograder.zip")
@@ -406,7 +407,7 @@ def results_json_problems(data):
                 test["max_score"], (int, float)):
             problems.append(f"tests[{i}]: score and max_score must be "
                             f"numbers")
-        if test["status"] not in ("passed", "failed"):
+        if test["status"] not in tuple(Status):
             problems.append(f"tests[{i}]: status {test['status']!r}")
         if test["visibility"] not in GRADESCOPE_VISIBILITY:
             problems.append(f"tests[{i}]: visibility {test['visibility']!r}")

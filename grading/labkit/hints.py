@@ -27,6 +27,7 @@ import re
 import textwrap
 
 from . import mutants
+from .verdicts import Status, Verdict
 
 #: The generated file, in each lab's tests/ directory.
 FILE_NAME = "known-bugs"
@@ -256,14 +257,14 @@ def failed_tests(result):
     end normally (a crash, a timeout, a flood, no build), the module did
     not load, or a test was cut short or never ran (a hang, a test program
     that died)."""
-    if result.verdict != "complete":
+    if result.verdict != Verdict.COMPLETE:
         return None
     loads = result.test("module_loads")
-    if loads is not None and loads.status != "passed":
+    if loads is not None and loads.status != Status.PASSED:
         return None
     failed = set()
     for test in result.tests:
-        if test.status == "passed":
+        if test.status == Status.PASSED:
             continue
         if any(line.startswith(NOT_RUN) for line in test.output):
             return None

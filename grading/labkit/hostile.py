@@ -30,6 +30,7 @@ import shutil
 import time
 
 from . import labs, mutants, paths, results, submission
+from .verdicts import Verdict
 
 #: The largest JSON report one lab may produce, in bytes.
 REPORT_LIMIT = 64 << 10
@@ -46,7 +47,7 @@ class Hostile:
         self.name = os.path.basename(path)[:-len(".patch")]
         fields = mutants.patch_header(path)
         try:
-            self.verdict = fields["Verdict"]
+            self.verdict = Verdict(fields["Verdict"])
             low, _, high = fields["Score"].partition("..")
             #: The lab's score must be within these two.
             self.score = (int(low), int(high or low))
@@ -62,7 +63,7 @@ class Hostile:
     @property
     def ends_abnormally(self):
         """True when the run does not end with the autograder's own end."""
-        return self.verdict != "complete"
+        return self.verdict != Verdict.COMPLETE
 
     def submission(self, kver, bystander):
         """Write the submission: the hostile lab, plus the reference

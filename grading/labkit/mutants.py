@@ -27,6 +27,7 @@ import shutil
 import subprocess
 
 from . import paths
+from .verdicts import Status, Verdict
 
 
 class MutantError(Exception):
@@ -70,7 +71,11 @@ class Mutant:
         #: Tests that must fail.
         self.caught_by = fields["Caught-by"].split()
         #: How the VM run may end.
-        self.verdicts = fields.get("Verdict", "complete").split()
+        try:
+            self.verdicts = [Verdict(word) for word in
+                             fields.get("Verdict", Verdict.COMPLETE).split()]
+        except ValueError as e:
+            raise MutantError(f"{path}: Verdict: {e}") from e
         #: The kernels it is checked on (None: every kernel).
         self.kernels = fields.get("Kernels", "").split() or None
 
@@ -96,7 +101,7 @@ class Mutant:
             test = result.test(name)
             if test is None:
                 missed.append(f"{name}: no such test")
-            elif test.status == "passed":
+            elif test.status == Status.PASSED:
                 missed.append(f"{name} passed")
         if result.verdict not in self.verdicts:
             missed.append(f"the run ended with {result.verdict}, "

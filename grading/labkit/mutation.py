@@ -47,6 +47,7 @@ import threading
 import time
 
 from . import batch, build, paths, runner
+from .verdicts import MutantStatus, Status, Verdict
 
 #: Bumped whenever the rules below change what is generated: a report made
 #: by another version is stale.
@@ -763,9 +764,12 @@ def equivalent_digest(lab):
 
 # --- Campaign -------------------------------------------------------------
 
-#: What a graded mutant came to.
-KILLED, SURVIVED, NOT_BUILT, ERROR = ("killed", "survived", "not built",
-                                     "error")
+#: What a graded mutant came to (records read back from the cache hold
+#: the plain strings, which compare equal to these).
+KILLED, SURVIVED, NOT_BUILT, ERROR = (MutantStatus.KILLED,
+                                     MutantStatus.SURVIVED,
+                                     MutantStatus.NOT_BUILT,
+                                     MutantStatus.ERROR)
 
 
 def cache_dir(lab):
@@ -786,12 +790,12 @@ def _cache_key(lab, kver, kit, mutant):
 
 def judge(result):
     """(status, detail) of a graded mutant from its LabResult."""
-    if result.verdict == "build-failed":
+    if result.verdict == Verdict.BUILD_FAILED:
         return NOT_BUILT, ""
-    if result.errors or result.verdict in ("error", "missing"):
-        return ERROR, "; ".join(result.errors) or result.verdict
-    failed = [t.name for t in result.tests if t.status != "passed"]
-    if result.verdict != "complete":
+    if result.errors or result.verdict in (Verdict.ERROR, Verdict.MISSING):
+        return ERROR, "; ".join(result.errors) or str(result.verdict)
+    failed = [t.name for t in result.tests if t.status != Status.PASSED]
+    if result.verdict != Verdict.COMPLETE:
         return KILLED, " ".join([result.verdict] + failed)
     if result.score < result.max_score:
         return KILLED, " ".join(failed)

@@ -12,11 +12,13 @@ The autograder (grading/guest/autograde.sh) prints
   "# score S/100"                      last
 """
 
+import dataclasses
 import json
 import re
 import xml.etree.ElementTree as ET
 
 from . import hints as known_bugs
+from .verdicts import Status, Verdict
 
 _POINTS = re.compile(r"^# points (\S+) (\d+)\s*$")
 _RESULT = re.compile(r"^(ok|not ok) \d+ (\S+) # points (\d+)/(\d+)\s*$")
@@ -27,44 +29,42 @@ _NOISE = re.compile(r"^#\s+(RUN|OK|FAIL|SKIP|XFAIL|XPASS)\s|"
                     r"^# (Starting|Totals|FAILED|PASSED|TAP version|1\.\.)")
 
 
+@dataclasses.dataclass(eq=False)
 class Test:
     """One scored test of a lab."""
 
-    def __init__(self, name, max_score):
-        self.name = name
-        self.max_score = max_score
-        self.score = 0
-        #: "passed", "failed", or None while no result has been seen.
-        self.status = None
-        #: Why it failed, one line per entry.
-        self.output = []
-        #: Who sees it on Gradescope: visible, or for a hidden test of the
-        #: instructor's (grading/hidden/), what its points file says.
-        self.visibility = "visible"
+    name: str
+    max_score: int
+    score: int = 0
+    #: Status.PASSED, Status.FAILED, or None while no result has been seen.
+    status: "Status | None" = None
+    #: Why it failed, one line per entry.
+    output: list = dataclasses.field(default_factory=list)
+    #: Who sees it on Gradescope: visible, or for a hidden test of the
+    #: instructor's (grading/hidden/), what its points file says.
+    visibility: str = "visible"
 
 
+@dataclasses.dataclass(eq=False)
 class LabResult:
     """The scored tests of one lab run, in the autograder's order."""
 
-    def __init__(self, lab_name, kver, src):
-        self.lab = lab_name
-        self.kver = kver
-        self.src = src
-        self.tests = []
-        self.kernel_log = []
-        #: Problems with the kit itself (a points table that is not 100,
-        #: a test without points): never the student's fault.
-        self.errors = []
-        #: "complete", "crash", "timeout", "flood", "error" or
-        #: "build-failed" (see grading/labkit/vm.py), or "missing" when a
-        #: submission holds no files for the lab.
-        self.verdict = "complete"
-        #: Crash report, timeout or build messages.
-        self.detail = ""
-        self.elapsed = 0.0
-        #: What the failures usually mean, from the lab's known bugs
-        #: (labkit.hints): [{"bug", "hint", "caught_by"}].
-        self.hints = []
+    lab: str
+    kver: str
+    src: str
+    tests: list = dataclasses.field(default_factory=list)
+    kernel_log: list = dataclasses.field(default_factory=list)
+    #: Problems with the kit itself (a points table that is not 100,
+    #: a test without points): never the student's fault.
+    errors: list = dataclasses.field(default_factory=list)
+    #: How the run ended (a Verdict; see grading/labkit/verdicts.py).
+    verdict: Verdict = Verdict.COMPLETE
+    #: Crash report, timeout or build messages.
+    detail: str = ""
+    elapsed: float = 0.0
+    #: What the failures usually mean, from the lab's known bugs
+    #: (labkit.hints): [{"bug", "hint", "caught_by"}].
+    hints: list = dataclasses.field(default_factory=list)
 
     @property
     def score(self):
@@ -82,21 +82,28 @@ class LabResult:
         return None
 
     def to_dict(self):
-        """Everything in this result, as plain data for JSON."""
+        """Everything in this result, as plain data for JSON (the
+        verdict and the statuses are str enums: JSON writes their
+        values)."""
         data = dict(vars(self))
         data["tests"] = [dict(vars(t)) for t in self.tests]
         return data
 
     @classmethod
     def from_dict(cls, data):
-        """The LabResult that to_dict() gave DATA."""
+        """The LabResult that to_dict() gave DATA, also one an older kit
+        wrote: its verdict and status strings become their members (a
+        ValueError for one that is none)."""
         result = cls(data["lab"], data["kver"], data["src"])
         for key, value in data.items():
             if key != "tests":
                 setattr(result, key, value)
+        result.verdict = Verdict(result.verdict)
         for fields in data["tests"]:
             test = Test(fields["name"], fields["max_score"])
             vars(test).update(fields)
+            if test.status is not None:
+                test.status = Status(test.status)
             result.tests.append(test)
         return result
 
@@ -141,12 +148,13 @@ def parse(text, result, planned=None):
                 result.errors.append(f"a second result for "
                                      f"{test.name}: {line}")
                 continue
-            test.status = "passed" if match.group(1) == "ok" else "failed"
+            test.status = (Status.PASSED if match.group(1) == "ok"
+                           else Status.FAILED)
             test.score = int(match.group(3))
             if planned is not None:
-                test.score = (test.max_score if test.status == "passed"
+                test.score = (test.max_score if test.status == Status.PASSED
                               else 0)
-            if test.status == "failed":
+            if test.status == Status.FAILED:
                 test.output = pending
             pending, running = [], None
             continue
@@ -204,20 +212,20 @@ def from_run(lab, kver, src, outcome):
     result.kernel_log = _bounded(result.kernel_log)
     for test in result.tests:
         test.output = _bounded(test.output)
-    if outcome.verdict == "complete":
+    if outcome.verdict == Verdict.COMPLETE:
         for test in result.tests:
             if test.status is None:
                 result.errors.append(f"{test.name}: no result reported")
-                test.status = "failed"
+                test.status = Status.FAILED
                 test.output = ["no result reported"]
         _require_module_loaded(result)
         result.hints = known_bugs.for_result(lab, result)
         return result
     why = {
-        "crash": "not run: the kernel crashed before this test",
-        "timeout": "not run: the VM was stopped before this test",
-        "flood": "not run: the VM was stopped before this test",
-        "error": "not run: the VM stopped before this test",
+        Verdict.CRASH: "not run: the kernel crashed before this test",
+        Verdict.TIMEOUT: "not run: the VM was stopped before this test",
+        Verdict.FLOOD: "not run: the VM was stopped before this test",
+        Verdict.ERROR: "not run: the VM stopped before this test",
     }[outcome.verdict]
     unreported = [t for t in result.tests if t.status is None]
     if running is None and unreported:
@@ -225,10 +233,10 @@ def from_run(lab, kver, src, outcome):
         # the autograder had not reported yet.
         running = unreported[0].name
     for test in unreported:
-        test.status = "failed"
+        test.status = Status.FAILED
         if test.name == running:
             test.output = ["the kernel crashed during this test:"
-                           if outcome.verdict == "crash" else
+                           if outcome.verdict == Verdict.CRASH else
                            "this test was running when the VM stopped:",
                            *result.detail.splitlines()]
         else:
@@ -243,14 +251,14 @@ def _require_module_loaded(result):
     guest reported (a clean kernel log or an unload of a module that
     never ran, or a result a broken or forged run claims)."""
     loads = result.test("module_loads")
-    if loads is None or loads.status == "passed":
+    if loads is None or loads.status == Status.PASSED:
         return
     for test in result.tests:
         if test is loads:
             continue
         test.score = 0
-        if test.status == "passed":
-            test.status = "failed"
+        if test.status == Status.PASSED:
+            test.status = Status.FAILED
             test.output = ["not counted: the module did not load "
                            "(module_loads failed)"]
 
@@ -258,10 +266,10 @@ def _require_module_loaded(result):
 def build_failed(lab, kver, src, build):
     """A result for a lab whose modules did not build: 0 points."""
     result = LabResult(lab.name, kver, src)
-    result.verdict = "build-failed"
+    result.verdict = Verdict.BUILD_FAILED
     result.detail = build.log
     test = Test("module_builds", lab.full_marks)
-    test.status = "failed"
+    test.status = Status.FAILED
     test.output = (build.warnings or build.log.splitlines())[-40:]
     result.tests.append(test)
     return result
@@ -269,38 +277,40 @@ def build_failed(lab, kver, src, build):
 
 #: What a report says about a run that did not end normally.
 _ENDINGS = {
-    "crash": "The kernel crashed (an oops, a panic, a CPU or a task stuck "
-             "in the module); tests that had finished keep their points.",
-    "timeout": "The VM was stopped at its time limit; tests that had "
-               "finished keep their points.",
-    "flood": "The VM was stopped: the kernel log grew too large (a printk "
-             "flood); tests that had finished keep their points.",
-    "error": "The VM stopped without finishing its run.",
+    Verdict.CRASH: "The kernel crashed (an oops, a panic, a CPU or a task "
+                   "stuck in the module); tests that had finished keep "
+                   "their points.",
+    Verdict.TIMEOUT: "The VM was stopped at its time limit; tests that "
+                     "had finished keep their points.",
+    Verdict.FLOOD: "The VM was stopped: the kernel log grew too large (a "
+                   "printk flood); tests that had finished keep their "
+                   "points.",
+    Verdict.ERROR: "The VM stopped without finishing its run.",
 }
 
 
 def _status_word(test):
-    return "PASS" if test.status == "passed" else "FAIL"
+    return "PASS" if test.status == Status.PASSED else "FAIL"
 
 
 def format_text(result, verbose=False):
     """The human-readable report of one lab."""
     out = [f"== Lab {result.lab}: {result.src}, kernel {result.kver}, "
            f"{result.elapsed:.1f} s =="]
-    if result.verdict == "build-failed":
+    if result.verdict == Verdict.BUILD_FAILED:
         out.append("The module did not build; the compiler said:")
         out.extend("  " + line for line in result.tests[0].output)
     else:
         for test in result.tests:
             out.append(f"  {_status_word(test)} {test.score:3d}/"
                         f"{test.max_score:<3d} {test.name}")
-            if test.status != "passed":
+            if test.status != Status.PASSED:
                 out.extend("         " + line for line in test.output[:30])
         if result.verdict in _ENDINGS:
             out.append(f"  {_ENDINGS[result.verdict]}")
         out.extend("  " + line
                    for line in known_bugs.format_lines(result.hints))
-        failed = any(t.status != "passed" for t in result.tests)
+        failed = any(t.status != Status.PASSED for t in result.tests)
         if result.kernel_log and (failed or verbose):
             out.append("  Kernel log of the run:")
             out.extend("    " + line for line in result.kernel_log[-25:])
@@ -319,7 +329,7 @@ def gradescope(results, elapsed):
                 "name": f"{result.lab}: {test.name}",
                 "score": test.score,
                 "max_score": test.max_score,
-                "status": test.status or "failed",
+                "status": test.status or Status.FAILED,
                 "output": "\n".join(test.output),
                 "visibility": test.visibility,
             })
@@ -373,9 +383,9 @@ def junit(results):
                                ("max_score", test.max_score)):
                 ET.SubElement(case[0], "property", name=key,
                               value=str(value))
-            if test.status == "passed":
+            if test.status == Status.PASSED:
                 continue
-            if result.verdict == "complete":
+            if result.verdict == Verdict.COMPLETE:
                 kind = "failure"
                 failures += 1
             else:

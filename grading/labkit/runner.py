@@ -7,6 +7,7 @@ import subprocess
 import time
 
 from . import build, paths, results, vm
+from .verdicts import Verdict
 
 
 def _label(src_root):
@@ -101,6 +102,6 @@ def grade_native(lab, src_root, kver):
     proc = subprocess.run(["sh", lab.grade_script], env=env,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           text=True, errors="replace", check=False)
-    outcome = vm.Outcome("complete", proc.stdout, "",
+    outcome = vm.Outcome(Verdict.COMPLETE, proc.stdout, "",
                          time.monotonic() - start)
     return results.from_run(lab, kver, label, outcome)

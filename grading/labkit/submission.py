@@ -20,6 +20,7 @@ import time
 import zipfile
 
 from . import build, kernels, labs, results, runner
+from .verdicts import Status, Verdict
 
 #: The largest student file taken, in bytes.
 MAX_FILE = 1 << 20
@@ -216,10 +217,10 @@ def not_gradable(lab, kver, student, why):
     """The result of a lab the submission holds nothing gradable for:
     none of its files, or an archive that cannot be read (WHY says)."""
     result = results.LabResult(lab.name, kver, student)
-    result.verdict = "missing"
+    result.verdict = Verdict.MISSING
     result.detail = str(why)
     test = results.Test("files_submitted", lab.full_marks)
-    test.status = "failed"
+    test.status = Status.FAILED
     test.output = [str(why)]
     result.tests.append(test)
     return result
@@ -228,7 +229,7 @@ def not_gradable(lab, kver, student, why):
 def _kit_failure(lab, kver, student, error):
     """The result of a lab the kit itself could not grade."""
     result = results.LabResult(lab.name, kver, student)
-    result.verdict = "error"
+    result.verdict = Verdict.ERROR
     result.detail = str(error)
     result.errors.append(str(error))
     try:
@@ -236,7 +237,7 @@ def _kit_failure(lab, kver, student, error):
     except (OSError, labs.LabError):
         worth = 100  # the lab's own points table may be what failed
     test = results.Test("graded", worth)
-    test.status = "failed"
+    test.status = Status.FAILED
     test.output = [f"not graded: {error}"]
     result.tests.append(test)
     return result

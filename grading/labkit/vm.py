@@ -26,6 +26,7 @@ wall-clock timeout. So the host tells a
 complete run, a crash and a hang apart without trusting the guest's word.
 """
 
+import dataclasses
 import functools
 import hashlib
 import os
@@ -41,6 +42,7 @@ import threading
 import time
 
 from . import build, initramfs, kernels, paths, snapshot
+from .verdicts import Verdict
 
 #: How many times a lab's own time limit a run on the debug kernel gets.
 DEBUG_SLOWDOWN = 2
@@ -160,29 +162,33 @@ def vcpus():
     return int(value)
 
 
+@dataclasses.dataclass(eq=False)
 class Outcome:
     """What one VM run produced."""
 
-    def __init__(self, verdict, results, console, elapsed, detail=""):
-        #: "complete", "crash", "timeout", "flood" (the logs grew past
-        #: LOG_LIMIT) or "error".
-        self.verdict = verdict
-        #: The autograder's output between the run's begin and end marks
-        #: (as far as it got).
-        self.results = results
-        #: The kernel console.
-        self.console = console
-        #: Seconds from QEMU's start to its end.
-        self.elapsed = elapsed
-        #: For crash: the oops text; for timeout and error: what went wrong.
-        self.detail = detail
-        #: Whether the guest was restored from a snapshot, not booted.
-        self.restored = False
-        #: The snapshot file the run restored or would save, or None.
-        self.snapshot = None
-        #: The verdict of the first run when this is the outcome of a
-        #: run done again (Vm.wait), or None.
-        self.rerun_after = None
+    #: How the run ended: Verdict.COMPLETE, CRASH, TIMEOUT, FLOOD (the
+    #: logs grew past LOG_LIMIT) or ERROR (a string is taken for its
+    #: member).
+    verdict: Verdict
+    #: The autograder's output between the run's begin and end marks
+    #: (as far as it got).
+    results: str
+    #: The kernel console.
+    console: str
+    #: Seconds from QEMU's start to its end.
+    elapsed: float
+    #: For crash: the oops text; for timeout and error: what went wrong.
+    detail: str = ""
+    #: Whether the guest was restored from a snapshot, not booted.
+    restored: bool = False
+    #: The snapshot file the run restored or would save, or None.
+    snapshot: "str | None" = None
+    #: The verdict of the first run when this is the outcome of a
+    #: run done again (Vm.wait), or None.
+    rerun_after: "Verdict | None" = None
+
+    def __post_init__(self):
+        self.verdict = Verdict(self.verdict)
 
 
 def _qemu_binary():
@@ -628,9 +634,9 @@ class Vm:
         return outcome
 
     def _restore_may_be_at_fault(self, outcome):
-        if outcome.verdict == "error":
+        if outcome.verdict == Verdict.ERROR:
             return True
-        if outcome.verdict != "crash":
+        if outcome.verdict != Verdict.CRASH:
             return False
         for line in outcome.console.splitlines():
             if _PANIC.search(line):
@@ -657,7 +663,7 @@ class Vm:
             shutil.copy(self._results_log,
                         os.path.join(self.keep_dir, "results.log"))
         if flooded:
-            outcome = Outcome("flood", results, console, elapsed,
+            outcome = Outcome(Verdict.FLOOD, results, console, elapsed,
                               f"the VM was stopped: its serial logs passed "
                               f"{LOG_LIMIT >> 20} MiB (a printk flood?); "
                               f"the last console lines were:\n"
@@ -724,14 +730,15 @@ def _broke_before_ready(outcome, ready_seen):
     """Whether OUTCOME is that of a guest that crashed or broke before it
     was ready for its run, so before any of the run's modules was in it:
     the kit's fault or the emulator's, never the submission's."""
-    return not ready_seen and outcome.verdict in ("crash", "error")
+    return not ready_seen and outcome.verdict in (Verdict.CRASH,
+                                                  Verdict.ERROR)
 
 
 def _never_ready(outcome, boots):
     """OUTCOME, the last of BOOTS boots that all broke before the guest
     was ready, as a kit error: no module of the submission ever ran."""
     why = outcome.detail
-    outcome.verdict = "error"
+    outcome.verdict = Verdict.ERROR
     outcome.detail = (f"the VM broke while it booted, {boots} times in a "
                       f"row, before the modules were sent: this is not the "
                       f"submission's fault; grade it again. The last "
@@ -741,22 +748,22 @@ def _never_ready(outcome, boots):
 
 def _verdict(status, ended, results, console, qemu_says, elapsed, timeout):
     if status == EXIT_STATUS and ended:
-        return Outcome("complete", results, console, elapsed)
+        return Outcome(Verdict.COMPLETE, results, console, elapsed)
     oops = _oops(console)
     if status is None:
         tail = "\n".join(console.splitlines()[-20:])
-        return Outcome("timeout", results, console, elapsed,
+        return Outcome(Verdict.TIMEOUT, results, console, elapsed,
                        f"the VM was stopped after {timeout} s; the last "
                        f"console lines were:\n{tail}")
     if oops:
-        return Outcome("crash", results, console, elapsed, oops)
+        return Outcome(Verdict.CRASH, results, console, elapsed, oops)
     if status == EXIT_STATUS:
         detail = "the guest finished but its results were cut short"
     else:
         detail = (f"the VM stopped without finishing (QEMU exit status "
                   f"{status}). {qemu_says.strip()}\n"
                   + "\n".join(console.splitlines()[-20:]))
-    return Outcome("error", results, console, elapsed, detail)
+    return Outcome(Verdict.ERROR, results, console, elapsed, detail)
 
 
 def save_snapshot(lab, kver):
