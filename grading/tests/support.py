@@ -11,6 +11,7 @@ from unittest import mock
 from labkit import labs, paths, results, vm
 
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
+from labkit.verdicts import Verdict
 
 #: Lab 01's points table when the canned transcripts were captured
 #: (tests/grade.sh, then the hidden tests'): the host's table for them,
@@ -73,7 +74,7 @@ def data_text(name):
         return f.read()
 
 
-def run(text, verdict="complete", detail="", lab=None, elapsed=12.5):
+def run(text, verdict=Verdict.COMPLETE, detail="", lab=None, elapsed=12.5):
     """results.from_run on autograder output TEXT, as a VM run that ended
     with VERDICT (and DETAIL) would give it."""
     outcome = vm.Outcome(verdict, text, "", elapsed, detail)

@@ -10,6 +10,7 @@ import unittest
 from unittest import mock
 
 from labkit import batch, results, submission
+from labkit.verdicts import Status, Verdict
 
 from .support import kit, write
 
@@ -26,7 +27,7 @@ def canned(sub, lab, kver, timeout=None):
         good = "good" in f.read()
     for name, points in lab.points:
         test = results.Test(name, points)
-        test.status = "passed" if good else "failed"
+        test.status = Status.PASSED if good else Status.FAILED
         test.score = points if good else 0
         result.tests.append(test)
     result.elapsed = 1.5
@@ -167,10 +168,37 @@ class Resume(BatchTest):
             _, ran = self.run_batch()
             self.assertEqual([("bob", "02-next-lab")], ran, content)
 
+    def test_state_file_with_verdict_strings_resumes_to_members(self):
+        self.run_batch()
+        state = os.path.join(self.out, "state", "alice", "01-demo-lab.json")
+        with open(state) as f:
+            text = f.read()
+        self.assertIn('"verdict": "complete"', text)
+        self.assertIn('"status": "passed"', text)
+        graded, ran = self.run_batch()
+        self.assertEqual([], ran)
+        result = graded["alice"][0]
+        self.assertIs(Verdict.COMPLETE, result.verdict)
+        self.assertIs(Status.PASSED, result.tests[0].status)
+        with open(state) as f:
+            self.assertEqual(text, f.read())
+
+    def test_state_file_with_an_unknown_verdict_is_graded_again(self):
+        self.run_batch()
+        state = os.path.join(self.out, "state", "bob", "02-next-lab.json")
+        with open(state) as f:
+            data = json.load(f)
+        data["result"]["verdict"] = "exploded"
+        with open(state, "w") as f:
+            json.dump(data, f)
+        graded, ran = self.run_batch()
+        self.assertEqual([("bob", "02-next-lab")], ran)
+        self.assertIs(Verdict.COMPLETE, graded["bob"][1].verdict)
+
     def test_broken_vm_run_is_not_saved(self):
         def broken(sub, lab, kver, timeout=None):
             result = canned(sub, lab, kver)
-            result.verdict = "error"
+            result.verdict = Verdict.ERROR
             return result
 
         self.run_batch(grade=broken)
@@ -206,7 +234,7 @@ class Batches(BatchTest):
                                  self.labs, KVER, self.out, 1,
                                  say=self.said.append).run()
         self.assertEqual([], ran)
-        self.assertEqual(["missing", "missing"],
+        self.assertEqual([Verdict.MISSING, Verdict.MISSING],
                          [r.verdict for r in graded["carol"]])
 
     def test_grades_csv_has_a_row_per_student_and_lab(self):

@@ -5,6 +5,7 @@ bloat a report (results.OUTPUT_LINES, results.OUTPUT_CHARS)."""
 import unittest
 
 from labkit import results
+from labkit.verdicts import Verdict
 
 from .support import run, transcript
 
@@ -57,7 +58,7 @@ class FloodedTestOutput(unittest.TestCase):
 
     def test_huge_crash_report_is_cut(self):
         detail = "\n".join(f"[ {i}.0] stack frame {i}" for i in range(9000))
-        result = run(transcript("crash_mid_test.ktap"), "crash", detail)
+        result = run(transcript("crash_mid_test.ktap"), Verdict.CRASH, detail)
         self.assertLessEqual(len(result.detail.splitlines()),
                              results.OUTPUT_LINES + 1)
         output = result.test("write_when_full_fails_with_enospc").output

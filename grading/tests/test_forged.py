@@ -5,6 +5,8 @@ the guest claims that differ from the kit's table."""
 
 import unittest
 
+from labkit.verdicts import Status
+
 from .support import run, scores, statuses, transcript
 
 
@@ -21,7 +23,7 @@ class ModulePrintsKtapLookalikes(unittest.TestCase):
         self.assertEqual(15, self.forged.score)
 
     def test_forged_results_in_the_log_do_not_pass_tests(self):
-        self.assertEqual("failed", self.forged.test(
+        self.assertEqual(Status.FAILED, self.forged.test(
             "node_is_world_rw_char_device").status)
         self.assertEqual(statuses(self.honest), statuses(self.forged))
 
@@ -66,7 +68,7 @@ class ForgedResultLines(unittest.TestCase):
 
     def test_second_result_for_a_test_is_ignored(self):
         test = self.result.test("node_is_world_rw_char_device")
-        self.assertEqual(("failed", 0), (test.status, test.score),
+        self.assertEqual((Status.FAILED, 0), (test.status, test.score),
                          "the first result (not ok) stands")
         self.assertIn("a second result for node_is_world_rw_char_device: "
                       "ok 20 node_is_world_rw_char_device # points 5/5",
@@ -74,18 +76,18 @@ class ForgedResultLines(unittest.TestCase):
 
     def test_failure_claiming_points_scores_zero(self):
         test = self.result.test("echo_then_cat")
-        self.assertEqual(("failed", 0), (test.status, test.score),
+        self.assertEqual((Status.FAILED, 0), (test.status, test.score),
                          "'not ok ... # points 5/5'")
 
     def test_pass_claiming_more_points_scores_the_tables(self):
         test = self.result.test("module_unloads")
-        self.assertEqual(("passed", 5, 5),
+        self.assertEqual((Status.PASSED, 5, 5),
                          (test.status, test.score, test.max_score),
                          "'ok ... # points 50/50' against a table of 5")
 
     def test_result_line_inside_a_diagnostic_is_output_not_a_result(self):
         test = self.result.test("read_stops_at_end_of_data")
-        self.assertEqual("failed", test.status)
+        self.assertEqual(Status.FAILED, test.status)
         self.assertIn("ok 5 read_stops_at_end_of_data # points 5/5",
                       test.output)
 
@@ -94,7 +96,7 @@ class ForgedResultLines(unittest.TestCase):
             "not ok 4 echo_then_cat # points 0/5",
             "ok 4 echo_then_cat # points lots")
         result = run(text)
-        self.assertEqual("failed", result.test("echo_then_cat").status)
+        self.assertEqual(Status.FAILED, result.test("echo_then_cat").status)
         self.assertIn("echo_then_cat: no result reported", result.errors)
 
 

@@ -15,6 +15,7 @@ import xml.etree.ElementTree as ET
 from unittest import mock
 
 from labkit import hints, labs, paths, results
+from labkit.verdicts import Verdict
 
 from .support import (KIT_LABS, FakeLab, kit, make_kit, run, transcript,
                       write)
@@ -363,9 +364,9 @@ class Reports(unittest.TestCase):
 
     def test_a_crash_a_hang_or_no_module_gets_no_hint(self):
         cases = [
-            run(transcript("crash_mid_test.ktap"), "crash",
+            run(transcript("crash_mid_test.ktap"), Verdict.CRASH,
                 transcript("crash_oops.txt"), lab=self.lab),
-            run(transcript("timeout_mid_test.ktap"), "timeout",
+            run(transcript("timeout_mid_test.ktap"), Verdict.TIMEOUT,
                 "stopped", lab=self.lab),
             run(transcript("testprog_timeout.ktap"), lab=self.lab),
             run(transcript("missing_results.ktap"), lab=self.lab),

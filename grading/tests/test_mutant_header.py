@@ -7,6 +7,7 @@ import tempfile
 import unittest
 
 from labkit import mutants
+from labkit.verdicts import Verdict
 
 from .support import write
 
@@ -38,7 +39,7 @@ class Header(unittest.TestCase):
     def test_without_kernels_it_is_checked_on_every_kernel(self):
         m = self.mutant("Caught-by: a b\nVerdict: complete crash")
         self.assertEqual(["a", "b"], m.caught_by)
-        self.assertEqual(["complete", "crash"], m.verdicts)
+        self.assertEqual([Verdict.COMPLETE, Verdict.CRASH], m.verdicts)
         self.assertIsNone(m.kernels)
         self.assertTrue(m.checked_on("6.12.117+deb12-amd64"))
         self.assertTrue(m.checked_on("debug"))
@@ -49,7 +50,7 @@ class Header(unittest.TestCase):
         self.assertTrue(m.checked_on("debug"))
         self.assertFalse(m.checked_on("6.12.117+deb12-amd64"))
         self.assertFalse(m.checked_on("6.1.0-57-amd64"))
-        self.assertEqual(["complete"], m.verdicts)
+        self.assertEqual([Verdict.COMPLETE], m.verdicts)
 
     def test_no_caught_by_is_an_error(self):
         with self.assertRaisesRegex(mutants.MutantError, "no Caught-by"):

@@ -8,6 +8,7 @@ import os
 import unittest
 
 from labkit import labs, mutation, results
+from labkit.verdicts import Status, Verdict
 
 SOURCE = """\
 // SPDX-License-Identifier: GPL-2.0
@@ -219,13 +220,14 @@ class EquivalentMatching(unittest.TestCase):
 
 class Judgement(unittest.TestCase):
 
-    def result(self, verdict="complete", statuses=("passed", "passed")):
+    def result(self, verdict=Verdict.COMPLETE,
+               statuses=(Status.PASSED, Status.PASSED)):
         result = results.LabResult("01-demo", "k", "src")
         result.verdict = verdict
         for number, status in enumerate(statuses):
             test = results.Test(f"t{number}", 10)
             test.status = status
-            test.score = 10 if status == "passed" else 0
+            test.score = 10 if status == Status.PASSED else 0
             result.tests.append(test)
         return result
 
@@ -235,15 +237,15 @@ class Judgement(unittest.TestCase):
 
     def test_a_failed_test_kills(self):
         self.assertEqual((mutation.KILLED, "t1"), mutation.judge(
-            self.result(statuses=("passed", "failed"))))
+            self.result(statuses=(Status.PASSED, Status.FAILED))))
 
     def test_crash_kills(self):
         self.assertEqual(mutation.KILLED, mutation.judge(
-            self.result("crash"))[0])
+            self.result(Verdict.CRASH))[0])
 
     def test_build_failure_is_not_built(self):
         self.assertEqual(mutation.NOT_BUILT, mutation.judge(
-            self.result("build-failed", ()))[0])
+            self.result(Verdict.BUILD_FAILED, ()))[0])
 
     def test_kit_error_is_no_verdict(self):
         result = self.result()

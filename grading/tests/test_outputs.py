@@ -10,6 +10,7 @@ import unittest
 import xml.etree.ElementTree as ET
 
 from labkit import dist, results
+from labkit.verdicts import Verdict
 
 from .support import run, transcript
 
@@ -30,7 +31,7 @@ SUREFIRE_TIME = re.compile(r"^(([0-9]{0,3},)*[0-9]{3}|[0-9]{0,3})*"
 def some_results():
     """Three labs: complete and mixed, crashed, and hidden tests."""
     return [run(transcript("complete_skeleton.ktap")),
-            run(transcript("crash_mid_test.ktap"), "crash",
+            run(transcript("crash_mid_test.ktap"), Verdict.CRASH,
                 transcript("crash_oops.txt")),
             run(transcript("complete_solution.ktap"))]
 
@@ -187,7 +188,7 @@ class TextReport(unittest.TestCase):
 
     def test_crash_report_says_how_the_run_ended(self):
         text = results.format_text(run(transcript("crash_mid_test.ktap"),
-                                       "crash", "oops"))
+                                       Verdict.CRASH, "oops"))
         self.assertIn("The kernel crashed", text)
 
     def test_kit_errors_are_shown(self):

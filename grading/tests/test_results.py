@@ -5,6 +5,7 @@ complete runs, crashes, hangs, missing results."""
 import unittest
 
 from labkit import results
+from labkit.verdicts import Status, Verdict
 
 from .support import LAB01_POINTS, run, scores, statuses, transcript
 
@@ -18,9 +19,9 @@ class CompleteRun(unittest.TestCase):
         result = run(transcript("complete_solution.ktap"))
         self.assertEqual(110, result.score, "score of the reference run")
         self.assertEqual(110, result.max_score)
-        self.assertEqual({n: "passed" for n in NAMES}, statuses(result))
+        self.assertEqual({n: Status.PASSED for n in NAMES}, statuses(result))
         self.assertEqual([], result.errors, "no kit error expected")
-        self.assertEqual("complete", result.verdict)
+        self.assertEqual(Verdict.COMPLETE, result.verdict)
 
     def test_tests_come_in_the_host_tables_order(self):
         result = run(transcript("complete_solution.ktap"))
@@ -44,7 +45,7 @@ class CompleteRun(unittest.TestCase):
     def test_skeleton_scores_only_load_unload_and_log(self):
         result = run(transcript("complete_skeleton.ktap"))
         self.assertEqual(15, result.score)
-        passed = {n for n, s in statuses(result).items() if s == "passed"}
+        passed = {n for n, s in statuses(result).items() if s == Status.PASSED}
         self.assertEqual({"module_loads", "module_unloads",
                           "kernel_log_clean"}, passed)
 
@@ -115,32 +116,37 @@ class CutShort(unittest.TestCase):
         self.oops = transcript("crash_oops.txt")
 
     def test_crash_keeps_the_points_of_finished_tests(self):
-        result = run(transcript("crash_mid_test.ktap"), "crash", self.oops)
+        result = run(transcript("crash_mid_test.ktap"), Verdict.CRASH,
+                     self.oops)
         finished = NAMES[:NAMES.index("write_when_full_fails_with_enospc")]
         self.assertEqual(sum(p for n, p in LAB01_POINTS if n in finished),
                          result.score, f"points of {finished}")
         for name in finished:
-            self.assertEqual("passed", result.test(name).status, name)
+            self.assertEqual(Status.PASSED, result.test(name).status, name)
 
     def test_crash_report_goes_to_the_test_that_was_running(self):
-        result = run(transcript("crash_mid_test.ktap"), "crash", self.oops)
+        result = run(transcript("crash_mid_test.ktap"), Verdict.CRASH,
+                     self.oops)
         test = result.test("write_when_full_fails_with_enospc")
-        self.assertEqual("failed", test.status)
+        self.assertEqual(Status.FAILED, test.status)
         self.assertEqual("the kernel crashed during this test:",
                          test.output[0])
         self.assertIn("RIP: 0010:flatbuf_write+0x5e/0xd0 [flatbuf]",
                       "\n".join(test.output))
 
     def test_crash_marks_later_tests_not_run(self):
-        result = run(transcript("crash_mid_test.ktap"), "crash", self.oops)
+        result = run(transcript("crash_mid_test.ktap"), Verdict.CRASH,
+                     self.oops)
         for name in NAMES[NAMES.index("o_trunc_empties_the_buffer"):]:
             test = result.test(name)
-            self.assertEqual(("failed", 0), (test.status, test.score), name)
+            self.assertEqual((Status.FAILED, 0), (test.status, test.score),
+                             name)
             self.assertEqual(["not run: the kernel crashed before this "
                               "test"], test.output, name)
 
     def test_crash_is_not_a_kit_error(self):
-        result = run(transcript("crash_mid_test.ktap"), "crash", self.oops)
+        result = run(transcript("crash_mid_test.ktap"), Verdict.CRASH,
+                     self.oops)
         self.assertEqual([], result.errors)
 
     def test_parse_names_the_test_that_was_running(self):
@@ -152,7 +158,8 @@ class CutShort(unittest.TestCase):
     def test_timeout_blames_the_hanging_test(self):
         detail = "the VM was stopped after 150 s; the last console lines " \
                  "were:\n[  150.0] nothing"
-        result = run(transcript("timeout_mid_test.ktap"), "timeout", detail)
+        result = run(transcript("timeout_mid_test.ktap"), Verdict.TIMEOUT,
+                     detail)
         test = result.test("reader_never_sees_half_a_write")
         self.assertEqual(["this test was running when the VM stopped:",
                           *detail.splitlines()], test.output)
@@ -163,30 +170,30 @@ class CutShort(unittest.TestCase):
                          result.score, f"points of {finished}")
 
     def test_flood_blames_the_running_test_like_a_timeout(self):
-        result = run(transcript("timeout_mid_test.ktap"), "flood",
+        result = run(transcript("timeout_mid_test.ktap"), Verdict.FLOOD,
                      "the logs grew past 64 MiB")
         self.assertEqual("this test was running when the VM stopped:",
                          result.test("reader_never_sees_half_a_write")
                          .output[0])
-        self.assertEqual("flood", result.verdict)
+        self.assertEqual(Verdict.FLOOD, result.verdict)
 
     def test_error_verdict_marks_unreported_tests_not_run(self):
-        result = run(transcript("timeout_mid_test.ktap"), "error",
+        result = run(transcript("timeout_mid_test.ktap"), Verdict.ERROR,
                      "the guest finished but its results were cut short")
         self.assertEqual(["not run: the VM stopped before this test"],
                          result.test("kernel_log_clean").output)
 
     def test_crash_during_insmod_blames_module_loads(self):
-        result = run(transcript("crash_during_load.ktap"), "crash",
+        result = run(transcript("crash_during_load.ktap"), Verdict.CRASH,
                      self.oops)
         loads = result.test("module_loads")
         self.assertEqual("the kernel crashed during this test:",
                          loads.output[0])
         self.assertEqual(0, result.score)
-        self.assertEqual({"failed"}, set(statuses(result).values()))
+        self.assertEqual({Status.FAILED}, set(statuses(result).values()))
 
     def test_empty_output_fails_every_test(self):
-        result = run("", "crash", self.oops)
+        result = run("", Verdict.CRASH, self.oops)
         self.assertEqual(NAMES, [t.name for t in result.tests])
         self.assertEqual(0, result.score)
 
@@ -198,7 +205,7 @@ class MissingResults(unittest.TestCase):
         result = run(transcript("missing_results.ktap"))
         for name in ("echo_then_cat", "o_append_appends"):
             test = result.test(name)
-            self.assertEqual(("failed", 0, ["no result reported"]),
+            self.assertEqual((Status.FAILED, 0, ["no result reported"]),
                              (test.status, test.score, test.output), name)
         self.assertEqual(["echo_then_cat: no result reported",
                           "o_append_appends: no result reported"],
@@ -208,7 +215,7 @@ class MissingResults(unittest.TestCase):
     def test_guest_reported_missing_tests_fail_without_kit_error(self):
         result = run(transcript("testprog_timeout.ktap"))
         test = result.test("reader_never_sees_half_a_write")
-        self.assertEqual(("failed", 0), (test.status, test.score))
+        self.assertEqual((Status.FAILED, 0), (test.status, test.score))
         self.assertEqual(["the test program did not report this test (it "
                           "crashed, hung or was stopped)"], test.output)
         self.assertEqual([], result.errors)

@@ -6,6 +6,7 @@ nothing."""
 import unittest
 
 from labkit import build, results, submission
+from labkit.verdicts import Status, Verdict
 
 from .support import (LAB01_POINTS, FakeLab, run, scores, statuses,
                       transcript)
@@ -38,14 +39,14 @@ class AllOrNothing(unittest.TestCase):
     def test_every_score_is_zero_or_the_tables(self):
         for name in ("complete_skeleton.ktap", "forged_results.ktap",
                      "crash_mid_test.ktap", "module_not_loaded.ktap"):
-            result = run(transcript(name), "crash" if "crash" in name
-                         else "complete")
+            result = run(transcript(name), Verdict.CRASH if "crash" in name
+                         else Verdict.COMPLETE)
             for test in result.tests:
                 self.assertIn(test.score, (0, test.max_score),
                               f"{name}: {test.name}")
                 self.assertEqual(test.score == test.max_score
                                  and test.max_score > 0,
-                                 test.status == "passed" and
+                                 test.status == Status.PASSED and
                                  test.max_score > 0, f"{name}: {test.name}")
 
 
@@ -64,7 +65,7 @@ class HostTableWins(unittest.TestCase):
         result = run(lines("# points module_loads 10",
                            "ok 1 module_loads # points 10/10",
                            "ok 2 works # points 80/80"), lab=demo_lab())
-        self.assertEqual("passed", result.test("works").status)
+        self.assertEqual(Status.PASSED, result.test("works").status)
         self.assertEqual(90, result.score)
 
     def test_max_score_is_the_tables_sum(self):
@@ -84,12 +85,12 @@ class ModuleThatNeverLoaded(unittest.TestCase):
         self.assertEqual(0, result.score,
                          f"the guest passed kernel_log_clean: "
                          f"{scores(result)}")
-        self.assertEqual({"failed"}, set(statuses(result).values()))
+        self.assertEqual({Status.FAILED}, set(statuses(result).values()))
 
     def test_kernel_log_clean_says_why_it_did_not_count(self):
         test = run(transcript("module_not_loaded.ktap")).test(
             "kernel_log_clean")
-        self.assertEqual(("failed", 0), (test.status, test.score))
+        self.assertEqual((Status.FAILED, 0), (test.status, test.score))
         self.assertEqual(["not counted: the module did not load "
                           "(module_loads failed)"], test.output)
 
@@ -114,7 +115,7 @@ class ModuleThatNeverLoaded(unittest.TestCase):
         text = text.replace("ok 1 module_loads # points 0/5",
                             "not ok 1 module_loads # points 0/5")
         result = run(text)
-        self.assertEqual("failed", result.test("module_loads").status)
+        self.assertEqual(Status.FAILED, result.test("module_loads").status)
         self.assertEqual(0, result.score, scores(result))
 
     def test_module_loads_never_reported_scores_zero(self):
@@ -125,12 +126,13 @@ class ModuleThatNeverLoaded(unittest.TestCase):
         self.assertIn("module_loads: no result reported", result.errors)
 
     def test_crash_before_module_loads_scores_zero(self):
-        result = run(transcript("crash_during_load.ktap"), "crash", "oops")
+        result = run(transcript("crash_during_load.ktap"), Verdict.CRASH,
+                     "oops")
         self.assertEqual(0, result.score)
 
     def test_timeout_after_module_loads_keeps_finished_points(self):
-        result = run(transcript("timeout_mid_test.ktap"), "timeout", "t")
-        self.assertEqual("passed", result.test("module_loads").status)
+        result = run(transcript("timeout_mid_test.ktap"), Verdict.TIMEOUT, "t")
+        self.assertEqual(Status.PASSED, result.test("module_loads").status)
         self.assertGreater(result.score, 0)
 
     def test_module_that_loaded_keeps_every_points(self):
@@ -149,7 +151,7 @@ class ResultsWithoutARun(unittest.TestCase):
         built = build.ModuleBuild(False, "flatbuf.c:3:1: error: expected "
                                   "';'\nmake: *** Error 1", [], "/tmp/x")
         result = results.build_failed(FakeLab(), "k", "alice", built)
-        self.assertEqual(("build-failed", 0, 110),
+        self.assertEqual((Verdict.BUILD_FAILED, 0, 110),
                          (result.verdict, result.score, result.max_score))
         self.assertEqual(["flatbuf.c:3:1: error: expected ';'"],
                          result.tests[0].output, "the compiler's warnings")
@@ -157,7 +159,7 @@ class ResultsWithoutARun(unittest.TestCase):
     def test_missing_lab_scores_zero_of_full_marks(self):
         result = submission.not_gradable(FakeLab(), "k", "alice",
                                          "no flatbuf.c")
-        self.assertEqual(("missing", 0, 110),
+        self.assertEqual((Verdict.MISSING, 0, 110),
                          (result.verdict, result.score, result.max_score))
         self.assertEqual(["no flatbuf.c"], result.tests[0].output)
 

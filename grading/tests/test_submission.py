@@ -13,6 +13,7 @@ import zipfile
 from unittest import mock
 
 from labkit import submission
+from labkit.verdicts import Verdict
 
 from .support import FakeLab, write
 
@@ -124,7 +125,7 @@ class Layouts(Base):
         top = self.tree({"01-demo-lab/demo.c": b"1"})
         with submission.Submission(top, [LAB, LAB2]) as sub:
             result = submission.grade_lab(sub, LAB2, "k")
-        self.assertEqual(("missing", 0), (result.verdict, result.score))
+        self.assertEqual((Verdict.MISSING, 0), (result.verdict, result.score))
         self.assertIn("the submission has no other.c",
                       result.tests[0].output[0])
 
@@ -321,7 +322,7 @@ class Hostile(Base):
             with submission.Submission(path, [LAB]) as sub:
                 result = submission.grade_lab(sub, LAB, "k")
         self.assertEqual("demo.c is larger than 1000 bytes", problem)
-        self.assertEqual(("missing", 0), (result.verdict, result.score))
+        self.assertEqual((Verdict.MISSING, 0), (result.verdict, result.score))
 
     def test_file_of_exactly_the_limit_is_taken(self):
         with mock.patch.object(submission, "MAX_FILE", 1000):

@@ -7,6 +7,7 @@ student's crash. QEMU is replaced by a script of outcomes."""
 import unittest
 
 from labkit import vm
+from labkit.verdicts import Verdict
 
 #: An oops at boot, before the guest said it was ready (seen in CI: two
 #: vCPUs under TCG, the kernel's own code patching).
@@ -39,7 +40,7 @@ class ScriptedVm(vm.Vm):
         self.runs.append(("restored" if self._restoring else "booted",
                           self._save))
         outcome = vm.Outcome(verdict, "", console, 1.0,
-                             vm._oops(console) if verdict == "crash"
+                             vm._oops(console) if verdict == Verdict.CRASH
                              else "")
         outcome.restored = self._restoring
         return outcome
@@ -64,30 +65,31 @@ class Reruns(unittest.TestCase):
         return outcome, machine.runs
 
     def test_a_complete_run_is_not_run_again(self):
-        outcome, runs = self.wait([(True, "complete", "")])
-        self.assertEqual("complete", outcome.verdict)
+        outcome, runs = self.wait([(True, Verdict.COMPLETE, "")])
+        self.assertEqual(Verdict.COMPLETE, outcome.verdict)
         self.assertEqual([("restored", False)], runs)
         self.assertIsNone(outcome.rerun_after)
 
     def test_a_crash_soon_after_a_restore_is_run_again_booted(self):
-        outcome, runs = self.wait([(True, "crash", MODULE_BUG),
-                                   (True, "crash", MODULE_BUG)])
-        self.assertEqual("crash", outcome.verdict,
+        outcome, runs = self.wait([(True, Verdict.CRASH, MODULE_BUG),
+                                   (True, Verdict.CRASH, MODULE_BUG)])
+        self.assertEqual(Verdict.CRASH, outcome.verdict,
                          "a module that crashes a booted guest too: crash")
-        self.assertEqual("crash", outcome.rerun_after)
+        self.assertEqual(Verdict.CRASH, outcome.rerun_after)
         self.assertEqual([("restored", False), ("booted", False)], runs,
                          "the boot after a restore saves no snapshot")
 
     def test_a_late_panic_after_a_restore_is_not_run_twice(self):
-        outcome, runs = self.wait([(True, "crash", LATE_PANIC)])
-        self.assertEqual("crash", outcome.verdict)
+        outcome, runs = self.wait([(True, Verdict.CRASH, LATE_PANIC)])
+        self.assertEqual(Verdict.CRASH, outcome.verdict)
         self.assertEqual(1, len(runs))
 
     def test_a_boot_that_crashes_before_ready_is_booted_again(self):
-        outcome, runs = self.wait([(False, "crash", BOOT_OOPS),
-                                   (True, "complete", "")], restoring=False)
-        self.assertEqual("complete", outcome.verdict)
-        self.assertEqual("crash", outcome.rerun_after)
+        outcome, runs = self.wait([(False, Verdict.CRASH, BOOT_OOPS),
+                                   (True, Verdict.COMPLETE, "")],
+                                  restoring=False)
+        self.assertEqual(Verdict.COMPLETE, outcome.verdict)
+        self.assertEqual(Verdict.CRASH, outcome.rerun_after)
         self.assertEqual([("booted", True), ("booted", True)], runs,
                          "the second boot still saves the snapshot")
 
@@ -95,18 +97,18 @@ class Reruns(unittest.TestCase):
         # The CI failure of 2026-12-01: a module's real crash after a
         # restore, then the boot that should have confirmed it crashed in
         # the kernel's code patching, and that boot's crash was graded.
-        outcome, runs = self.wait([(True, "crash", MODULE_BUG),
-                                   (False, "crash", BOOT_OOPS),
-                                   (True, "crash", MODULE_BUG)])
-        self.assertEqual("crash", outcome.verdict)
+        outcome, runs = self.wait([(True, Verdict.CRASH, MODULE_BUG),
+                                   (False, Verdict.CRASH, BOOT_OOPS),
+                                   (True, Verdict.CRASH, MODULE_BUG)])
+        self.assertEqual(Verdict.CRASH, outcome.verdict)
         self.assertIn("kernel BUG at", outcome.detail,
                       "the module's crash is the one reported")
         self.assertEqual(3, len(runs))
 
     def test_a_guest_that_is_never_ready_is_a_kit_error(self):
-        script = [(False, "crash", BOOT_OOPS)] * vm.BOOT_TRIES
+        script = [(False, Verdict.CRASH, BOOT_OOPS)] * vm.BOOT_TRIES
         outcome, runs = self.wait(script, restoring=False)
-        self.assertEqual("error", outcome.verdict,
+        self.assertEqual(Verdict.ERROR, outcome.verdict,
                          "no module ran: never the student's crash")
         self.assertIn("not the submission's fault", outcome.detail)
         self.assertIn("Oops: int3", outcome.detail,
@@ -114,18 +116,18 @@ class Reruns(unittest.TestCase):
         self.assertEqual(vm.BOOT_TRIES, len(runs))
 
     def test_boots_are_counted_after_a_restore_too(self):
-        script = ([(True, "crash", MODULE_BUG)]
-                  + [(False, "crash", BOOT_OOPS)] * vm.BOOT_TRIES)
+        script = ([(True, Verdict.CRASH, MODULE_BUG)]
+                  + [(False, Verdict.CRASH, BOOT_OOPS)] * vm.BOOT_TRIES)
         outcome, runs = self.wait(script)
-        self.assertEqual("error", outcome.verdict)
+        self.assertEqual(Verdict.ERROR, outcome.verdict)
         self.assertEqual(1 + vm.BOOT_TRIES, len(runs))
 
     def test_a_timeout_before_ready_is_not_run_again(self):
         # A limit too short for a boot (make check's timeout probe) is
         # the run's limit, not a broken boot.
-        outcome, runs = self.wait([(False, "timeout", "")],
+        outcome, runs = self.wait([(False, Verdict.TIMEOUT, "")],
                                   restoring=False)
-        self.assertEqual("timeout", outcome.verdict)
+        self.assertEqual(Verdict.TIMEOUT, outcome.verdict)
         self.assertEqual(1, len(runs))
 
 
