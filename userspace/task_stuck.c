@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: GPL-2.0
+/** @file task_stuck.c
+ * @brief Whether a group of tasks is stuck for good; see task_stuck.h.
+ */
+#define _GNU_SOURCE
+#include "task_stuck.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/** @brief The monotonic clock in milliseconds.
+ * @return milliseconds since some fixed point
+ */
+static long long stuck_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/** @brief Read /proc/@p tid/@p name into @p buf.
+ * @param tid the task
+ * @param name the file
+ * @param buf where its text goes, NUL-terminated
+ * @param size room in @p buf
+ * @return bytes read, or -1 if the file cannot be read
+ */
+static ssize_t proc_read(pid_t tid, const char *name, char *buf, size_t size)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)tid, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	return n;
+}
+
+/** @brief The state letter and process group of @p tid, from its stat.
+ * @param tid the task
+ * @param pgrp where its process group goes, or NULL
+ * @return 'R', 'S', 'D', 'Z', ..., or 0 if the task is gone
+ */
+static char stat_state(pid_t tid, pid_t *pgrp)
+{
+	char line[512], *paren;
+	int ppid, group;
+
+	if (proc_read(tid, "stat", line, sizeof(line)) <= 0)
+		return 0;
+	/* The command name may hold spaces and parentheses. */
+	paren = strrchr(line, ')');
+	if (!paren || paren[1] != ' ')
+		return 0;
+	if (pgrp) {
+		if (sscanf(paren + 4, "%d %d", &ppid, &group) != 2)
+			return 0;
+		*pgrp = group;
+	}
+	return paren[2];
+}
+
+/** @brief The context switches of @p tid so far, voluntary and not.
+ * @param tid the task
+ * @param switches where the count goes
+ * @return 0, or -1 if it cannot be read
+ */
+static int switch_count(pid_t tid, unsigned long long *switches)
+{
+	static const char *const keys[] = {
+		"\nvoluntary_ctxt_switches:", "\nnonvoluntary_ctxt_switches:",
+	};
+	char text[4096], *at;
+	unsigned int i;
+
+	if (proc_read(tid, "status", text, sizeof(text)) <= 0)
+		return -1;
+	*switches = 0;
+	for (i = 0; i < 2; i++) {
+		at = strstr(text, keys[i]);
+		if (!at)
+			return -1;
+		*switches += strtoull(at + strlen(keys[i]), NULL, 10);
+	}
+	return 0;
+}
+
+/** @brief Whether @p tid is blocked: asleep (S or D) and off the run
+ *         queue (the kernel gives a wait channel only then), or exited.
+ * @param tid the task
+ * @param switches where its switch count goes, read after the check
+ * @return 1 blocked, 0 not, -1 gone
+ */
+static int task_blocked(pid_t tid, unsigned long long *switches)
+{
+	char st = stat_state(tid, NULL), wchan[128];
+
+	if (!st)
+		return -1;
+	if (st == 'Z') {
+		*switches = 0;
+		return 1;
+	}
+	if (st != 'S' && st != 'D')
+		return 0;
+	/* "0" while the task is running, runnable or being woken. */
+	if (proc_read(tid, "wchan", wchan, sizeof(wchan)) <= 0 ||
+	    !strcmp(wchan, "0"))
+		return 0;
+	/* Read after the check: a task that ran since shows a new count. */
+	return switch_count(tid, switches) ? 0 : 1;
+}
+
+void stuck_watch_init(struct stuck_watch *w)
+{
+	w->n = -1;
+}
+
+int stuck_watch_look(struct stuck_watch *w, const pid_t *tids, int n,
+		     int quiet_ms)
+{
+	unsigned long long sw[STUCK_WATCH_MAX];
+	pid_t id[STUCK_WATCH_MAX];
+	int i, k = 0, b, same;
+
+	for (i = 0; i < n && i < STUCK_WATCH_MAX; i++) {
+		if (tids[i] <= 0)
+			continue;
+		b = task_blocked(tids[i], &sw[k]);
+		if (b < 0)
+			continue;
+		if (!b) {
+			w->n = -1;
+			return 0;
+		}
+		id[k++] = tids[i];
+	}
+	if (!k) {
+		w->n = -1;
+		return 0;
+	}
+	same = w->n == k;
+	for (i = 0; same && i < k; i++)
+		same = w->tid[i] == id[i] && w->switches[i] == sw[i];
+	if (!same) {
+		w->n = k;
+		memcpy(w->tid, id, k * sizeof(id[0]));
+		memcpy(w->switches, sw, k * sizeof(sw[0]));
+		w->since_ms = stuck_now_ms();
+		return 0;
+	}
+	return stuck_now_ms() - w->since_ms >= quiet_ms;
+}
+
+int stuck_watch_group(pid_t pgid, pid_t *tids, int max)
+{
+	DIR *proc = opendir("/proc");
+	struct dirent *e;
+	pid_t pid, group;
+	int n = 0;
+
+	if (!proc)
+		return 0;
+	while (n < max && (e = readdir(proc))) {
+		pid = (pid_t)atoi(e->d_name);
+		if (pid > 0 && stat_state(pid, &group) && group == pgid)
+			tids[n++] = pid;
+	}
+	closedir(proc);
+	return n;
+}

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/** @file task_stuck.h
+ * @brief Whether a group of tasks is stuck for good: every one of them
+ *        asleep, none of them run since, so that none can wake another.
+ *
+ * A test that waits for a call to return can tell, from the kernel's own
+ * state, that it never will: when the task that made it, and every other
+ * task that could still wake it, are all blocked (asleep in state S or D,
+ * off the run queue, as /proc/TID/wchan shows; or exited) and have not
+ * run between two looks (their context-switch counts did not move), then
+ * at a moment between the looks none of them could run, and nothing
+ * among them can ever wake one again. Load does not change that answer:
+ * a task that waits for a CPU is on the run queue, never blocked. A
+ * correct driver is never found stuck where it should go on, so this
+ * only ever turns a wait into a failure sooner, never into a pass.
+ *
+ * The looks must span @p quiet_ms at least: a wake-up from outside the
+ * group (a timer, a signal from elsewhere) is then ruled out as well,
+ * for any period shorter than that.
+ */
+#ifndef LABKIT_TASK_STUCK_H
+#define LABKIT_TASK_STUCK_H
+
+#include <sys/types.h>
+
+/** @brief Tasks a watch can follow at once. */
+#define STUCK_WATCH_MAX 16
+
+/** @brief What the previous looks at a group of tasks found. */
+struct stuck_watch {
+	/** @brief Tasks in the last look, or -1 when it found one awake. */
+	int n;
+	/** @brief Their ids. */
+	pid_t tid[STUCK_WATCH_MAX];
+	/** @brief Their context switches, voluntary and not. */
+	unsigned long long switches[STUCK_WATCH_MAX];
+	/** @brief When (CLOCK_MONOTONIC, ms) they were first all seen
+	 *         blocked with these counts. */
+	long long since_ms;
+};
+
+/** @brief Start a watch: no look yet.
+ * @param w the watch
+ */
+void stuck_watch_init(struct stuck_watch *w);
+
+/** @brief Look at tasks @p tids once.
+ *
+ * Tasks that are gone (reaped) are left out; an exited one not yet
+ * reaped counts as blocked. A look that finds any task not blocked, or
+ * another set of tasks, or other switch counts, starts the watch again.
+ *
+ * @param w the watch
+ * @param tids the tasks (thread or process ids); 0 entries are skipped
+ * @param n how many entries, at most STUCK_WATCH_MAX
+ * @param quiet_ms how long they must all stay blocked without running
+ * @return 1 when every task has been blocked, without running, for at
+ *         least @p quiet_ms since the first look that found them so; 0
+ *         otherwise (also when no task is left)
+ */
+int stuck_watch_look(struct stuck_watch *w, const pid_t *tids, int n,
+		     int quiet_ms);
+
+/** @brief Fill @p tids with the processes of process group @p pgid.
+ * @param pgid the group
+ * @param tids where their ids go
+ * @param max room in @p tids
+ * @return how many were found
+ */
+int stuck_watch_group(pid_t pgid, pid_t *tids, int max);
+
+#endif /* LABKIT_TASK_STUCK_H */
