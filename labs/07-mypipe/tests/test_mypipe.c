@@ -2481,6 +2481,9 @@ static int wait_while_progressing(pid_t *pid, int *status, int n,
 
 	stuck_watch_init(&w);
 	while (left) {
+		/* A watchdog's tick, not a wait for an event; first, so that
+		 * the children just forked have the CPUs to themselves. */
+		poll(NULL, 0, 100);
 		for (i = 0; i < n; i++)
 			if (pid[i] > 0 &&
 			    !wait_for_child(pid[i], &status[i], 0)) {
@@ -2507,8 +2510,6 @@ static int wait_while_progressing(pid_t *pid, int *status, int n,
 				}
 			return -1;
 		}
-		/* A watchdog's tick, not a wait for an event. */
-		poll(NULL, 0, 100);
 	}
 	return 0;
 }
