@@ -21,6 +21,8 @@
 
 #include <stdlib.h>
 
+#include "task_state.h"
+
 /**
  * @brief The factor the time limits are multiplied by.
  * @return LABKIT_TIMEOUT_SCALE, 1 to 10; 1 when it is unset or not a
@@ -56,11 +58,13 @@ static inline int harness_main_timeout_scale(void)
 
 /**
  * @brief TEST_HARNESS_MAIN, with the time limits scaled by
- *        harness_main_timeout_scale() first.
+ *        harness_main_timeout_scale() first, and the processes already
+ *        running noted as bystanders (task_note_bystanders()).
  */
 #define LABKIT_HARNESS_MAIN						\
 	int main(int argc, char **argv)					\
 	{								\
+		task_note_bystanders();					\
 		HARNESS_MAIN_SCALE_TIMEOUTS(harness_main_timeout_scale()); \
 		return test_harness_run(argc, argv);			\
 	}

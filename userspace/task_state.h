@@ -34,4 +34,47 @@ char task_state(pid_t tid);
  */
 char task_wait_asleep(pid_t tid, atomic_int *done, int timeout_ms);
 
+/** @brief Note the processes that run now, before any test starts:
+ *         task_alone() counts them as bystanders (the autograder's shell,
+ *         init), which make no call on the device under test.
+ *
+ * LABKIT_HARNESS_MAIN calls it first thing.
+ */
+void task_note_bystanders(void);
+
+/** @brief Whether no process but the caller, its ancestors, @p probe and
+ *         the bystanders task_note_bystanders() noted is alive: then no
+ *         task can make a call on the device, release a lock on it or
+ *         wake a sleeper on it but the caller and @p probe.
+ *
+ * Kernel threads and zombies do not count. A bystander that has a device
+ * open (which the kit's own do not) counts as alive; so does any process
+ * when task_note_bystanders() was not called or could not note them all.
+ *
+ * @param dev the device's node, for the bystanders' descriptors
+ * @param probe a process of the caller's, or 0
+ * @return 1 if so, 0 if not or if it cannot tell
+ */
+int task_alone(const char *dev, pid_t probe);
+
+/** @brief Wait until child process @p pid ends, or is seen asleep (state
+ *         S) while task_alone() says nobody else could end its sleep.
+ *
+ * A sleep that no other task can end lasts for ever: the caller, which
+ * makes no call meanwhile, is then told at once instead of at
+ * @p timeout_ms. (State D is not taken for stuck: short uninterruptible
+ * sleeps happen outside the device too.) Whether it is stuck is read from the kernel's state,
+ * never from the time it took.
+ *
+ * @param pid the child, not waited for yet
+ * @param dev the device's node, see task_alone()
+ * @param status where its wait status goes when it ended
+ * @param timeout_ms how long to wait at most
+ * @return 0 if it ended (and was waited for), 1 if it is stuck asleep
+ *         for good, -1 on timeout or error; the child is left running
+ *         in the last two cases
+ */
+int child_wait_unless_stuck(pid_t pid, const char *dev, int *status,
+			    int timeout_ms);
+
 #endif /* LABKIT_TASK_STATE_H */
