@@ -301,8 +301,9 @@ static ssize_t drain(int fd, char *buf, size_t size)
  *         left a mutex locked would keep every later test waiting until
  *         its timeout; this way each fails in seconds.
  * @param nb a descriptor whose reads stop at an empty FIFO
- * @return 0 if the child was done within ANSWER_MS, -1 if not (it is
- *         then killed)
+ * @return 0 if the child was done within ANSWER_MS, -1 if not, or if it
+ *         was seen asleep with no other task left to wake it (it is then
+ *         killed)
  */
 static int device_answers(int nb)
 {
@@ -320,7 +321,9 @@ static int device_answers(int nb)
 			;
 		_exit(write(nb, "p", 1) != 1 || drain(nb, buf, sizeof(buf)) != 1);
 	}
-	if (wait_for_child(pid, &status, ANSWER_MS) == 0)
+	/* A child asleep while nobody else is left to release a lock or
+	 * make room or data is stuck for good: no need to wait ANSWER_MS. */
+	if (child_wait_unless_stuck(pid, FIFO_DEV, &status, ANSWER_MS) == 0)
 		return 0;
 	kill(pid, SIGKILL);
 	wait_for_child(pid, &status, 1000);
