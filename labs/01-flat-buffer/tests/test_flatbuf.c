@@ -79,6 +79,38 @@ FIXTURE(flatbuf) {
 	int fd;
 };
 
+/** @brief Whether an O_TRUNC open, made by a child process, returns
+ *         within CALL_SECS.
+ *
+ * A mutex left locked by a call that returned makes every later open
+ * with O_TRUNC sleep for good. When the child's open is seen asleep
+ * while no other task is left that could release the mutex
+ * (task_alone()), the test fails at once instead of after CALL_SECS.
+ *
+ * @return 0 if the open returned, -1 if it is stuck asleep or still
+ *         waits after CALL_SECS (the child is then killed)
+ */
+static int trunc_is_not_stuck(void)
+{
+	int status, ret;
+	pid_t pid;
+
+	pid = fork_detached();
+	if (pid < 0)
+		return 0;
+	if (pid == 0) {
+		int fd = open(DEV, O_RDWR | O_TRUNC);
+
+		_exit(fd < 0);
+	}
+	ret = child_wait_unless_stuck(pid, DEV, &status, CALL_SECS * 1000);
+	if (ret == 0)
+		return 0;
+	kill(pid, SIGKILL);
+	wait_for_child(pid, &status, 1000);
+	return -1;
+}
+
 /** @brief Every test starts from an empty buffer, which takes a working
  *         O_TRUNC. */
 FIXTURE_SETUP(flatbuf)
@@ -90,6 +122,9 @@ FIXTURE_SETUP(flatbuf)
 	 * test then fails at once, with a reason. The longer tests turn the
 	 * alarm off and bound their waits themselves. */
 	ASSERT_EQ(0, sigaction(SIGALRM, &sa, NULL));
+	ASSERT_EQ(0, trunc_is_not_stuck()) {
+		TH_LOG("an O_TRUNC open slept on the buffer's mutex with no other task left to release it, or waited 3 s for it: did an earlier call return with it still locked?");
+	}
 	alarm(CALL_SECS);
 	self->fd = open(DEV, O_RDWR | O_TRUNC);
 	err = errno;
