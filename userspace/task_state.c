@@ -160,7 +160,13 @@ static int walk_processes(proc_fn fn, void *arg)
 	return ret;
 }
 
-/** @brief walk_processes() callback of task_note_bystanders(). */
+/** @brief walk_processes() callback of task_note_bystanders(): note
+ *         @p pid unless it is a kernel thread.
+ * @param pid the process
+ * @param st its stat fields
+ * @param arg unused
+ * @return 1 (stop) when the table is full, else 0
+ */
 static int note_one(pid_t pid, const struct proc_stat *st, void *arg)
 {
 	(void)arg;
@@ -188,6 +194,8 @@ void task_note_bystanders(void)
 }
 
 /** @brief Whether process @p pid has @p dev open.
+ * @param pid the process
+ * @param dev the device's stat (its st_rdev is compared)
  * @return 1 if so or if its descriptors cannot be read, 0 if not
  */
 static int has_open(pid_t pid, const struct stat *dev)
@@ -221,7 +229,10 @@ struct alone_walk {
 	pid_t probe;
 };
 
-/** @brief Whether @p pid is an ancestor of the caller. */
+/** @brief Whether @p pid is an ancestor of the caller.
+ * @param pid the process
+ * @return 1 if it is, 0 if not (or the chain cannot be read)
+ */
 static int is_ancestor(pid_t pid)
 {
 	struct proc_stat st;
@@ -238,8 +249,12 @@ static int is_ancestor(pid_t pid)
 	return 0;
 }
 
-/** @brief walk_processes() callback of task_alone(): 1 when @p pid
- *         might act on the device. */
+/** @brief walk_processes() callback of task_alone().
+ * @param pid the process
+ * @param st its stat fields
+ * @param arg the struct alone_walk
+ * @return 1 (stop) when @p pid might act on the device, else 0
+ */
 static int other_one(pid_t pid, const struct proc_stat *st, void *arg)
 {
 	const struct alone_walk *w = arg;
