@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "child_process.h"
+#include "task_stuck.h"
 
 pid_t fork_detached(void)
 {
@@ -48,14 +49,18 @@ pid_t spawn(char *const argv[], int out_fd)
 	return pid;
 }
 
-int run_command(char *const argv[], char *out, size_t size, int timeout_ms)
+int run_command_unless_stuck(char *const argv[], char *out, size_t size,
+			     int timeout_ms, int stuck_ms)
 {
 	struct pollfd p = { .events = POLLIN };
+	/* Without a watch, one poll spans the whole allowed silence. */
+	int tick = stuck_ms ? 100 : timeout_ms;
+	int pipefd[2], status = -1, quiet_ms = 0, n;
+	pid_t group[STUCK_WATCH_MAX], pid;
+	struct stuck_watch w;
 	size_t got = 0;
-	int pipefd[2], status = -1;
 	char drop[64];
-	pid_t pid;
-	ssize_t n;
+	ssize_t r;
 
 	out[0] = '\0';
 	if (pipe(pipefd))
@@ -63,20 +68,34 @@ int run_command(char *const argv[], char *out, size_t size, int timeout_ms)
 	pid = spawn(argv, pipefd[1]);
 	close(pipefd[1]);
 	p.fd = pipefd[0];
-	while (pid > 0 && poll(&p, 1, timeout_ms) == 1) {
+	stuck_watch_init(&w);
+	while (pid > 0 && quiet_ms < timeout_ms) {
+		n = poll(&p, 1, tick);
+		if (n < 0)
+			break;
+		if (n == 0) {
+			quiet_ms += tick;
+			if (!stuck_ms)
+				continue;
+			n = stuck_watch_group(pid, group, STUCK_WATCH_MAX);
+			if (stuck_watch_look(&w, group, n, stuck_ms))
+				break;
+			continue;
+		}
 		if (got + 1 < size)
-			n = read(pipefd[0], out + got, size - 1 - got);
+			r = read(pipefd[0], out + got, size - 1 - got);
 		else
-			n = read(pipefd[0], drop, sizeof(drop));
-		if (n <= 0) {
+			r = read(pipefd[0], drop, sizeof(drop));
+		if (r <= 0) {
 			waitpid(pid, &status, 0);
 			pid = 0;
 			break;
 		}
 		if (got + 1 < size) {
-			got += (size_t)n;
+			got += (size_t)r;
 			out[got] = '\0';
 		}
+		quiet_ms = 0;
 	}
 	if (pid > 0) {
 		kill(-pid, SIGKILL);
@@ -84,6 +103,11 @@ int run_command(char *const argv[], char *out, size_t size, int timeout_ms)
 	}
 	close(pipefd[0]);
 	return status;
+}
+
+int run_command(char *const argv[], char *out, size_t size, int timeout_ms)
+{
+	return run_command_unless_stuck(argv, out, size, timeout_ms, 0);
 }
 
 int wait_for_child(pid_t pid, int *status, int timeout_ms)

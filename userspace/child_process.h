@@ -43,6 +43,20 @@ pid_t spawn(char *const argv[], int out_fd);
  */
 int run_command(char *const argv[], char *out, size_t size, int timeout_ms);
 
+/** @brief run_command(), also given up (-1, the group killed) once every
+ *         process of the command's process group is stuck: all blocked
+ *         for @p stuck_ms, none of them running (task_stuck.h).
+ * @param argv the command, found on PATH
+ * @param out where its output goes, NUL-terminated (the rest is dropped)
+ * @param size the size of @p out
+ * @param timeout_ms how long it may go without output or ending
+ * @param stuck_ms how long its group must stay blocked to be given up;
+ *        0: never, as run_command()
+ * @return its status as waitpid() gives it, or -1
+ */
+int run_command_unless_stuck(char *const argv[], char *out, size_t size,
+			     int timeout_ms, int stuck_ms);
+
 /** @brief Wait up to @p timeout_ms for child @p pid to end, and reap it.
  * @param pid a child of this process
  * @param status where its status goes, as waitpid() gives it

@@ -2375,67 +2375,6 @@ TEST_F_TIMEOUT(pipe, data_path_does_not_log, 60)
  * What the course report did with its pipe, and volume
  */
 
-/** @brief run_command(), also given up (-1, the group killed) once every
- *         process of the command's process group is stuck: all blocked
- *         for STUCK_MS, none of them running (task_stuck.h).
- * @param argv the command, found on PATH
- * @param out where its output goes, NUL-terminated (the rest is dropped)
- * @param size the size of @p out
- * @param timeout_ms how long it may go without output or ending
- * @return its status as waitpid() gives it, or -1
- */
-static int run_watched(char *const argv[], char *out, size_t size,
-		       int timeout_ms)
-{
-	struct pollfd p = { .events = POLLIN };
-	pid_t group[STUCK_WATCH_MAX], pid;
-	int pipefd[2], status = -1, quiet_ms = 0, n;
-	struct stuck_watch w;
-	size_t got = 0;
-	char drop[64];
-	ssize_t r;
-
-	out[0] = '\0';
-	if (pipe(pipefd))
-		return -1;
-	pid = spawn(argv, pipefd[1]);
-	close(pipefd[1]);
-	p.fd = pipefd[0];
-	stuck_watch_init(&w);
-	while (pid > 0 && quiet_ms < timeout_ms) {
-		n = poll(&p, 1, 100);
-		if (n < 0)
-			break;
-		if (n == 0) {
-			quiet_ms += 100;
-			n = stuck_watch_group(pid, group, STUCK_WATCH_MAX);
-			if (stuck_watch_look(&w, group, n, STUCK_MS))
-				break;
-			continue;
-		}
-		if (got + 1 < size)
-			r = read(pipefd[0], out + got, size - 1 - got);
-		else
-			r = read(pipefd[0], drop, sizeof(drop));
-		if (r <= 0) {
-			waitpid(pid, &status, 0);
-			pid = 0;
-			break;
-		}
-		if (got + 1 < size) {
-			got += (size_t)r;
-			out[got] = '\0';
-		}
-		quiet_ms = 0;
-	}
-	if (pid > 0) {
-		kill(-pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-	}
-	close(pipefd[0]);
-	return status;
-}
-
 /* The report's shell test: cat must print what echo wrote and end with
  * status 0 when echo closes (the report's driver said "Broken pipe"). */
 TEST_F_TIMEOUT(pipe, echo_and_cat_end_cleanly, 60)
@@ -2446,7 +2385,8 @@ TEST_F_TIMEOUT(pipe, echo_and_cat_end_cleanly, 60)
 	char out[64];
 	int status;
 
-	status = run_watched(argv, out, sizeof(out), 30000);
+	status = run_command_unless_stuck(argv, out, sizeof(out), 30000,
+					  STUCK_MS);
 	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) {
 		TH_LOG("cat ended with status %d (-1: it did not end: asleep for good, or silent for 30 s)",
 		       status);
