@@ -2434,7 +2434,7 @@ TEST_F_TIMEOUT(fifo, reader_and_writer_do_not_wait_for_each_other, 15)
 	EXPECT_EQ(12, drain(self->nb, buf, sizeof(buf)));
 }
 
-#if FIFO_STAGE == 2
+#if FIFO_STAGE <= 4
 /** @brief The rule zero_length_calls_do_not_wait_for_the_lock checks, for
  *         its failure messages. */
 #define ZERO_NO_LOCK_RULE "a read or write of 0 bytes returns 0 at once, even while another call holds the mutex, as read(fd, buf, 0) on a pipe does (test count == 0 first, before taking the lock)"
@@ -2443,8 +2443,8 @@ TEST_F_TIMEOUT(fifo, reader_and_writer_do_not_wait_for_each_other, 15)
  *         for the readers' or the writers' mutex: while a call of the same
  *         kind is frozen in the middle of its copy (and holds that mutex),
  *         0-byte calls through descriptors with and without O_NONBLOCK
- *         return 0, and nothing changes. (Labs 03 and 04 state the same
- *         rule: a 0-byte call never sleeps.)
+ *         return 0, and nothing changes. A rule of Labs 02 to 04 (in
+ *         Lab 04 a 0-byte call never sleeps, not even for a mutex).
  */
 TEST_F_TIMEOUT(fifo, zero_length_calls_do_not_wait_for_the_lock, 15)
 {
@@ -2510,7 +2510,7 @@ TEST_F_TIMEOUT(fifo, zero_length_calls_do_not_wait_for_the_lock, 15)
 	fifo_model_destroy(&m);
 	close(nb);
 }
-#endif /* FIFO_STAGE == 2 */
+#endif /* FIFO_STAGE <= 4 */
 
 #if FIFO_STAGE >= 3
 /** @brief O_NONBLOCK belongs to the open file: descriptors opened in a row
@@ -3881,7 +3881,7 @@ TEST_F_TIMEOUT(reload, unload_leaves_nothing_behind, 15)
 	close(fd);
 }
 
-#if FIFO_STAGE <= 3
+#if FIFO_STAGE <= 4
 /** @brief The rule load_and_unload_log_no_error checks, for its messages. */
 #define LOG_NO_ERROR_RULE "a load or an unload that succeeds logs no error: nothing at level KERN_ERR or more severe (pr_err() is for a load that fails)"
 
@@ -3950,7 +3950,7 @@ TEST_F_TIMEOUT(reload, load_and_unload_log_no_error, 15)
 	kmsg_expect_no_error(_metadata, kmsg, "after insmod " FIFO_MODULE);
 	close(kmsg);
 }
-#endif /* FIFO_STAGE <= 3 */
+#endif /* FIFO_STAGE <= 4 */
 
 #if FIFO_STAGE >= 4
 #include "reload_checks.h"

@@ -31,7 +31,7 @@ readers_take_turns                              2
 writers_take_turns                              2
 many_readers_and_writers_lose_nothing           2
 cat_and_echo_on_the_device                      1
-zero_length_calls_return_zero                   3
+zero_length_calls_return_zero                   2
 sizes_around_the_capacity                       1
 read_stops_at_an_unmapped_page                  2
 write_stops_at_an_unmapped_page                 2
@@ -42,12 +42,13 @@ signal_ends_a_wait_for_the_readers_lock         2
 signal_ends_a_wait_for_the_writers_lock         2
 sa_restart_resumes_a_wait_for_a_lock            1
 reader_and_writer_do_not_wait_for_each_other    2
+zero_length_calls_do_not_wait_for_the_lock      2
 nonblocking_read_on_empty_is_eagain             3
 nonblocking_write_on_full_is_eagain             3
 seed_program_sequence                           2
 fcntl_nonblock_takes_effect                     2
 fcntl_nonblock_takes_effect_on_writes           3
-o_nonblock_belongs_to_the_open_file             4
+o_nonblock_belongs_to_the_open_file             3
 empty_is_checked_under_the_readers_lock         4
 full_is_checked_under_the_writers_lock          4
 matches_the_model                               8
