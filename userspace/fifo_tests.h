@@ -61,6 +61,7 @@
 
 #include "child_process.h"
 #include "copy_stall.h"
+#include "cpu_order.h"
 #include "fifo_call.h"
 #include "module_reload.h"
 #include "signal_note.h"
@@ -3011,6 +3012,205 @@ TEST_F_TIMEOUT(fifo, every_read_wakes_the_writers, 15)
 	}
 	sleeper_finish(w, self->nb);
 	EXPECT_EQ(4, w->sh->call.ret);
+}
+
+/** @brief The rule the woken_*_waits_for_the_lock_interruptibly tests
+ *         check, for their messages. */
+#define WOKEN_RELOCK_RULE "a woken call takes its mutex again with mutex_lock_interruptible(); when a signal ends that wait, the call returns -ERESTARTSYS (EINTR without SA_RESTART, a transparent restart with it) having moved no byte and without touching the mutex it does not hold"
+
+/** @brief A call woken from its wait queue that finds its mutex held
+ *         waits for it interruptibly, and a signal ends that wait the way
+ *         it ends every sleep of the driver.
+ *
+ * B sleeps on the wait queue (FIFO empty for a read, full for a write).
+ * The test then becomes real-time on the one CPU everything runs on
+ * (cpu_order.h), so that B, once woken, cannot run: it wakes B with data
+ * (room), and a call A of the same kind takes the mutex and is frozen in
+ * its copy. Only then is B let run: it sees data (room) and waits for A's
+ * mutex. A signal must end that wait with EINTR, or with SA_RESTART make
+ * the call start again and wait its turn; B moves no byte, and A's call
+ * completes exactly.
+ *
+ * @param _metadata the test
+ * @param self the fixture
+ * @param is_write nonzero for writers, zero for readers
+ * @param restart nonzero: the handler has SA_RESTART
+ */
+static void woken_call_waits_for_the_lock(struct __test_metadata *_metadata,
+					  FIXTURE_DATA(fifo) *self,
+					  int is_write, int restart)
+{
+	const char *lock = is_write ? "writers'" : "readers'";
+	const char *call = is_write ? "write" : "read";
+	struct sigaction sa = {
+		.sa_handler = note_signal, .sa_flags = restart ? SA_RESTART : 0,
+	};
+	struct sigaction plain = { .sa_handler = ignore_signal };
+	struct sleeper *b = &self->sleepers[0];
+	char data[FIFO_SIZE], buf[FIFO_SIZE], g[48];
+	struct cpu_order order;
+	struct fifo_model m;
+	struct frozen a;
+	ssize_t moved;
+	int frozen;
+	char st;
+
+	ASSERT_EQ(0, fifo_model_init(&m, FIFO_SIZE, FIFO_STAGE, NULL));
+	ASSERT_LE(0, signal_note_fd());
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
+	pattern(data, sizeof(data), restart ? 23 : 19);
+	if (is_write) {
+		ASSERT_EQ(FIFO_SIZE, write(self->fd, data, FIFO_SIZE));
+		fifo_model_write(&m, data, FIFO_SIZE, 0);
+	}
+	ASSERT_EQ(0, cpu_order_pin(&order)) {
+		TH_LOG("cannot run the test on one CPU: %s", strerror(errno));
+	}
+	st = sleeper_start(b, self->fd, is_write ? "bbbbbbbb" : NULL, 8);
+	ASSERT_EQ('S', st) {
+		TH_LOG("a %s the %s FIFO should sleep: %s",
+		       is_write ? "write to" : "read of",
+		       is_write ? "full" : "empty", not_asleep(b, st));
+	}
+	ASSERT_EQ(0, cpu_order_hold(&order)) {
+		TH_LOG("cannot make the test real-time: %s", strerror(errno));
+	}
+	/*
+	 * B is woken and cannot run until the test lets it: nothing between
+	 * here and cpu_order_release() may end the test (RT throttling is off
+	 * meanwhile).
+	 */
+	moved = is_write ? read(self->nb, buf, 20) : write(self->nb, data, 20);
+	frozen = moved == 20 ? frozen_start(&a, self->fd, is_write, 32) : -1;
+	cpu_order_release(&order);
+	ASSERT_EQ(20, moved) {
+		TH_LOG("an O_NONBLOCK %s of 20 bytes returned %zd", is_write ?
+		       "read of the full FIFO" : "write to the empty FIFO",
+		       moved);
+	}
+	if (is_write)
+		fifo_model_read(&m, 20, 1, NULL);
+	else
+		fifo_model_write(&m, data, 20, 1);
+	ASSERT_EQ(1, frozen) {
+		TH_LOG("the %s that should hold the %s mutex was not frozen in its copy (it returned %zd): did the woken %s take the %s first, although it could not run?",
+		       call, lock, a.call.ret, call,
+		       is_write ? "room" : "data");
+	}
+	/* Now B runs, sees data (room), and must wait for A's mutex. */
+	st = task_wait_asleep(b->sh->call.tid, &b->sh->call.done, 5000);
+	EXPECT_EQ('S', st) {
+		TH_LOG("the woken %s, whose %s mutex another %s holds in the middle of its copy, should wait for it in state S: %s; rule: " WOKEN_RELOCK_RULE,
+		       call, lock, call, not_waiting(b, st, lock));
+	}
+	if (st == 'S') {
+		ASSERT_EQ(0, kill(b->pid, SIGUSR1));
+		ASSERT_TRUE(await_byte(signal_note_fd(), 5000)) {
+			TH_LOG("the signal handler did not run");
+		}
+		if (restart) {
+			st = task_wait_asleep(b->sh->call.tid,
+					      &b->sh->call.done, 5000);
+			EXPECT_EQ('S', st) {
+				TH_LOG("with SA_RESTART, the woken %s interrupted while it waited for the %s mutex should start again and wait, and it %s; rule: " WOKEN_RELOCK_RULE,
+				       call, lock, st == 'X' ?
+				       fifo_model_describe_call(b->sh->call.ret,
+								b->sh->call.err,
+								g, sizeof(g)) :
+				       not_asleep(b, st));
+			}
+		} else {
+			EXPECT_TRUE(sleeper_returned(b, WAKE_MS)) {
+				TH_LOG("a signal did not end the woken %s's wait for the %s mutex; rule: " WOKEN_RELOCK_RULE,
+				       call, lock);
+			}
+			if (sleeper_returned(b, 0)) {
+				EXPECT_EQ(-1, b->sh->call.ret);
+				EXPECT_EQ(EINTR, b->sh->call.err) {
+					TH_LOG("a signal (handler without SA_RESTART) ended the woken %s's wait for the %s mutex, and the %s returned %s instead of EINTR; rule: " WOKEN_RELOCK_RULE,
+					       call, lock, call,
+					       fifo_model_describe_call(
+						       b->sh->call.ret,
+						       b->sh->call.err, g,
+						       sizeof(g)));
+				}
+			}
+		}
+	}
+	EXPECT_EQ(20, frozen_release(&a)) {
+		TH_LOG("the frozen %s returned %zd, not the 20 bytes of %s there: did the interrupted %s move bytes without the mutex?",
+		       call, a.call.ret, is_write ? "room" : "data", call);
+	}
+	if (is_write) {
+		memset(buf, 'A', 20);
+		fifo_model_write(&m, buf, 20, 0);
+	} else {
+		fifo_model_read(&m, 20, 0, buf);
+		EXPECT_EQ(0, memcmp(buf, a.call.buf, 20)) {
+			TH_LOG("the frozen read did not get the 20 bytes written");
+		}
+	}
+	if (restart && st == 'S') {
+		/* B waits again: on the queue, since A left it nothing. */
+		st = task_wait_asleep(b->sh->call.tid, &b->sh->call.done, 5000);
+		EXPECT_EQ('S', st) {
+			TH_LOG("the restarted %s should sleep on the %s FIFO after the frozen %s completed, and it %s",
+			       call, is_write ? "full" : "empty", call,
+			       st == 'X' ? fifo_model_describe_call(
+					b->sh->call.ret, b->sh->call.err, g,
+					sizeof(g)) : not_asleep(b, st));
+		}
+		if (is_write) {
+			ASSERT_EQ(8, read(self->nb, buf, 8));
+			fifo_model_read(&m, 8, 1, NULL);
+		} else {
+			ASSERT_EQ(8, write(self->nb, "rrrrrrrr", 8));
+		}
+		EXPECT_TRUE(sleeper_returned(b, WAKE_MS)) {
+			TH_LOG("the restarted %s was not woken by a %s",
+			       call, is_write ? "read of 8 bytes" :
+			       "write of 8 bytes");
+		}
+		sleeper_finish(b, self->nb);
+		EXPECT_EQ(8, b->sh->call.ret) {
+			TH_LOG("the restarted %s returned %s, not 8", call,
+			       fifo_model_describe_call(b->sh->call.ret,
+							b->sh->call.err, g,
+							sizeof(g)));
+		}
+		if (is_write)
+			fifo_model_write(&m, "bbbbbbbb", 8, 0);
+		else
+			EXPECT_EQ(0, memcmp(b->sh->buf, "rrrrrrrr", 8));
+	}
+	sleeper_free(b, self->nb);
+	frozen_destroy(&a);
+	cpu_order_unpin(&order);
+	ASSERT_EQ(0, sigaction(SIGUSR1, &plain, NULL));
+	expect_contents(_metadata, &m, restart ?
+			"after the restarted call" :
+			"after the interrupted call (it must have moved nothing)");
+	fifo_model_destroy(&m);
+}
+
+/** @brief A reader woken by data, whose mutex another reader holds, waits
+ *         for it interruptibly: EINTR, or a restart with SA_RESTART, and
+ *         it takes no byte (woken_call_waits_for_the_lock()).
+ */
+TEST_F_TIMEOUT(fifo, woken_reader_waits_for_the_lock_interruptibly, 20)
+{
+	woken_call_waits_for_the_lock(_metadata, self, 0, 0);
+	woken_call_waits_for_the_lock(_metadata, self, 0, 1);
+}
+
+/** @brief A writer woken by room, whose mutex another writer holds, waits
+ *         for it interruptibly: EINTR, or a restart with SA_RESTART, and
+ *         it adds no byte (woken_call_waits_for_the_lock()).
+ */
+TEST_F_TIMEOUT(fifo, woken_writer_waits_for_the_lock_interruptibly, 20)
+{
+	woken_call_waits_for_the_lock(_metadata, self, 1, 0);
+	woken_call_waits_for_the_lock(_metadata, self, 1, 1);
 }
 #endif /* FIFO_STAGE >= 4 */
 

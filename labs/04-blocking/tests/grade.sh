@@ -52,6 +52,8 @@ sa_restart_restarts_the_read                    1
 signal_ends_a_wait_for_the_readers_lock         1
 signal_ends_a_wait_for_the_writers_lock         1
 sa_restart_resumes_a_wait_for_a_lock            1
+woken_reader_waits_for_the_lock_interruptibly   1
+woken_writer_waits_for_the_lock_interruptibly   1
 empty_is_checked_under_the_readers_lock         2
 full_is_checked_under_the_writers_lock          2
 several_readers_one_byte_one_winner             1
@@ -68,8 +70,8 @@ writers_are_woken_after_the_room_is_made        2
 every_write_wakes_the_readers                   2
 every_read_wakes_the_writers                    2
 cat_waits_for_echo                              1
-matches_the_model                               7
-matches_the_model_across_processes              5
+matches_the_model                               6
+matches_the_model_across_processes              4
 fifo_size_param                                 1
 fifo_size_is_read_only_in_sysfs                 1
 fifo_size_limits_are_2_and_65536                1
