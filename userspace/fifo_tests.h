@@ -1154,6 +1154,52 @@ TEST_F_TIMEOUT(fifo, sa_restart_restarts_the_read, TIMEOUT)
 	}
 }
 
+/** @brief With SA_RESTART, a signal to a write asleep on the full FIFO
+ *         runs its handler and the write goes on sleeping; a read that
+ *         makes room then lets it write (the driver returned -ERESTARTSYS
+ *         from the writers' wait, not -EINTR).
+ */
+TEST_F_TIMEOUT(fifo, sa_restart_restarts_the_write, TIMEOUT)
+{
+	struct sigaction restart = {
+		.sa_handler = note_signal, .sa_flags = SA_RESTART,
+	};
+	struct sigaction plain = { .sa_handler = ignore_signal };
+	struct sleeper *s = &self->sleepers[0];
+	char fill[FIFO_SIZE], got[FIFO_SIZE];
+	char st;
+
+	memset(fill, 'f', sizeof(fill));
+	ASSERT_EQ(FIFO_SIZE, write(self->nb, fill, FIFO_SIZE));
+	ASSERT_LE(0, signal_note_fd());
+	ASSERT_EQ(0, sigaction(SIGUSR1, &restart, NULL));
+	st = sleeper_start(s, self->fd, "wxyz", 4);
+	ASSERT_EQ('S', st) {
+		TH_LOG("a write to the full FIFO should sleep: %s",
+		       not_asleep(s, st));
+	}
+	ASSERT_EQ(0, kill(s->pid, SIGUSR1));
+	ASSERT_TRUE(await_byte(signal_note_fd(), 5000)) {
+		TH_LOG("the signal handler did not run");
+	}
+	st = task_wait_asleep(s->sh->call.tid, &s->sh->call.done, 5000);
+	ASSERT_EQ(0, sigaction(SIGUSR1, &plain, NULL));
+	EXPECT_EQ('S', st) {
+		TH_LOG("after a signal whose handler has SA_RESTART, the write returned %zd (%s) instead of going on: return -ERESTARTSYS, not -EINTR, when the writers' wait is interrupted",
+		       s->sh->call.ret, strerror(s->sh->call.err));
+	}
+	ASSERT_EQ(4, read(self->nb, got, 4));
+	EXPECT_TRUE(sleeper_returned(s, WAKE_MS));
+	sleeper_finish(s, self->nb);
+	if (st == 'S') {
+		EXPECT_EQ(4, s->sh->call.ret);
+		EXPECT_EQ(FIFO_SIZE, drain(self->nb, got, sizeof(got)));
+		EXPECT_EQ(0, memcmp(got + FIFO_SIZE - 4, "wxyz", 4)) {
+			TH_LOG("the restarted write's 4 bytes should be the last in the FIFO");
+		}
+	}
+}
+
 /** @brief Readers asleep at once in several_readers_one_byte_one_winner. */
 #define READERS 3
 

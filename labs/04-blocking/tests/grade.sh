@@ -44,11 +44,12 @@ fcntl_nonblock_takes_effect                     1
 fcntl_nonblock_takes_effect_on_writes           1
 o_nonblock_belongs_to_the_open_file             1
 read_on_empty_sleeps_until_data                 1
-write_on_full_sleeps_until_room                 2
+write_on_full_sleeps_until_room                 1
 sleepers_are_interruptible                      1
 signal_interrupts_read_with_eintr               1
 signal_interrupts_write_with_eintr              1
 sa_restart_restarts_the_read                    1
+sa_restart_restarts_the_write                    1
 signal_ends_a_wait_for_the_readers_lock         1
 signal_ends_a_wait_for_the_writers_lock         1
 sa_restart_resumes_a_wait_for_a_lock            1

@@ -39,6 +39,7 @@ sleepers_are_interruptible               1
 signal_interrupts_read_with_eintr        1
 signal_interrupts_write_with_eintr       1
 sa_restart_restarts_the_read             1
+sa_restart_restarts_the_write             1
 several_readers_one_byte_one_winner      1
 woken_reader_rechecks_under_the_lock     1
 write_that_fills_the_fifo_wakes_reader   1
@@ -60,7 +61,7 @@ sleepers_are_woken_only_by_their_own_minor  4
 one_event_wakes_every_poller                2
 frozen_copy_holds_up_only_its_own_minor     2
 poll_answers_while_a_read_and_a_write_are_frozen 2
-matches_the_model                           9
+matches_the_model                           8
 ndevices_param                              3
 unload_leaves_nothing_behind                2
 fifo_size_limits_are_2_and_65536            1
