@@ -7,11 +7,13 @@
 #   LAB           the lab's directory name, e.g. 01-flat-buffer
 #   LAB_MODULES   the modules to load, in order, without .ko
 #   LAB_TESTPROG  the test program's file name (a kselftest-harness program)
-#   LAB_POINTS    one "name points" pair per line, adding up to 100: the
-#                 test program's test names, plus module_loads,
-#                 module_unloads and kernel_log_clean, which are this
-#                 file's own checks
 # and calls lab_grade. These may be set from outside:
+#   LAB_POINTS_FILE   the lab's points file (default: tests/points beside
+#                     grade.sh): only its first column is read here, the
+#                     names of the tests that must report (the test
+#                     program's, plus module_loads, module_unloads and
+#                     kernel_log_clean, which are this file's own checks);
+#                     the points are the host's business
 #   LAB_MODULE_DIR    where the .ko files are (default: the lab's directory;
 #                     exported to the test program)
 #   LAB_TEST_DIR      where the test program is (default: the tests directory)
@@ -21,20 +23,22 @@
 #                     grading/hidden/$LAB): when it holds a file "points"
 #                     (lines "NAME POINTS VISIBILITY") and an executable
 #                     hidden_* test program, that program runs after the
-#                     lab's own, and its points come on top of the 100
+#                     lab's own, and its tests join the plan
 #
-# Output (stdout) is KTAP: a plan, the points of every test as "# points"
-# lines, then one line per test as soon as its result is known,
-#   ok 3 read_stops_at_end_of_data # points 5/5
-#   not ok 4 write_when_full_fails_with_enospc # points 0/10
+# Output (stdout) is KTAP, facts only: a plan ("1..N", then "# plan NAME"
+# for every test), then one line per test as soon as its result is known,
+#   ok 3 read_stops_at_end_of_data
+#   not ok 4 write_when_full_fails_with_enospc
 # each failure preceded by its reasons as "#" lines, then the kernel log of
-# the run and a last line "# score N/100". The host's runner relies on
-# this format (grading/labkit/results.py).
+# the run. No points and no score: the host alone scores the results with
+# the kit's points files (grading/labkit/results.py, which relies on this
+# format).
 #
 # Under emulation every fork and exec costs milliseconds, so the
-# bookkeeping uses shell built-ins only: points and results live in shell
-# variables named after the tests (_lab_pts_NAME, _lab_got_NAME), and in a
-# file (_lab_done) for the part that runs in a pipeline's subshell.
+# bookkeeping uses shell built-ins only: the plan and the results live in
+# shell variables named after the tests (_lab_plan_NAME, _lab_got_NAME),
+# and in a file (_lab_done) for the part that runs in a pipeline's
+# subshell.
 
 : "${LAB_TEST_TIMEOUT:=120}"
 
@@ -74,10 +78,9 @@ _lab_diag() {
 	done
 }
 
-# A kit error: the lab's tables do not match its test program.
+# A kit error: the lab's points file does not match its test program.
 _lab_error() {
 	_lab_diag "error: $*"
-	echo "$*" >>"$_lab_errors"
 }
 
 # _lab_result NAME ok|fail [REASON...]: report one test and record it.
@@ -91,41 +94,37 @@ _lab_result() {
 		return 0
 		;;
 	esac
-	eval "_r_max=\${_lab_pts_$_r_name-}"
+	eval "_r_planned=\${_lab_plan_$_r_name-}"
 	eval "_r_seen=\${_lab_got_$_r_name-}"
-	if [ -z "$_r_max" ]; then
-		_lab_error "'$_r_name' has no entry in the points table of $LAB"
+	if [ -z "$_r_planned" ]; then
+		_lab_error "'$_r_name' is not in the points file of $LAB"
 		return 0
 	fi
 	if [ -n "$_r_seen" ]; then
 		_lab_error "'$_r_name' was reported twice"
 		return 0
 	fi
-	_r_got=0
-	[ "$_r_status" = ok ] && _r_got=$_r_max
 	_lab_count=$((_lab_count + 1))
-	eval "_lab_got_$_r_name=$_r_got"
-	echo "$_r_name $_r_got" >>"$_lab_done"
+	eval "_lab_got_$_r_name=1"
+	echo "$_r_name" >>"$_lab_done"
 	_lab_diag "$@"
 	if [ "$_r_status" = ok ]; then
-		printf 'ok %d %s # points %d/%d\n' "$_lab_count" "$_r_name" \
-			"$_r_got" "$_r_max"
+		printf 'ok %d %s\n' "$_lab_count" "$_r_name"
 	else
-		printf 'not ok %d %s # points 0/%d\n' "$_lab_count" "$_r_name" \
-			"$_r_max"
+		printf 'not ok %d %s\n' "$_lab_count" "$_r_name"
 	fi
 }
 
 # Re-read the results a subshell recorded in _lab_done.
 _lab_sync() {
 	_lab_count=0
-	while read -r _s_name _s_got; do
+	while read -r _s_name; do
 		_lab_count=$((_lab_count + 1))
-		eval "_lab_got_$_s_name=$_s_got"
+		eval "_lab_got_$_s_name=1"
 	done <"$_lab_done"
 }
 
-# Turn the harness's TAP into scored lines as it arrives; pass its
+# Turn the harness's TAP into result lines as it arrives; pass its
 # diagnostics through.
 _lab_parse_tap() {
 	while IFS= read -r _p_line; do
@@ -261,7 +260,7 @@ _lab_hung_report() {
 	echo "no signal can end such a sleep: wait_event() or mutex_lock() where the _interruptible form belongs, or a lock or semaphore never released"
 }
 
-# _lab_run_tests DIR PROGRAM: run a test program and score its results.
+# _lab_run_tests DIR PROGRAM: run a test program and report its results.
 #
 # A hang ends the program at a point that does not depend on timing: when
 # the harness kills a test for overstaying its timeout, and a task is then
@@ -435,7 +434,7 @@ _lab_taint() {
 	echo "$_k_taint"
 }
 
-# Every test in the points table that reported nothing fails.
+# Every test in the plan that reported nothing fails.
 _lab_report_missing() {
 	for _m_name in $_lab_names; do
 		eval "_m_seen=\${_lab_got_$_m_name-}"
@@ -460,38 +459,28 @@ _lab_show_log() {
 	fi
 }
 
-# _lab_read_points TABLE: read a points table ("NAME POINTS" lines) into
-# _lab_pts_NAME variables, the _lab_names list, _lab_total and
-# _lab_planned.
-_lab_read_points() {
-	_o_ifs=$IFS
-	IFS='
-'
-	for _t_line in $1; do
-		IFS=$_o_ifs
-		# shellcheck disable=SC2086 # split the line into words
-		set -- $_t_line
-		IFS='
-'
-		[ $# -eq 0 ] && continue
-		case $1 in
-		"#"*) continue ;;
+# _lab_read_plan FILE: read the test names of a points file (the first
+# word of every line that is not blank or a '#' comment) into
+# _lab_plan_NAME variables, the _lab_names list and _lab_planned. The
+# rest of each line (points, visibility) is the host's business.
+_lab_read_plan() {
+	while read -r _t_name _ || [ -n "$_t_name" ]; do
+		case $_t_name in
+		"" | "#"*) continue ;;
 		*[!a-z0-9_]*)
-			_lab_error "bad test name '$1' in the points table"
+			_lab_error "bad test name '$_t_name' in $1"
 			continue
 			;;
 		esac
-		eval "_r_dup=\${_lab_pts_$1-}"
+		eval "_r_dup=\${_lab_plan_$_t_name-}"
 		if [ -n "$_r_dup" ]; then
-			_lab_error "test '$1' is in the points tables twice"
+			_lab_error "test '$_t_name' is in the points files twice"
 			continue
 		fi
-		eval "_lab_pts_$1=$2"
-		_lab_names="$_lab_names $1"
-		_lab_total=$((_lab_total + $2))
+		eval "_lab_plan_$_t_name=1"
+		_lab_names="$_lab_names $_t_name"
 		_lab_planned=$((_lab_planned + 1))
-	done
-	IFS=$_o_ifs
+	done <"$1"
 }
 
 lab_grade() {
@@ -513,30 +502,28 @@ lab_grade() {
 	export LAB_MODULE_DIR
 	: "${LAB_TEST_DIR:=$_lab_here}"
 	: "${LAB_HIDDEN_DIR:=$_lab_here/../../../grading/hidden/$LAB}"
+	: "${LAB_POINTS_FILE:=$_lab_here/points}"
 	_lab_work=$(mktemp -d "${TMPDIR:-/tmp}/labkit.XXXXXX")
 	# shellcheck disable=SC2064 # expand now: the path is fixed
 	trap "rm -rf '$_lab_work'" EXIT
 	_lab_done=$_lab_work/done
-	_lab_errors=$_lab_work/errors
 	: >"$_lab_done"
-	: >"$_lab_errors"
 	_lab_count=0
 	_lab_why_missing="not run: the module did not load"
 
 	echo "KTAP version 1"
 	echo "# lab $LAB"
 	_lab_names=
-	_lab_total=0
 	_lab_planned=0
-	_lab_read_points "$LAB_POINTS"
-	if [ "$_lab_total" -ne 100 ]; then
-		echo "Bail out! the points of $LAB add up to $_lab_total, not 100"
+	if [ ! -f "$LAB_POINTS_FILE" ]; then
+		echo "Bail out! $LAB has no points file ($LAB_POINTS_FILE)"
 		return 1
 	fi
+	_lab_read_plan "$LAB_POINTS_FILE"
 	_lab_find_hidden
 	echo "1..$_lab_planned"
 	for _g_name in $_lab_names; do
-		eval "echo \"# points $_g_name \$_lab_pts_$_g_name\""
+		echo "# plan $_g_name"
 	done
 
 	_lab_marker="labkit: grading $LAB $$"
@@ -553,23 +540,10 @@ lab_grade() {
 	_lab_check_log
 	_lab_report_missing
 	_lab_show_log
-
-	_g_score=0
-	while read -r _g_name _g_got; do
-		_g_score=$((_g_score + _g_got))
-	done <"$_lab_done"
-	if [ -s "$_lab_errors" ]; then
-		_g_errors=0
-		while read -r _g_line; do
-			_g_errors=$((_g_errors + 1))
-		done <"$_lab_errors"
-		echo "# errors $_g_errors"
-	fi
-	echo "# score $_g_score/$_lab_total"
 }
 
 # The hidden tests, if LAB_HIDDEN_DIR has them: their program's name in
-# _lab_hidden_prog (empty without), their points added to the table.
+# _lab_hidden_prog (empty without), their names added to the plan.
 _lab_find_hidden() {
 	_lab_hidden_prog=
 	[ -f "$LAB_HIDDEN_DIR/points" ] || return 0
@@ -581,11 +555,5 @@ _lab_find_hidden() {
 	done
 	set -f
 	[ -n "$_lab_hidden_prog" ] || return 0
-	# Only the names and points: the visibility is the host's business.
-	_h_table=
-	while read -r _h_name _h_points _; do
-		_h_table="$_h_table
-$_h_name $_h_points"
-	done <"$LAB_HIDDEN_DIR/points"
-	_lab_read_points "$_h_table"
+	_lab_read_plan "$LAB_HIDDEN_DIR/points"
 }

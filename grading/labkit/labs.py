@@ -4,7 +4,8 @@ student's.
 
 A lab NN-name has its reference solution in solutions/NN-name/ (the one
 source of the module), the generated skeleton and handout in labs/NN-name/,
-and its test program and autograder in labs/NN-name/tests/. The student's
+and its test program, autograder and points file in
+labs/NN-name/tests/. The student's
 files are the C sources and headers of the solution: everything else a
 build or a test needs always comes from the kit itself, so a submission
 cannot change its own tests.
@@ -13,7 +14,7 @@ cannot change its own tests.
 import os
 import re
 
-from . import paths
+from . import paths, points
 
 _LAB_DIR = re.compile(r"^(\d\d)-[a-z0-9-]+$")
 
@@ -105,23 +106,36 @@ class Lab:
         return max(DEFAULT_VM_TIMEOUT, limit)
 
     @property
+    def points_file(self):
+        """The lab's points file, tests/points: "NAME POINTS" per line,
+        adding up to 100 (see labkit.points)."""
+        return os.path.join(self.tests_dir, "points")
+
+    @property
     def points(self):
         """The lab's points table, [(test name, points)], as the kit's own
-        tests/grade.sh states it (LAB_POINTS), followed by the hidden
-        tests' if there are any: what the host expects the guest to
-        report, whatever the guest says."""
-        with open(self.grade_script, encoding="utf-8") as script:
-            match = re.search(r"^LAB_POINTS='(.*?)'", script.read(),
-                              re.MULTILINE | re.DOTALL)
-        if not match:
-            raise LabError(f"{self.grade_script}: no LAB_POINTS table")
-        table = []
-        for line in match.group(1).splitlines():
-            words = line.split()
-            if words and not words[0].startswith("#"):
-                table.append((words[0], int(words[1])))
-        return table + [(name, points) for name, points, _ in
-                        self._hidden_table()]
+        tests/points states it, followed by the hidden tests' if there
+        are any: what the host expects the guest to report, and what each
+        result is worth, whatever the guest says. A LabError for a points
+        file that is missing or malformed, or a hidden test that has the
+        name of one of the lab's own."""
+        table = self._read(self.points_file)
+        hidden = [(name, points) for name, points, _ in
+                  self._hidden_table()]
+        mine = {name for name, _ in table}
+        for name, _ in hidden:
+            if name in mine:
+                raise LabError(f"{self.hidden_points_file}: {name} is "
+                               f"also in {self.points_file}")
+        return table + hidden
+
+    @staticmethod
+    def _read(path, visibilities=None):
+        """points.read(PATH, VISIBILITIES), its errors as LabErrors."""
+        try:
+            return points.read(path, visibilities)
+        except points.PointsError as e:
+            raise LabError(str(e)) from e
 
     @property
     def full_marks(self):
@@ -151,18 +165,7 @@ class Lab:
         """[(name, points, visibility)] from the hidden points file."""
         if not self.hidden_sources:
             return []
-        table = []
-        with open(self.hidden_points_file, encoding="utf-8") as f:
-            for line in f:
-                words = line.split()
-                if not words or words[0].startswith("#"):
-                    continue
-                if len(words) != 3 or words[2] not in VISIBILITIES:
-                    raise LabError(f"{self.hidden_points_file}: want "
-                                   f"'NAME POINTS VISIBILITY' with one of "
-                                   f"{', '.join(VISIBILITIES)}: {line!r}")
-                table.append((words[0], int(words[1]), words[2]))
-        return table
+        return self._read(self.hidden_points_file, VISIBILITIES)
 
     def mutants(self):
         """The lab's mutant patches, sorted by name."""

@@ -1,15 +1,17 @@
 # SPDX-License-Identifier: GPL-2.0
-"""Read the autograder's KTAP output into scored tests, merge in how the VM
-run ended, and present the result: a table for people, Gradescope's
-results.json for machines.
+"""The one scorer: read the autograder's KTAP output (facts only), score
+it with the kit's points tables, merge in how the VM run ended, and
+present the result: a table for people, Gradescope's results.json and
+JUnit XML for machines.
 
 The autograder (grading/guest/autograde.sh) prints
-  "# points NAME MAX"                  for every test, before any result
-  "ok N NAME # points G/M"             or "not ok N NAME # points 0/M"
+  "1..N", then "# plan NAME"           for every test, before any result
+  "ok N NAME" or "not ok N NAME"       one result per test
   "# ..."                              diagnostics, before the result
                                        they explain
   "# kernel log of this run (N lines):" then "#   LINE" lines
-  "# score S/100"                      last
+and never a point: what a result is worth comes from the kit's points
+files alone (labs.Lab.points, labkit.points), here.
 """
 
 import dataclasses
@@ -18,10 +20,16 @@ import re
 import xml.etree.ElementTree as ET
 
 from . import hints as known_bugs
+from . import points as points_file
 from .verdicts import Status, Verdict
 
-_POINTS = re.compile(r"^# points (\S+) (\d+)\s*$")
-_RESULT = re.compile(r"^(ok|not ok) \d+ (\S+) # points (\d+)/(\d+)\s*$")
+_PLAN = re.compile(r"^# plan (\S+)\s*$")
+_RESULT = re.compile(r"^(ok|not ok) \d+ (\S+)\s*$")
+#: A line that looks like a result but is not one the guest prints (a
+#: directive, a points field, a missing number).
+_ODD_RESULT = re.compile(r"^(ok|not ok)(\s|$)")
+#: Points or a score from the guest: only the host decides those.
+_CLAIM = re.compile(r"^# (points \S+ \d+|score \d+/\d+)\s*$")
 _LOG_START = re.compile(r"^# kernel log of this run")
 _RUNNING = re.compile(r"^#\s+RUN\s+\S+?\.(\S+) \.\.\.")
 # Harness bookkeeping that says nothing about why a test failed.
@@ -108,20 +116,22 @@ class LabResult:
         return result
 
 
-def parse(text, result, planned=None):
-    """Fill RESULT from the autograder output TEXT; return the name of the
-    test that was running when the output stopped, if any.
+def parse(text, result, planned):
+    """Fill RESULT from the autograder output TEXT, scored with PLANNED,
+    the kit's points table [(name, points)]; return the name of the test
+    that was running when the output stopped, if any.
 
-    PLANNED, the kit's own points table [(name, points)], makes the host
-    the judge of what a test is worth: the tests come from it, the guest's
-    "# points" lines must agree with it, and a result is worth all of a
-    test's points or none, whatever number the guest printed.
+    The host is the judge of what a test is worth: the tests come from
+    PLANNED, the guest's plan ("# plan NAME") must name only tests of
+    it, a result is worth all of a test's points or none, and a guest
+    that claims points or a score, or prints a result line of another
+    form, makes a kit error.
     """
     pending = []
     running = None
     in_log = False
-    if planned is not None:
-        result.tests = [Test(name, points) for name, points in planned]
+    announced = set()
+    result.tests = [Test(name, points) for name, points in planned]
     for line in text.splitlines():
         line = line.rstrip("\r")
         if in_log:
@@ -129,14 +139,19 @@ def parse(text, result, planned=None):
                 result.kernel_log.append(line[4:])
                 continue
             in_log = False
-        match = _POINTS.match(line)
+        match = _PLAN.match(line)
         if match:
-            name, points = match.group(1), int(match.group(2))
-            if planned is None:
-                result.tests.append(Test(name, points))
-            elif (name, points) not in planned:
+            if result.test(match.group(1)) is None:
                 result.errors.append(f"the guest announced a test the kit "
                                      f"does not have: {line}")
+            elif match.group(1) in announced:
+                result.errors.append(f"the guest announced a test "
+                                     f"twice: {line}")
+            announced.add(match.group(1))
+            continue
+        if _CLAIM.match(line):
+            result.errors.append(f"the guest claimed points, which only "
+                                 f"the host decides: {line}")
             continue
         match = _RESULT.match(line)
         if match:
@@ -150,13 +165,15 @@ def parse(text, result, planned=None):
                 continue
             test.status = (Status.PASSED if match.group(1) == "ok"
                            else Status.FAILED)
-            test.score = int(match.group(3))
-            if planned is not None:
-                test.score = (test.max_score if test.status == Status.PASSED
-                              else 0)
+            test.score = (test.max_score if test.status == Status.PASSED
+                          else 0)
             if test.status == Status.FAILED:
                 test.output = pending
             pending, running = [], None
+            continue
+        if _ODD_RESULT.match(line):
+            result.errors.append(f"not a result line the guest prints: "
+                                 f"{line}")
             continue
         if _LOG_START.match(line):
             in_log = True
@@ -168,7 +185,7 @@ def parse(text, result, planned=None):
         if match:
             running = match.group(1)
         if line.startswith("#") and not _NOISE.search(line) and not (
-                line.startswith("# score") or line.startswith("# lab ")):
+                line.startswith("# lab ")):
             pending.append(line[2:] if line.startswith("# ") else line[1:])
     return running
 
@@ -195,8 +212,9 @@ def _bounded(lines):
 
 
 def from_run(lab, kver, src, outcome):
-    """Score a VM run of LAB: the autograder's results plus the VM's
-    verdict, against the points table of the kit's copy of the lab.
+    """Score a VM run (or a native one) of LAB: the autograder's results
+    plus the VM's verdict, against the points table of the kit's copy of
+    the lab (a kit error when the lab's own tests do not add up to 100).
 
     Tests the autograder never reported fail, with the reason the run
     stopped; the one that was running when the kernel crashed or the VM
@@ -209,6 +227,11 @@ def from_run(lab, kver, src, outcome):
     running = parse(outcome.results, result, lab.points)
     for test in result.tests:
         test.visibility = lab.visibility.get(test.name, "visible")
+    problem = points_file.total_problem(
+        [(t.name, t.max_score) for t in result.tests
+         if t.name not in lab.visibility], lab.name)
+    if problem:
+        result.errors.append(problem)
     result.kernel_log = _bounded(result.kernel_log)
     for test in result.tests:
         test.output = _bounded(test.output)

@@ -241,9 +241,9 @@ def _kit_path(path):
 
 def _image(lab, script=None, script_args=(), programs=()):
     """The initramfs of one run. By default the guest runs LAB's
-    tests/grade.sh with its test program beside it; SCRIPT (a file of the
-    kit, placed at the same path under /kit) replaces both, and is run with
-    SCRIPT_ARGS. PROGRAMS (host paths of static programs) go to /bin."""
+    tests/grade.sh with its points file and test program beside it;
+    SCRIPT (a file of the kit, placed at the same path under /kit)
+    replaces them, and is run with SCRIPT_ARGS. PROGRAMS (host paths of static programs) go to /bin."""
     image = initramfs.Initramfs()
     for d in ("proc", "sys", "dev", "tmp"):
         image.mkdir(d)
@@ -259,6 +259,8 @@ def _image(lab, script=None, script_args=(), programs=()):
     lab_dir = f"kit/labs/{lab.name}"
     if script is None:
         image.add_file(f"{lab_dir}/tests/grade.sh", lab.grade_script, 0o755)
+        # The plan: the guest reads the test names, never the points.
+        image.add_file(f"{lab_dir}/tests/points", lab.points_file, 0o644)
         image.add_file(f"{lab_dir}/tests/{lab.test_program}",
                        build.test_program(lab), 0o755)
         guest_script = f"labs/{lab.name}/tests/grade.sh"

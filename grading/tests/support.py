@@ -14,8 +14,8 @@ DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
 from labkit.verdicts import Verdict
 
 #: Lab 01's points table when the canned transcripts were captured
-#: (tests/grade.sh, then the hidden tests'): the host's table for them,
-#: whatever the kit's grade.sh says today.
+#: (its points file, then the hidden tests'): the host's table for them,
+#: whatever the kit's tests/points says today.
 LAB01_POINTS = [
     ("module_loads", 5),
     ("node_is_world_rw_char_device", 5),
@@ -43,7 +43,7 @@ LAB01_VISIBILITY = {"pwrite_pread_keep_the_file_offset": "after_published",
 
 class FakeLab:
     """What results.from_run and friends read of a labs.Lab, with a points
-    table given here instead of read from a grade.sh."""
+    table given here instead of read from a points file."""
 
     def __init__(self, name="01-flat-buffer", points=None, visibility=None,
                  student_files=("flatbuf.c",)):
@@ -135,10 +135,11 @@ def make_kit(top):
             f"labs/{lab}/README.md": f"# {lab}: the handout\n",
             f"labs/{lab}/tests/test_{base}.c": "TEST(works) {}\n",
             f"labs/{lab}/tests/grade.sh": (
-                f"LAB={lab}\nLAB_TEST_TIMEOUT=200\nLAB_POINTS='\n"
+                f"LAB={lab}\nLAB_TEST_TIMEOUT=200\n"),
+            f"labs/{lab}/tests/points": (
                 "# the autograder rows and the tests\n"
                 "module_loads 10\nworks 80\nmodule_unloads 5\n"
-                "kernel_log_clean 5\n'\n"),
+                "kernel_log_clean 5\n"),
         })
     files.update({
         f"grading/hidden/{KIT_LAB}/points": "secret 10 hidden\n",

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 """labkit.labs on a small kit: the host's points table (from the lab's
-grade.sh and its hidden tests), the student's files, the VM time limit."""
+tests/points and its hidden tests'), the student's files, the VM time
+limit."""
 
 import os
 import unittest
@@ -17,7 +18,7 @@ class PointsTable(unittest.TestCase):
         self.top, (self.lab, self.other) = self._kit.__enter__()
         self.addCleanup(self._kit.__exit__, None, None, None)
 
-    def test_table_is_grade_sh_then_hidden_tests(self):
+    def test_table_is_the_points_file_then_hidden_tests(self):
         self.assertEqual([("module_loads", 10), ("works", 80),
                           ("module_unloads", 5), ("kernel_log_clean", 5),
                           ("secret", 10)], self.lab.points)
@@ -37,9 +38,25 @@ class PointsTable(unittest.TestCase):
         with self.assertRaisesRegex(labs.LabError, "VISIBILITY"):
             self.lab.points
 
-    def test_grade_sh_without_a_table_is_a_lab_error(self):
-        write(self.lab.grade_script, "LAB=01-demo-lab\n")
-        with self.assertRaisesRegex(labs.LabError, "no LAB_POINTS table"):
+    def test_lab_without_a_points_file_is_a_lab_error(self):
+        os.unlink(self.lab.points_file)
+        with self.assertRaisesRegex(labs.LabError,
+                                    "cannot read the points file"):
+            self.lab.points
+
+    def test_malformed_points_file_is_a_lab_error(self):
+        write(self.lab.points_file, "module_loads 10\nworks lots\n")
+        with self.assertRaisesRegex(labs.LabError, r"points:2: .*'lots'"):
+            self.lab.points
+
+    def test_points_file_with_a_visibility_column_is_a_lab_error(self):
+        write(self.lab.points_file, "module_loads 100 hidden\n")
+        with self.assertRaisesRegex(labs.LabError, "want 'NAME POINTS'"):
+            self.lab.points
+
+    def test_hidden_test_named_like_a_lab_test_is_a_lab_error(self):
+        write(self.lab.hidden_points_file, "works 10 hidden\n")
+        with self.assertRaisesRegex(labs.LabError, "works is also in"):
             self.lab.points
 
     def test_student_files_are_the_solutions_sources(self):

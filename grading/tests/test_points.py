@@ -1,9 +1,17 @@
 # SPDX-License-Identifier: GPL-2.0
-"""Points files (labkit.points): the host's reading of them."""
+"""Points files (labkit.points): the host's reading of them, the kit's own
+files, and the guest's reading of their first column (autograde.sh's
+plan), which must name the same tests."""
 
+import os
+import shutil
+import subprocess
+import tempfile
 import unittest
 
-from labkit import labs, points
+from labkit import labs, paths, points
+
+from .support import write
 
 VISIBILITIES = labs.VISIBILITIES
 
@@ -55,6 +63,65 @@ class ReadingAPointsFile(unittest.TestCase):
                          points.total_problem([("a", 60), ("b", 35)], "l"))
         self.assertEqual("the points of l add up to 0, not 100",
                          points.total_problem([], "l"))
+
+
+class TheKitsPointsFiles(unittest.TestCase):
+    """Every lab of this kit: its points file reads, adds up to 100, and
+    no grade.sh keeps a table of its own."""
+
+    def test_every_lab_has_100_points(self):
+        for lab in labs.all_labs():
+            table = points.read(lab.points_file)
+            self.assertIsNone(points.total_problem(table, lab.name))
+            for name in ("module_loads", "module_unloads",
+                         "kernel_log_clean"):
+                self.assertIn(name, dict(table), lab.name)
+
+    def test_no_grade_sh_has_points(self):
+        for lab in labs.all_labs():
+            with open(lab.grade_script, encoding="utf-8") as f:
+                self.assertNotIn("LAB_POINTS=", f.read(), lab.name)
+
+
+@unittest.skipUnless(shutil.which("sh"), "no sh")
+class GuestPlan(unittest.TestCase):
+    """autograde.sh's _lab_read_plan: the first column of a points file,
+    nothing else; names the guest could not report are kit errors."""
+
+    def plan(self, text):
+        """(stdout, the plan's names) of _lab_read_plan on TEXT."""
+        with tempfile.TemporaryDirectory(prefix="labkit-unit-") as tmp:
+            path = write(os.path.join(tmp, "points"), text)
+            script = (f". {paths.TOP}/grading/guest/autograde.sh\n"
+                      "_lab_names=\n_lab_planned=0\n"
+                      f"_lab_read_plan '{path}'\n"
+                      'echo "plan:$_lab_planned:$_lab_names"\n')
+            out = subprocess.run(["sh", "-c", script], check=True,
+                                 stdout=subprocess.PIPE, text=True).stdout
+        lines = out.splitlines()
+        planned = lines[-1].split(":", 2)
+        return lines[:-1], planned[2].split(), int(planned[1])
+
+    def test_first_column_only(self):
+        diag, names, count = self.plan("# c\n\nmodule_loads 5\nworks 95 x\n")
+        self.assertEqual(([], ["module_loads", "works"], 2),
+                         (diag, names, count))
+
+    def test_last_line_without_a_newline_counts(self):
+        self.assertEqual(["a", "b"], self.plan("a 50\nb 50")[1])
+
+    def test_bad_name_and_duplicate_are_kit_errors(self):
+        diag, names, _ = self.plan("a 50\nBad-name 1\na 50\n")
+        self.assertEqual(["a"], names)
+        self.assertEqual(2, len(diag), diag)
+        self.assertTrue(all(d.startswith("# error: ") for d in diag), diag)
+
+    def test_the_guest_plans_the_hosts_tests_for_every_lab(self):
+        for lab in labs.all_labs():
+            with open(lab.points_file, encoding="utf-8") as f:
+                _, names, _ = self.plan(f.read())
+            self.assertEqual([name for name, _ in
+                              points.read(lab.points_file)], names, lab.name)
 
 
 if __name__ == "__main__":

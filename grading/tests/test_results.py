@@ -90,21 +90,28 @@ class CompleteRun(unittest.TestCase):
         self.assertEqual(plain.test("echo_then_cat").output,
                          crlf.test("echo_then_cat").output)
 
-    def test_parse_without_a_host_table_takes_the_guests(self):
+    def test_parse_takes_the_tests_and_points_from_the_host_table(self):
         result = results.LabResult("01-flat-buffer", "k", "labs")
         running = results.parse(transcript("complete_solution.ktap"),
-                                result)
+                                result, LAB01_POINTS)
         self.assertIsNone(running, "nothing was running at the end")
         self.assertEqual(NAMES, [t.name for t in result.tests])
         self.assertEqual(110, result.score)
+        self.assertEqual([], result.errors)
+
+    def test_guest_output_holds_no_points(self):
+        text = transcript("complete_solution.ktap")
+        self.assertNotIn("# points", text)
+        self.assertNotIn("# score", text)
 
     def test_bail_out_is_a_kit_error(self):
         text = ("KTAP version 1\n# lab 01-flat-buffer\n"
-                "Bail out! the points of 01-flat-buffer add up to 95, "
-                "not 100\n")
+                "Bail out! 01-flat-buffer has no points file "
+                "(/kit/labs/01-flat-buffer/tests/points)\n")
         result = run(text)
-        self.assertIn("Bail out! the points of 01-flat-buffer add up to 95,"
-                      " not 100", result.errors)
+        self.assertIn("Bail out! 01-flat-buffer has no points file "
+                      "(/kit/labs/01-flat-buffer/tests/points)",
+                      result.errors)
         self.assertEqual(0, result.score)
 
 
