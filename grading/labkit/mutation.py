@@ -740,13 +740,24 @@ def solution_digest(lab):
                          for name in lab.student_files)
 
 
+#: Files of a lab's tests that never decide whether a mutant is killed:
+#: known-bugs (tools/mkhints) holds hints, which change a report's text;
+#: points (labs/NN-name/tests/points, grading/hidden/NN-name/points)
+#: holds the weights, which decide a score. A mutant is killed when a
+#: test failed or the run crashed or timed out, and survives when no test
+#: failed, whatever the tests are worth.
+_NOT_TESTS = ("known-bugs", "points")
+
+
 def tests_digest(lab):
     """A digest of LAB's own tests: labs/NN-name/tests/ (test program,
-    grade.sh) and grading/hidden/NN-name/. Not known-bugs (tools/mkhints):
-    the hints it holds change a report's text, never a result."""
-    return _digest_files([f for f in _files_under(lab.tests_dir)
-                          if os.path.basename(f) != "known-bugs"] +
-                         _files_under(lab.hidden_dir))
+    grade.sh) and grading/hidden/NN-name/. Not known-bugs nor the points
+    files (_NOT_TESTS): hints and weights change a report's text or a
+    score, never whether a mutant is killed, so changing them leaves the
+    mutation reports current."""
+    return _digest_files([f for f in _files_under(lab.tests_dir) +
+                          _files_under(lab.hidden_dir)
+                          if os.path.basename(f) not in _NOT_TESTS])
 
 
 def kit_digest(lab):
@@ -789,7 +800,10 @@ def _cache_key(lab, kver, kit, mutant):
 
 
 def judge(result):
-    """(status, detail) of a graded mutant from its LabResult."""
+    """(status, detail) of a graded mutant from its LabResult: killed
+    when a test failed or the run crashed, timed out or flooded,
+    surviving when no test failed. The points never enter into it (see
+    tests_digest)."""
     if result.verdict == Verdict.BUILD_FAILED:
         return NOT_BUILT, ""
     if result.errors or result.verdict in (Verdict.ERROR, Verdict.MISSING):
@@ -797,7 +811,7 @@ def judge(result):
     failed = [t.name for t in result.tests if t.status != Status.PASSED]
     if result.verdict != Verdict.COMPLETE:
         return KILLED, " ".join([result.verdict] + failed)
-    if result.score < result.max_score:
+    if failed:
         return KILLED, " ".join(failed)
     return SURVIVED, ""
 

@@ -10,6 +10,8 @@ import unittest
 from labkit import labs, mutation, results
 from labkit.verdicts import Status, Verdict
 
+from .support import kit, write
+
 SOURCE = """\
 // SPDX-License-Identifier: GPL-2.0
 /** @file demo.c
@@ -239,6 +241,12 @@ class Judgement(unittest.TestCase):
         self.assertEqual((mutation.KILLED, "t1"), mutation.judge(
             self.result(statuses=(Status.PASSED, Status.FAILED))))
 
+    def test_a_failed_test_worth_no_points_kills(self):
+        result = self.result(statuses=(Status.PASSED, Status.FAILED))
+        result.tests[1].max_score = 0
+        self.assertEqual(result.max_score, result.score)
+        self.assertEqual((mutation.KILLED, "t1"), mutation.judge(result))
+
     def test_crash_kills(self):
         self.assertEqual(mutation.KILLED, mutation.judge(
             self.result(Verdict.CRASH))[0])
@@ -251,6 +259,38 @@ class Judgement(unittest.TestCase):
         result = self.result()
         result.errors.append("points do not add up")
         self.assertEqual(mutation.ERROR, mutation.judge(result)[0])
+
+
+class TestsDigest(unittest.TestCase):
+    """What makes a lab's mutation reports stale: its tests, never their
+    weights (points files) or hints (known-bugs)."""
+
+    def setUp(self):
+        self._kit = kit()
+        self.top, (self.lab, _) = self._kit.__enter__()
+        self.addCleanup(self._kit.__exit__, None, None, None)
+        self.before = mutation.tests_digest(self.lab)
+
+    def changed(self, path):
+        """Whether appending to PATH changes the lab's tests digest."""
+        with open(path, "a", encoding="utf-8") as f:
+            f.write("# edited\n")
+        return mutation.tests_digest(self.lab) != self.before
+
+    def test_points_files_do_not_change_it(self):
+        self.assertFalse(self.changed(self.lab.points_file))
+        self.assertFalse(self.changed(self.lab.hidden_points_file))
+
+    def test_known_bugs_do_not_change_it(self):
+        write(os.path.join(self.lab.tests_dir, "known-bugs"), "# none\n")
+        self.assertEqual(self.before, mutation.tests_digest(self.lab))
+
+    def test_tests_change_it(self):
+        self.assertTrue(self.changed(self.lab.grade_script))
+        self.assertTrue(self.changed(os.path.join(self.lab.tests_dir,
+                                                  "test_demo.c")))
+        self.assertTrue(self.changed(os.path.join(self.lab.hidden_dir,
+                                                  "hidden_demo.c")))
 
 
 class RealSolutions(unittest.TestCase):
