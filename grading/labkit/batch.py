@@ -28,8 +28,8 @@ from .verdicts import Verdict
 
 def _kit_files(lab, top):
     """The files of the kit (under TOP) that decide how LAB is graded:
-    its tests directory (test program, grade.sh and its points), its
-    hidden tests, the shared userspace/ sources linked into every test
+    its tests directory (test program, grade.sh, its points file), its
+    hidden tests and their points, the shared userspace/ sources linked into every test
     program, the guest's scripts (grading/guest/), and what the build of
     a student's module takes from the kit (the lab's Kbuild and Makefile,
     common/*.h). Sorted paths."""

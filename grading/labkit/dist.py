@@ -317,7 +317,9 @@ def check_student_tarball(kver=None):
             ok = False
             details.append("must not be in the tarball: " + ", ".join(leaked))
         for lab in labs.all_labs():
-            for name in lab.student_files:
+            # The student's files, and the points file students' make
+            # test scores with.
+            for name in lab.student_files + ["tests/points"]:
                 if f"labs/{lab.name}/{name}" not in names:
                     ok = False
                     details.append(f"missing: labs/{lab.name}/{name}")
@@ -475,6 +477,15 @@ def check_gradescope_zip(kver=None):
         if leaked:
             ok = False
             details.append("must not be in the zip: " + ", ".join(leaked))
+        # The points files the scorer reads: the lab's, and the hidden
+        # tests' (the zip carries them, the tarball does not).
+        wanted = [os.path.relpath(lab.points_file, paths.TOP)]
+        if lab.hidden_sources:
+            wanted.append(os.path.relpath(lab.hidden_points_file, paths.TOP))
+        for name in wanted:
+            if name not in names:
+                ok = False
+                details.append(f"missing: {name}")
         for name in ("setup.sh", "run_autograder", "grading/grade"):
             if not os.access(os.path.join(source, name), os.X_OK):
                 ok = False

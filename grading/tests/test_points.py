@@ -9,7 +9,7 @@ import subprocess
 import tempfile
 import unittest
 
-from labkit import labs, paths, points
+from labkit import dist, labs, paths, points
 
 from .support import write
 
@@ -81,6 +81,21 @@ class TheKitsPointsFiles(unittest.TestCase):
         for lab in labs.all_labs():
             with open(lab.grade_script, encoding="utf-8") as f:
                 self.assertNotIn("LAB_POINTS=", f.read(), lab.name)
+
+
+class PointsFilesShipped(unittest.TestCase):
+    """The lab's points file goes wherever its tests are scored; the
+    hidden tests' stays with the instructor and Gradescope."""
+
+    def test_lab_points_go_to_students_and_gradescope(self):
+        for kind in ("student", "gradescope"):
+            self.assertTrue(dist.ships("labs/01-flat-buffer/tests/points",
+                                       kind), kind)
+
+    def test_hidden_points_go_to_gradescope_only(self):
+        name = "grading/hidden/01-flat-buffer/points"
+        self.assertFalse(dist.ships(name, "student"))
+        self.assertTrue(dist.ships(name, "gradescope"))
 
 
 @unittest.skipUnless(shutil.which("sh"), "no sh")

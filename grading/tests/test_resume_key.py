@@ -47,7 +47,10 @@ class KitDigest(unittest.TestCase):
     def test_changed_test_program_changes_the_key(self):
         self.assertChanges("labs/01-demo-lab/tests/test_demo.c")
 
-    def test_changed_points_table_changes_the_key(self):
+    def test_changed_points_file_changes_the_key(self):
+        self.assertChanges("labs/01-demo-lab/tests/points")
+
+    def test_changed_grade_sh_changes_the_key(self):
         self.assertChanges("labs/01-demo-lab/tests/grade.sh")
 
     def test_new_file_in_the_tests_directory_changes_the_key(self):
