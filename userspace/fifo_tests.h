@@ -1115,89 +1115,99 @@ TEST_F_TIMEOUT(fifo, signal_interrupts_write_with_eintr, TIMEOUT)
 		EXPECT_EQ('f', buf[i]);
 }
 
-/** @brief -ERESTARTSYS, not -EINTR: with SA_RESTART the kernel restarts the
- *         read after the handler, and the program never sees the signal's
- *         interruption.
+/** @brief Signal a sleeper whose SIGUSR1 handler is note_signal() with
+ *         SA_RESTART, wait until the handler ran, then until the call,
+ *         restarted, sleeps again.
+ * @param s the sleeper
+ * @return the call's state then, as task_wait_asleep() gives it ('S':
+ *         asleep again, 'X': it returned), or 0 if the handler did not run
  */
-TEST_F_TIMEOUT(fifo, sa_restart_restarts_the_read, TIMEOUT)
+static char signal_and_await_restart(struct sleeper *s)
 {
-	struct sigaction restart = {
-		.sa_handler = note_signal, .sa_flags = SA_RESTART,
-	};
-	struct sigaction plain = { .sa_handler = ignore_signal };
-	struct sleeper *s = &self->sleepers[0];
-	char st;
-
-	ASSERT_LE(0, signal_note_fd());
-	ASSERT_EQ(0, sigaction(SIGUSR1, &restart, NULL));
-	st = sleeper_start(s, self->fd, NULL, 16);
-	ASSERT_EQ('S', st) {
-		TH_LOG("a read of the empty FIFO should sleep: %s",
-		       not_asleep(s, st));
-	}
-	ASSERT_EQ(0, kill(s->pid, SIGUSR1));
-	ASSERT_TRUE(await_byte(signal_note_fd(), 5000)) {
-		TH_LOG("the signal handler did not run");
-	}
-	st = task_wait_asleep(s->sh->call.tid, &s->sh->call.done, 5000);
-	ASSERT_EQ(0, sigaction(SIGUSR1, &plain, NULL));
-	EXPECT_EQ('S', st) {
-		TH_LOG("after a signal whose handler has SA_RESTART, the read returned %zd (%s) instead of going on: return -ERESTARTSYS, not -EINTR",
-		       s->sh->call.ret, strerror(s->sh->call.err));
-	}
-	ASSERT_EQ(1, write(self->nb, "r", 1));
-	EXPECT_TRUE(sleeper_returned(s, WAKE_MS));
-	sleeper_finish(s, self->nb);
-	if (st == 'S') {
-		EXPECT_EQ(1, s->sh->call.ret);
-		EXPECT_EQ('r', s->sh->buf[0]);
-	}
+	if (kill(s->pid, SIGUSR1) || !await_byte(signal_note_fd(), 5000))
+		return 0;
+	return task_wait_asleep(s->sh->call.tid, &s->sh->call.done, 5000);
 }
 
-/** @brief With SA_RESTART, a signal to a write asleep on the full FIFO
- *         runs its handler and the write goes on sleeping; a read that
- *         makes room then lets it write (the driver returned -ERESTARTSYS
- *         from the writers' wait, not -EINTR).
+/** @brief -ERESTARTSYS, not -EINTR: with SA_RESTART the kernel restarts a
+ *         read asleep on the empty FIFO (a write asleep on the full one)
+ *         after the handler, and the program never sees the signal's
+ *         interruption; a write (a read) then serves it.
+ * @param _metadata the test
+ * @param self the fixture
+ * @param is_write nonzero for a write, zero for a read
  */
-TEST_F_TIMEOUT(fifo, sa_restart_restarts_the_write, TIMEOUT)
+static void sa_restart_restarts(struct __test_metadata *_metadata,
+				FIXTURE_DATA(fifo) *self, int is_write)
 {
 	struct sigaction restart = {
 		.sa_handler = note_signal, .sa_flags = SA_RESTART,
 	};
 	struct sigaction plain = { .sa_handler = ignore_signal };
 	struct sleeper *s = &self->sleepers[0];
+	const char *call = is_write ? "write" : "read";
 	char fill[FIFO_SIZE], got[FIFO_SIZE];
 	char st;
 
-	memset(fill, 'f', sizeof(fill));
-	ASSERT_EQ(FIFO_SIZE, write(self->nb, fill, FIFO_SIZE));
+	if (is_write) {
+		memset(fill, 'f', sizeof(fill));
+		ASSERT_EQ(FIFO_SIZE, write(self->nb, fill, FIFO_SIZE));
+	}
 	ASSERT_LE(0, signal_note_fd());
 	ASSERT_EQ(0, sigaction(SIGUSR1, &restart, NULL));
-	st = sleeper_start(s, self->fd, "wxyz", 4);
+	st = sleeper_start(s, self->fd, is_write ? "wxyz" : NULL,
+			   is_write ? 4 : 16);
 	ASSERT_EQ('S', st) {
-		TH_LOG("a write to the full FIFO should sleep: %s",
+		TH_LOG("a %s should sleep: %s", is_write ?
+		       "write to the full FIFO" : "read of the empty FIFO",
 		       not_asleep(s, st));
 	}
-	ASSERT_EQ(0, kill(s->pid, SIGUSR1));
-	ASSERT_TRUE(await_byte(signal_note_fd(), 5000)) {
+	st = signal_and_await_restart(s);
+	ASSERT_EQ(0, sigaction(SIGUSR1, &plain, NULL));
+	ASSERT_NE(0, st) {
 		TH_LOG("the signal handler did not run");
 	}
-	st = task_wait_asleep(s->sh->call.tid, &s->sh->call.done, 5000);
-	ASSERT_EQ(0, sigaction(SIGUSR1, &plain, NULL));
 	EXPECT_EQ('S', st) {
-		TH_LOG("after a signal whose handler has SA_RESTART, the write returned %zd (%s) instead of going on: return -ERESTARTSYS, not -EINTR, when the writers' wait is interrupted",
-		       s->sh->call.ret, strerror(s->sh->call.err));
+		TH_LOG("after a signal whose handler has SA_RESTART, the %s returned %zd (%s) instead of going on: return -ERESTARTSYS, not -EINTR, when the %s' wait is interrupted",
+		       call, s->sh->call.ret, strerror(s->sh->call.err),
+		       is_write ? "writers" : "readers");
 	}
-	ASSERT_EQ(4, read(self->nb, got, 4));
+	if (is_write) {
+		ASSERT_EQ(4, read(self->nb, got, 4));
+	} else {
+		ASSERT_EQ(1, write(self->nb, "r", 1));
+	}
 	EXPECT_TRUE(sleeper_returned(s, WAKE_MS));
 	sleeper_finish(s, self->nb);
-	if (st == 'S') {
+	if (st != 'S')
+		return;
+	if (is_write) {
 		EXPECT_EQ(4, s->sh->call.ret);
 		EXPECT_EQ(FIFO_SIZE, drain(self->nb, got, sizeof(got)));
 		EXPECT_EQ(0, memcmp(got + FIFO_SIZE - 4, "wxyz", 4)) {
 			TH_LOG("the restarted write's 4 bytes should be the last in the FIFO");
 		}
+	} else {
+		EXPECT_EQ(1, s->sh->call.ret);
+		EXPECT_EQ('r', s->sh->buf[0]);
 	}
+}
+
+/** @brief With SA_RESTART a read asleep on the empty FIFO goes on
+ *         sleeping after the handler, then reads (sa_restart_restarts()).
+ */
+TEST_F_TIMEOUT(fifo, sa_restart_restarts_the_read, TIMEOUT)
+{
+	sa_restart_restarts(_metadata, self, 0);
+}
+
+/** @brief With SA_RESTART a write asleep on the full FIFO goes on
+ *         sleeping after the handler, then writes once a read makes room
+ *         (sa_restart_restarts()).
+ */
+TEST_F_TIMEOUT(fifo, sa_restart_restarts_the_write, TIMEOUT)
+{
+	sa_restart_restarts(_metadata, self, 1);
 }
 
 /** @brief Readers asleep at once in several_readers_one_byte_one_winner. */
@@ -3149,37 +3159,36 @@ static void woken_call_waits_for_the_lock(struct __test_metadata *_metadata,
 		TH_LOG("the woken %s, whose %s mutex another %s holds in the middle of its copy, should wait for it in state S: %s; rule: " WOKEN_RELOCK_RULE,
 		       call, lock, call, not_waiting(b, st, lock));
 	}
-	if (st == 'S') {
+	if (st == 'S' && restart) {
+		st = signal_and_await_restart(b);
+		ASSERT_NE(0, st) {
+			TH_LOG("the signal handler did not run");
+		}
+		EXPECT_EQ('S', st) {
+			TH_LOG("with SA_RESTART, the woken %s interrupted while it waited for the %s mutex should start again and wait, and it %s; rule: " WOKEN_RELOCK_RULE,
+			       call, lock, st == 'X' ?
+			       fifo_model_describe_call(b->sh->call.ret,
+							b->sh->call.err, g,
+							sizeof(g)) :
+			       not_asleep(b, st));
+		}
+	} else if (st == 'S') {
 		ASSERT_EQ(0, kill(b->pid, SIGUSR1));
 		ASSERT_TRUE(await_byte(signal_note_fd(), 5000)) {
 			TH_LOG("the signal handler did not run");
 		}
-		if (restart) {
-			st = task_wait_asleep(b->sh->call.tid,
-					      &b->sh->call.done, 5000);
-			EXPECT_EQ('S', st) {
-				TH_LOG("with SA_RESTART, the woken %s interrupted while it waited for the %s mutex should start again and wait, and it %s; rule: " WOKEN_RELOCK_RULE,
-				       call, lock, st == 'X' ?
+		EXPECT_TRUE(sleeper_returned(b, WAKE_MS)) {
+			TH_LOG("a signal did not end the woken %s's wait for the %s mutex; rule: " WOKEN_RELOCK_RULE,
+			       call, lock);
+		}
+		if (sleeper_returned(b, 0)) {
+			EXPECT_EQ(-1, b->sh->call.ret);
+			EXPECT_EQ(EINTR, b->sh->call.err) {
+				TH_LOG("a signal (handler without SA_RESTART) ended the woken %s's wait for the %s mutex, and the %s returned %s instead of EINTR; rule: " WOKEN_RELOCK_RULE,
+				       call, lock, call,
 				       fifo_model_describe_call(b->sh->call.ret,
 								b->sh->call.err,
-								g, sizeof(g)) :
-				       not_asleep(b, st));
-			}
-		} else {
-			EXPECT_TRUE(sleeper_returned(b, WAKE_MS)) {
-				TH_LOG("a signal did not end the woken %s's wait for the %s mutex; rule: " WOKEN_RELOCK_RULE,
-				       call, lock);
-			}
-			if (sleeper_returned(b, 0)) {
-				EXPECT_EQ(-1, b->sh->call.ret);
-				EXPECT_EQ(EINTR, b->sh->call.err) {
-					TH_LOG("a signal (handler without SA_RESTART) ended the woken %s's wait for the %s mutex, and the %s returned %s instead of EINTR; rule: " WOKEN_RELOCK_RULE,
-					       call, lock, call,
-					       fifo_model_describe_call(
-						       b->sh->call.ret,
-						       b->sh->call.err, g,
-						       sizeof(g)));
-				}
+								g, sizeof(g)));
 			}
 		}
 	}
