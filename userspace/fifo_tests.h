@@ -1261,37 +1261,48 @@ TEST_F_TIMEOUT(fifo, several_readers_one_byte_one_winner, 15)
  * its wait, and queues for the lock. When A is let go, it takes all 32,
  * and B, given the lock, finds the FIFO empty again. It must go back to
  * sleep: returning 0 would be end of file. The test and A run as SCHED_FIFO
- * on one CPU, so that B, an ordinary process, runs only when both wait.
+ * on one CPU (cpu_order.h), so that B, an ordinary process, runs only when
+ * the test lets it.
  */
 TEST_F_TIMEOUT(fifo, woken_reader_rechecks_under_the_lock, 15)
 {
-	struct sched_param rt = { .sched_priority = 1 };
 	struct sleeper *b = &self->sleepers[0];
 	struct fifo_call a = { .fd = self->fd, .count = 32, .ready_pipe = -1 };
 	char data[32], st;
+	struct cpu_order order;
 	struct copy_stall cs;
-	cpu_set_t one_cpu;
-	int a_done[2];
+	int a_done[2], frozen = -1;
+	ssize_t wrote;
 	pthread_t at;
 
 	memset(data, 'd', sizeof(data));
-	CPU_ZERO(&one_cpu);
-	CPU_SET(sched_getcpu(), &one_cpu);
-	ASSERT_EQ(0, sched_setaffinity(0, sizeof(one_cpu), &one_cpu));
+	ASSERT_EQ(0, cpu_order_pin(&order)) {
+		TH_LOG("cannot run the test on one CPU: %s", strerror(errno));
+	}
 	st = sleeper_start(b, self->fd, NULL, 8);
 	ASSERT_EQ('S', st) {
 		TH_LOG("a read of the empty FIFO should sleep: %s",
 		       not_asleep(b, st));
 	}
-	ASSERT_EQ(0, sched_setscheduler(0, SCHED_FIFO, &rt));
 	ASSERT_EQ(0, pipe(a_done));
 	a.done_pipe = a_done[1];
 	a.buf = copy_stall_init(&cs, 16, 0);
 	ASSERT_NE(NULL, a.buf);
-	ASSERT_EQ(32, write(self->nb, data, sizeof(data)));
-	/* A (SCHED_FIFO too) runs before B, and stalls after 16 bytes. */
-	ASSERT_EQ(0, pthread_create(&at, NULL, fifo_call_main, &a));
-	ASSERT_EQ(1, copy_stall_wait(&cs, a_done[0], 5000)) {
+	ASSERT_EQ(0, cpu_order_hold(&order)) {
+		TH_LOG("cannot make the test real-time: %s", strerror(errno));
+	}
+	/*
+	 * The write wakes B, which cannot run until cpu_order_release(): A
+	 * (SCHED_FIFO too) runs before it, and stalls after 16 bytes. Nothing
+	 * here may end the test before the release.
+	 */
+	wrote = write(self->nb, data, sizeof(data));
+	if (wrote == sizeof(data) &&
+	    !pthread_create(&at, NULL, fifo_call_main, &a))
+		frozen = copy_stall_wait(&cs, a_done[0], 5000);
+	cpu_order_release(&order);
+	ASSERT_EQ(32, wrote);
+	ASSERT_EQ(1, frozen) {
 		TH_LOG("reader A was not frozen in its copy (it returned %zd): did B take the data first?",
 		       a.ret);
 	}
@@ -1311,6 +1322,7 @@ TEST_F_TIMEOUT(fifo, woken_reader_rechecks_under_the_lock, 15)
 		       b->sh->call.ret < 0 ? strerror(b->sh->call.err) : "no error");
 	}
 	copy_stall_destroy(&cs);
+	cpu_order_unpin(&order);
 }
 
 /** @brief The course notes woke readers only when the FIFO was not full after
