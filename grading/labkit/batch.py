@@ -5,9 +5,10 @@ interrupted batch stopped.
 Each (student, lab) pair is one VM run; up to JOBS run at once. Every
 finished pair is saved at once to OUT/state/STUDENT/LAB.json with a
 digest of the submission and one of how the kit grades the lab (its
-tests, the guest, the kernel, the VM: see kit_digest), so a batch started
-again skips what it already graded and regrades only what changed: a
-submission handed in again, or a test fixed since. At the end come
+tests, the guest, the host's scorer, the kernel, the VM: see
+kit_digest), so a batch started again skips what it already graded and
+regrades only what changed: a submission handed in again, or a test or
+the scorer fixed since. At the end come
 OUT/grades.csv (one row per student and lab) and, per student,
 OUT/reports/STUDENT.txt (the table students see) and
 OUT/reports/STUDENT.json (Gradescope's results.json).
@@ -26,13 +27,20 @@ from . import paths, results, submission, vm
 from .verdicts import Verdict
 
 
+#: The host's scorer (grading/labkit/): the modules that turn what the
+#: guest reported into points, verdicts and the hints a report shows. A
+#: grade saved by an older scorer is not the grade this one would give.
+SCORER = ("results.py", "points.py", "verdicts.py", "hints.py")
+
+
 def _kit_files(lab, top):
     """The files of the kit (under TOP) that decide how LAB is graded:
     its tests directory (test program, grade.sh, its points file), its
-    hidden tests and their points, the shared userspace/ sources linked into every test
-    program, the guest's scripts (grading/guest/), and what the build of
-    a student's module takes from the kit (the lab's Kbuild and Makefile,
-    common/*.h). Sorted paths."""
+    hidden tests and their points, the shared userspace/ sources linked
+    into every test program, the guest's scripts (grading/guest/), what
+    the build of a student's module takes from the kit (the lab's Kbuild
+    and Makefile, common/*.h), and the host's scorer (SCORER). Sorted
+    paths."""
     found = set()
     for folder in (lab.tests_dir, lab.hidden_dir,
                    os.path.join(top, "grading", "guest")):
@@ -43,6 +51,8 @@ def _kit_files(lab, top):
     for pattern in ("userspace/*.c", "userspace/*.h", "common/*.h"):
         found.update(glob.glob(os.path.join(top, pattern)))
     found.update(os.path.join(lab.lab_dir, name) for name in lab.kit_files)
+    found.update(os.path.join(top, "grading", "labkit", name)
+                 for name in SCORER)
     return sorted(f for f in found if os.path.isfile(f))
 
 

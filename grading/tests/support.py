@@ -110,7 +110,8 @@ KIT_LAB = "01-demo-lab"
 def make_kit(top):
     """A small copy of the kit's tree under TOP with the labs KIT_LABS:
     what labs.Lab and batch.kit_digest look at, plus files they must
-    ignore (docs, handouts, the bench's sources, the host's code)."""
+    ignore (docs, handouts, the bench's sources, host code that is not
+    the scorer)."""
     files = {
         "README.md": "# the kit\n",
         "docs/grading.md": "how grading works\n",
@@ -118,7 +119,10 @@ def make_kit(top):
         "common/module.mk": "all:\n",
         "grading/guest/autograde.sh": "lab_grade() { :; }\n",
         "grading/guest/init": "#!/bin/sh\n",
-        "grading/labkit/results.py": "# the host side\n",
+        "grading/labkit/results.py": "# the host's scorer\n",
+        "grading/labkit/points.py": "# the points files\n",
+        "grading/labkit/verdicts.py": "# the verdicts\n",
+        "grading/labkit/dist.py": "# host code that is not the scorer\n",
         "userspace/helper.c": "int helper;\n",
         "userspace/helper.h": "int helper;\n",
         "userspace/bench/fifo_bench.c": "int main(void) {}\n",

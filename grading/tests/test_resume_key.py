@@ -124,8 +124,14 @@ class KitDigest(unittest.TestCase):
     def test_bench_sources_do_not_change_the_key(self):
         self.assertKeeps("userspace/bench/fifo_bench.c")
 
-    def test_host_code_does_not_change_the_key(self):
-        self.assertKeeps("grading/labkit/results.py")
+    def test_changed_scorer_changes_the_key(self):
+        for name in batch.SCORER:
+            with self.subTest(name):
+                self.before = batch.kit_digest(self.lab, KVER)
+                self.assertChanges(f"grading/labkit/{name}")
+
+    def test_other_host_code_does_not_change_the_key(self):
+        self.assertKeeps("grading/labkit/dist.py")
 
     def test_other_labs_tests_do_not_change_the_key(self):
         self.assertKeeps("labs/02-next-lab/tests/test_next.c")
