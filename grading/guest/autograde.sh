@@ -48,13 +48,28 @@ _LAB_BAD_TAINT=$(((1 << 5) | (1 << 7) | (1 << 9) | (1 << 14)))
 
 # Kernel log lines that mean the module did something wrong. (The
 # hung-task detector is off: whether it had reported a task yet would
-# depend on timing. Tasks stuck in state D are found by _lab_find_hung.)
+# depend on timing. Tasks stuck in state D are found by _lab_find_hung,
+# tasks that a SIGKILL cannot end by _lab_find_unkillable.)
 _LAB_BAD_LOG='WARNING:|BUG[: ]|Oops|ODEBUG:|DEBUG_LOCKS_WARN_ON|do not call blocking ops|INFO: trying to register non-static key|general protection fault|sleeping function called from invalid context|Call Trace:|list_(add|del) corruption|refcount_t:|UBSAN:|debugfs: .* already present'
 
 # Seconds a task may stay in state D after its test ended (or was killed)
 # before it counts as hung; it is checked every tenth of a second, so a
 # task that is only passing through D costs nothing.
 : "${LAB_HUNG_GRACE:=3}"
+
+# Seconds a task killed with SIGKILL may go on running before it counts
+# as stuck in the kernel for good (a loop in the driver that neither
+# sleeps nor returns). Longer than the soft-lockup detector's 20 s
+# (2 x watchdog_thresh), so that a spin with preemption off is always
+# the detector's crash, never this: the same code, the same verdict.
+: "${LAB_UNKILLABLE_GRACE:=30}"
+
+# Tests that may end by their timeout before the tests stop. A correct
+# driver makes none time out; a driver whose calls hang makes every later
+# test wait out its own timeout, and the VM's time limit would then end
+# the run at a test that depends on the machine's speed. Counting the
+# timeouts instead ends it at the same test on every machine, and sooner.
+: "${LAB_TIMEOUTS_MAX:=4}"
 
 # Print every argument as diagnostic lines, each line of a multi-line
 # argument with its own "# " (the host reads only those).
@@ -146,11 +161,32 @@ _lab_parse_tap() {
 				_lab_result "$_p_name" "$_p_status"
 				;;
 			esac
+			# A failed test may have left a task that its SIGKILL
+			# did not end (a correct driver's tasks are gone at
+			# once, and a passed test costs no look).
+			if [ "$_p_status" = fail ] && ! _lab_find_unkillable; then
+				_lab_stop_hung_program "$_p_name" \
+					"a task it left went on running in the kernel after SIGKILL (see kernel_log_clean)" \
+					reported
+				return 0
+			fi
 			;;
 		"#"*": Test terminated by timeout")
 			printf '%s\n' "$_p_line"
+			_p_timeouts=$((${_p_timeouts:-0} + 1))
 			if ! _lab_find_hung; then
-				_lab_stop_hung_program "${_p_line%%: Test terminated*}"
+				_lab_stop_hung_program "${_p_line%%: Test terminated*}" \
+					"a task was then stuck in state D (see kernel_log_clean)"
+				return 0
+			fi
+			if ! _lab_find_unkillable; then
+				_lab_stop_hung_program "${_p_line%%: Test terminated*}" \
+					"a task it left went on running in the kernel after SIGKILL (see kernel_log_clean)"
+				return 0
+			fi
+			if [ "$_p_timeouts" -ge "$LAB_TIMEOUTS_MAX" ]; then
+				_lab_stop_hung_program "${_p_line%%: Test terminated*}" \
+					"$_p_timeouts tests have now overstayed their timeouts, the most the tests wait out: calls that hang would make every later test wait out its own"
 				return 0
 			fi
 			;;
@@ -165,20 +201,52 @@ _lab_parse_tap() {
 	done
 }
 
-# _lab_stop_hung_program TEST: TEST overstayed its timeout and a task is
-# then stuck in state D: stop the test program and stop reading its
-# output. The device is stuck, and every later test would wait out its
-# own timeout on it.
+# _lab_stop_hung_program TEST WHY [reported]: TEST overstayed its timeout
+# (or failed: "reported", its result is out) and WHY (a task is then stuck
+# in state D, or runs on in the kernel after SIGKILL): stop the test
+# program and stop reading its output. The device is stuck, and every
+# later test would wait out its own timeout on it (or run with a CPU
+# fewer, at a speed that depends on the machine).
 _lab_stop_hung_program() {
 	_s_test=${1#"# "}
 	_s_test=${_s_test#*.}
-	echo "$_s_test" >"$_lab_work/hang-stop"
-	_lab_result "$_s_test" fail \
-		"it overstayed its timeout, and a task was then stuck in state D (see kernel_log_clean)"
+	printf '%s\n%s\n' "$_s_test" "$2" >"$_lab_work/hang-stop"
+	[ "${3-}" = reported ] ||
+		_lab_result "$_s_test" fail \
+			"it overstayed its timeout, and $2"
 	_s_pid=
 	read -r _s_pid <"$_lab_work/testprog-pid" || true
-	[ -n "$_s_pid" ] && kill -KILL "$_s_pid" 2>/dev/null
+	# The tests' own processes go after the program (_lab_kill_leftovers).
+	[ -z "$_s_pid" ] || kill -KILL "$_s_pid" 2>/dev/null || true
 	return 0
+}
+
+# _lab_kill_leftovers: SIGKILL what the test program left behind (every
+# process outside the autograder's own process group but init and kernel
+# threads: the harness runs each test in a group of its own), and let
+# them go. Whether rmmod then succeeds, and what the next tests find,
+# depend on the driver, not on how soon a test's helpers happened to
+# exit. Tasks stuck in the driver stay (_lab_find_hung and
+# _lab_find_unkillable find them).
+_lab_kill_leftovers() {
+	{ read -r _l_line <"/proc/$$/stat"; } 2>/dev/null || return 0
+	# shellcheck disable=SC2086 # split the fields into words
+	set -- ${_l_line##*) }
+	_l_own=${3-}
+	set +f
+	for _l_stat in /proc/[0-9]*/stat; do
+		{ read -r _l_line <"$_l_stat"; } 2>/dev/null || continue
+		_l_pid=${_l_line%% *}
+		# shellcheck disable=SC2086 # split the fields into words
+		set -- ${_l_line##*) }
+		# Fields 3..9: state ppid pgrp session tty_nr tpgid flags.
+		[ "$_l_pid" != 1 ] || continue
+		[ "${3-}" != "$_l_own" ] || continue
+		[ $((${7:-0} & 0x00200000)) -eq 0 ] || continue
+		kill -KILL "$_l_pid" 2>/dev/null || true
+	done
+	set -f
+	_lab_find_unkillable >/dev/null || true
 }
 
 _lab_load() {
@@ -242,6 +310,87 @@ _lab_find_hung() {
 	return 1
 }
 
+# Print "PID COMM" for every task other than kernel threads that has a
+# SIGKILL pending and has neither exited nor is asleep in state D: a task
+# killed that still runs in the kernel (a SIGKILL ends any other sleep at
+# once, and is acted on at the return to user space).
+_lab_killed_tasks() {
+	set +f
+	for _k_status in /proc/[0-9]*/status; do
+		_k_name='' _k_state='' _k_pending=0 _k_kthread=0
+		# (A task may exit between the listing and the read.)
+		{
+			while read -r _k_key _k_value _k_rest; do
+				case $_k_key in
+				Name:) _k_name=$_k_value ;;
+				State:) _k_state=$_k_value ;;
+				SigPnd: | ShdPnd:)
+					case $_k_value in
+					"" | *[!0-9a-fA-F]*) ;;
+					*) _k_pending=$((_k_pending | 0x$_k_value)) ;;
+					esac ;;
+				Kthread:) _k_kthread=$_k_value ;;
+				esac
+			done <"$_k_status"
+		} 2>/dev/null || continue
+		# Exited, or asleep in D (the business of _lab_find_hung).
+		case $_k_state in
+		Z | X | D | "") continue ;;
+		esac
+		[ "$_k_kthread" = 1 ] && continue
+		# SIGKILL is signal 9: bit 8 of the masks.
+		[ $((_k_pending & 0x100)) -ne 0 ] || continue
+		_k_pid=${_k_status#/proc/}
+		printf '%s %s\n' "${_k_pid%/status}" "$_k_name"
+	done
+	set -f
+}
+
+# _lab_find_unkillable: the tasks still alive LAB_UNKILLABLE_GRACE seconds
+# after a SIGKILL, "PID COMM" per line in $_lab_work/unkillable (empty if
+# none), looked for every tenth of a second. A task of a correct driver
+# is gone within milliseconds; one that a loop in the driver keeps in the
+# kernel never leaves, on a fast machine or a slow one. The grace is
+# counted on the clock (the looks are slow when such tasks hold the
+# CPUs), and spent once a run: after a task has outlived it, one look.
+_lab_find_unkillable() {
+	_lab_killed_tasks >"$_lab_work/unkillable"
+	[ -s "$_lab_work/unkillable" ] || return 0
+	[ ! -e "$_lab_work/unkillable-seen" ] || return 1
+	_u_end=$(($(_lab_uptime) + LAB_UNKILLABLE_GRACE))
+	while [ "$(_lab_uptime)" -lt "$_u_end" ]; do
+		sleep 0.1
+		_lab_killed_tasks >"$_lab_work/unkillable"
+		[ -s "$_lab_work/unkillable" ] || return 0
+	done
+	: >"$_lab_work/unkillable-seen"
+	return 1
+}
+
+# Whole seconds since boot.
+_lab_uptime() {
+	read -r _up_s _up_idle </proc/uptime
+	echo "${_up_s%%.*}"
+}
+
+# _lab_unkillable_report: the diagnostic lines for the tasks in
+# $_lab_work/unkillable: how many, and where the CPUs are (a running
+# task has no stack to read from /proc: the backtrace of every CPU that
+# sysrq-l prints to the kernel log names the loop's function).
+_lab_unkillable_report() {
+	read -r _u_pid _u_comm <"$_lab_work/unkillable" || return 0
+	_u_n=$(wc -l <"$_lab_work/unkillable")
+	echo "task $_u_pid ($_u_comm) was killed with SIGKILL, and $LAB_UNKILLABLE_GRACE s later it still runs in the kernel"
+	[ "$_u_n" -le 1 ] || echo "and $((_u_n - 1)) more task(s) like it"
+	echo "a loop in the driver that never sleeps and never returns (a wait condition that is already true, a while loop whose condition never changes): it ignores every signal and keeps a CPU busy"
+	echo l >/proc/sysrq-trigger 2>/dev/null || return 0
+	# sysrq-l returns once every CPU has printed its backtrace.
+	_u_mods=$(echo "$LAB_MODULES" | sed 's/  */|/g')
+	dmesg | grep -E "RIP: [0-9a-f]+:[[:alnum:]_.]+\+0x[[:xdigit:]]+/0x[[:xdigit:]]+ \[($_u_mods)\]" |
+		sed 's/.*RIP: [0-9a-f]*:/a CPU was running in: /' | sort -u
+	echo "the backtraces of the CPUs (sysrq-l) are in the kernel log below"
+}
+
 # _lab_hung_report: the diagnostic lines for the tasks in $_lab_work/hung:
 # how many, and the first one's kernel stack.
 _lab_hung_report() {
@@ -282,9 +431,10 @@ _lab_run_tests() {
 		echo "$_t_rc" >"$_lab_work/testprog-status"
 	) 2>&1 </dev/null | _lab_parse_tap
 	_lab_sync
+	_lab_kill_leftovers
 	if [ -s "$_lab_work/hang-stop" ]; then
-		read -r _t_after <"$_lab_work/hang-stop" || true
-		_lab_why_missing="not run: the tests stopped after $_t_after, which left a task stuck in state D (see kernel_log_clean)"
+		{ read -r _t_after && read -r _t_why; } <"$_lab_work/hang-stop" || true
+		_lab_why_missing="not run: the tests stopped after $_t_after: $_t_why"
 		return 0
 	fi
 	_t_status="?"
@@ -336,6 +486,8 @@ _lab_check_log() {
 	_c_hung=
 	if ! _lab_find_hung; then
 		_c_hung=$(_lab_hung_report)
+	elif ! _lab_find_unkillable; then
+		_c_hung=$(_lab_unkillable_report)
 	fi
 	_lab_save_kernel_log
 	_c_taint=$(($(_lab_taint) & ~_lab_taint_before & _LAB_BAD_TAINT))

@@ -69,7 +69,9 @@ NOT_GRADING_KERNELS = ("debug",)
 #: with such a test gets no hint, since its failures say little.
 NOT_RUN = ("not run:", "not counted:", "no result reported",
            "the test program did not report this test",
-           "it overstayed its timeout, and a task was then stuck")
+           # the test that stopped the tests (autograde.sh's
+           # _lab_stop_hung_program): stuck, unkillable or too many hangs
+           "it overstayed its timeout, and ")
 #: A test the harness skipped: it did not run, though it counts as failed.
 SKIPPED = "the test was skipped"
 
