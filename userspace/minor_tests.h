@@ -190,6 +190,39 @@ static long voluntary_switches(pid_t pid)
 	return n;
 }
 
+/** @brief Wait until process @p pid is asleep and off the CPU (the kernel
+ *         gives a wait channel only then), then read its count of
+ *         voluntary context switches: a sleeper woken since, which went
+ *         back to sleep, shows a larger count, however fast it did.
+ * @param pid the process
+ * @param timeout_ms how long to wait at most
+ * @return the count, or -1 if it was not seen asleep in time
+ */
+static long settled_switches(pid_t pid, int timeout_ms)
+{
+	char path[64], wchan[64];
+	int i;
+
+	snprintf(path, sizeof(path), "/proc/%d/wchan", pid);
+	for (i = 0; i < timeout_ms; i++) {
+		char st = task_state(pid);
+		FILE *f;
+
+		if (st == 'S' || st == 'D') {
+			f = fopen(path, "r");
+			if (f && fgets(wchan, sizeof(wchan), f) &&
+			    strcmp(wchan, "0")) {
+				fclose(f);
+				return voluntary_switches(pid);
+			}
+			if (f)
+				fclose(f);
+		}
+		poll(NULL, 0, 1);
+	}
+	return -1;
+}
+
 /** @brief Per-test state: every device opened, and emptied. */
 FIXTURE(minors) {
 	/** @brief O_RDWR | O_NONBLOCK descriptors, one per device. */
@@ -1654,19 +1687,33 @@ static int model_other_minor(struct model_run *run, unsigned int busy, int a,
 {
 	struct pollfd p = { .fd = run->ag[a].reply, .events = POLLIN };
 	int minor = (int)fifo_model_rng_below(&run->rng, MODEL_MINORS);
-	char op[160], device[48], st;
+	int is_write;
+	size_t count;
+	char op[160], device[64];
+	long before, after;
 
 	if ((busy >> minor) & 1 || fifo_model_rng_below(&run->rng, 2))
 		return 1;
-	if (!model_own_call(run, minor, (int)fifo_model_rng_below(&run->rng, 2),
-			    1 + fifo_model_rng_below(&run->rng, FIFO_SIZE)))
+	is_write = (int)fifo_model_rng_below(&run->rng, 2);
+	count = 1 + fifo_model_rng_below(&run->rng, FIFO_SIZE);
+	/* Woken by a queue it should not be on, the sleeper goes back to
+	 * sleep at once: compare its switch counts, each read once it is
+	 * off the CPU, rather than catch it awake, which takes luck. */
+	before = settled_switches(run->ag[a].pid, MODEL_REPLY_MS);
+	if (!model_own_call(run, minor, is_write, count))
 		return 0;
-	st = task_state(run->ag[a].pid);
-	if (poll(&p, 1, 0) == 0 && st == 'S')
+	after = settled_switches(run->ag[a].pid, MODEL_REPLY_MS);
+	if (poll(&p, 1, 0) == 0 && before >= 0 && after == before)
 		return 1;
 	snprintf(op, sizeof(op), "%s, after a call on minor %d", what, minor);
-	snprintf(device, sizeof(device), "%s (state %c)",
-		 poll(&p, 1, 0) ? "returned" : "woken", st ? st : '0');
+	if (poll(&p, 1, 0))
+		snprintf(device, sizeof(device), "returned");
+	else if (before < 0 || after < 0)
+		snprintf(device, sizeof(device), "not asleep");
+	else
+		snprintf(device, sizeof(device),
+			 "woken (went back to sleep %ld time(s))",
+			 after - before);
 	model_fail(run, op, "still sleeps", device,
 		   "a sleeper is woken only by its own minor's events: each minor has its own wait queues");
 	return 0;
