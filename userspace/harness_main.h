@@ -22,6 +22,7 @@
 #include <stdlib.h>
 
 #include "task_state.h"
+#include "tests_stop.h"
 
 /**
  * @brief The factor the time limits are multiplied by.
@@ -58,13 +59,15 @@ static inline int harness_main_timeout_scale(void)
 
 /**
  * @brief TEST_HARNESS_MAIN, with the time limits scaled by
- *        harness_main_timeout_scale() first, and the processes already
- *        running noted as bystanders (task_note_bystanders()).
+ *        harness_main_timeout_scale() first, the processes already
+ *        running noted as bystanders (task_note_bystanders()), and this
+ *        process as the one a test may stop (tests_stop.h).
  */
 #define LABKIT_HARNESS_MAIN						\
 	int main(int argc, char **argv)					\
 	{								\
 		task_note_bystanders();					\
+		tests_stop_note_runner();				\
 		HARNESS_MAIN_SCALE_TIMEOUTS(harness_main_timeout_scale()); \
 		return test_harness_run(argc, argv);			\
 	}

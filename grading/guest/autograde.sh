@@ -24,6 +24,9 @@
 #                     (lines "NAME POINTS VISIBILITY") and an executable
 #                     hidden_* test program, that program runs after the
 #                     lab's own, and its tests join the plan
+# The test programs get LABKIT_STOP_FILE: a test that finds a bug which
+# leaves the kernel unsafe to go on with writes its name and the reason
+# there (userspace/tests_stop.h), and no later test runs.
 #
 # Output (stdout) is KTAP, facts only: a plan ("1..N", then "# plan NAME"
 # for every test), then one line per test as soon as its result is known,
@@ -161,11 +164,18 @@ _lab_parse_tap() {
 				_lab_result "$_p_name" "$_p_status"
 				;;
 			esac
+			# A test found a bug that leaves the kernel unsafe to
+			# go on with (userspace/tests_stop.h), and its program
+			# went on all the same.
+			if [ -s "$LABKIT_STOP_FILE" ]; then
+				_lab_stop_requested "$_p_name"
+				return 0
+			fi
 			# A failed test may have left a task that its SIGKILL
 			# did not end (a correct driver's tasks are gone at
 			# once, and a passed test costs no look).
 			if [ "$_p_status" = fail ] && ! _lab_find_unkillable; then
-				_lab_stop_hung_program "$_p_name" \
+				_lab_stop_tests "$_p_name" \
 					"a task it left went on running in the kernel after SIGKILL (see kernel_log_clean)" \
 					reported
 				return 0
@@ -175,17 +185,17 @@ _lab_parse_tap() {
 			printf '%s\n' "$_p_line"
 			_p_timeouts=$((${_p_timeouts:-0} + 1))
 			if ! _lab_find_hung; then
-				_lab_stop_hung_program "${_p_line%%: Test terminated*}" \
+				_lab_stop_tests "${_p_line%%: Test terminated*}" \
 					"a task was then stuck in state D (see kernel_log_clean)"
 				return 0
 			fi
 			if ! _lab_find_unkillable; then
-				_lab_stop_hung_program "${_p_line%%: Test terminated*}" \
+				_lab_stop_tests "${_p_line%%: Test terminated*}" \
 					"a task it left went on running in the kernel after SIGKILL (see kernel_log_clean)"
 				return 0
 			fi
 			if [ "$_p_timeouts" -ge "$LAB_TIMEOUTS_MAX" ]; then
-				_lab_stop_hung_program "${_p_line%%: Test terminated*}" \
+				_lab_stop_tests "${_p_line%%: Test terminated*}" \
 					"$_p_timeouts tests have now overstayed their timeouts, the most the tests wait out: calls that hang would make every later test wait out its own"
 				return 0
 			fi
@@ -199,18 +209,38 @@ _lab_parse_tap() {
 			;;
 		esac
 	done
+	# A test found a bug that leaves the kernel unsafe to go on with
+	# (userspace/tests_stop.h): it ended the test program before the
+	# harness could report it, or start another test.
+	[ ! -s "$LABKIT_STOP_FILE" ] || _lab_stop_requested
 }
 
-# _lab_stop_hung_program TEST WHY [reported]: TEST overstayed its timeout
-# (or failed: "reported", its result is out) and WHY (a task is then stuck
-# in state D, or runs on in the kernel after SIGKILL): stop the test
-# program and stop reading its output. The device is stuck, and every
-# later test would wait out its own timeout on it (or run with a CPU
-# fewer, at a speed that depends on the machine).
-_lab_stop_hung_program() {
+# _lab_stop_requested [REPORTED]: a test asked for the tests to stop
+# (userspace/tests_stop.h: its name and the reason are in
+# LABKIT_STOP_FILE); it fails, unless its result (REPORTED, its name) is
+# out already, and the tests stop after it.
+_lab_stop_requested() {
+	_q_test=
+	_q_why=
+	{ read -r _q_test && read -r _q_why; } <"$LABKIT_STOP_FILE" || true
+	if [ -z "${1-}" ]; then
+		_lab_result "$_q_test" fail \
+			"it found a bug that makes every later result depend on the machine, and stopped the tests"
+	fi
+	_lab_stop_tests "${1:-$_q_test}" "$_q_why" reported
+}
+
+# _lab_stop_tests TEST WHY [reported]: TEST overstayed its timeout (or
+# its result is out: "reported") and WHY (a task is then stuck in state
+# D, or runs on in the kernel after SIGKILL, or the test found memory the
+# driver corrupts): stop the test program and stop reading its output.
+# Every later test would wait out its own timeout on a stuck device, or
+# run with a CPU fewer, or on a corrupt kernel: results that depend on
+# the machine.
+_lab_stop_tests() {
 	_s_test=${1#"# "}
 	_s_test=${_s_test#*.}
-	printf '%s\n%s\n' "$_s_test" "$2" >"$_lab_work/hang-stop"
+	printf '%s\n%s\n' "$_s_test" "$2" >"$_lab_work/tests-stop"
 	[ "${3-}" = reported ] ||
 		_lab_result "$_s_test" fail \
 			"it overstayed its timeout, and $2"
@@ -441,6 +471,10 @@ _lab_hung_report() {
 _lab_run_tests() {
 	_lab_why_missing="the test program did not report this test (it crashed, hung or was stopped)"
 	: >"$_lab_work/testprog-pid"
+	# Where a test asks for the tests to stop (userspace/tests_stop.h).
+	LABKIT_STOP_FILE=$_lab_work/stop-request
+	export LABKIT_STOP_FILE
+	: >"$LABKIT_STOP_FILE"
 	(
 		cd "$1" || exit 1
 		_t_rc=0
@@ -451,8 +485,8 @@ _lab_run_tests() {
 	) 2>&1 </dev/null | _lab_parse_tap
 	_lab_sync
 	_lab_kill_leftovers
-	if [ -s "$_lab_work/hang-stop" ]; then
-		{ read -r _t_after && read -r _t_why; } <"$_lab_work/hang-stop" || true
+	if [ -s "$_lab_work/tests-stop" ]; then
+		{ read -r _t_after && read -r _t_why; } <"$_lab_work/tests-stop" || true
 		_lab_why_missing="not run: the tests stopped after $_t_after: $_t_why"
 		return 0
 	fi
@@ -703,7 +737,7 @@ lab_grade() {
 
 	if _lab_load; then
 		_lab_run_tests "$LAB_TEST_DIR" "$LAB_TESTPROG"
-		if [ -n "$_lab_hidden_prog" ] && [ ! -s "$_lab_work/hang-stop" ]; then
+		if [ -n "$_lab_hidden_prog" ] && [ ! -s "$_lab_work/tests-stop" ]; then
 			_lab_run_tests "$LAB_HIDDEN_DIR" "$_lab_hidden_prog"
 		fi
 	fi

@@ -70,7 +70,8 @@ NOT_GRADING_KERNELS = ("debug",)
 NOT_RUN = ("not run:", "not counted:", "no result reported",
            "the test program did not report this test",
            # the test that stopped the tests (autograde.sh's
-           # _lab_stop_hung_program): stuck, unkillable or too many hangs
+           # _lab_stop_tests): stuck, unkillable, too many hangs, or a
+           # test that found the kernel unsafe to go on with
            "it overstayed its timeout, and ")
 #: A test the harness skipped: it did not run, though it counts as failed.
 SKIPPED = "the test was skipped"
