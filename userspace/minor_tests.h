@@ -33,6 +33,7 @@
 #include "fifo_tests.h"
 #include "minor_model.h"
 #include "reload_checks.h"
+#include "task_stuck.h"
 
 /** @brief The number of devices the module makes by default. */
 #define NDEV 8
@@ -190,34 +191,22 @@ static long voluntary_switches(pid_t pid)
 	return n;
 }
 
-/** @brief Wait until process @p pid is asleep and off the CPU (the kernel
- *         gives a wait channel only then), then read its count of
- *         voluntary context switches: a sleeper woken since, which went
- *         back to sleep, shows a larger count, however fast it did.
+/** @brief Wait until process @p pid is asleep and off the CPU
+ *         (stuck_task_blocked()), then read its count of context
+ *         switches: a sleeper woken since, which went back to sleep,
+ *         shows a larger count, however fast it did.
  * @param pid the process
  * @param timeout_ms how long to wait at most
  * @return the count, or -1 if it was not seen asleep in time
  */
-static long settled_switches(pid_t pid, int timeout_ms)
+static long long settled_switches(pid_t pid, int timeout_ms)
 {
-	char path[64], wchan[64];
+	unsigned long long switches;
 	int i;
 
-	snprintf(path, sizeof(path), "/proc/%d/wchan", pid);
 	for (i = 0; i < timeout_ms; i++) {
-		char st = task_state(pid);
-		FILE *f;
-
-		if (st == 'S' || st == 'D') {
-			f = fopen(path, "r");
-			if (f && fgets(wchan, sizeof(wchan), f) &&
-			    strcmp(wchan, "0")) {
-				fclose(f);
-				return voluntary_switches(pid);
-			}
-			if (f)
-				fclose(f);
-		}
+		if (stuck_task_blocked(pid, &switches) == 1)
+			return (long long)switches;
 		poll(NULL, 0, 1);
 	}
 	return -1;
@@ -1690,7 +1679,7 @@ static int model_other_minor(struct model_run *run, unsigned int busy, int a,
 	int is_write;
 	size_t count;
 	char op[160], device[64];
-	long before, after;
+	long long before, after;
 
 	if ((busy >> minor) & 1 || fifo_model_rng_below(&run->rng, 2))
 		return 1;
@@ -1712,7 +1701,7 @@ static int model_other_minor(struct model_run *run, unsigned int busy, int a,
 		snprintf(device, sizeof(device), "not asleep");
 	else
 		snprintf(device, sizeof(device),
-			 "woken (went back to sleep %ld time(s))",
+			 "woken (went back to sleep %lld time(s))",
 			 after - before);
 	model_fail(run, op, "still sleeps", device,
 		   "a sleeper is woken only by its own minor's events: each minor has its own wait queues");

@@ -98,13 +98,7 @@ static int switch_count(pid_t tid, unsigned long long *switches)
 	return 0;
 }
 
-/** @brief Whether @p tid is blocked: asleep (S or D) and off the run
- *         queue (the kernel gives a wait channel only then), or exited.
- * @param tid the task
- * @param switches where its switch count goes, read after the check
- * @return 1 blocked, 0 not, -1 gone
- */
-static int task_blocked(pid_t tid, unsigned long long *switches)
+int stuck_task_blocked(pid_t tid, unsigned long long *switches)
 {
 	char st = stat_state(tid, NULL), wchan[128];
 
@@ -139,7 +133,7 @@ int stuck_watch_look(struct stuck_watch *w, const pid_t *tids, int n,
 	for (i = 0; i < n && i < STUCK_WATCH_MAX; i++) {
 		if (tids[i] <= 0)
 			continue;
-		b = task_blocked(tids[i], &sw[k]);
+		b = stuck_task_blocked(tids[i], &sw[k]);
 		if (b < 0)
 			continue;
 		if (!b) {

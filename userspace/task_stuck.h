@@ -39,6 +39,16 @@ struct stuck_watch {
 	long long since_ms;
 };
 
+/** @brief Whether @p tid is blocked: asleep (S or D) and off the run
+ *         queue (the kernel gives a wait channel only then), or exited.
+ * @param tid the task
+ * @param switches where its context switches so far, voluntary and not,
+ *        go: read after the check, so a task that ran since shows a new
+ *        count (0 for an exited task)
+ * @return 1 blocked, 0 not, -1 gone
+ */
+int stuck_task_blocked(pid_t tid, unsigned long long *switches);
+
 /** @brief Start a watch: no look yet.
  * @param w the watch
  */
