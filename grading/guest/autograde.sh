@@ -263,20 +263,35 @@ _lab_kill_leftovers() {
 	# shellcheck disable=SC2086 # split the fields into words
 	set -- ${_l_line##*) }
 	_l_own=${3-}
+	_lab_each_task _lab_kill_outsider
+	_lab_find_unkillable >/dev/null || true
+}
+
+# _lab_kill_outsider PID STATE PGRP COMM (_lab_each_task): SIGKILL the
+# task unless it is in the autograder's process group, _l_own.
+_lab_kill_outsider() {
+	[ "$3" = "$_l_own" ] || kill -KILL "$1" 2>/dev/null || true
+}
+
+# _lab_each_task FUNC: call FUNC PID STATE PGRP COMM for every task but
+# init and kernel threads (PF_KTHREAD), as /proc/PID/stat gives them. A
+# task that exits between the listing and the read is left out.
+_lab_each_task() {
+	_e_func=$1
 	set +f
-	for _l_stat in /proc/[0-9]*/stat; do
-		{ read -r _l_line <"$_l_stat"; } 2>/dev/null || continue
-		_l_pid=${_l_line%% *}
-		# shellcheck disable=SC2086 # split the fields into words
-		set -- ${_l_line##*) }
+	for _e_stat in /proc/[0-9]*/stat; do
+		# "PID (COMM) STATE ...": COMM may hold spaces and parentheses.
+		{ read -r _e_line <"$_e_stat"; } 2>/dev/null || continue
+		_e_pid=${_e_line%% *}
+		[ "$_e_pid" != 1 ] || continue
+		_e_comm=${_e_line#*(}
 		# Fields 3..9: state ppid pgrp session tty_nr tpgid flags.
-		[ "$_l_pid" != 1 ] || continue
-		[ "${3-}" != "$_l_own" ] || continue
+		# shellcheck disable=SC2086 # split the fields into words
+		set -- ${_e_line##*) }
 		[ $((${7:-0} & 0x00200000)) -eq 0 ] || continue
-		kill -KILL "$_l_pid" 2>/dev/null || true
+		"$_e_func" "$_e_pid" "${1-}" "${3-}" "${_e_comm%) *}"
 	done
 	set -f
-	_lab_find_unkillable >/dev/null || true
 }
 
 _lab_load() {
@@ -303,25 +318,13 @@ _lab_load() {
 # Print "PID COMM" for every task in state D (uninterruptible sleep)
 # other than kernel threads, one per line.
 _lab_d_tasks() {
-	set +f
-	for _d_stat in /proc/[0-9]*/stat; do
-		# "PID (COMM) STATE ...": COMM may hold spaces and parentheses.
-		read -r _d_line <"$_d_stat" 2>/dev/null || continue
-		_d_rest=${_d_line##*) }
-		case $_d_rest in
-		D" "*) ;;
-		*) continue ;;
-		esac
-		# Fields 3..9: state ppid pgrp session tty_nr tpgid flags.
-		# shellcheck disable=SC2086 # split the fields into words
-		set -- $_d_rest
-		# Kernel threads (PF_KTHREAD) may sleep in D as they please.
-		[ $(($7 & 0x00200000)) -eq 0 ] || continue
-		_d_pid=${_d_line%% *}
-		_d_comm=${_d_line#*(}
-		printf '%s %s\n' "$_d_pid" "${_d_comm%) *}"
-	done
-	set -f
+	_lab_each_task _lab_print_if_d
+}
+
+# _lab_print_if_d PID STATE PGRP COMM (_lab_each_task): "PID COMM" for a
+# task in state D.
+_lab_print_if_d() {
+	[ "$2" != D ] || printf '%s %s\n' "$1" "$4"
 }
 
 # _lab_find_hung: the tasks still in state D after LAB_HUNG_GRACE
@@ -329,13 +332,21 @@ _lab_d_tasks() {
 # task that leaves D within the grace is not hung. Whether a task is
 # stuck for good does not depend on timing, so neither does the result.
 _lab_find_hung() {
-	_h_tries=$((LAB_HUNG_GRACE * 10))
-	while :; do
-		_lab_d_tasks >"$_lab_work/hung"
-		[ -s "$_lab_work/hung" ] || return 0
-		_h_tries=$((_h_tries - 1))
-		[ "$_h_tries" -gt 0 ] || break
+	_lab_listed_for _lab_d_tasks "$_lab_work/hung" "$LAB_HUNG_GRACE"
+}
+
+# _lab_listed_for LISTER FILE SECONDS: run LISTER into FILE every tenth
+# of a second until it lists nothing (0), or until it has listed tasks
+# for SECONDS at least, counted on the clock (1: FILE holds them).
+_lab_listed_for() {
+	"$1" >"$2"
+	[ -s "$2" ] || return 0
+	# _lab_uptime is in whole seconds: one more makes SECONDS a minimum.
+	_w_end=$(($(_lab_uptime) + $3 + 1))
+	while [ "$(_lab_uptime)" -lt "$_w_end" ]; do
 		sleep 0.1
+		"$1" >"$2"
+		[ -s "$2" ] || return 0
 	done
 	return 1
 }
@@ -345,7 +356,6 @@ _lab_find_hung() {
 # killed that still runs in the kernel (a SIGKILL ends any other sleep at
 # once, and is acted on at the return to user space).
 _lab_killed_tasks() {
-	set +f
 	# A module's init or exit ignores SIGKILL for as long as it runs
 	# (a slow init printing a flood of messages, the task that loads it
 	# killed at a test's timeout): not a task stuck in the driver's calls.
@@ -353,40 +363,34 @@ _lab_killed_tasks() {
 		_k_init=
 		{ read -r _k_init <"/sys/module/$_k_mod/initstate"; } 2>/dev/null || true
 		case $_k_init in
-		coming | going)
-			set -f
-			return 0
-			;;
+		coming | going) return 0 ;;
 		esac
 	done
-	for _k_status in /proc/[0-9]*/status; do
-		_k_name='' _k_state='' _k_pending=0 _k_kthread=0
-		# (A task may exit between the listing and the read.)
-		{
-			while read -r _k_key _k_value _k_rest; do
-				case $_k_key in
-				Name:) _k_name=$_k_value ;;
-				State:) _k_state=$_k_value ;;
-				SigPnd: | ShdPnd:)
-					case $_k_value in
-					"" | *[!0-9a-fA-F]*) ;;
-					*) _k_pending=$((_k_pending | 0x$_k_value)) ;;
-					esac ;;
-				Kthread:) _k_kthread=$_k_value ;;
-				esac
-			done <"$_k_status"
-		} 2>/dev/null || continue
-		# Exited, or asleep in D (the business of _lab_find_hung).
-		case $_k_state in
-		Z | X | D | "") continue ;;
-		esac
-		[ "$_k_kthread" = 1 ] && continue
-		# SIGKILL is signal 9: bit 8 of the masks.
-		[ $((_k_pending & 0x100)) -ne 0 ] || continue
-		_k_pid=${_k_status#/proc/}
-		printf '%s %s\n' "${_k_pid%/status}" "$_k_name"
-	done
-	set -f
+	_lab_each_task _lab_print_if_killed
+}
+
+# _lab_print_if_killed PID STATE PGRP COMM (_lab_each_task): "PID COMM"
+# for a task that has SIGKILL pending and is neither exited nor asleep
+# in D (the business of _lab_find_hung).
+_lab_print_if_killed() {
+	case $2 in
+	Z | X | D | "") return 0 ;;
+	esac
+	_k_pending=0
+	# (The task may exit between the listing and the read.)
+	{
+		while read -r _k_key _k_value _k_rest; do
+			case $_k_key in
+			SigPnd: | ShdPnd:)
+				case $_k_value in
+				"" | *[!0-9a-fA-F]*) ;;
+				*) _k_pending=$((_k_pending | 0x$_k_value)) ;;
+				esac ;;
+			esac
+		done <"/proc/$1/status"
+	} 2>/dev/null || return 0
+	# SIGKILL is signal 9: bit 8 of the masks.
+	[ $((_k_pending & 0x100)) -eq 0 ] || printf '%s %s\n' "$1" "$4"
 }
 
 # _lab_find_unkillable: the tasks still alive LAB_UNKILLABLE_GRACE seconds
@@ -400,12 +404,8 @@ _lab_find_unkillable() {
 	_lab_killed_tasks >"$_lab_work/unkillable"
 	[ -s "$_lab_work/unkillable" ] || return 0
 	[ ! -e "$_lab_work/unkillable-seen" ] || return 1
-	_u_end=$(($(_lab_uptime) + LAB_UNKILLABLE_GRACE))
-	while [ "$(_lab_uptime)" -lt "$_u_end" ]; do
-		sleep 0.1
-		_lab_killed_tasks >"$_lab_work/unkillable"
-		[ -s "$_lab_work/unkillable" ] || return 0
-	done
+	_lab_listed_for _lab_killed_tasks "$_lab_work/unkillable" \
+		"$LAB_UNKILLABLE_GRACE" && return 0
 	: >"$_lab_work/unkillable-seen"
 	return 1
 }
@@ -431,12 +431,8 @@ _lab_unkillable_report() {
 	# lab's own functions in it, where the CPU was (RIP) or in its call
 	# trace (a loop around cond_resched() is caught inside the
 	# scheduler), leaving out the unreliable "?" frames.
-	_u_mods=$(echo "$LAB_MODULES" | sed 's/  */|/g')
 	dmesg | sed -n '/sysrq: Show backtrace of all active CPUs/,$p' |
-		grep -E "[[:alnum:]_.]+\+0x[[:xdigit:]]+/0x[[:xdigit:]]+ \[($_u_mods)\]" |
-		grep -v -E ' \? ' |
-		sed -E 's/.*[ :]([[:alnum:]_.]+\+0x[[:xdigit:]]+\/0x[[:xdigit:]]+ \[)/\1/' |
-		sort -u | head -n 3 | sed 's/^/a CPU was running in: /' 
+		_lab_module_frames 3 | sed 's/^/a CPU was running in: /'
 	echo "the backtraces of the CPUs (sysrq-l) are in the kernel log below"
 }
 
@@ -605,6 +601,19 @@ _lab_check_named() {
 	esac
 }
 
+# _lab_module_frames MAX: the lab's modules' functions that the kernel
+# log lines on stdin name ("func+0x1c/0x80 [module]", in a call trace or
+# as where a CPU was), each once, in order (innermost first), at most
+# MAX; not the unreliable "?" frames, nor a return address past its
+# function's end.
+_lab_module_frames() {
+	_f_mods=$(echo "$LAB_MODULES" | sed 's/  */|/g')
+	grep -E "[[:alnum:]_.]+\+0x[[:xdigit:]]+/0x[[:xdigit:]]+ \[($_f_mods)\]" |
+		grep -v -E ' \? |in frame:|\+(0x[[:xdigit:]]+)/\1 ' |
+		sed 's/^.*[] :]\([[:alnum:]_.]*+0x[[:xdigit:]]*\/0x[[:xdigit:]]*\) \[/\1 [/' |
+		awk '!seen[$0]++' | head -n "$1"
+}
+
 # Print kernel_log_clean's message for a log with trouble in it: which
 # check fired, the first lines of its report, and the frames of the lab's
 # own modules in it (the functions to look at).
@@ -619,12 +628,8 @@ _lab_log_report() {
 	echo "the kernel's checks reported a problem during the run: $(_lab_check_named "$_r_head")"
 	echo "its first lines (the whole kernel log is below):"
 	sed -n "${_r_first},$((_r_first + 7))p" "$_lab_work/log" | sed 's/^/  /'
-	_r_mods=$(echo "$LAB_MODULES" | sed 's/  */|/g')
 	_r_frames=$(sed -n "${_r_first},\$p" "$_lab_work/log" |
-		grep -E "[[:alnum:]_.]+\+0x[[:xdigit:]]+/0x[[:xdigit:]]+ \[($_r_mods)\]" |
-		grep -v -E ' \? |in frame:|\+(0x[[:xdigit:]]+)/\1 ' |
-		sed 's/^.*[] :]\([[:alnum:]_.]*+0x[[:xdigit:]]*\/0x[[:xdigit:]]*\) \[/\1 [/' |
-		awk '!seen[$0]++' | head -n 6)
+		_lab_module_frames 6)
 	if [ -n "$_r_frames" ]; then
 		echo "your module's functions in the report (innermost first):"
 		echo "$_r_frames" | sed 's/^/  /'
