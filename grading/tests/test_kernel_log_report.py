@@ -14,11 +14,11 @@ from labkit import paths
 
 AUTOGRADE = os.path.join(paths.TOP, "grading", "guest", "autograde.sh")
 
-#: Pull the pattern and the two functions out of autograde.sh (sourcing it
-#: whole would run its setup), then report on $_lab_work/log.
+#: Pull the pattern and the three functions out of autograde.sh (sourcing
+#: it whole would run its setup), then report on $_lab_work/log.
 SCRIPT = f"""
 eval "$(sed -n '/^_LAB_BAD_LOG=/p' '{AUTOGRADE}')"
-eval "$(sed -n '/^_lab_check_named() {{/,/^}}/p;/^_lab_log_report() {{/,/^}}/p' '{AUTOGRADE}')"
+eval "$(sed -n '/^_lab_check_named() {{/,/^}}/p;/^_lab_module_frames() {{/,/^}}/p;/^_lab_log_report() {{/,/^}}/p' '{AUTOGRADE}')"
 _lab_log_report
 """
 
