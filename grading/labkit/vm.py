@@ -107,6 +107,18 @@ VCPUS = 2
 RESTORE_SECS = 15
 #: Seconds between the empty lines that poke a restored guest.
 POKE_SECS = 0.05
+#: Seconds a booting guest gets to say it is ready for its run (it takes
+#: 2.5-5 s; DEBUG_SLOWDOWN times this on the debug kernel). One that does
+#: not is broken, and no module of the submission ever reached it: seen
+#: once, a two-vCPU boot of 6.1 under TCG that wrote nothing on any port
+#: with both vCPUs busy until the run's limit, 510 s later. It is booted
+#: again (Vm.wait), as a boot that crashed before it was ready is.
+BOOT_SECS = 60
+#: Seconds a guest that said it was ready gets to begin its run (to say
+#: "labkit-begin TOKEN" on ttyS1, before it reads any module) once the
+#: host sent it: it does in milliseconds. One that does not is broken in
+#: the same way, before any module reached it, and is run again too.
+BEGIN_SECS = 15
 #: A restored run that crashes within this many seconds of the restore is
 #: run again booted (see Vm.wait).
 RERUN_SECS = 10
@@ -186,6 +198,9 @@ class Outcome:
     #: The verdict of the first run when this is the outcome of a
     #: run done again (Vm.wait), or None.
     rerun_after: "Verdict | None" = None
+    #: False when the guest was stopped because it did not begin its run
+    #: within BEGIN_SECS of being sent it (no module ever reached it).
+    began: bool = True
 
     def __post_init__(self):
         self.verdict = Verdict(self.verdict)
@@ -456,6 +471,12 @@ class Vm:
         self._start = time.monotonic()
         #: Whether this QEMU's guest has said it is ready for its run.
         self._ready_seen = False
+        #: When the run's token and modules went to this QEMU's guest.
+        self._sent_at = None
+        #: Whether this QEMU was stopped for not booting in BOOT_SECS.
+        self._boot_stuck = False
+        #: Whether this QEMU's guest has begun its run (BEGIN_SECS).
+        self._began = False
         self._qemu_out.seek(0)
         self._qemu_out.truncate()
         # ttyS2 is QEMU's stdin and stdout; QEMU's own messages go to a file.
@@ -491,13 +512,24 @@ class Vm:
             snapshot.discard(self._snapshot)
             _warn(f"could not restore {self._snapshot}; booting instead")
             self._boot_instead(save=True)
-        if self._read_until(_READY) != "seen":
+        got = self._read_until(_READY, limit=self._boot_secs())
+        if got == "gave-up" and self._proc.poll() is None:
+            # Stopped here, so that its outcome is an error: the boot
+            # broke, and Vm.wait boots again.
+            self._proc.kill()
+            self._boot_stuck = True
+        if got != "seen":
             return False
         if self._save:
             why = snapshot.save(self._qmp, self._snapshot)
             if why:
                 _warn(f"no VM snapshot saved ({why}); runs will boot")
         return True
+
+    def _boot_secs(self):
+        """BOOT_SECS, or more on the debug kernel."""
+        return BOOT_SECS * (DEBUG_SLOWDOWN if self._kver == kernels.DEBUG
+                            else 1)
 
     def _read_until(self, want, poke=False, limit=None):
         """Read QEMU's stdout (ttyS2) until the pattern WANT matches (its
@@ -543,6 +575,7 @@ class Vm:
             self._proc.stdin.flush()
         except BrokenPipeError:
             pass  # QEMU is gone; wait() tells why
+        self._sent_at = time.monotonic()
 
     def abort(self):
         """Stop the VM without a result (the modules did not build)."""
@@ -605,8 +638,9 @@ class Vm:
         the kernel until a detector panics it (20 s and more) is not run
         twice.
 
-        A guest that crashes before it is ready for its run, before any
-        module of the student's is in it, is booted again too, whether or
+        A guest that crashes before it is ready for its run, or does not
+        begin the run within BEGIN_SECS of being sent it (both before any
+        module of the student's is in it), is booted again too, whether or
         not it was itself such a second run: with two vCPUs under TCG, a
         boot very rarely crashes in the kernel's own code patching (an
         "Oops: int3" in a function whose static branch another CPU had
@@ -651,7 +685,7 @@ class Vm:
         """wait() for the QEMU running now."""
         self._shown = 0
         self._on_output = on_output
-        status, flooded = self._watch()
+        status, flooded, silent = self._watch()
         self._show_output()
         elapsed = time.monotonic() - self._start
         self._qemu_out.seek(0)
@@ -664,7 +698,20 @@ class Vm:
                         os.path.join(self.keep_dir, "console.log"))
             shutil.copy(self._results_log,
                         os.path.join(self.keep_dir, "results.log"))
-        if flooded:
+        if self._boot_stuck:
+            outcome = Outcome(Verdict.ERROR, results, console, elapsed,
+                              f"the VM did not finish booting within "
+                              f"{self._boot_secs()} s, so no module of the "
+                              f"submission ever ran: the VM's fault, not "
+                              f"the submission's")
+        elif silent:
+            outcome = Outcome(Verdict.ERROR, results, console, elapsed,
+                              f"the VM did not begin its run within "
+                              f"{BEGIN_SECS} s of being sent it, so no "
+                              f"module of the submission ever ran: the "
+                              f"VM's fault, not the submission's")
+            outcome.began = False
+        elif flooded:
             outcome = Outcome(Verdict.FLOOD, results, console, elapsed,
                               f"the VM was stopped: its serial logs passed "
                               f"{LOG_LIMIT >> 20} MiB (a printk flood?); "
@@ -678,23 +725,40 @@ class Vm:
         return outcome
 
     def _watch(self):
-        """Wait for QEMU to exit, within the time limit and as long as the
-        logs stay under LOG_LIMIT. Returns (exit status or None when QEMU
-        was killed, whether it was killed for flooding the logs)."""
+        """Wait for QEMU to exit, within the time limit, as long as the
+        logs stay under LOG_LIMIT, and as long as the guest begins its run
+        within BEGIN_SECS of being sent it. Returns (exit status or None
+        when QEMU was killed, whether it was killed for flooding the logs,
+        whether it was killed because its guest never began the run)."""
         tick = 0.2 if self._on_output else 0.5
         while True:
             remaining = self.timeout - (time.monotonic() - self._start)
             try:
                 return self._proc.wait(timeout=min(max(remaining, 0.1),
-                                                   tick)), False
+                                                   tick)), False, False
             except subprocess.TimeoutExpired:
                 pass
             self._show_output()
             flooded = self._logged() > LOG_LIMIT
-            if flooded or remaining <= 0.5:
+            silent = self._silent()
+            if flooded or silent or remaining <= 0.5:
                 self._proc.kill()
                 self._proc.wait()
-                return None, flooded
+                return None, flooded, silent
+
+    def _silent(self):
+        """Whether the guest, sent its run BEGIN_SECS ago or more, has not
+        begun it: no "labkit-begin TOKEN" on ttyS1."""
+        if self._began or self._sent_at is None:
+            return False
+        try:
+            with open(self._results_log, "rb") as f:
+                head = f.read(256)
+        except OSError:
+            head = b""
+        self._began = f"labkit-begin {self.token}".encode() in head
+        return (not self._began
+                and time.monotonic() - self._sent_at > BEGIN_SECS)
 
     def _show_output(self):
         """Hand the complete lines the guest wrote to ttyS1 since the last
@@ -730,10 +794,11 @@ class Vm:
 
 def _broke_before_ready(outcome, ready_seen):
     """Whether OUTCOME is that of a guest that crashed or broke before it
-    was ready for its run, so before any of the run's modules was in it:
-    the kit's fault or the emulator's, never the submission's."""
-    return not ready_seen and outcome.verdict in (Verdict.CRASH,
-                                                  Verdict.ERROR)
+    was ready for its run, or before it began the run (BEGIN_SECS), so
+    before any of the run's modules was in it: the kit's fault or the
+    emulator's, never the submission's."""
+    return ((not ready_seen or not outcome.began)
+            and outcome.verdict in (Verdict.CRASH, Verdict.ERROR))
 
 
 def _never_ready(outcome, boots):
@@ -742,9 +807,9 @@ def _never_ready(outcome, boots):
     why = outcome.detail
     outcome.verdict = Verdict.ERROR
     outcome.detail = (f"the VM broke while it booted, {boots} times in a "
-                      f"row, before the modules were sent: this is not the "
-                      f"submission's fault; grade it again. The last "
-                      f"boot's end:\n{why}")
+                      f"row, before any module of the submission reached "
+                      f"it: this is not the submission's fault; grade it "
+                      f"again. The last boot's end:\n{why}")
     return outcome
 
 

@@ -4,7 +4,10 @@ fault and a boot that broke before the guest was ready are; a module's
 own crash is not; a guest that never gets ready is a kit error, never a
 student's crash. QEMU is replaced by a script of outcomes."""
 
+import subprocess
+import time
 import unittest
+from unittest import mock
 
 from labkit import vm
 from labkit.verdicts import Verdict
@@ -22,7 +25,8 @@ LATE_PANIC = "[   32.000000] Kernel panic - not syncing: hung_task\n"
 
 class ScriptedVm(vm.Vm):
     """A Vm whose QEMU runs are a script: each item is (whether the guest
-    gets ready, verdict, console). Records the runs it made."""
+    gets ready, verdict, console[, whether it begins its run]). Records
+    the runs it made."""
 
     def __init__(self, script, restoring):
         # No QEMU, no files: only what wait() reads.
@@ -35,7 +39,7 @@ class ScriptedVm(vm.Vm):
         self.runs = []  # ("restored" or "booted", save)
 
     def _wait_once(self, on_output):
-        ready, verdict, console = self._script.pop(0)
+        ready, verdict, console, *began = self._script.pop(0)
         self._ready_seen = ready
         self.runs.append(("restored" if self._restoring else "booted",
                           self._save))
@@ -43,6 +47,7 @@ class ScriptedVm(vm.Vm):
                              vm._oops(console) if verdict == Verdict.CRASH
                              else "")
         outcome.restored = self._restoring
+        outcome.began = began[0] if began else True
         return outcome
 
     def _boot_instead(self, save):
@@ -129,6 +134,70 @@ class Reruns(unittest.TestCase):
                                   restoring=False)
         self.assertEqual(Verdict.TIMEOUT, outcome.verdict)
         self.assertEqual(1, len(runs))
+
+    def test_a_restored_guest_that_never_begins_is_run_again_booted(self):
+        # Seen once: a restored two-vCPU guest on 6.1 said it was ready,
+        # then wrote nothing on any port with both vCPUs busy.
+        outcome, runs = self.wait([(True, Verdict.ERROR, "", False),
+                                   (True, Verdict.COMPLETE, "")])
+        self.assertEqual(Verdict.COMPLETE, outcome.verdict)
+        self.assertEqual(Verdict.ERROR, outcome.rerun_after)
+        self.assertEqual([("restored", False), ("booted", False)], runs)
+
+    def test_a_booted_guest_that_never_begins_is_booted_again(self):
+        outcome, runs = self.wait([(True, Verdict.ERROR, "", False),
+                                   (True, Verdict.COMPLETE, "")],
+                                  restoring=False)
+        self.assertEqual(Verdict.COMPLETE, outcome.verdict)
+        self.assertEqual([("booted", True), ("booted", True)], runs)
+
+    def test_guests_that_never_begin_are_a_kit_error(self):
+        never = (True, Verdict.ERROR, "", False)
+        outcome, runs = self.wait([never] * vm.BOOT_TRIES, restoring=False)
+        self.assertEqual(Verdict.ERROR, outcome.verdict)
+        self.assertIn("not the submission's fault", outcome.detail)
+        self.assertEqual(vm.BOOT_TRIES, len(runs))
+
+    def test_a_guest_that_began_and_hung_is_not_run_again(self):
+        outcome, runs = self.wait([(True, Verdict.TIMEOUT, "")])
+        self.assertEqual(Verdict.TIMEOUT, outcome.verdict)
+        self.assertEqual([("restored", False)], runs)
+
+
+class BootWatch(unittest.TestCase):
+    """A boot that never says it is ready is stopped after BOOT_SECS, as
+    broken (Vm._await_ready), not left to run into the run's limit."""
+
+    def machine(self, timeout):
+        machine = vm.Vm.__new__(vm.Vm)  # no files: only what it reads
+        machine._proc = subprocess.Popen(["sleep", "30"],
+                                         stdin=subprocess.PIPE,
+                                         stdout=subprocess.PIPE)
+        self.addCleanup(machine._proc.stdout.close)
+        self.addCleanup(machine._proc.stdin.close)
+        self.addCleanup(machine._proc.wait)
+        self.addCleanup(machine._proc.kill)
+        machine._restoring = False
+        machine._save = False
+        machine._start = time.monotonic()
+        machine.timeout = timeout
+        machine._kver = "6.12.117+deb12-amd64"
+        machine._boot_stuck = False
+        return machine
+
+    def test_a_silent_boot_is_stopped_as_broken(self):
+        machine = self.machine(timeout=30)
+        with mock.patch.object(vm, "BOOT_SECS", 0.3):
+            self.assertFalse(machine._await_ready())
+        self.assertTrue(machine._boot_stuck)
+        self.assertIsNotNone(machine._proc.wait(timeout=5),
+                             "the silent QEMU was stopped")
+
+    def test_a_run_limit_shorter_than_a_boot_stays_a_timeout(self):
+        machine = self.machine(timeout=0.3)
+        with mock.patch.object(vm, "BOOT_SECS", 5):
+            self.assertFalse(machine._await_ready())
+        self.assertFalse(machine._boot_stuck)
 
 
 if __name__ == "__main__":
