@@ -19,8 +19,9 @@
  * one's result, and the test's process exits without its teardown, with
  * no further call to the driver. So the test reports its failure first.
  * The test's name and the reason go to the file the autograder names in
- * LABKIT_STOP_FILE, one line each; run by hand, the program prints them. LABKIT_HARNESS_MAIN
- * (harness_main.h) notes the harness's process for this.
+ * LABKIT_STOP_FILE, one line each; run by hand, the program prints them.
+ * LABKIT_HARNESS_MAIN (harness_main.h) notes the harness's process for
+ * this.
  */
 #ifndef LABKIT_TESTS_STOP_H
 #define LABKIT_TESTS_STOP_H
