@@ -638,9 +638,10 @@ class Vm:
         the kernel until a detector panics it (20 s and more) is not run
         twice.
 
-        A guest that crashes before it is ready for its run, or does not
-        begin the run within BEGIN_SECS of being sent it (both before any
-        module of the student's is in it), is booted again too, whether or
+        A guest that crashes before it is ready for its run, or is not
+        ready within BOOT_SECS of its boot, or does not begin the run
+        within BEGIN_SECS of being sent it (all before any module of the
+        student's is in it), is booted again too, whether or
         not it was itself such a second run: with two vCPUs under TCG, a
         boot very rarely crashes in the kernel's own code patching (an
         "Oops: int3" in a function whose static branch another CPU had
