@@ -24,6 +24,7 @@ import threading
 import time
 
 from . import paths, results, submission, vm
+from .points import out_of, show
 from .verdicts import Verdict
 
 
@@ -240,7 +241,7 @@ class Batch:
         spent = time.monotonic() - start
         eta = spent / done * (total - done)
         return (f"[{done}/{total}] {student.name} {result.lab}: "
-                f"{result.score}/{result.max_score} {result.verdict} "
+                f"{out_of(result.score, result.max_score)} {result.verdict} "
                 f"(elapsed {_clock(spent)}, ETA {_clock(eta)})")
 
     def _write_reports(self, ordered):
@@ -252,15 +253,14 @@ class Batch:
                             "status"])
             for name, graded in ordered.items():
                 for result in graded:
-                    table.writerow([name, result.lab, result.score,
-                                    result.max_score, result.verdict])
+                    table.writerow([name, result.lab, show(result.score),
+                                    show(result.max_score), result.verdict])
         for name, graded in ordered.items():
             base = os.path.join(self.out, "reports", name)
             with open(base + ".txt", "w", encoding="utf-8") as f:
                 for result in graded:
                     f.write(results.format_text(result) + "\n\n")
-                f.write(f"total: {sum(r.score for r in graded)}/"
-                        f"{sum(r.max_score for r in graded)}\n")
+                f.write(f"total: {results.total(graded)}\n")
             results.write_json(base + ".json", graded,
                                sum(r.elapsed for r in graded))
 

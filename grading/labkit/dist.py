@@ -31,7 +31,7 @@ import tempfile
 import time
 import zipfile
 
-from . import build, labs, paths
+from . import build, labs, paths, points, results
 from .verdicts import Status
 
 STUDENT_TARBALL = os.path.join("dist", "chardev-labkit-student.tar.gz")
@@ -279,7 +279,9 @@ def _tail(text, lines=25):
     return ["  | " + line for line in text.splitlines()[-lines:]]
 
 
-_SCORE = re.compile(r"^score: (\d+)/(\d+)\s*$", re.MULTILINE)
+def _score_shown(score):
+    """A results.last_score() as a check's details show it."""
+    return points.out_of(*score) if score else "none"
 
 
 def _forbidden(names):
@@ -355,11 +357,10 @@ def check_student_tarball(kver=None):
             details += _tail(out)
 
         rc, out, took = _run(["make", "test", "LAB=01"], top, env)
-        scores = _SCORE.findall(out)
+        score = results.last_score(out)
         details.append(f"make test LAB=01 (skeleton): exit {rc}, "
-                       f"score {'/'.join(scores[-1]) if scores else 'none'}"
-                       f", {took:.1f} s")
-        if rc != 0 or not scores or int(scores[-1][0]) >= int(scores[-1][1]):
+                       f"score {_score_shown(score)}, {took:.1f} s")
+        if rc != 0 or not score or score[0] >= score[1]:
             ok = False
             details += _tail(out)
 
@@ -371,12 +372,10 @@ def check_student_tarball(kver=None):
                         os.path.join(ref, lab.name, name))
         rc, out, took = _run(["make", "test", "LAB=01", f"SRC={ref}"], top,
                              env)
-        scores = _SCORE.findall(out)
+        score = results.last_score(out)
         details.append(f"make test LAB=01 SRC=(reference flatbuf.c): exit "
-                       f"{rc}, score "
-                       f"{'/'.join(scores[-1]) if scores else 'none'}, "
-                       f"{took:.1f} s")
-        if rc != 0 or not scores or scores[-1][0] != scores[-1][1]:
+                       f"{rc}, score {_score_shown(score)}, {took:.1f} s")
+        if rc != 0 or not score or score[0] != score[1]:
             ok = False
             details += _tail(out)
     details.append(f"total {time.monotonic() - start:.1f} s")
@@ -508,7 +507,7 @@ def check_gradescope_zip(kver=None):
             full = sum(t.get("max_score", 0) for t in mine)
             details.append(f"results.json: score {data.get('score')}, "
                            f"{len(data.get('tests') or [])} tests, "
-                           f"{lab.name} {got}/{full}")
+                           f"{lab.name} {points.out_of(got, full)}")
             # Full marks include the hidden tests, which the zip ships.
             if not mine or got != full or full != lab.full_marks:
                 problems.append(f"{lab.name} did not get full marks")

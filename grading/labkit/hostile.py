@@ -11,6 +11,7 @@ the tests before it keep their points), preceded by a header:
     Verdict: complete|crash|timeout|flood|build-failed
     Score: N          the lab's exact score, or MIN..MAX when the last
                       result before a crash may not reach the host
+                      (whole numbers or halves: 43, 41.5..43)
     Within: S         seconds grading the lab may take, at most
     Timeout: S        (optional) the VM's time limit for this run
     Report-has: TEXT  (optional) text the lab's report must show, e.g.
@@ -29,7 +30,7 @@ import os
 import shutil
 import time
 
-from . import labs, mutants, paths, results, submission
+from . import labs, mutants, paths, points, results, submission
 from .verdicts import Verdict
 
 #: The largest JSON report one lab may produce, in bytes.
@@ -48,9 +49,8 @@ class Hostile:
         fields = mutants.patch_header(path)
         try:
             self.verdict = Verdict(fields["Verdict"])
-            low, _, high = fields["Score"].partition("..")
             #: The lab's score must be within these two.
-            self.score = (int(low), int(high or low))
+            self.score = points.score_range(fields["Score"])
             self.within = int(fields["Within"])
             self.timeout = int(fields["Timeout"]) if "Timeout" in fields \
                 else None
@@ -86,8 +86,10 @@ class Hostile:
             wrong.append(f"verdict {result.verdict}, not {self.verdict}")
         low, high = self.score
         if not low <= result.score <= high:
-            wrong.append(f"score {result.score}, not "
-                         f"{low if low == high else f'{low} to {high}'}")
+            expected = points.show(low) if low == high else (
+                f"{points.show(low)} to {points.show(high)}")
+            wrong.append(f"score {points.show(result.score)}, not "
+                         f"{expected}")
         if elapsed > self.within:
             wrong.append(f"took {elapsed:.0f} s, more than {self.within}")
         report = json.dumps(results.gradescope([result], elapsed))
@@ -103,8 +105,9 @@ class Hostile:
             other = graded[1]
             if other.score != other.max_score:
                 wrong.append(f"{bystander.name} (the reference solution) "
-                             f"scored {other.score}, not full marks, in "
-                             f"the same submission ({other.verdict})")
+                             f"scored {points.show(other.score)}, not full "
+                             f"marks, in the same submission "
+                             f"({other.verdict})")
         return wrong
 
     def check(self, kver):
@@ -121,7 +124,8 @@ class Hostile:
             if bystander is not None:
                 graded.append(submission.grade_lab(sub, bystander, kver))
         first = graded[0]
-        summary = (f"{first.verdict}, {first.score}/{first.max_score} in "
+        summary = (f"{first.verdict}, "
+                   f"{points.out_of(first.score, first.max_score)} in "
                    f"{elapsed:.0f} s")
         wrong = self.judge(graded, elapsed, bystander)
         if wrong:

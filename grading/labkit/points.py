@@ -8,11 +8,23 @@ grading/hidden/NN-name/points share one format: one test per line,
 with blank lines and '#' comments ignored. The guest reads only the
 first column (which tests exist); the host alone turns results into
 points with the rest.
+
+Points and scores are kept exact: a whole number as an int, a half as a
+float (halves and their sums are exact in binary floating point, so a
+total compares exactly), and every report prints them with show().
 """
 
 import re
 
 _NAME = re.compile(r"^[a-z0-9_]+$")
+#: A number of points as a file or a report states it: ASCII digits,
+#: then ".5" for a half.
+NUMBER = r"[0-9]+(?:\.5)?"
+#: The rule NUMBER stands for, for messages.
+RULE = "a whole number or a whole number and a half (5, 12, 0.5, 2.5)"
+#: The least a test can be worth beside 0, and so the least two scores
+#: can differ by.
+HALF = 0.5
 
 #: What a lab's own tests add up to.
 LAB_TOTAL = 100
@@ -20,6 +32,51 @@ LAB_TOTAL = 100
 
 class PointsError(Exception):
     """A points file that cannot be read as one."""
+
+
+def value(text):
+    """The number of points TEXT states (see NUMBER): an int for a whole
+    number, a float for a half. ValueError for anything else: a sign,
+    other decimals ("0.25", "1.0"), non-ASCII digits, spaces."""
+    if not re.fullmatch(NUMBER, text):
+        raise ValueError(f"not {RULE}: {text!r}")
+    return float(text) if text.endswith(".5") else int(text)
+
+
+def exact(number):
+    """NUMBER (points, a score or a sum of them) as the kit keeps it: an
+    int when it is a whole number (100.0 becomes 100), else the float."""
+    return int(number) if number == int(number) else number
+
+
+def show(number):
+    """NUMBER of points as every report prints it: "98", "97.5", never
+    "98.0"."""
+    return str(exact(number))
+
+
+def score_range(text):
+    """(low, high) of TEXT, a score "N" or a range "LOW..HIGH" (each a
+    number of points: see value), as a hostile module's "Score:" states
+    it. ValueError for another text, or LOW above HIGH."""
+    low, dots, high = text.partition("..")
+    low = value(low.strip())
+    high = value(high.strip()) if dots else low
+    if low > high:
+        raise ValueError(f"{text!r}: {show(low)} is above {show(high)}")
+    return low, high
+
+
+def out_of(score, full, width=0):
+    """SCORE of FULL as reports print it, "97.5/100", with SCORE
+    right-aligned in WIDTH characters."""
+    return f"{show(score):>{width}}/{show(full)}"
+
+
+def column_width(scores, least):
+    """The characters a column of SCORES takes when shown: LEAST (the
+    width of the whole numbers it is meant for), or more for a half."""
+    return max([least] + [len(show(score)) for score in scores])
 
 
 def parse(text, where, visibilities=None):
@@ -68,8 +125,9 @@ def read(path, visibilities=None):
 
 def total_problem(table, lab):
     """Why TABLE, the lab LAB's own [(name, points)], is not a lab's
-    table, or None: its points must add up to LAB_TOTAL."""
-    total = sum(row[1] for row in table)
+    table, or None: its points must add up to LAB_TOTAL exactly."""
+    total = exact(sum(row[1] for row in table))
     if total != LAB_TOTAL:
-        return f"the points of {lab} add up to {total}, not {LAB_TOTAL}"
+        return (f"the points of {lab} add up to {show(total)}, not "
+                f"{LAB_TOTAL}")
     return None

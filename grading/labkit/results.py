@@ -21,6 +21,7 @@ import xml.etree.ElementTree as ET
 
 from . import hints as known_bugs
 from . import points as points_file
+from .points import out_of, show
 from .verdicts import Status, Verdict
 
 _PLAN = re.compile(r"^# plan (\S+)\s*$")
@@ -28,8 +29,10 @@ _RESULT = re.compile(r"^(ok|not ok) \d+ (\S+)\s*$")
 #: A line that looks like a result but is not one the guest prints (a
 #: directive, a points field, a missing number).
 _ODD_RESULT = re.compile(r"^(ok|not ok)(\s|$)")
-#: Points or a score from the guest: only the host decides those.
-_CLAIM = re.compile(r"^# (points \S+ \d+|score \d+/\d+)\s*$")
+#: Points or a score from the guest (whole, a half or any other
+#: fraction): only the host decides those.
+_CLAIM = re.compile(r"^# (points \S+ \d+(\.\d+)?|score \d+(\.\d+)?/"
+                    r"\d+(\.\d+)?)\s*$")
 _LOG_START = re.compile(r"^# kernel log of this run")
 _RUNNING = re.compile(r"^#\s+RUN\s+\S+?\.(\S+) \.\.\.")
 # Harness bookkeeping that says nothing about why a test failed.
@@ -42,8 +45,10 @@ class Test:
     """One scored test of a lab."""
 
     name: str
-    max_score: int
-    score: int = 0
+    #: What it is worth and what it scored, as labkit.points keeps
+    #: points: an int, or a float for a half.
+    max_score: "int | float"
+    score: "int | float" = 0
     #: Status.PASSED, Status.FAILED, or None while no result has been seen.
     status: "Status | None" = None
     #: Why it failed, one line per entry.
@@ -76,11 +81,12 @@ class LabResult:
 
     @property
     def score(self):
-        return sum(t.score for t in self.tests)
+        return points_file.exact(sum(t.score for t in self.tests))
 
     @property
     def max_score(self):
-        return sum(t.max_score for t in self.tests) or 100
+        return points_file.exact(
+            sum(t.max_score for t in self.tests)) or 100
 
     def test(self, name):
         """The test called NAME, or None."""
@@ -324,9 +330,13 @@ def format_text(result, verbose=False):
         out.append("The module did not build; the compiler said:")
         out.extend("  " + line for line in result.tests[0].output)
     else:
+        # Columns of 3, or wider for a worth of "12.5".
+        width = points_file.column_width(
+            [t.max_score for t in result.tests], 3)
         for test in result.tests:
-            out.append(f"  {_status_word(test)} {test.score:3d}/"
-                        f"{test.max_score:<3d} {test.name}")
+            out.append(f"  {_status_word(test)} "
+                       f"{show(test.score):>{width}}/"
+                       f"{show(test.max_score):<{width}} {test.name}")
             if test.status != Status.PASSED:
                 out.extend("         " + line for line in test.output[:30])
         if result.verdict in _ENDINGS:
@@ -339,8 +349,38 @@ def format_text(result, verbose=False):
             out.extend("    " + line for line in result.kernel_log[-25:])
     for error in result.errors:
         out.append(f"  KIT ERROR: {error}")
-    out.append(f"score: {result.score}/{result.max_score}")
+    out.append(f"score: {out_of(result.score, result.max_score)}")
     return "\n".join(out)
+
+
+#: The last line of a lab's report (format_text) and of run-lab's
+#: summary: "score: 97.5/100".
+_SCORE_LINE = re.compile(rf"^score: ({points_file.NUMBER})/"
+                         rf"({points_file.NUMBER})\s*$", re.MULTILINE)
+
+
+def last_score(text):
+    """(score, full marks) of the last "score: X/Y" line of TEXT (a
+    report, or the output of make test), as numbers (see points.value);
+    None when it has none."""
+    found = _SCORE_LINE.findall(text)
+    if not found:
+        return None
+    return tuple(points_file.value(number) for number in found[-1])
+
+
+def total(results):
+    """The score of the labs RESULTS together, "SCORE/FULL"."""
+    return out_of(sum(r.score for r in results),
+                  sum(r.max_score for r in results))
+
+
+def summary(results, name_width):
+    """One line per lab of RESULTS: its name (in NAME_WIDTH characters),
+    its score, the scores aligned, and its verdict."""
+    width = points_file.column_width([r.score for r in results], 3)
+    return [f"  {r.lab:<{name_width}} {out_of(r.score, r.max_score, width)}"
+            f"  {r.verdict}" for r in results]
 
 
 def gradescope(results, elapsed):
@@ -350,14 +390,14 @@ def gradescope(results, elapsed):
         for test in result.tests:
             tests.append({
                 "name": f"{result.lab}: {test.name}",
-                "score": test.score,
-                "max_score": test.max_score,
+                "score": points_file.exact(test.score),
+                "max_score": points_file.exact(test.max_score),
                 "status": test.status or Status.FAILED,
                 "output": "\n".join(test.output),
                 "visibility": test.visibility,
             })
     data = {
-        "score": sum(r.score for r in results),
+        "score": points_file.exact(sum(r.score for r in results)),
         "execution_time": round(elapsed, 1),
         "tests": tests,
     }
@@ -405,7 +445,7 @@ def junit(results):
             for key, value in (("score", test.score),
                                ("max_score", test.max_score)):
                 ET.SubElement(case[0], "property", name=key,
-                              value=str(value))
+                              value=show(value))
             if test.status == Status.PASSED:
                 continue
             if result.verdict == Verdict.COMPLETE:
@@ -415,7 +455,8 @@ def junit(results):
                 kind = "error"
                 errors += 1
             ET.SubElement(case, kind, message=(
-                f"{test.name}: 0/{test.max_score} ({result.verdict})"),
+                f"{test.name}: 0/{show(test.max_score)} "
+                f"({result.verdict})"),
                 type=result.verdict).text = _xml_text(
                     "\n".join(test.output))
         suite.set("failures", str(failures))

@@ -31,7 +31,7 @@ import subprocess
 import tempfile
 import time
 
-from . import kcache, paths
+from . import kcache, paths, points, results
 
 USER = "labkit-nobody"
 #: Mounts outside the root file system that any user can write to.
@@ -193,12 +193,11 @@ def _check(lab, kver, timeout):
             output, rc = (e.stdout or b"").decode(errors="replace"), None
         seconds = time.time() - start
         lines = output.splitlines()
-        score = next((ln for ln in reversed(lines)
-                      if ln.startswith("score: ")), "")
-        got, _, full = score[len("score: "):].partition("/")
-        ok = rc == 0 and got.isdigit() and got == full
-        details.append(f"{' '.join(cmd)}: exit {rc}, {score or 'no score'}"
-                       f", {seconds:.0f} s")
+        score = results.last_score(output)
+        ok = rc == 0 and score is not None and score[0] == score[1]
+        shown = f"score: {points.out_of(*score)}" if score else "no score"
+        details.append(f"{' '.join(cmd)}: exit {rc}, {shown}, "
+                       f"{seconds:.0f} s")
         if not ok:
             details += lines[-40:]
         outside = _outside_writes(walk, home, user.pw_uid, start)

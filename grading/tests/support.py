@@ -41,6 +41,21 @@ LAB01_VISIBILITY = {"pwrite_pread_keep_the_file_offset": "after_published",
                     "one_byte_appends_fill_it_exactly": "hidden"}
 
 
+#: A lab whose tests are worth halves too, as Labs 05 and 06 are about
+#: to be: its own tests add up to 100, and a hidden test worth 2.5
+#: comes on top.
+HALVES_POINTS = [
+    ("module_loads", 5),
+    ("works", 81.5),
+    ("tiny_a", 0.5),
+    ("tiny_b", 0.5),
+    ("small", 2.5),
+    ("module_unloads", 5),
+    ("kernel_log_clean", 5),
+    ("secret", 2.5),
+]
+
+
 class FakeLab:
     """What results.from_run and friends read of a labs.Lab, with a points
     table given here instead of read from a points file."""
@@ -57,6 +72,22 @@ class FakeLab:
     @property
     def full_marks(self):
         return sum(p for _, p in self.points)
+
+
+def halves_lab():
+    """A FakeLab with the table HALVES_POINTS, its last test hidden."""
+    return FakeLab("05-poll", points=HALVES_POINTS,
+                   visibility={"secret": "hidden"})
+
+
+def run_halves(failed=("tiny_b", "small")):
+    """A complete run of halves_lab() in which the tests FAILED failed
+    and the others passed: 99.5 of 102.5 by default."""
+    text = "KTAP version 1\n# lab 05-poll\n"
+    for number, (name, _) in enumerate(HALVES_POINTS, 1):
+        text += (f"# {name}: it failed\nnot ok {number} {name}\n"
+                 if name in failed else f"ok {number} {name}\n")
+    return run(text, lab=halves_lab())
 
 
 def transcript(name):

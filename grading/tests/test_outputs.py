@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 from labkit import dist, results
 from labkit.verdicts import Verdict
 
-from .support import run, transcript
+from .support import run, run_halves, transcript
 
 #: Gradescope's test visibilities.
 VISIBILITIES = {"visible", "hidden", "after_due_date", "after_published"}
@@ -202,6 +202,86 @@ class TextReport(unittest.TestCase):
                          results.format_text(result))
         self.assertIn("Kernel log of the run",
                       results.format_text(result, verbose=True))
+
+
+class HalfPoints(unittest.TestCase):
+    """A lab whose tests are worth halves (support.HALVES_POINTS): 99.5
+    of 102.5, in every output, never "99.0" for a whole number."""
+
+    def setUp(self):
+        self.result = run_halves()
+
+    def test_text_report_aligns_halves_and_shows_the_score(self):
+        lines = results.format_text(self.result).splitlines()
+        self.assertIn("  PASS    5/5    module_loads", lines)
+        self.assertIn("  PASS 81.5/81.5 works", lines)
+        self.assertIn("  PASS  0.5/0.5  tiny_a", lines)
+        self.assertIn("  FAIL    0/0.5  tiny_b", lines)
+        self.assertIn("  FAIL    0/2.5  small", lines)
+        self.assertEqual("score: 99.5/102.5", lines[-1])
+        self.assertEqual([], self.result.errors)
+
+    def test_a_whole_score_of_halves_prints_as_a_whole_number(self):
+        result = run_halves(failed=("tiny_a", "tiny_b"))
+        self.assertEqual((101.5, 102.5), (result.score, result.max_score))
+        result = run_halves(failed=("tiny_b", "small", "secret"))
+        self.assertIs(int, type(result.score))
+        self.assertTrue(results.format_text(result).endswith(
+            "score: 97/102.5"))
+
+    def test_gradescope_json_keeps_halves_and_whole_numbers_ints(self):
+        data = json.loads(json.dumps(results.gradescope([self.result], 1)))
+        self.assertEqual([], dist.results_json_problems(data))
+        self.assertEqual(99.5, data["score"])
+        tests = {t["name"][len("05-poll: "):]: t for t in data["tests"]}
+        self.assertEqual((0.5, 0.5), (tests["tiny_a"]["score"],
+                                      tests["tiny_a"]["max_score"]))
+        self.assertEqual((0, 2.5), (tests["small"]["score"],
+                                    tests["small"]["max_score"]))
+        self.assertEqual("hidden", tests["secret"]["visibility"])
+        self.assertIs(int, type(tests["module_loads"]["score"]))
+        self.assertEqual(data["score"],
+                         sum(t["score"] for t in data["tests"]))
+        text = json.dumps(results.gradescope(
+            [run_halves(failed=("tiny_a", "tiny_b"))], 1))
+        self.assertIn('"score": 101.5,', text)
+        whole = json.dumps(results.gradescope(
+            [run_halves(failed=("tiny_b", "small", "secret"))], 1))
+        self.assertIn('"score": 97,', whole)
+        self.assertNotIn(".0,", whole)
+
+    def test_junit_properties_and_messages_show_halves(self):
+        root = ET.fromstring(results.junit([self.result]).encode())
+        props = {case.get("name"): {p.get("name"): p.get("value")
+                                    for p in case.iter("property")}
+                 for case in root.iter("testcase")}
+        self.assertEqual({"score": "0.5", "max_score": "0.5"},
+                         props["tiny_a"])
+        self.assertEqual({"score": "0", "max_score": "2.5"}, props["small"])
+        self.assertEqual({"score": "5", "max_score": "5"},
+                         props["module_loads"])
+        failure = root.find(".//testcase[@name='tiny_b']/failure")
+        self.assertEqual("tiny_b: 0/0.5 (complete)", failure.get("message"))
+
+    def test_summary_and_total_of_several_labs(self):
+        labs = [run(transcript("complete_skeleton.ktap")), self.result]
+        self.assertEqual(["  01-flat-buffer     15/110  complete",
+                          "  05-poll          99.5/102.5  complete"],
+                         results.summary(labs, 16))
+        self.assertEqual("114.5/212.5", results.total(labs))
+        self.assertEqual(["  01-flat-buffer  15/110  complete"],
+                         results.summary(labs[:1], 14))
+
+    def test_last_score_reads_a_report_back(self):
+        self.assertEqual((99.5, 102.5), results.last_score(
+            "noise\n" + results.format_text(self.result) + "\n"))
+        self.assertEqual((15, 110), results.last_score(results.format_text(
+            run(transcript("complete_skeleton.ktap")))))
+        self.assertEqual((100, 100), results.last_score(
+            "score: 5/100\nscore: 100/100\n"))
+        for text in ("", "score: 99.25/100", "score: 99.0/100",
+                     "score: -1/100", "total: 5/100"):
+            self.assertIsNone(results.last_score(text), text)
 
 
 if __name__ == "__main__":

@@ -64,6 +64,60 @@ class ReadingAPointsFile(unittest.TestCase):
         self.assertEqual("the points of l add up to 0, not 100",
                          points.total_problem([], "l"))
 
+    def test_total_with_halves_is_exact(self):
+        # Lab 05's and 06's shape: 27 tests at 0.5 beside whole numbers.
+        table = [(f"h{i}", 0.5) for i in range(27)] + [("a", 86.5)]
+        self.assertIsNone(points.total_problem(table, "l"))
+        self.assertIsNone(points.total_problem(
+            [(f"h{i}", 0.5) for i in range(200)], "l"))
+        self.assertEqual("the points of l add up to 99.5, not 100",
+                         points.total_problem(table[1:], "l"))
+        self.assertEqual("the points of l add up to 100.5, not 100",
+                         points.total_problem(table + [("b", 0.5)], "l"))
+
+
+class PointsNumbers(unittest.TestCase):
+    """points.value reads a number of points, points.show prints one."""
+
+    def test_value_reads_whole_numbers_and_halves(self):
+        for text, want in (("0", 0), ("5", 5), ("100", 100), ("0.5", 0.5),
+                           ("2.5", 2.5), ("97.5", 97.5)):
+            self.assertEqual(want, points.value(text), text)
+            self.assertIs(type(want), type(points.value(text)), text)
+
+    def test_value_refuses_anything_else(self):
+        for text in ("", "0.25", "1.0", "1.50", "5.", ".5", "-5", "-0.5",
+                     "+5", " 5", "5\n", "1e2", "0x5", "nan", "inf",
+                     "\uff15", "\u0665", "\u00bd", "5/2"):
+            with self.assertRaisesRegex(ValueError, "whole number and a "
+                                        "half", msg=repr(text)):
+                points.value(text)
+
+    def test_show_never_prints_a_point_zero(self):
+        self.assertEqual(["98", "97.5", "0", "0.5", "100", "110"],
+                         [points.show(n) for n in (98, 97.5, 0, 0.5, 100.0,
+                                                   110.0)])
+
+    def test_out_of_and_column_width(self):
+        self.assertEqual("97.5/100", points.out_of(97.5, 100))
+        self.assertEqual("  5/110", points.out_of(5, 110.0, 3))
+        self.assertEqual(3, points.column_width([5, 100, 0.5], 3))
+        self.assertEqual(4, points.column_width([5, 97.5], 3))
+        self.assertEqual(3, points.column_width([], 3))
+
+    def test_score_range_is_one_score_or_low_dot_dot_high(self):
+        self.assertEqual((43, 43), points.score_range("43"))
+        self.assertEqual((5, 7), points.score_range("5..7"))
+        self.assertEqual((41.5, 43), points.score_range("41.5..43"))
+        for text in ("7..5", "43.25", "5..7..9", "..5", "5.."):
+            with self.assertRaises(ValueError, msg=text):
+                points.score_range(text)
+
+    def test_exact_keeps_whole_numbers_as_ints(self):
+        self.assertIs(int, type(points.exact(100.0)))
+        self.assertEqual(100, points.exact(sum([0.5] * 200)))
+        self.assertEqual(99.5, points.exact(99.5))
+
 
 class TheKitsPointsFiles(unittest.TestCase):
     """Every lab of this kit: its points file reads, adds up to 100, and

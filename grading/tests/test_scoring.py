@@ -8,8 +8,8 @@ import unittest
 from labkit import build, results, submission
 from labkit.verdicts import Status, Verdict
 
-from .support import (LAB01_POINTS, FakeLab, run, scores, statuses,
-                      transcript)
+from .support import (LAB01_POINTS, FakeLab, run, run_halves, scores,
+                      statuses, transcript)
 
 HEAD = "KTAP version 1\n# lab 01-demo\n"
 TABLE = [("module_loads", 10), ("works", 80), ("module_unloads", 5),
@@ -96,6 +96,49 @@ class HostTableWins(unittest.TestCase):
 
     def test_lab_of_no_tests_is_out_of_100(self):
         self.assertEqual(100, results.LabResult("x", "k", "s").max_score)
+
+
+class HalfPoints(unittest.TestCase):
+    """Tests worth a half (support.HALVES_POINTS) score exactly."""
+
+    def test_a_pass_earns_the_half_a_failure_nothing(self):
+        result = run_halves()
+        self.assertEqual((0.5, 0, 0), (result.test("tiny_a").score,
+                                       result.test("tiny_b").score,
+                                       result.test("small").score))
+        self.assertEqual((99.5, 102.5), (result.score, result.max_score))
+
+    def test_halves_that_add_up_to_100_are_no_kit_error(self):
+        self.assertEqual([], run_halves().errors)
+        lab = demo_lab([("module_loads", 10), ("works", 79.5),
+                        ("module_unloads", 5), ("kernel_log_clean", 5)])
+        self.assertIn("the points of 01-demo add up to 99.5, not 100",
+                      run(lines("ok 1 module_loads"), lab=lab).errors)
+
+    def test_27_tests_at_a_half_add_up_exactly(self):
+        table = [(f"t{i}", 0.5) for i in range(27)] + [("module_loads",
+                                                        86.5)]
+        text = lines("ok 1 module_loads", *(f"ok {i + 2} t{i}"
+                                            for i in range(27)))
+        result = run(text, lab=demo_lab(table))
+        self.assertEqual([], result.errors)
+        self.assertEqual((100, 100), (result.score, result.max_score))
+        self.assertIs(int, type(result.score))
+        self.assertFalse(result.score < result.max_score)
+
+    def test_a_module_that_never_loaded_earns_no_half(self):
+        result = run_halves(failed=("module_loads",))
+        self.assertEqual(0, result.score)
+        self.assertEqual(0, result.test("tiny_a").score)
+
+    def test_halves_the_guest_claims_are_kit_errors(self):
+        result = run(lines("ok 1 module_loads", "# points works 0.5",
+                           "ok 2 works", "# score 99.5/100"), lab=demo_lab())
+        self.assertIn("the guest claimed points, which only the host "
+                      "decides: # points works 0.5", result.errors)
+        self.assertIn("the guest claimed points, which only the host "
+                      "decides: # score 99.5/100", result.errors)
+        self.assertEqual(80, result.test("works").score)
 
 
 class ModuleThatNeverLoaded(unittest.TestCase):
