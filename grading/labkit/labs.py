@@ -139,8 +139,9 @@ class Lab:
 
     @property
     def full_marks(self):
-        """What the lab is worth: its 100, plus its hidden tests' points."""
-        return sum(points for _, points in self.points)
+        """What the lab is worth: its 100, plus its hidden tests' points
+        (see points.exact)."""
+        return points.exact(sum(worth for _, worth in self.points))
 
     @property
     def visibility(self):

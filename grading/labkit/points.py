@@ -5,9 +5,11 @@ A lab's labs/NN-name/tests/points and its hidden tests'
 grading/hidden/NN-name/points share one format: one test per line,
   NAME POINTS               (a lab's own tests)
   NAME POINTS VISIBILITY    (hidden tests: Gradescope's visibility)
-with blank lines and '#' comments ignored. The guest reads only the
-first column (which tests exist); the host alone turns results into
-points with the rest.
+with blank lines and '#' comments ignored. POINTS is a whole number or
+a whole number and a half (5, 12, 0.5, 2.5), nothing finer; the lab's
+own tests add up to exactly LAB_TOTAL. The guest reads only the first
+column (which tests exist); the host alone turns results into points
+with the rest.
 
 Points and scores are kept exact: a whole number as an int, a half as a
 float (halves and their sums are exact in binary floating point, so a
@@ -84,8 +86,8 @@ def parse(text, where, visibilities=None):
     [(name, points)], or with VISIBILITIES (the allowed third column's
     values) [(name, points, visibility)]. Raises PointsError for a line
     with the wrong number of words, a name the guest could not report, a
-    number of points that is not a whole number, an unknown visibility
-    or a test listed twice."""
+    number of points that is not a whole number or a half (see value),
+    an unknown visibility or a test listed twice."""
     table, seen = [], set()
     width = 2 if visibilities is None else 3
     want = "NAME POINTS" if width == 2 else "NAME POINTS VISIBILITY"
@@ -99,15 +101,17 @@ def parse(text, where, visibilities=None):
         name, points = words[0], words[1]
         if not _NAME.match(name):
             raise PointsError(f"{bad}, a name of a-z, 0-9 and _: {name!r}")
-        if not points.isdigit() or not points.isascii():
-            raise PointsError(f"{bad}, POINTS a whole number: {points!r}")
+        try:
+            worth = value(points)
+        except ValueError:
+            raise PointsError(f"{bad}, POINTS {RULE}: {points!r}") from None
         if width == 3 and words[2] not in visibilities:
             raise PointsError(f"{bad}, VISIBILITY one of "
                               f"{', '.join(visibilities)}: {words[2]!r}")
         if name in seen:
             raise PointsError(f"{where}:{number}: {name} is listed twice")
         seen.add(name)
-        table.append((name, int(points), *words[2:]))
+        table.append((name, worth, *words[2:]))
     return table
 
 

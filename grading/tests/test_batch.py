@@ -10,6 +10,7 @@ import unittest
 from unittest import mock
 
 from labkit import batch, results, submission
+from labkit import points as points_file
 from labkit.verdicts import Status, Verdict
 
 from .support import kit, write
@@ -259,6 +260,71 @@ class Batches(BatchTest):
             self.assertEqual(0, json.load(f)["score"])
         with open(os.path.join(reports, "alice.txt")) as f:
             self.assertTrue(f.read().endswith("total: 210/210\n"))
+
+
+class HalfPoints(BatchTest):
+    """Labs whose tests are worth halves: grades.csv, the reports and the
+    progress lines show 99.5, never 99.0, and what grading/check reads
+    back of grades.csv is the score."""
+
+    def setUp(self):
+        super().setUp()
+        first, second = self.labs
+        write(first.points_file, "module_loads 9.5\nworks 80.5\n"
+              "module_unloads 5\nkernel_log_clean 5\n")
+        write(first.hidden_points_file, "secret 2.5 hidden\n")
+        write(second.points_file, "module_loads 10\nworks 79.5\ntiny 0.5\n"
+              "module_unloads 5\nkernel_log_clean 5\n")
+
+    @staticmethod
+    def grade(sub, lab, kver, timeout=None):
+        """canned(), but a "bad" submission fails only the hidden test
+        and the half-point one."""
+        result = canned(sub, lab, kver, timeout)
+        if result.test("works").status == Status.PASSED:
+            return result
+        for test in result.tests:
+            if test.name not in ("secret", "tiny"):
+                test.status, test.score = Status.PASSED, test.max_score
+        return result
+
+    def rows(self):
+        with open(os.path.join(self.out, "grades.csv"), newline="") as f:
+            return list(csv.reader(f))[1:]
+
+    def test_grades_csv_and_its_scores_read_back(self):
+        self.run_batch(grade=self.grade)
+        rows = self.rows()
+        self.assertEqual(
+            [["alice", "01-demo-lab", "102.5", "102.5", "complete"],
+             ["alice", "02-next-lab", "100", "100", "complete"],
+             ["bob", "01-demo-lab", "100", "102.5", "complete"],
+             ["bob", "02-next-lab", "99.5", "100", "complete"]], rows)
+        self.assertEqual([102.5, 100, 100, 99.5],
+                         [points_file.value(row[2]) for row in rows])
+
+    def test_reports_and_progress_show_halves(self):
+        self.run_batch(grade=self.grade)
+        reports = os.path.join(self.out, "reports")
+        with open(os.path.join(reports, "bob.txt")) as f:
+            text = f.read()
+        self.assertTrue(text.endswith("total: 199.5/202.5\n"), text[-40:])
+        self.assertIn("  FAIL    0/0.5  tiny\n", text)
+        self.assertIn("score: 99.5/100\n", text)
+        with open(os.path.join(reports, "bob.json")) as f:
+            self.assertEqual(199.5, json.load(f)["score"])
+        with open(os.path.join(reports, "alice.json")) as f:
+            self.assertEqual(202.5, json.load(f)["score"])
+        self.assertTrue(any(" bob 02-next-lab: 99.5/100 complete " in line
+                            for line in self.said), self.said)
+
+    def test_a_resumed_batch_keeps_the_halves(self):
+        self.run_batch(grade=self.grade)
+        first = self.rows()
+        graded, ran = self.run_batch(grade=self.grade)
+        self.assertEqual([], ran)
+        self.assertEqual(first, self.rows())
+        self.assertEqual(99.5, graded["bob"][1].score)
 
 
 class SubmissionDigest(unittest.TestCase):

@@ -25,6 +25,17 @@ class PointsTable(unittest.TestCase):
         self.assertEqual(110, self.lab.full_marks)
         self.assertEqual(100, self.other.full_marks)
 
+    def test_full_marks_with_halves_are_exact(self):
+        write(self.lab.points_file, "module_loads 9.5\nworks 80.5\n"
+              "module_unloads 5\nkernel_log_clean 5\n")
+        write(self.lab.hidden_points_file, "secret 2.5 hidden\n")
+        self.assertEqual(102.5, self.lab.full_marks)
+        write(self.lab.hidden_points_file, "secret 0.5 hidden\n")
+        self.assertEqual(100.5, self.lab.full_marks)
+        write(self.lab.hidden_points_file, "secret 10 hidden\n")
+        self.assertIs(int, type(self.lab.full_marks))
+        self.assertEqual(110, self.lab.full_marks)
+
     def test_hidden_tests_have_their_visibility(self):
         self.assertEqual({"secret": "hidden"}, self.lab.visibility)
         self.assertEqual({}, self.other.visibility)

@@ -23,6 +23,25 @@ class ReadingAPointsFile(unittest.TestCase):
         self.assertEqual([("module_loads", 5), ("works", 95)],
                          points.parse(text, "p"))
 
+    def test_halves_are_points_whole_numbers_stay_ints(self):
+        table = points.parse("a 0.5\nb 2.5\nc 12\nd 0\n", "p")
+        self.assertEqual([("a", 0.5), ("b", 2.5), ("c", 12), ("d", 0)],
+                         table)
+        self.assertEqual([float, float, int, int],
+                         [type(p) for _, p in table])
+
+    def test_hidden_tests_may_be_worth_a_half(self):
+        self.assertEqual([("secret", 1.5, "hidden")],
+                         points.parse("secret 1.5 hidden\n", "p",
+                                      VISIBILITIES))
+
+    def test_the_message_names_the_rule(self):
+        with self.assertRaises(points.PointsError) as caught:
+            points.parse("works 0.25\n", "p")
+        self.assertEqual("p:1: want 'NAME POINTS', POINTS a whole number "
+                         "or a whole number and a half (5, 12, 0.5, 2.5): "
+                         "'0.25'", str(caught.exception))
+
     def test_hidden_format_keeps_the_visibility(self):
         self.assertEqual([("secret", 10, "after_published")],
                          points.parse("secret 10 after_published\n", "p",
@@ -33,7 +52,13 @@ class ReadingAPointsFile(unittest.TestCase):
                           ("works 5 visible", "want 'NAME POINTS'"),
                           ("works five", "whole number"),
                           ("works -5", "whole number"),
-                          ("works 5.5", "whole number"),
+                          ("works 0.25", "whole number and a half"),
+                          ("works 1.0", "whole number and a half"),
+                          ("works 2.50", "whole number and a half"),
+                          ("works .5", "whole number and a half"),
+                          ("works +5", "whole number and a half"),
+                          ("works \uff15", "whole number and a half"),
+                          ("works 1e2", "whole number and a half"),
                           ("Works 5", "a-z, 0-9 and _"),
                           ("wor-ks 5", "a-z, 0-9 and _")):
             with self.assertRaisesRegex(points.PointsError,
