@@ -17,13 +17,15 @@
  * - from stage 4: reads and writes sleep, signals end the sleep, sleepers
  *   wake (and re-check) as they should, and the fifo_size parameter;
  *   these need FIFO_MODULE, the module's name, too;
- * - stages 2 to 4 only: each rule of the three handouts with its
- *   boundaries (0-byte calls, sizes around the capacity, buffers that run
- *   into an unmapped page, opens in a row, waits for the locks and what a
- *   signal does to them, wake-ups of every sleeper, unloading), and the
- *   model-based tests, which compare every call with fifo_model.h (Labs
- *   05 and 06 have model tests of their own). The unload test needs
- *   FIFO_MODULE at every stage.
+ * - at every stage, each rule of the three handouts with its boundaries
+ *   (0-byte calls, sizes around the capacity, buffers that run into an
+ *   unmapped page, opens in a row, waits for the locks and what a signal
+ *   does to them, wake-ups of every sleeper); Labs 05 and 06 keep Lab
+ *   04's rules on each minor, and these run on minor 0;
+ * - stages 2 to 4 only: the model-based tests, which compare every call
+ *   with fifo_model.h, and the tests that unload the module (Labs 05 and
+ *   06 have both of their own, in minor_tests.h); the unload tests need
+ *   FIFO_MODULE.
  *
  * The shared tests never rely on an empty read returning 0: they empty
  * the device through a second descriptor (O_NONBLOCK from stage 4 on),
@@ -63,6 +65,7 @@
 #include "copy_stall.h"
 #include "cpu_order.h"
 #include "fifo_call.h"
+#include "kmsg_check.h"
 #include "module_reload.h"
 #include "signal_note.h"
 #include "task_state.h"
@@ -1544,12 +1547,12 @@ TEST_F_TIMEOUT(module, fifo_size_param, 15)
 #endif /* FIFO_STAGE >= 4 */
 
 
-#if FIFO_STAGE <= 4
 /*
- * The rules of Labs 02 to 04 one by one, each with its boundaries, and
- * the device compared call by call with a model of it (fifo_model.h).
- * Labs 05 and 06 have model tests of their own (several minors, poll,
- * SIGIO), which is why this block stops at stage 4.
+ * The rules of Labs 02 to 04 one by one, each with its boundaries: at
+ * every stage, since Labs 05 and 06 keep Lab 04's rules on each minor
+ * (these run on minor 0). Then, up to stage 4 only, the device compared
+ * call by call with a model of it (fifo_model.h): Labs 05 and 06 have
+ * model tests of their own (several minors, poll, SIGIO).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -2503,7 +2506,6 @@ TEST_F_TIMEOUT(fifo, reader_and_writer_do_not_wait_for_each_other, 15)
 	EXPECT_EQ(12, drain(self->nb, buf, sizeof(buf)));
 }
 
-#if FIFO_STAGE <= 4
 /** @brief The rule zero_length_calls_do_not_wait_for_the_lock checks, for
  *         its failure messages. */
 #define ZERO_NO_LOCK_RULE "a read or write of 0 bytes returns 0 at once, even while another call holds the mutex, as read(fd, buf, 0) on a pipe does (test count == 0 first, before taking the lock)"
@@ -2579,7 +2581,6 @@ TEST_F_TIMEOUT(fifo, zero_length_calls_do_not_wait_for_the_lock, 15)
 	fifo_model_destroy(&m);
 	close(nb);
 }
-#endif /* FIFO_STAGE <= 4 */
 
 #if FIFO_STAGE >= 3
 /** @brief O_NONBLOCK belongs to the open file: descriptors opened in a row
@@ -3281,9 +3282,12 @@ TEST_F_TIMEOUT(fifo, woken_writer_waits_for_the_lock_interruptibly, 20)
 }
 #endif /* FIFO_STAGE >= 4 */
 
+#if FIFO_STAGE <= 4
 /* ---------------------------------------------------------------------
  * The model-based tests: seeded random calls on several descriptors, in
- * one or several processes, each compared with the model.
+ * one or several processes, each compared with the model. Up to stage 4:
+ * Labs 05 and 06 compare all their minors with minor_model.h instead,
+ * and reload their module with the tests of minor_tests.h.
  */
 
 /** @brief How long a call the model says returns (or a woken one) may
@@ -4148,48 +4152,6 @@ TEST_F_TIMEOUT(reload, unload_leaves_nothing_behind, 15)
 	close(fd);
 }
 
-#if FIFO_STAGE <= 4
-/** @brief The rule load_and_unload_log_no_error checks, for its messages. */
-#define LOG_NO_ERROR_RULE "a load or an unload that succeeds logs no error: nothing at level KERN_ERR or more severe (pr_err() is for a load that fails)"
-
-/** @brief Read the kernel log's records from @p fd (/dev/kmsg, opened
- *         O_NONBLOCK) up to the newest, and report each one at level
- *         KERN_ERR or more severe.
- * @param _metadata the test
- * @param fd /dev/kmsg, positioned where the records of interest start
- * @param when what happened since that position, for the message
- */
-static void kmsg_expect_no_error(struct __test_metadata *_metadata, int fd,
-				const char *when)
-{
-	char rec[8192], *text, *end;
-	ssize_t n;
-
-	for (;;) {
-		n = read(fd, rec, sizeof(rec) - 1);
-		if (n < 0 && errno == EPIPE)
-			continue;	/* records overwritten: go on after them */
-		if (n <= 0)
-			break;
-		rec[n] = 0;
-		/* "PRIORITY,SEQUENCE,TIME,FLAGS;TEXT\n", then " KEY=VALUE" lines */
-		text = strchr(rec, ';');
-		end = strchr(rec, '\n');
-		if (!text)
-			continue;
-		if (end)
-			*end = 0;
-		EXPECT_LT(3, atoi(rec) & 7) {
-			TH_LOG("%s, the kernel log says at level %d (KERN_ERR is 3): \"%s\"; rule: " LOG_NO_ERROR_RULE " (an error branch taken on success: is a condition inverted?)",
-			       when, atoi(rec) & 7, text + 1);
-		}
-	}
-	EXPECT_EQ(EAGAIN, n < 0 ? errno : 0) {
-		TH_LOG("reading /dev/kmsg: %s", n < 0 ? strerror(errno) :
-		       "end of file");
-	}
-}
-
 /** @brief A load and an unload of the module that succeed log no error:
  *         every record the kernel log gets while the module is unloaded
  *         and loaded again is below KERN_ERR (pr_info() "ready" is fine,
@@ -4197,27 +4159,12 @@ static void kmsg_expect_no_error(struct __test_metadata *_metadata, int fd,
  */
 TEST_F_TIMEOUT(reload, load_and_unload_log_no_error, 15)
 {
-	int kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
-	int err;
+	char msg[1024];
 
-	ASSERT_LE(0, kmsg) {
-		TH_LOG("cannot open /dev/kmsg: %s", strerror(errno));
+	EXPECT_EQ(0, kmsg_check_reload(FIFO_MODULE, msg, sizeof(msg))) {
+		TH_LOG("%s", msg);
 	}
-	ASSERT_EQ(0, lseek(kmsg, 0, SEEK_END));
-	err = module_unload_when_free(FIFO_MODULE, 5000);
-	ASSERT_EQ(0, err) {
-		TH_LOG("cannot unload " FIFO_MODULE " with nothing open: %s",
-		       strerror(err));
-	}
-	kmsg_expect_no_error(_metadata, kmsg, "after rmmod " FIFO_MODULE);
-	err = module_load(FIFO_MODULE, "");
-	ASSERT_EQ(0, err) {
-		TH_LOG("cannot load " FIFO_MODULE " again: %s", strerror(err));
-	}
-	kmsg_expect_no_error(_metadata, kmsg, "after insmod " FIFO_MODULE);
-	close(kmsg);
 }
-#endif /* FIFO_STAGE <= 4 */
 
 #if FIFO_STAGE >= 4
 #include "reload_checks.h"

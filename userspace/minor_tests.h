@@ -31,6 +31,7 @@
 #include <sys/select.h>
 
 #include "fifo_tests.h"
+#include "kmsg_check.h"
 #include "minor_model.h"
 #include "reload_checks.h"
 #include "task_stuck.h"
@@ -2525,6 +2526,18 @@ TEST_F_TIMEOUT(module, unload_leaves_nothing_behind, 30)
 			       strerror(err));
 		}
 		expect_devices(_metadata, NDEV, FIFO_SIZE, "its defaults");
+	}
+}
+
+/** @brief A load and an unload of the module that succeed log no error
+ *         (Lab 04's rule): nothing the kernel log gets while the module
+ *         is unloaded and loaded again is at KERN_ERR or more severe. */
+TEST_F_TIMEOUT(module, load_and_unload_log_no_error, 30)
+{
+	char msg[1024];
+
+	EXPECT_EQ(0, kmsg_check_reload(FIFO_MODULE, msg, sizeof(msg))) {
+		TH_LOG("%s", msg);
 	}
 }
 

@@ -40,6 +40,7 @@
 #include "child_process.h"
 #include "copy_stall.h"
 #include "file_model.h"
+#include "kmsg_check.h"
 #include "module_reload.h"
 #include "signal_note.h"
 #include "task_state.h"
@@ -2769,6 +2770,22 @@ TEST_F_TIMEOUT(flatbuf, unload_removes_node_and_reload_starts_empty, 10)
 	EXPECT_EQ(3, pread(fd, buf, sizeof(buf), 0));
 	EXPECT_EQ(0, memcmp(buf, "new", 3));
 	close(fd);
+}
+
+/** @brief A load and an unload of the module that succeed log no error:
+ *         every record the kernel log gets while the module is unloaded
+ *         and loaded again is below KERN_ERR (pr_info() is fine, a
+ *         pr_err() is for a load that fails). */
+TEST_F_TIMEOUT(flatbuf, load_and_unload_log_no_error, 15)
+{
+	char msg[1024];
+
+	alarm(0);	/* this test bounds its own waits */
+	close(self->fd);
+	self->fd = -1;
+	EXPECT_EQ(0, kmsg_check_reload(MODULE, msg, sizeof(msg))) {
+		TH_LOG("%s", msg);
+	}
 }
 
 #include "harness_main.h"
