@@ -18,18 +18,17 @@ static pid_t runner;
 
 /** @brief Write @p test and @p why, a line each, to the autograder's
  *         LABKIT_STOP_FILE.
+ * @param path the file's path
  * @param test the test's name
  * @param why the reason
- * @return 0, or -1 when there is no such file or it cannot be written
+ * @return 0, or -1 when the file cannot be written
  */
-static int write_stop_file(const char *test, const char *why)
+static int write_stop_file(const char *path, const char *test,
+			   const char *why)
 {
-	const char *path = getenv("LABKIT_STOP_FILE");
 	char text[1024];
 	int fd, len, ok;
 
-	if (!path || !*path)
-		return -1;
 	len = snprintf(text, sizeof(text), "%s\n%s\n", test, why);
 	if (len < 0 || len >= (int)sizeof(text))
 		return -1;
@@ -47,8 +46,10 @@ void tests_stop_note_runner(void)
 
 void tests_stop_after_this(const char *test, const char *why)
 {
+	const char *path = getenv("LABKIT_STOP_FILE");
+
 	printf("# the tests stop after %s: %s\n", test, why);
-	if (getenv("LABKIT_STOP_FILE") && write_stop_file(test, why))
+	if (path && *path && write_stop_file(path, test, why))
 		printf("# cannot write LABKIT_STOP_FILE: %m\n");
 	if (runner > 0)
 		kill(runner, SIGKILL);

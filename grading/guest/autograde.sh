@@ -401,9 +401,11 @@ _lab_print_if_killed() {
 # counted on the clock (the looks are slow when such tasks hold the
 # CPUs), and spent once a run: after a task has outlived it, one look.
 _lab_find_unkillable() {
-	_lab_killed_tasks >"$_lab_work/unkillable"
-	[ -s "$_lab_work/unkillable" ] || return 0
-	[ ! -e "$_lab_work/unkillable-seen" ] || return 1
+	if [ -e "$_lab_work/unkillable-seen" ]; then
+		_lab_killed_tasks >"$_lab_work/unkillable"
+		[ -s "$_lab_work/unkillable" ] || return 0
+		return 1
+	fi
 	_lab_listed_for _lab_killed_tasks "$_lab_work/unkillable" \
 		"$LAB_UNKILLABLE_GRACE" && return 0
 	: >"$_lab_work/unkillable-seen"
