@@ -67,6 +67,7 @@
 #include "fifo_call.h"
 #include "kmsg_check.h"
 #include "module_reload.h"
+#include "reload_checks.h"
 #include "signal_note.h"
 #include "task_state.h"
 
@@ -1543,6 +1544,21 @@ TEST_F_TIMEOUT(module, fifo_size_param, 15)
 	close(fd);
 	EXPECT_EQ(0, module_unload(FIFO_MODULE));
 	EXPECT_EQ(0, module_load(FIFO_MODULE, ""));
+}
+
+/** @brief The fifo_size parameter is read-only in sysfs (mode 0444, as
+ *         the handout's module_param(fifo_size, uint, 0444)): root can read
+ *         it and cannot write it. Lab 04's rule, which Labs 05 and 06
+ *         keep.
+ */
+TEST_F_TIMEOUT(module, fifo_size_is_read_only_in_sysfs, TIMEOUT)
+{
+	char msg[512];
+
+	EXPECT_EQ(0, reload_checks_param_read_only(FIFO_MODULE, "fifo_size",
+						   NULL, msg, sizeof(msg))) {
+		TH_LOG("%s", msg);
+	}
 }
 #endif /* FIFO_STAGE >= 4 */
 
@@ -4167,22 +4183,6 @@ TEST_F_TIMEOUT(reload, load_and_unload_log_no_error, 15)
 }
 
 #if FIFO_STAGE >= 4
-#include "reload_checks.h"
-
-/** @brief The fifo_size parameter is read-only in sysfs (mode 0444, as
- *         the handout's module_param(fifo_size, uint, 0444)): root can read
- *         it and cannot write it.
- */
-TEST_F_TIMEOUT(reload, fifo_size_is_read_only_in_sysfs, TIMEOUT)
-{
-	char msg[512];
-
-	EXPECT_EQ(0, reload_checks_param_read_only(FIFO_MODULE, "fifo_size",
-						   NULL, msg, sizeof(msg))) {
-		TH_LOG("%s", msg);
-	}
-}
-
 /** @brief Load the module with fifo_size=@p size and check that the FIFO
  *         holds exactly @p size bytes.
  * @param _metadata the test
