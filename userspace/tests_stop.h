@@ -8,7 +8,10 @@
  * next kill_fasync() follow a pointer into freed memory. What happens
  * then (nothing, a signal to a stranger, an oops, a CPU spinning with
  * interrupts off) depends on how that memory was reused, so every test
- * after it would get a result that depends on the machine. A test that
+ * after it would get a result that depends on the machine. Two readers
+ * (or writers) working in a FIFO at once are another such bug: they can
+ * leave more bytes counted than its buffer holds, and later calls copy
+ * past its end, whenever real calls happen to overlap. A test that
  * proves such a bug, before the memory is touched, calls
  * tests_stop_after_this(), from the test's own process: no later test
  * runs, and the autograder (grading/guest/autograde.sh) reports each of
