@@ -5,6 +5,8 @@
 #define _GNU_SOURCE
 #include "minor_model.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -61,10 +63,18 @@ int minor_model_open(struct minor_model *m, int minor, int agent, int fd,
 		file->agent = agent;
 		file->fd = fd;
 		file->nonblock = !!nonblock;
+		file->can_read = 1;
+		file->can_write = 1;
 		file->owner = agent;
 		return f;
 	}
 	return -1;
+}
+
+void minor_model_set_access(struct minor_model *m, int f, int accmode)
+{
+	m->file[f].can_read = accmode != O_WRONLY;
+	m->file[f].can_write = accmode != O_RDONLY;
 }
 
 void minor_model_close(struct minor_model *m, int f)
@@ -140,8 +150,10 @@ struct fifo_model_result minor_model_read(struct minor_model *m, int f,
 					  size_t count, void *out)
 {
 	const struct minor_model_file *file = &m->file[f];
-	struct fifo_model_result r;
+	struct fifo_model_result r = { .ret = -1, .err = EBADF };
 
+	if (!file->can_read)
+		return r;
 	r = fifo_model_read(&m->fifo[file->minor], count, file->nonblock, out);
 	if (!r.blocks && r.ret > 0)
 		kill_fasync_model(m, file->minor, POLL_OUT);
@@ -152,8 +164,10 @@ struct fifo_model_result minor_model_write(struct minor_model *m, int f,
 					   const void *bytes, size_t count)
 {
 	const struct minor_model_file *file = &m->file[f];
-	struct fifo_model_result r;
+	struct fifo_model_result r = { .ret = -1, .err = EBADF };
 
+	if (!file->can_write)
+		return r;
 	r = fifo_model_write(&m->fifo[file->minor], bytes, count,
 			     file->nonblock);
 	if (!r.blocks && r.ret > 0)

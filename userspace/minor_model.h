@@ -11,7 +11,7 @@
  *
  * | event | effect |
  * |---|---|
- * | read() or write() on a file | on its minor's FIFO only, as fifo_model |
+ * | read() or write() on a file | on its minor's FIFO only, as fifo_model; EBADF, with nothing changed, on a file not open for it (O_WRONLY, O_RDONLY): the VFS refuses the call |
  * | poll() on a minor | POLLIN \| POLLRDNORM iff it holds data, POLLOUT \| POLLWRNORM iff it has room, nothing else |
  * | a write that moved at least one byte (stage 6) | every file of that minor with O_ASYNC signals its owner: si_code POLL_IN, si_band POLLIN \| POLLRDNORM, si_fd the descriptor O_ASYNC was set through |
  * | a read that moved at least one byte (stage 6) | the same with POLL_OUT, si_band POLLOUT \| POLLWRNORM \| POLLWRBAND |
@@ -58,6 +58,10 @@ struct minor_model_file {
 	int fd;
 	/** @brief O_NONBLOCK is set. */
 	int nonblock;
+	/** @brief Opened for reading (O_RDONLY or O_RDWR). */
+	int can_read;
+	/** @brief Opened for writing (O_WRONLY or O_RDWR). */
+	int can_write;
 	/** @brief O_ASYNC is set: the file is on its minor's list. */
 	int async;
 	/** @brief F_SETOWN: an agent's index (>= 0), or -1 - a process
@@ -135,6 +139,15 @@ void minor_model_set_group(struct minor_model *m, int agent, int group);
  */
 int minor_model_open(struct minor_model *m, int minor, int agent, int fd,
 		     int nonblock);
+
+/** @brief Note how file @p f was opened: a file opened O_RDWR (as
+ *         minor_model_open() assumes) can be read and written, one opened
+ *         O_RDONLY only read, O_WRONLY only written.
+ * @param m the model
+ * @param f the file's slot
+ * @param accmode O_RDONLY, O_WRONLY or O_RDWR
+ */
+void minor_model_set_access(struct minor_model *m, int f, int accmode);
 
 /** @brief Close file @p f: it leaves its minor's signal list.
  * @param m the model

@@ -222,7 +222,6 @@ FIXTURE(minors) {
 /** @brief Open every device and empty it. */
 FIXTURE_SETUP(minors)
 {
-	char buf[FIFO_SIZE];
 	int i;
 
 	for (i = 0; i < NDEV; i++) {
@@ -230,8 +229,7 @@ FIXTURE_SETUP(minors)
 		ASSERT_LE(0, self->fd[i]) {
 			TH_LOG("cannot open %s: %s", node(i), strerror(errno));
 		}
-		while (drain(self->fd[i], buf, sizeof(buf)) == FIFO_SIZE)
-			;
+		drain_all(self->fd[i]);
 	}
 }
 
@@ -1209,7 +1207,7 @@ TEST_F_TIMEOUT(minors, poll_answers_while_a_read_and_a_write_are_frozen, 20)
 
 /** @brief What an agent is asked to do. */
 enum model_agent_op {
-	AG_OPEN = 1,	/**< open(node(minor), O_RDWR | flags) */
+	AG_OPEN = 1,	/**< open(node(minor), flags) */
 	AG_CLOSE,	/**< close(fd) */
 	AG_SETFL,	/**< F_SETFL: O_NONBLOCK and O_ASYNC as in flags */
 	AG_OWNER,	/**< F_SETOWN owner, F_SETSIG sig */
@@ -1227,8 +1225,8 @@ struct agent_cmd {
 	int fd;
 	/** @brief AG_OPEN: the minor. */
 	int minor;
-	/** @brief AG_OPEN: O_NONBLOCK or 0; AG_SETFL: the O_NONBLOCK and
-	 *         O_ASYNC bits wanted. */
+	/** @brief AG_OPEN: the access mode, with O_NONBLOCK or not;
+	 *         AG_SETFL: the O_NONBLOCK and O_ASYNC bits wanted. */
 	int flags;
 	/** @brief AG_OWNER: a PID, or minus a process group's ID. */
 	int owner;
@@ -1325,7 +1323,7 @@ agent_main(int cmd_fd, int reply_fd, int ready_fd, int sig)
 		errno = 0;
 		switch (c.op) {
 		case AG_OPEN:
-			r.ret = open(node(c.minor), O_RDWR | c.flags);
+			r.ret = open(node(c.minor), c.flags);
 			break;
 		case AG_CLOSE:
 			r.ret = close(c.fd);
@@ -1392,6 +1390,9 @@ struct model_run {
 	int failed;
 	/** @brief The realtime signal the agents ask for (F_SETSIG). */
 	int sig;
+	/** @brief Nonzero: agents open minors O_RDONLY and O_WRONLY too,
+	 *         not only O_RDWR. */
+	int one_way;
 	/** @brief The test's own O_NONBLOCK descriptors, one per minor. */
 	int *ofd;
 	/** @brief Their slots in the model. */
@@ -1461,8 +1462,10 @@ static const char *model_file_name(const struct model_run *run, int f)
 			 file->fd, file->minor,
 			 file->nonblock ? ", O_NONBLOCK" : "");
 	else
-		snprintf(text, sizeof(text), "agent %d's fd %d on minor %d%s%s",
+		snprintf(text, sizeof(text), "agent %d's fd %d on minor %d%s%s%s",
 			 file->agent, file->fd, file->minor,
+			 !file->can_write ? ", O_RDONLY" :
+			 !file->can_read ? ", O_WRONLY" : "",
 			 file->nonblock ? ", O_NONBLOCK" : "",
 			 file->async ? ", O_ASYNC" : "");
 	return text;
@@ -1571,6 +1574,7 @@ static int model_check(struct model_run *run, const char *what,
 			       d);
 	if (!fifo_model_agrees(want, ret, err)) {
 		model_fail(run, what, m, d,
+			   want.ret == -1 && want.err == EBADF ? "a file opened O_RDONLY cannot be written, one opened O_WRONLY cannot be read: EBADF" :
 			   want.ret == -1 ? "O_NONBLOCK with no data (or no room) on this minor gives EAGAIN" :
 			   "each minor is Lab 04's FIFO of its own: a read returns min(count, bytes in this minor), a write min(count, room in this minor), 0 for a count of 0");
 		return 0;
@@ -1894,14 +1898,19 @@ static void model_step_poll_wait(struct model_run *run)
 			       run->step, waiting);
 }
 
-/** @brief Step: an agent opens a minor (O_NONBLOCK or not).
+/** @brief Step: an agent opens a minor (O_NONBLOCK or not; with
+ *         run->one_way, O_RDONLY or O_WRONLY as often as O_RDWR).
  * @param run the sequence
  */
 static void model_step_open(struct model_run *run)
 {
+	static const int accmodes[] = { O_RDWR, O_RDWR, O_RDONLY, O_WRONLY };
+	static const char *const accnames[] = { "", "", " O_RDONLY",
+						" O_WRONLY" };
 	int a = (int)fifo_model_rng_below(&run->rng, MODEL_AGENTS);
 	int minor = (int)fifo_model_rng_below(&run->rng, MODEL_MINORS);
 	int nonblock = (int)fifo_model_rng_below(&run->rng, 2);
+	int acc = run->one_way ? (int)fifo_model_rng_below(&run->rng, 4) : 0;
 	int f, n = 0;
 	char what[96], d[48];
 
@@ -1909,12 +1918,12 @@ static void model_step_open(struct model_run *run)
 		n += run->m.file[f].open && run->m.file[f].agent < MODEL_AGENTS;
 	if (n >= MODEL_FILES)
 		return;
-	snprintf(what, sizeof(what), "agent %d opens %s%s", a, node(minor),
-		 nonblock ? " O_NONBLOCK" : "");
+	snprintf(what, sizeof(what), "agent %d opens %s%s%s", a, node(minor),
+		 accnames[acc], nonblock ? " O_NONBLOCK" : "");
 	memset(&run->cmd, 0, sizeof(run->cmd));
 	run->cmd.op = AG_OPEN;
 	run->cmd.minor = minor;
-	run->cmd.flags = nonblock ? O_NONBLOCK : 0;
+	run->cmd.flags = accmodes[acc] | (nonblock ? O_NONBLOCK : 0);
 	if (!agent_send(run, a, what))
 		return;
 	fifo_model_history_add(&run->h, "step %d: %s -> fd %zd", run->step,
@@ -1927,7 +1936,9 @@ static void model_step_open(struct model_run *run)
 			   "every minor can be opened, any number of times");
 		return;
 	}
-	minor_model_open(&run->m, minor, a, (int)run->reply.ret, nonblock);
+	f = minor_model_open(&run->m, minor, a, (int)run->reply.ret, nonblock);
+	if (f >= 0)
+		minor_model_set_access(&run->m, f, accmodes[acc]);
 }
 
 /** @brief Send a command that must succeed (close, fcntl).
@@ -2199,7 +2210,7 @@ static void model_check_signals(struct model_run *run)
 					     run->reply.nsig : MINOR_MODEL_SIGNALS,
 					     d, sizeof(d));
 		model_fail(run, what, m, d,
-			   "after every write that adds data, kill_fasync(POLL_IN), after every read that takes data, kill_fasync(POLL_OUT), on the list of that minor only: each O_ASYNC file of it signals its owner once; calls that move nothing, cleared O_ASYNC and closed files signal nobody");
+			   "after every write that adds data, kill_fasync(POLL_IN), after every read that takes data, kill_fasync(POLL_OUT), on the list of that minor only: each O_ASYNC file of it, whichever way it was opened, signals its owner once; calls that move nothing, cleared O_ASYNC and closed files signal nobody");
 	}
 }
 
@@ -2276,17 +2287,19 @@ static void model_agents_stop(struct model_run *run)
  * @param run the sequence's state (zeroed here)
  * @param ofd the test's O_NONBLOCK descriptors, one per minor
  * @param seed the seed
+ * @param one_way nonzero: agents also open minors O_RDONLY and O_WRONLY
  */
 static void model_run_sequence(struct __test_metadata *_metadata,
-			       struct model_run *run, int *ofd, uint64_t seed)
+			       struct model_run *run, int *ofd, uint64_t seed,
+			       int one_way)
 {
 	struct epoll_event ev[NDEV];
-	char buf[FIFO_SIZE];
 	int i, kind;
 
 	memset(run, 0, sizeof(*run));
 	run->meta = _metadata;
 	run->seed = seed;
+	run->one_way = one_way;
 	run->ofd = ofd;
 	run->sig = SIGRTMIN + 1;
 	fifo_model_rng_seed(&run->rng, seed);
@@ -2306,8 +2319,7 @@ static void model_run_sequence(struct __test_metadata *_metadata,
 			.data.u32 = (uint32_t)i,
 		};
 
-		while (drain(ofd[i], buf, sizeof(buf)) == FIFO_SIZE)
-			;
+		drain_all(ofd[i]);
 		run->oslot[i] = minor_model_open(&run->m, i, MODEL_AGENTS,
 						 ofd[i], 1);
 		ASSERT_EQ(0, epoll_ctl(run->lt, EPOLL_CTL_ADD, ofd[i], &lt));
@@ -2342,6 +2354,28 @@ static void model_run_sequence(struct __test_metadata *_metadata,
 	minor_model_destroy(&run->m);
 }
 
+/** @brief Run the sequence of each seed of @p seeds in turn, until one
+ *         fails; with SEED= (LABKIT_SEED) set, only that seed's.
+ * @param _metadata the harness's test
+ * @param ofd the test's O_NONBLOCK descriptors, one per minor
+ * @param seeds the grading seeds
+ * @param n how many
+ * @param one_way passed on to model_run_sequence()
+ */
+static void model_run_seeds(struct __test_metadata *_metadata, int *ofd,
+			    const uint64_t *seeds, unsigned int n, int one_way)
+{
+	static struct model_run run;
+	const char *env = getenv("LABKIT_SEED");
+	unsigned int i;
+
+	if (env && *env)
+		n = 1;
+	for (i = 0; i < n && !run.failed; i++)
+		model_run_sequence(_metadata, &run, ofd,
+				   fifo_model_seed(seeds[i]), one_way);
+}
+
 /** @brief The grading seeds of matches_the_model. */
 static const uint64_t model_seeds[] = { 5061, 5062, 5063, 5064 };
 
@@ -2352,15 +2386,25 @@ static const uint64_t model_seeds[] = { 5061, 5062, 5063, 5064 };
  *         and, from stage 6 on, the signals each process receives. */
 TEST_F_TIMEOUT(minors, matches_the_model, 120)
 {
-	static struct model_run run;
-	unsigned int i, n = sizeof(model_seeds) / sizeof(model_seeds[0]);
-	const char *env = getenv("LABKIT_SEED");
+	model_run_seeds(_metadata, self->fd, model_seeds,
+			sizeof(model_seeds) / sizeof(model_seeds[0]), 0);
+}
 
-	if (env && *env)
-		n = 1;
-	for (i = 0; i < n && !run.failed; i++)
-		model_run_sequence(_metadata, &run, self->fd,
-				   fifo_model_seed(model_seeds[i]));
+/** @brief The grading seeds of
+ *         matches_the_model_with_read_only_and_write_only_opens. */
+static const uint64_t one_way_seeds[] = { 5071, 5072 };
+
+/** @brief The same random sequences, with files opened O_RDONLY and
+ *         O_WRONLY as often as O_RDWR: a minor works the same whichever
+ *         way it was opened, poll() reports its data and its room to
+ *         every file, and every file with O_ASYNC is on the one list of
+ *         its minor and gets both POLL_IN and POLL_OUT, whatever its
+ *         access mode. */
+TEST_F_TIMEOUT(minors, matches_the_model_with_read_only_and_write_only_opens,
+	       120)
+{
+	model_run_seeds(_metadata, self->fd, one_way_seeds,
+			sizeof(one_way_seeds) / sizeof(one_way_seeds[0]), 1);
 }
 
 /** @brief Check that the module, loaded with ndevices=@p n, has exactly
