@@ -8,6 +8,7 @@ rebuilds incrementally: `make test` after touching a module recompiles just
 that module.
 """
 
+import fcntl
 import filecmp
 import glob
 import hashlib
@@ -122,6 +123,19 @@ def modules(lab, src_dir, kver, tag, extra_make_args=(), work_root=None,
     """
     top = os.path.join(work_root or os.path.join(paths.build_root(),
                                                  "modules"), kver, tag)
+    # Two builds with one TAG at once (make check runs the demo with and
+    # without STEP side by side) would write the same files: the second
+    # waits, then finds the first one's build current.
+    os.makedirs(top, exist_ok=True)
+    with open(os.path.join(top, ".build-lock"), "w",
+              encoding="utf-8") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _modules_locked(lab, src_dir, kver, top, extra_make_args,
+                               host)
+
+
+def _modules_locked(lab, src_dir, kver, top, extra_make_args, host):
+    """modules(), with the build directory TOP locked."""
     out = os.path.join(top, "labs", lab.name)
     inputs = []
     for name in lab.student_files:
