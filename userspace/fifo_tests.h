@@ -2463,11 +2463,27 @@ TEST_F_TIMEOUT(fifo, empty_is_checked_under_the_readers_lock, 15)
 		TH_LOG("a read that waited for the lock while the reader ahead took every byte should then sleep until data comes: %s (test \"empty\" under the mutex, in a loop)",
 		       not_asleep(c, st));
 	}
-	ASSERT_EQ(3, write(self->nb, "xyz", 3));
-	EXPECT_TRUE(sleeper_returned(c, WAKE_MS));
+	/* The data comes in a write frozen half-way through its copy, and
+	 * C is seen asleep before it goes on: a driver that wakes the
+	 * readers before the bytes are in has then woken C for nothing,
+	 * every time, rather than when C happens to be slower than the
+	 * copy. */
+	{
+		struct frozen w;
+
+		ASSERT_EQ(1, frozen_start(&w, self->nb, 1, 24));
+		st = task_wait_asleep(c->sh->call.tid, &c->sh->call.done,
+				      5000);
+		EXPECT_EQ(24, frozen_release(&w));
+		frozen_destroy(&w);
+	}
+	EXPECT_TRUE(sleeper_returned(c, WAKE_MS)) {
+		TH_LOG("a write of 24 bytes did not wake the reader asleep on the empty FIFO (it was in state %c while the write was in its copy): wake the readers after the bytes are in",
+		       st ? st : '0');
+	}
 	sleeper_finish(c, self->nb);
-	EXPECT_EQ(3, c->sh->call.ret);
-	EXPECT_EQ(0, memcmp(c->sh->buf, "xyz", 3));
+	EXPECT_EQ(8, c->sh->call.ret);
+	EXPECT_EQ(0, memcmp(c->sh->buf, "AAAAAAAA", 8));
 #else
 	(void)c;
 #endif
@@ -2521,13 +2537,24 @@ TEST_F_TIMEOUT(fifo, full_is_checked_under_the_writers_lock, 15)
 		TH_LOG("a write that waited for the lock while the writer ahead filled the FIFO should then sleep until there is room: %s (test \"full\" under the mutex, in a loop)",
 		       not_asleep(c, st));
 	}
+	/* The room comes from a read frozen half-way through its copy, and
+	 * C is seen asleep before it goes on: a driver that wakes the
+	 * writers before the room is made has then woken C for nothing,
+	 * every time. */
 	{
-		char got[5];
+		struct frozen r;
 
-		ASSERT_EQ(5, read(self->nb, got, 5));
-		fifo_model_read(&m, 5, 1, NULL);
+		ASSERT_EQ(1, frozen_start(&r, self->nb, 0, 24));
+		st = task_wait_asleep(c->sh->call.tid, &c->sh->call.done,
+				      5000);
+		EXPECT_EQ(24, frozen_release(&r));
+		fifo_model_read(&m, 24, 1, NULL);
+		frozen_destroy(&r);
 	}
-	EXPECT_TRUE(sleeper_returned(c, WAKE_MS));
+	EXPECT_TRUE(sleeper_returned(c, WAKE_MS)) {
+		TH_LOG("a read of 24 bytes did not wake the writer asleep on the full FIFO (it was in state %c while the read was in its copy): wake the writers after the room is made",
+		       st ? st : '0');
+	}
 	sleeper_finish(c, self->nb);
 	EXPECT_EQ(4, c->sh->call.ret);
 	fifo_model_write(&m, "cccc", 4, 0);
@@ -4120,12 +4147,86 @@ static int mt_run(struct __test_metadata *_metadata, uint64_t seed,
  *         serves it, and then return exactly what the model says.
  *         LABKIT_SEED replaces the fixed seeds.
  */
+#if FIFO_STAGE >= 4
+/** @brief Whether a sleeper is woken only once the bytes have moved: the
+ *         check of readers_are_woken_after_the_bytes_are_in (or, for a
+ *         sleeping write, of writers_are_woken_after_the_room_is_made),
+ *         made quietly. A sleeping read, then a write frozen half-way
+ *         through its copy: the reader must still be asleep, and return
+ *         once the write is through.
+ * @param self the fixture, with the FIFO empty
+ * @param is_write nonzero: a sleeping write on a full FIFO, and a frozen
+ *        read
+ * @return 1 if so, 0 if not; the FIFO is empty again either way
+ */
+static int wakes_come_after_the_copy(FIXTURE_DATA(fifo) *self, int is_write)
+{
+	struct sleeper *s = &self->sleepers[0];
+	char fill[FIFO_SIZE];
+	struct frozen a;
+	int ok;
+
+	memset(fill, 'f', sizeof(fill));
+	if (is_write && write(self->nb, fill, sizeof(fill)) != FIFO_SIZE)
+		return 0;
+	ok = sleeper_start(s, self->fd, is_write ? "wxyz" : NULL,
+			   is_write ? 4 : 8) == 'S';
+	if (ok && frozen_start(&a, self->fd, !is_write, 32) == 1) {
+		ok = task_wait_asleep(s->sh->call.tid, &s->sh->call.done,
+				      5000) == 'S';
+		ok = frozen_release(&a) == 32 && ok;
+		frozen_destroy(&a);
+		ok = sleeper_returned(s, WAKE_MS) && ok;
+	} else {
+		ok = 0;
+	}
+	sleeper_free(s, self->nb);
+	drain_all(self->nb);
+	return ok;
+}
+
+/** @brief Fail a model test at once when the driver wakes its sleepers
+ *         before the bytes have moved. Such a driver leaves a sleeper
+ *         asleep next to data (or room) only when the woken sleeper
+ *         looks before the copy is through, which on two CPUs depends on
+ *         the machine: the model would catch it in some runs and not in
+ *         others. Checked first, with a frozen copy, it fails every time.
+ * @param _metadata the test
+ * @param self the fixture
+ * @return 1 if the model test can go on, 0 if it failed
+ */
+static int model_wakes_are_ordered(struct __test_metadata *_metadata,
+				   FIXTURE_DATA(fifo) *self)
+{
+	int is_write;
+
+	for (is_write = 0; is_write < 2; is_write++) {
+		if (wakes_come_after_the_copy(self, is_write))
+			continue;
+		TH_LOG("a %s woken while a %s was still in the middle of its copy went back to sleep, and nothing woke it again: the model's sequences assume %s after the bytes moved (see %s), without which their results would depend on which CPU is faster",
+		       is_write ? "writer" : "reader",
+		       is_write ? "read" : "write",
+		       is_write ? "the writers are woken" :
+				  "the readers are woken",
+		       is_write ? "writers_are_woken_after_the_room_is_made" :
+				  "readers_are_woken_after_the_bytes_are_in");
+		_metadata->exit_code = KSFT_FAIL;
+		return 0;
+	}
+	return 1;
+}
+#endif
+
 TEST_F_TIMEOUT(fifo, matches_the_model, 60)
 {
 	const uint64_t seeds[] = { 1, 2, 3 };
 	uint64_t seed;
 	unsigned int i;
 
+#if FIFO_STAGE >= 4
+	if (!model_wakes_are_ordered(_metadata, self))
+		return;
+#endif
 	for (i = 0; i < 3; i++) {
 		seed = fifo_model_seed(seeds[i]);
 		if (mt_run(_metadata, seed, MT_STEPS, FIFO_SIZE, 0))
@@ -4146,6 +4247,10 @@ TEST_F_TIMEOUT(fifo, matches_the_model_across_processes, 60)
 	uint64_t seed;
 	unsigned int i;
 
+#if FIFO_STAGE >= 4
+	if (!model_wakes_are_ordered(_metadata, self))
+		return;
+#endif
 	for (i = 0; i < 3; i++) {
 		seed = fifo_model_seed(seeds[i]);
 		if (mt_run(_metadata, seed, MT_STEPS, FIFO_SIZE, 1))
