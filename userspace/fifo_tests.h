@@ -4157,32 +4157,37 @@ static int mt_run(struct __test_metadata *_metadata, uint64_t seed,
  * @param self the fixture, with the FIFO empty
  * @param is_write nonzero: a sleeping write on a full FIFO, and a frozen
  *        read
- * @return 1 if so, 0 if not; the FIFO is empty again either way
+ * @return 1 if so; 0 if the sleeper, asleep all through the frozen copy,
+ *         was still asleep after it; -1 if the check could not be made
+ *         (the call did not sleep, the copy was not frozen, or the
+ *         sleeper returned during it), which the model's own steps then
+ *         judge. The FIFO is empty again in every case.
  */
 static int wakes_come_after_the_copy(FIXTURE_DATA(fifo) *self, int is_write)
 {
 	struct sleeper *s = &self->sleepers[0];
 	char fill[FIFO_SIZE];
 	struct frozen a;
-	int ok;
+	int ret = -1;
 
 	memset(fill, 'f', sizeof(fill));
-	if (is_write && write(self->nb, fill, sizeof(fill)) != FIFO_SIZE)
-		return 0;
-	ok = sleeper_start(s, self->fd, is_write ? "wxyz" : NULL,
-			   is_write ? 4 : 8) == 'S';
-	if (ok && frozen_start(&a, self->fd, !is_write, 32) == 1) {
-		ok = task_wait_asleep(s->sh->call.tid, &s->sh->call.done,
-				      5000) == 'S';
-		ok = frozen_release(&a) == 32 && ok;
+	if (is_write && write(self->nb, fill, sizeof(fill)) != FIFO_SIZE) {
+		drain_all(self->nb);
+		return -1;
+	}
+	if (sleeper_start(s, self->fd, is_write ? "wxyz" : NULL,
+			  is_write ? 4 : 8) == 'S' &&
+	    frozen_start(&a, self->fd, !is_write, 32) == 1) {
+		if (task_wait_asleep(s->sh->call.tid, &s->sh->call.done,
+				     5000) == 'S') {
+			frozen_release(&a);
+			ret = sleeper_returned(s, WAKE_MS);
+		}
 		frozen_destroy(&a);
-		ok = sleeper_returned(s, WAKE_MS) && ok;
-	} else {
-		ok = 0;
 	}
 	sleeper_free(s, self->nb);
 	drain_all(self->nb);
-	return ok;
+	return ret;
 }
 
 /** @brief Fail a model test at once when the driver wakes its sleepers
@@ -4203,11 +4208,13 @@ static int model_wakes_are_ordered(struct __test_metadata *_metadata,
 	for (is_write = 0; is_write < 2; is_write++) {
 		if (wakes_come_after_the_copy(self, is_write))
 			continue;
-		TH_LOG("a %s woken while a %s was still in the middle of its copy went back to sleep, and nothing woke it again: the model's sequences assume %s after the bytes moved (see %s), without which their results would depend on which CPU is faster",
-		       is_write ? "writer" : "reader",
+		TH_LOG("a sleeping %s was still asleep after a %s of 32 bytes, frozen in the middle of its copy, went through: the %s does not wake the %s, or wakes them before %s (then a %s woken too early looks, sleeps again, and nobody wakes it; see %s). The model's sequences would catch this only when the woken call is slower than the copy, so it fails here",
+		       is_write ? "write" : "read",
 		       is_write ? "read" : "write",
-		       is_write ? "the writers are woken" :
-				  "the readers are woken",
+		       is_write ? "read" : "write",
+		       is_write ? "writers" : "readers",
+		       is_write ? "the room is made" : "the bytes are in",
+		       is_write ? "writer" : "reader",
 		       is_write ? "writers_are_woken_after_the_room_is_made" :
 				  "readers_are_woken_after_the_bytes_are_in");
 		_metadata->exit_code = KSFT_FAIL;
