@@ -678,12 +678,9 @@ static int race_two_calls(struct __test_metadata *_metadata, int fd,
 static void stop_after_two_in_the_fifo(struct __test_metadata *_metadata,
 				       const char *kind)
 {
-	char why[256];
-
-	snprintf(why, sizeof(why),
-		 "two %s moved bytes in the FIFO at once (no mutex held across the copy): kfifo's indices can then count more bytes than its buffer holds, and a later call copies past its end",
-		 kind);
-	tests_stop_after_this(_metadata->name, why);
+	tests_stop_after_thisf(_metadata->name,
+			       "two %s moved bytes in the FIFO at once (no mutex held across the copy): kfifo's indices can then count more bytes than its buffer holds, and a later call copies past its end",
+			       kind);
 }
 
 /** @brief Two reads at once do not take the same bytes: one waits for the other

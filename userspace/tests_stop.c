@@ -4,6 +4,7 @@
  */
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -59,4 +60,15 @@ void tests_stop_after_this(const char *test, const char *why)
 	fflush(stderr);
 	/* No teardown: it could call the driver again. */
 	_exit(KSFT_FAIL_CODE);
+}
+
+void tests_stop_after_thisf(const char *test, const char *fmt, ...)
+{
+	char why[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	tests_stop_after_this(test, why);
 }

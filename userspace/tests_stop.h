@@ -43,4 +43,12 @@ void tests_stop_note_runner(void);
 void tests_stop_after_this(const char *test, const char *why)
 	__attribute__((noreturn));
 
+/** @brief tests_stop_after_this(), with the reason made from @p fmt and
+ *         what follows, as printf() does. Does not return.
+ * @param test the current test's name
+ * @param fmt the reason's format
+ */
+void tests_stop_after_thisf(const char *test, const char *fmt, ...)
+	__attribute__((noreturn, format(printf, 2, 3)));
+
 #endif /* LABKIT_TESTS_STOP_H */

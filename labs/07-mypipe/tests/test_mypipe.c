@@ -1819,12 +1819,9 @@ static char start_call(pthread_t *t, struct fifo_call *c)
 static void stop_after_two_in_the_ring(struct __test_metadata *_metadata,
 				       const char *kind)
 {
-	char why[256];
-
-	snprintf(why, sizeof(why),
-		 "two %s moved bytes in the ring at once (the semaphore let a second caller in): the ring's length can then pass its size, and a later call copies past its end",
-		 kind);
-	tests_stop_after_this(_metadata->name, why);
+	tests_stop_after_thisf(_metadata->name,
+			       "two %s moved bytes in the ring at once (the semaphore let a second caller in): the ring's length can then pass its size, and a later call copies past its end",
+			       kind);
 }
 
 /* One caller is frozen inside its copy, holding the semaphore (a
