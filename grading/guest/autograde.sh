@@ -217,17 +217,20 @@ _lab_parse_tap() {
 
 # _lab_stop_requested [REPORTED]: a test asked for the tests to stop
 # (userspace/tests_stop.h: its name and the reason are in
-# LABKIT_STOP_FILE); it fails, unless its result (REPORTED, its name) is
-# out already, and the tests stop after it.
+# LABKIT_STOP_FILE); it fails, unless its result is out already
+# (REPORTED, the name of the result just read, is its name), and the
+# tests stop after it. The result just read may be an earlier test's,
+# read only after the stopping test wrote the file (this loop reads the
+# harness's output at its own pace): the stop is still the named test's.
 _lab_stop_requested() {
 	_q_test=
 	_q_why=
 	{ read -r _q_test && read -r _q_why; } <"$LABKIT_STOP_FILE" || true
-	if [ -z "${1-}" ]; then
+	if [ "${1-}" != "$_q_test" ]; then
 		_lab_result "$_q_test" fail \
 			"it found a bug that makes every later result depend on the machine, and stopped the tests"
 	fi
-	_lab_stop_tests "${1:-$_q_test}" "$_q_why" reported
+	_lab_stop_tests "$_q_test" "$_q_why" reported
 }
 
 # _lab_stop_tests TEST WHY [reported]: TEST overstayed its timeout (or
