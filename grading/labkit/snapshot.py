@@ -23,6 +23,7 @@ import json
 import os
 import socket
 import tempfile
+import threading
 import time
 
 from . import paths
@@ -71,12 +72,45 @@ def find(path):
     return path
 
 
-def discard(path):
-    """Remove a snapshot that could not be restored."""
+def identity(fd):
+    """What tells the snapshot file open as FD from any other one that
+    later takes its name: (device, inode)."""
+    st = os.fstat(fd)
+    return (st.st_dev, st.st_ino)
+
+
+def discard(path, only=None):
+    """Remove a snapshot that could not be restored. ONLY, if given, is
+    the identity() of the file that was tried: when another run has
+    meanwhile saved a new snapshot under PATH (runs of one image may go
+    on at once, and the first to fail boots and saves again), that one
+    stays."""
+    if only is None:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+        return
+    # Moved aside first, so that what is looked at is what goes.
+    aside = f"{path}.{os.getpid()}-{threading.get_ident()}.tmp"
     try:
-        os.unlink(path)
+        os.rename(path, aside)
     except OSError:
-        pass
+        return  # gone already
+    try:
+        st = os.stat(aside)
+        if (st.st_dev, st.st_ino) != only:
+            # Someone else's good snapshot: back under its name, unless a
+            # still newer one is there by now.
+            try:
+                os.link(aside, path)
+            except OSError:
+                pass
+    finally:
+        try:
+            os.unlink(aside)
+        except OSError:
+            pass
 
 
 def remove_all():

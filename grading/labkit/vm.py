@@ -195,6 +195,9 @@ class Outcome:
     restored: bool = False
     #: The snapshot file the run restored or would save, or None.
     snapshot: "str | None" = None
+    #: Whether a snapshot was restored and its guest answered, even when
+    #: the run was then done again booted (Vm.wait).
+    snapshot_answered: bool = False
     #: The verdict of the first run when this is the outcome of a
     #: run done again (Vm.wait), or None.
     rerun_after: "Verdict | None" = None
@@ -445,6 +448,7 @@ class Vm:
             self._save = bool(self._snapshot) and not self._restoring
             self._module_paths = ()
             self._ready_uptime = 0.0
+            self._snapshot_answered = False
             self._qemu_out = open(os.path.join(tmp, "qemu.out"), "w+b")
         except BaseException:
             self._tmp.cleanup()
@@ -463,7 +467,16 @@ class Vm:
         ]
         keep_fds = ()
         if self._restoring:
-            fd = os.open(self._snapshot, os.O_RDONLY)
+            try:
+                fd = os.open(self._snapshot, os.O_RDONLY)
+            except OSError:
+                # Given up by another run of this image since it was
+                # found: boot, and save it again.
+                self._restoring = False
+                self._save = True
+        if self._restoring:
+            #: The snapshot file being restored (see snapshot.discard).
+            self._restoring_file = snapshot.identity(fd)
             cmd += ["-incoming", f"fd:{fd}"]
             keep_fds = (fd,)
         elif self._save:
@@ -508,8 +521,9 @@ class Vm:
         if self._restoring:
             got = self._read_until(_READY, poke=True, limit=RESTORE_SECS)
             if got != "gave-up":
+                self._snapshot_answered = got == "seen"
                 return got == "seen"
-            snapshot.discard(self._snapshot)
+            snapshot.discard(self._snapshot, only=self._restoring_file)
             _warn(f"could not restore {self._snapshot}; booting instead")
             self._boot_instead(save=True)
         got = self._read_until(_READY, limit=self._boot_secs())
@@ -723,6 +737,7 @@ class Vm:
                                elapsed, self.timeout)
         outcome.restored = self._restoring
         outcome.snapshot = self._snapshot
+        outcome.snapshot_answered = self._snapshot_answered
         return outcome
 
     def _watch(self):
