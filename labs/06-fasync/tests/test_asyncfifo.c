@@ -579,7 +579,7 @@ static char *half_mapped(size_t size, char **map)
 TEST_F_TIMEOUT(minors, a_partial_copy_signals_every_file_once, TIMEOUT)
 {
 	const size_t count = FIFO_SIZE;
-	struct minor_model_signal want[2];
+	struct minor_model_signal want[2], drop[MINOR_MODEL_SIGNALS];
 	char *map, *buf = half_mapped(count, &map), fill[FIFO_SIZE];
 	int a, b, reading, code;
 	char after[160];
@@ -598,7 +598,7 @@ TEST_F_TIMEOUT(minors, a_partial_copy_signals_every_file_once, TIMEOUT)
 		if (reading) {
 			ASSERT_EQ((ssize_t)(count - count / 2),
 				  write(self->fd[2], fill, count - count / 2));
-			take_signals(want);
+			take_signals(drop);
 		}
 		n = reading ? read(self->fd[2], buf, count) :
 			      write(self->fd[2], buf, count);
@@ -618,6 +618,77 @@ TEST_F_TIMEOUT(minors, a_partial_copy_signals_every_file_once, TIMEOUT)
 	close(a);
 	close(b);
 	munmap(map, 2 * (size_t)sysconf(_SC_PAGESIZE));
+}
+
+/** @brief A signal tells of bytes that have moved: while a write is frozen
+ *         half-way through its copy from user memory (userfaultfd, see
+ *         copy_stall.h), no POLL_IN has been sent; while a read of a full
+ *         minor is frozen in its copy to user memory, no POLL_OUT. Each
+ *         comes, once, when the call has gone on and returned. A handler
+ *         that reads at its POLL_IN must find the bytes it was told of:
+ *         kill_fasync() after the copy, as fs/pipe.c does. */
+TEST_F_TIMEOUT(minors, signals_come_after_the_copy, 15)
+{
+	static const char *const rule[2] = {
+		"POLL_IN tells the owner that bytes are there to read: kill_fasync() comes after the write's copy from user memory, once its bytes are in the FIFO, never before it",
+		"POLL_OUT tells the owner that there is room: kill_fasync() comes after the read's copy to user memory, once its bytes are out of the FIFO, never before it",
+	};
+	const size_t count = 12, head = 4;
+	struct minor_model_signal want, drop[MINOR_MODEL_SIGNALS];
+	char fill[FIFO_SIZE], during[160];
+	struct fifo_call call;
+	struct copy_stall cs;
+	int a, reading, frozen;
+	pthread_t t;
+
+	memset(fill, 'f', sizeof(fill));
+	/* Blocked before the call's thread starts: the thread inherits the
+	 * mask, so every signal stays pending for take_signals(). */
+	ASSERT_EQ(0, block_rt());
+	a = open_async(node(2), getpid());
+	ASSERT_LE(0, a) {
+		TH_LOG("F_SETOWN, F_SETSIG or O_ASYNC failed: %s",
+		       strerror(errno));
+	}
+	for (reading = 0; reading < 2; reading++) {
+		if (reading) {
+			/* Full, so that the read is what makes room. */
+			ASSERT_EQ((ssize_t)(FIFO_SIZE - count),
+				  write(self->fd[2], fill, FIFO_SIZE - count));
+			take_signals(drop);
+		}
+		frozen = freeze_call(&cs, &call, &t, self->fd[2], !reading,
+				     count, head);
+		ASSERT_LE(0, frozen) {
+			TH_LOG("cannot start the %s: %s",
+			       reading ? "read" : "write", strerror(errno));
+		}
+		snprintf(during, sizeof(during), "while a %s of %zu bytes %s %s was frozen after copying %zu of them %s user memory",
+			 reading ? "read" : "write", count,
+			 reading ? "from a full" : "to an empty", node(2),
+			 head, reading ? "to" : "from");
+		EXPECT_EQ(1, frozen) {
+			TH_LOG("the %s never reached its copy %s user memory",
+			       reading ? "read" : "write",
+			       reading ? "to" : "from");
+		}
+		if (frozen == 1)
+			expect_signals(_metadata, NULL, 0, during,
+				       rule[reading]);
+		/* Also when the fault was not seen in time: it may come yet. */
+		copy_stall_release(&cs, 't');
+		pthread_join(t, NULL);
+		EXPECT_EQ((ssize_t)count, call.ret) {
+			TH_LOG("the %s returned %zd once its copy went on, not %zu",
+			       reading ? "read" : "write", call.ret, count);
+		}
+		want = sig_for(a, reading ? POLL_OUT : POLL_IN);
+		snprintf(during, sizeof(during), "the %s, once its copy went on and it returned",
+			 reading ? "read" : "write");
+		expect_signals(_metadata, &want, 1, during, rule[reading]);
+		copy_stall_destroy(&cs);
+	}
+	close(a);
 }
 
 /** @brief Files on four minors, one each: an event on one minor signals
