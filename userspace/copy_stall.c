@@ -79,23 +79,49 @@ int copy_stall_wait(struct copy_stall *cs, int other_fd, int timeout_ms)
 	return 1;
 }
 
-int copy_stall_release(struct copy_stall *cs, int tail_byte)
+/** @brief Supply the stalled page: @p len bytes of @p data (none if NULL),
+ *         then @p fill up to the page's end.
+ * @param cs the stall
+ * @param data the first bytes, or NULL
+ * @param len how many, at most a page
+ * @param fill the value of the other bytes
+ * @return 0, or -1 with errno set
+ */
+static int release_page(struct copy_stall *cs, const void *data, size_t len,
+			int fill)
 {
 	struct uffdio_copy copy = { 0 };
 	char *page;
 	int ret;
 
+	if (len > cs->page) {
+		errno = EINVAL;
+		return -1;
+	}
 	page = mmap(NULL, cs->page, PROT_READ | PROT_WRITE,
 		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (page == MAP_FAILED)
 		return -1;
-	memset(page, tail_byte, cs->page);
+	memset(page, fill, cs->page);
+	if (data)
+		memcpy(page, data, len);
 	copy.dst = (uintptr_t)(cs->area + cs->page);
 	copy.src = (uintptr_t)page;
 	copy.len = cs->page;
 	ret = ioctl(cs->uffd, UFFDIO_COPY, &copy);
 	munmap(page, cs->page);
 	return ret ? -1 : 0;
+}
+
+int copy_stall_release(struct copy_stall *cs, int tail_byte)
+{
+	return release_page(cs, NULL, 0, tail_byte);
+}
+
+int copy_stall_release_data(struct copy_stall *cs, const void *data,
+			    size_t len)
+{
+	return release_page(cs, data, len, 0);
 }
 
 void copy_stall_destroy(struct copy_stall *cs)

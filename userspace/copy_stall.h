@@ -56,6 +56,17 @@ int copy_stall_wait(struct copy_stall *cs, int other_fd, int timeout_ms);
  */
 int copy_stall_release(struct copy_stall *cs, int tail_byte);
 
+/** @brief Supply the stalled page, beginning with @p len bytes of @p data
+ *         (the rest zeros); the copy then goes on.
+ *
+ * @param cs the stall
+ * @param data the page's first bytes
+ * @param len how many, at most a page
+ * @return 0, or -1 with errno set
+ */
+int copy_stall_release_data(struct copy_stall *cs, const void *data,
+			    size_t len);
+
 /** @brief Unmap the buffer and close the userfaultfd.
  * @param cs the stall
  */

@@ -65,6 +65,7 @@
 #include "copy_stall.h"
 #include "cpu_order.h"
 #include "fifo_call.h"
+#include "held_call.h"
 #include "kmsg_check.h"
 #include "module_reload.h"
 #include "reload_checks.h"
@@ -225,6 +226,56 @@ static void sleeper_free(struct sleeper *s, int nb)
 /** @brief How long a woken call may take to return, in ms: it takes
  *         milliseconds, even under emulation. */
 #define WAKE_MS 2000
+
+#if FIFO_STAGE >= 4
+/** @brief A read() or write() through @p fd that serves the sleepers
+ *         @p s, held in its copy until each of them that has not returned
+ *         is asleep (held_call.h: a driver that wakes them before its
+ *         copy is through then fails every time, not by chance).
+ * @param fd the descriptor
+ * @param data the bytes to write, or NULL for a read
+ * @param out for a read, room for the bytes read
+ * @param count the byte count, at most a page
+ * @param s the sleepers (those not started are skipped)
+ * @param n how many
+ * @return what the call returned, with errno set as it left it
+ */
+static ssize_t serve_sleepers(int fd, const void *data, void *out,
+			      size_t count, struct sleeper *s, int n)
+{
+	struct held_call_tasks tasks = { 0 };
+	int i;
+
+	for (i = 0; i < n && tasks.n < HELD_CALL_TASKS; i++) {
+		if (!s[i].sh || s[i].pid <= 0)
+			continue;
+		tasks.tid[tasks.n] = s[i].sh->call.tid;
+		tasks.done[tasks.n] = &s[i].sh->call.done;
+		tasks.n++;
+	}
+	return held_call(fd, data, out, count, &tasks, WAKE_MS);
+}
+
+static ssize_t serve_by_writing(int fd, const void *data, size_t count,
+				struct sleeper *s, int n)
+{
+	return serve_sleepers(fd, data, NULL, count, s, n);
+}
+
+/** @brief serve_sleepers() with a read into @p buf.
+ * @param fd the descriptor
+ * @param buf room for @p count bytes
+ * @param count how many, at most a page
+ * @param s the sleepers
+ * @param n how many
+ * @return what read() returned
+ */
+static ssize_t serve_by_reading(int fd, void *buf, size_t count,
+				struct sleeper *s, int n)
+{
+	return serve_sleepers(fd, NULL, buf, count, s, n);
+}
+#endif
 
 /** @brief Why a call that should sleep is not asleep, for the test log.
  * @param s the sleeper
@@ -1045,7 +1096,7 @@ TEST_F_TIMEOUT(fifo, read_on_empty_sleeps_until_data, TIMEOUT)
 		TH_LOG("a read of the empty FIFO should sleep: %s",
 		       not_asleep(s, st));
 	}
-	ASSERT_EQ(5, write(self->nb, "hello", 5));
+	ASSERT_EQ(5, serve_by_writing(self->nb, "hello", 5, s, 1));
 	EXPECT_TRUE(sleeper_returned(s, WAKE_MS)) {
 		TH_LOG("5 bytes came, and the sleeping reader was not woken: wake the readers after a write");
 	}
@@ -1070,7 +1121,7 @@ TEST_F_TIMEOUT(fifo, write_on_full_sleeps_until_room, TIMEOUT)
 		TH_LOG("a write to the full FIFO should sleep: %s",
 		       not_asleep(s, st));
 	}
-	ASSERT_EQ(4, read(self->nb, got, sizeof(got)));
+	ASSERT_EQ(4, serve_by_reading(self->nb, got, sizeof(got), s, 1));
 	EXPECT_TRUE(sleeper_returned(s, WAKE_MS)) {
 		TH_LOG("a read made room for 4 bytes, and the sleeping writer was not woken: wake the writers after a read");
 	}
@@ -1286,7 +1337,7 @@ TEST_F_TIMEOUT(fifo, several_readers_one_byte_one_winner, 15)
 		p[i].fd = r[i].done[0];
 		p[i].events = POLLIN;
 	}
-	ASSERT_EQ(1, write(self->nb, "1", 1));
+	ASSERT_EQ(1, serve_by_writing(self->nb, "1", 1, r, READERS));
 	EXPECT_LT(0, poll(p, READERS, 5000)) {
 		TH_LOG("a byte came, and no sleeping reader returned");
 	}
@@ -1395,7 +1446,8 @@ TEST_F_TIMEOUT(fifo, write_that_fills_the_fifo_wakes_reader, TIMEOUT)
 		TH_LOG("a read of the empty FIFO should sleep: %s",
 		       not_asleep(s, st));
 	}
-	ASSERT_EQ(FIFO_SIZE, write(self->nb, data, sizeof(data)));
+	ASSERT_EQ(FIFO_SIZE,
+		  serve_by_writing(self->nb, data, sizeof(data), s, 1));
 	ASSERT_TRUE(sleeper_returned(s, WAKE_MS)) {
 		TH_LOG("one write filled the FIFO exactly, and the sleeping reader was not woken: wake the readers after every write that added data");
 	}
@@ -2460,23 +2512,13 @@ TEST_F_TIMEOUT(fifo, empty_is_checked_under_the_readers_lock, 15)
 		TH_LOG("a read that waited for the lock while the reader ahead took every byte should then sleep until data comes: %s (test \"empty\" under the mutex, in a loop)",
 		       not_asleep(c, st));
 	}
-	/* The data comes in a write frozen half-way through its copy, and
-	 * C is seen asleep before it goes on: a driver that wakes the
-	 * readers before the bytes are in has then woken C for nothing,
-	 * every time, rather than when C happens to be slower than the
-	 * copy. */
-	{
-		struct frozen w;
-
-		ASSERT_EQ(1, frozen_start(&w, self->nb, 1, 24));
-		st = task_wait_asleep(c->sh->call.tid, &c->sh->call.done,
-				      5000);
-		EXPECT_EQ(24, frozen_release(&w));
-		frozen_destroy(&w);
-	}
+	/* The data comes in a write frozen in its copy until C is seen
+	 * asleep: a driver that wakes the readers before the bytes are in
+	 * has then woken C for nothing, every time. */
+	memset(data, 'A', 24);
+	EXPECT_EQ(24, serve_by_writing(self->nb, data, 24, c, 1));
 	EXPECT_TRUE(sleeper_returned(c, WAKE_MS)) {
-		TH_LOG("a write of 24 bytes did not wake the reader asleep on the empty FIFO (it was in state %c while the write was in its copy): wake the readers after the bytes are in",
-		       st ? st : '0');
+		TH_LOG("a write of 24 bytes did not wake the reader asleep on the empty FIFO: wake the readers after the bytes are in");
 	}
 	sleeper_finish(c, self->nb);
 	EXPECT_EQ(8, c->sh->call.ret);
@@ -2534,23 +2576,13 @@ TEST_F_TIMEOUT(fifo, full_is_checked_under_the_writers_lock, 15)
 		TH_LOG("a write that waited for the lock while the writer ahead filled the FIFO should then sleep until there is room: %s (test \"full\" under the mutex, in a loop)",
 		       not_asleep(c, st));
 	}
-	/* The room comes from a read frozen half-way through its copy, and
-	 * C is seen asleep before it goes on: a driver that wakes the
-	 * writers before the room is made has then woken C for nothing,
-	 * every time. */
-	{
-		struct frozen r;
-
-		ASSERT_EQ(1, frozen_start(&r, self->nb, 0, 24));
-		st = task_wait_asleep(c->sh->call.tid, &c->sh->call.done,
-				      5000);
-		EXPECT_EQ(24, frozen_release(&r));
-		fifo_model_read(&m, 24, 1, NULL);
-		frozen_destroy(&r);
-	}
+	/* The room comes from a read frozen in its copy until C is seen
+	 * asleep: a driver that wakes the writers before the room is made
+	 * has then woken C for nothing, every time. */
+	EXPECT_EQ(24, serve_by_reading(self->nb, fill, 24, c, 1));
+	fifo_model_read(&m, 24, 1, NULL);
 	EXPECT_TRUE(sleeper_returned(c, WAKE_MS)) {
-		TH_LOG("a read of 24 bytes did not wake the writer asleep on the full FIFO (it was in state %c while the read was in its copy): wake the writers after the room is made",
-		       st ? st : '0');
+		TH_LOG("a read of 24 bytes did not wake the writer asleep on the full FIFO: wake the writers after the room is made");
 	}
 	sleeper_finish(c, self->nb);
 	EXPECT_EQ(4, c->sh->call.ret);
@@ -2860,7 +2892,7 @@ TEST_F_TIMEOUT(fifo, one_write_wakes_every_reader_it_can_serve, 15)
 	int i, seen[WAKE_SLEEPERS] = { 0 }, k;
 
 	start_sleepers(_metadata, r, WAKE_SLEEPERS, self->fd, NULL, 4);
-	ASSERT_EQ(12, write(self->nb, data, 12));
+	ASSERT_EQ(12, serve_by_writing(self->nb, data, 12, r, WAKE_SLEEPERS));
 	for (i = 0; i < WAKE_SLEEPERS; i++) {
 		EXPECT_TRUE(sleeper_returned(&r[i], WAKE_MS)) {
 			TH_LOG("reader %d still sleeps next to data: one write of 12 bytes can serve all 3 sleeping readers of 4 bytes; rule: no reader sleeps while the FIFO holds data (wake_up_interruptible() wakes every sleeper; an exclusive or single wake-up strands the others)",
@@ -2897,7 +2929,8 @@ TEST_F_TIMEOUT(fifo, sleeping_readers_are_served_one_by_one, 20)
 	start_sleepers(_metadata, r, WAKE_SLEEPERS, self->fd, NULL, 8);
 	for (k = 1; k <= WAKE_SLEEPERS; k++) {
 		byte = (char)('0' + k);
-		ASSERT_EQ(1, write(self->nb, &byte, 1));
+		ASSERT_EQ(1, serve_by_writing(self->nb, &byte, 1, r,
+					      WAKE_SLEEPERS));
 		/* One more returns (a wake-up sent to another CPU may take a
 		 * moment), then the others settle: asleep again, or wrongly
 		 * returned. */
@@ -2943,7 +2976,7 @@ TEST_F_TIMEOUT(fifo, one_read_wakes_every_writer_it_can_serve, 15)
 	memset(fill, 'f', sizeof(fill));
 	ASSERT_EQ(FIFO_SIZE, write(self->nb, fill, sizeof(fill)));
 	start_sleepers(_metadata, w, WAKE_SLEEPERS, self->fd, "A", 4);
-	ASSERT_EQ(12, read(self->nb, buf, 12));
+	ASSERT_EQ(12, serve_by_reading(self->nb, buf, 12, w, WAKE_SLEEPERS));
 	for (i = 0; i < WAKE_SLEEPERS; i++) {
 		EXPECT_TRUE(sleeper_returned(&w[i], WAKE_MS)) {
 			TH_LOG("writer %d still sleeps next to room: one read of 12 bytes made room for all 3 sleeping writers of 4 bytes; rule: no writer sleeps while the FIFO has room (wake_up_interruptible() wakes every sleeper)",
@@ -2983,7 +3016,8 @@ TEST_F_TIMEOUT(fifo, sleeping_writers_are_served_one_by_one, 20)
 	ASSERT_EQ(FIFO_SIZE, write(self->nb, fill, sizeof(fill)));
 	start_sleepers(_metadata, w, WAKE_SLEEPERS, self->fd, "A", 4);
 	for (k = 1; k <= WAKE_SLEEPERS; k++) {
-		ASSERT_EQ(1, read(self->nb, buf, 1));
+		ASSERT_EQ(1, serve_by_reading(self->nb, buf, 1, w,
+					      WAKE_SLEEPERS));
 		await_returned(w, WAKE_SLEEPERS, k, WAKE_MS);
 		returned = settle(w, WAKE_SLEEPERS);
 		EXPECT_EQ(k, returned) {
@@ -3025,7 +3059,7 @@ TEST_F_TIMEOUT(fifo, woken_calls_transfer_what_they_can, 15)
 	ASSERT_EQ(0, fifo_model_init(&m, FIFO_SIZE, FIFO_STAGE, NULL));
 	st = sleeper_start(s, self->fd, NULL, 4);
 	ASSERT_EQ('S', st);
-	ASSERT_EQ(10, write(self->nb, "0123456789", 10));
+	ASSERT_EQ(10, serve_by_writing(self->nb, "0123456789", 10, s, 1));
 	fifo_model_write(&m, "0123456789", 10, 1);
 	EXPECT_TRUE(sleeper_returned(s, WAKE_MS));
 	sleeper_finish(s, self->nb);
@@ -3042,7 +3076,7 @@ TEST_F_TIMEOUT(fifo, woken_calls_transfer_what_they_can, 15)
 	fifo_model_write(&m, fill, FIFO_SIZE, 1);
 	st = sleeper_start(s, self->fd, "wwwwwwwwww", 10);
 	ASSERT_EQ('S', st);
-	ASSERT_EQ(3, read(self->nb, buf, 3));
+	ASSERT_EQ(3, serve_by_reading(self->nb, buf, 3, s, 1));
 	fifo_model_read(&m, 3, 1, NULL);
 	EXPECT_TRUE(sleeper_returned(s, WAKE_MS));
 	sleeper_finish(s, self->nb);
@@ -3323,10 +3357,11 @@ static void woken_call_waits_for_the_lock(struct __test_metadata *_metadata,
 					sizeof(g)) : not_asleep(b, st));
 		}
 		if (is_write) {
-			ASSERT_EQ(8, read(self->nb, buf, 8));
+			ASSERT_EQ(8, serve_by_reading(self->nb, buf, 8, b, 1));
 			fifo_model_read(&m, 8, 1, NULL);
 		} else {
-			ASSERT_EQ(8, write(self->nb, "rrrrrrrr", 8));
+			ASSERT_EQ(8, serve_by_writing(self->nb, "rrrrrrrr", 8,
+						      b, 1));
 		}
 		EXPECT_TRUE(sleeper_returned(b, WAKE_MS)) {
 			TH_LOG("the restarted %s was not woken by a %s",

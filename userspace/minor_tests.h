@@ -1602,11 +1602,16 @@ static int model_check(struct model_run *run, const char *what,
  * @param minor the minor
  * @param is_write nonzero for a write
  * @param count the byte count
+ * @param serves the agent whose sleeping call this call serves, or -1:
+ *        the call's copy is then held until that agent is asleep
+ *        (held_call.h), so that a driver which wakes it before the copy
+ *        is through leaves it asleep every time, not by chance
  * @return nonzero if it agreed
  */
 static int model_own_call(struct model_run *run, int minor, int is_write,
-			  size_t count)
+			  size_t count, int serves)
 {
+	struct held_call_tasks tasks = { .n = 1 };
 	unsigned char bytes[MODEL_IO], out[MODEL_IO];
 	struct fifo_model_result want;
 	int f = run->oslot[minor];
@@ -1618,10 +1623,16 @@ static int model_own_call(struct model_run *run, int minor, int is_write,
 	if (is_write) {
 		model_bytes(run, bytes, count);
 		want = minor_model_write(&run->m, f, bytes, count);
-		ret = write(run->ofd[minor], bytes, count);
 	} else {
 		want = minor_model_read(&run->m, f, count, out);
-		ret = read(run->ofd[minor], bytes, count);
+	}
+	if (serves >= 0) {
+		tasks.tid[0] = run->ag[serves].pid;
+		ret = held_call(run->ofd[minor], is_write ? bytes : NULL,
+				bytes, count, &tasks, MODEL_REPLY_MS);
+	} else {
+		ret = is_write ? write(run->ofd[minor], bytes, count) :
+				 read(run->ofd[minor], bytes, count);
 	}
 	if (!model_check(run, what, want, ret, errno, is_write ? NULL : bytes,
 			 is_write ? NULL : out))
@@ -1694,7 +1705,7 @@ static int model_other_minor(struct model_run *run, unsigned int busy, int a,
 	 * sleep at once: compare its switch counts, each read once it is
 	 * off the CPU, rather than catch it awake, which takes luck. */
 	before = settled_switches(run->ag[a].pid, MODEL_REPLY_MS);
-	if (!model_own_call(run, minor, is_write, count))
+	if (!model_own_call(run, minor, is_write, count, -1))
 		return 0;
 	after = settled_switches(run->ag[a].pid, MODEL_REPLY_MS);
 	if (poll(&p, 1, 0) == 0 && before >= 0 && after == before)
@@ -1740,7 +1751,7 @@ static void model_sleeping_call(struct model_run *run, int f, int is_write,
 				 "sleeps: the minor is full" :
 				 "sleeps: the minor is empty") ||
 	    !model_other_minor(run, 1u << minor, a, what) ||
-	    !model_own_call(run, minor, !is_write, serve))
+	    !model_own_call(run, minor, !is_write, serve, a))
 		return;
 	/* The test's call woke it; it finishes as the model says. */
 	if (is_write)
@@ -1779,7 +1790,7 @@ static void model_step_transfer(struct model_run *run)
 	if (f < 0) {
 		model_own_call(run, (int)fifo_model_rng_below(&run->rng,
 							      MODEL_MINORS),
-			       is_write, count);
+			       is_write, count, -1);
 		return;
 	}
 	snprintf(what, sizeof(what), "%s %zu, %s",
@@ -1857,7 +1868,7 @@ static void model_step_poll_wait(struct model_run *run)
 			break;
 	if (!model_own_call(run, run->m.file[slot[i]].minor,
 			    run->cmd.p[i].events == POLLIN,
-			    1 + fifo_model_rng_below(&run->rng, FIFO_SIZE)))
+			    1 + fifo_model_rng_below(&run->rng, FIFO_SIZE), a))
 		return;
 	if (!read_all_for(run->ag[a].reply, &run->reply, sizeof(run->reply),
 			  MODEL_REPLY_MS)) {
