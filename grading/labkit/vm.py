@@ -35,6 +35,7 @@ import secrets
 import select
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -207,6 +208,43 @@ class Outcome:
 
     def __post_init__(self):
         self.verdict = Verdict(self.verdict)
+
+
+#: Every QEMU this process runs (see stop_on_sigterm()).
+_running = set()
+_running_lock = threading.Lock()
+
+
+def _track(proc, running):
+    """Note that PROC, a QEMU, runs (RUNNING true) or is done with."""
+    with _running_lock:
+        if running:
+            _running.add(proc)
+        else:
+            _running.discard(proc)
+
+
+def stop_on_sigterm():
+    """Make SIGTERM stop this process and every QEMU it runs, as Ctrl-C
+    stops the whole job. Without it, a `kill` of the kit's command ends
+    Python alone, and its QEMUs run on, orphaned, until their time limit
+    (minutes of two busy CPUs each). The process exits with 143 at once,
+    in the middle of whatever it did: what the kit keeps between runs
+    (snapshots, the mutation and batch caches) is written whole or not at
+    all, so nothing half-done is kept."""
+
+    def handler(signum, frame):
+        del frame
+        with _running_lock:
+            procs = list(_running)
+        for proc in procs:
+            try:
+                proc.kill()
+            except OSError:
+                pass
+        os._exit(128 + signum)
+
+    signal.signal(signal.SIGTERM, handler)
 
 
 def _qemu_binary():
@@ -498,6 +536,7 @@ class Vm:
                                           stdout=subprocess.PIPE,
                                           stderr=self._qemu_out,
                                           pass_fds=keep_fds)
+            _track(self._proc, True)
         finally:
             for fd in keep_fds:
                 os.close(fd)
@@ -507,6 +546,7 @@ class Vm:
         one; SAVE: whether that one saves a new snapshot."""
         self._proc.kill()
         self._proc.wait()
+        _track(self._proc, False)
         self._close_pipes()
         self._restoring = False
         self._save = save
@@ -605,6 +645,7 @@ class Vm:
         self._proc.stdout.close()
 
     def _cleanup(self):
+        _track(self._proc, False)
         self._close_pipes()
         self._qemu_out.close()
         self._tmp.cleanup()
