@@ -256,6 +256,14 @@ static ssize_t serve_sleepers(int fd, const void *data, void *out,
 	return held_call(fd, data, out, count, &tasks, WAKE_MS);
 }
 
+/** @brief serve_sleepers() with a write of @p data.
+ * @param fd the descriptor
+ * @param data the bytes
+ * @param count how many, at most a page
+ * @param s the sleepers
+ * @param n how many
+ * @return what write() returned
+ */
 static ssize_t serve_by_writing(int fd, const void *data, size_t count,
 				struct sleeper *s, int n)
 {
