@@ -23,14 +23,16 @@ char task_state(pid_t tid);
 /** @brief Wait until task @p tid sleeps (S or D), ends, or @p *done is
  *         set.
  *
- * Polls /proc every millisecond at most until one of the two happens.
+ * Polls /proc every millisecond at most until one of the two happens,
+ * or until the task is seen to spin (spin_watch_look(), task_stuck.h):
+ * then it will not sleep either, and the wait ends as on timeout.
  *
  * @param tid the thread or process to watch
  * @param done a flag the thread sets when it is finished, or NULL
  * @param timeout_ms how long to wait at most
  * @return the state letter seen ('S' or 'D', or 'Z' for a process that
- *         exited), 'X' if @p *done was set first, 0 if the task is gone or
- *         on timeout
+ *         exited), 'X' if @p *done was set first, 0 if the task is gone,
+ *         spins, or on timeout
  */
 char task_wait_asleep(pid_t tid, atomic_int *done, int timeout_ms);
 

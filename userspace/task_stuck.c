@@ -176,3 +176,56 @@ int stuck_watch_group(pid_t pgid, pid_t *tids, int max)
 	closedir(proc);
 	return n;
 }
+
+/** @brief Read a task's CPU time and voluntary context switches.
+ * @param tid the task
+ * @param cpu_ms where its user and system time, in ms, go
+ * @param sleeps where its voluntary context switches go
+ * @return 0, or -1 if it is gone or unreadable
+ */
+static int cpu_and_sleeps(pid_t tid, long long *cpu_ms,
+			  unsigned long long *sleeps)
+{
+	static const char key[] = "\nvoluntary_ctxt_switches:";
+	unsigned long long utime, stime;
+	long hz = sysconf(_SC_CLK_TCK);
+	char line[1024], text[4096], *at;
+
+	if (hz <= 0 || proc_read(tid, "stat", line, sizeof(line)) <= 0)
+		return -1;
+	at = strrchr(line, ')');
+	/* After the name: the state, fields 4 to 13, then utime, stime. */
+	if (!at || sscanf(at + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+			  &utime, &stime) != 2)
+		return -1;
+	if (proc_read(tid, "status", text, sizeof(text)) <= 0)
+		return -1;
+	at = strstr(text, key);
+	if (!at)
+		return -1;
+	*sleeps = strtoull(at + strlen(key), NULL, 10);
+	*cpu_ms = (long long)((utime + stime) * 1000 / (unsigned long long)hz);
+	return 0;
+}
+
+void spin_watch_init(struct spin_watch *w, pid_t tid)
+{
+	w->tid = tid;
+	if (cpu_and_sleeps(tid, &w->cpu_ms, &w->sleeps))
+		w->cpu_ms = -1;
+}
+
+int spin_watch_look(struct spin_watch *w)
+{
+	unsigned long long sleeps;
+	long long cpu;
+
+	if (cpu_and_sleeps(w->tid, &cpu, &sleeps))
+		return 0;
+	if (w->cpu_ms < 0 || sleeps != w->sleeps) {
+		w->cpu_ms = cpu;
+		w->sleeps = sleeps;
+		return 0;
+	}
+	return cpu - w->cpu_ms >= SPIN_CPU_MS;
+}

@@ -79,4 +79,42 @@ int stuck_watch_look(struct stuck_watch *w, const pid_t *tids, int n,
  */
 int stuck_watch_group(pid_t pgid, pid_t *tids, int max);
 
+/** @brief The CPU time, in ms, a task must burn without one voluntary
+ *         sleep for spin_watch_look() to take it for a call that spins:
+ *         thousands of times what a correct call uses before it sleeps
+ *         or returns. */
+#define SPIN_CPU_MS 5000
+
+/** @brief One task's CPU time and voluntary sleeps at the last look that
+ *         found it sleeping since the one before. */
+struct spin_watch {
+	/** @brief The task. */
+	pid_t tid;
+	/** @brief Its CPU time then, user and system, in ms; -1 unknown. */
+	long long cpu_ms;
+	/** @brief Its voluntary context switches then. */
+	unsigned long long sleeps;
+};
+
+/** @brief Start watching @p tid for a spin.
+ * @param w the watch
+ * @param tid the thread or process
+ */
+void spin_watch_init(struct spin_watch *w, pid_t tid);
+
+/** @brief Look at the watched task once: whether it spins.
+ *
+ * The other side of stuck_watch_look(): a call that never ends may also
+ * never sleep (a wait whose condition is always true, a retry loop). A
+ * task that has used SPIN_CPU_MS of CPU time without going to sleep
+ * once (its voluntary context switches did not move) is taken for one.
+ * CPU time, not the clock: a task that waits for a CPU, however long,
+ * uses none, so load does not make a correct call look like it spins.
+ *
+ * @param w the watch; a voluntary sleep since the last look starts it
+ *        again
+ * @return 1 if it spins, 0 if not or if it cannot tell (it is gone)
+ */
+int spin_watch_look(struct spin_watch *w);
+
 #endif /* LABKIT_TASK_STUCK_H */

@@ -98,6 +98,9 @@ struct transcript {
 	/** @brief The PIDs of the run's agents not collected yet, 0 for
 	 *         none: run_scenario() watches them with the scenario. */
 	pid_t agents[MAX_AGENTS];
+	/** @brief Set by run_scenario() when a task of the run spun on in
+	 *         the kernel after SIGKILL: it can never be ended. */
+	int spins_on;
 	/** @brief Bytes used in @ref text, without the final NUL. */
 	size_t len;
 	/** @brief The lines, NUL-terminated. */
@@ -498,8 +501,9 @@ static void expect_asleep(struct agent *a, const char *what)
 /** @brief Wait for agent @p a to end, and add its report and its exit to
  *         the transcript. It is killed when it is stuck (it and every
  *         other agent not collected yet blocked for STUCK_MS, none of
- *         them running: a call that never returns), or when it has not
- *         ended after WAIT_MS.
+ *         them running: a call that never returns), when it spins
+ *         (SPIN_CPU_MS of CPU time without a sleep: task_stuck.h), or
+ *         when it has not ended after WAIT_MS.
  * @param a the agent
  */
 static void agent_collect(struct agent *a)
@@ -507,11 +511,13 @@ static void agent_collect(struct agent *a)
 	struct pollfd p = { .fd = a->report, .events = POLLIN };
 	char buf[2048], *line, *save;
 	struct stuck_watch w;
+	struct spin_watch spin;
 	size_t got = 0;
-	int status, ended = 0, stuck = 0, waited_ms = 0;
+	int status, ended = 0, stuck = 0, spins = 0, waited_ms = 0;
 	ssize_t n;
 
 	stuck_watch_init(&w);
+	spin_watch_init(&spin, a->pid);
 	while (got < sizeof(buf) - 1 && waited_ms < WAIT_MS) {
 		if (poll(&p, 1, LOOK_MS) == 1) {
 			n = read(a->report, buf + got, sizeof(buf) - 1 - got);
@@ -524,7 +530,8 @@ static void agent_collect(struct agent *a)
 		}
 		waited_ms += LOOK_MS;
 		stuck = agents_stuck(&w);
-		if (stuck)
+		spins = !stuck && spin_watch_look(&spin);
+		if (stuck || spins)
 			break;
 	}
 	buf[got] = '\0';
@@ -539,6 +546,9 @@ static void agent_collect(struct agent *a)
 	if (stuck)
 		say("%s: asleep for good (no process of the scenario left to wake it): killed",
 		    a->name);
+	else if (spins)
+		say("%s: spins in a call (%d ms of CPU time without a sleep): killed",
+		    a->name, SPIN_CPU_MS);
 	else if (!ended)
 		say("%s: still busy after %d ms: killed", a->name, WAIT_MS);
 	else if (WIFEXITED(status))
@@ -611,15 +621,20 @@ typedef void (*scenario_fn)(void);
  * @param pid the scenario process
  * @param status where its exit status goes
  * @param out its transcript, which lists its agents
+ * @param spinner where the task that spins goes, when one does
  * @return 0 when it ended, 1 when it is stuck (it and its agents all
  *         blocked for STUCK_MS, none of them running: a call of the
- *         scenario that never returns), -1 after SCENARIO_MS
+ *         scenario that never returns), 2 when one of them spins in a
+ *         call (SPIN_CPU_MS of CPU time without a sleep: task_stuck.h),
+ *         -1 after SCENARIO_MS
  */
-static int scenario_wait(pid_t pid, int *status, struct transcript *out)
+static int scenario_wait(pid_t pid, int *status, struct transcript *out,
+			 pid_t *spinner)
 {
+	struct spin_watch spin[MAX_AGENTS + 1] = { 0 };
 	pid_t pids[MAX_AGENTS + 1];
 	struct stuck_watch w;
-	int waited_ms;
+	int waited_ms, i;
 
 	stuck_watch_init(&w);
 	for (waited_ms = 0; waited_ms < SCENARIO_MS; waited_ms += LOOK_MS) {
@@ -629,15 +644,56 @@ static int scenario_wait(pid_t pid, int *status, struct transcript *out)
 		memcpy(pids + 1, out->agents, sizeof(out->agents));
 		if (stuck_watch_look(&w, pids, MAX_AGENTS + 1, STUCK_MS))
 			return 1;
+		for (i = 0; i <= MAX_AGENTS; i++) {
+			if (pids[i] <= 0)
+				continue;
+			if (spin[i].tid != pids[i]) {
+				spin_watch_init(&spin[i], pids[i]);
+			} else if (spin_watch_look(&spin[i])) {
+				*spinner = pids[i];
+				return 2;
+			}
+		}
 	}
 	return -1;
 }
 
+/** @brief After SIGKILL to a run whose task @p spinner spun: wait until
+ *         the run's process @p pid has ended and @p spinner is gone.
+ * @param pid the scenario process, killed
+ * @param status where its exit status goes
+ * @param spinner the task that spun
+ * @return 0 when both are gone, 1 if @p spinner spins on (SPIN_CPU_MS
+ *         more of CPU time without a sleep): a loop in the kernel that
+ *         never looks at its signals, which nothing can end
+ */
+static int spinner_wait(pid_t pid, int *status, pid_t spinner)
+{
+	struct spin_watch spin;
+	int ended = 0;
+	char st;
+
+	spin_watch_init(&spin, spinner);
+	for (;;) {
+		if (!ended && !wait_for_child(pid, status, LOOK_MS))
+			ended = 1;
+		else if (ended)
+			poll(NULL, 0, LOOK_MS);
+		/* Gone, or a zombie that its parent or init reaps. */
+		st = task_state(spinner);
+		if (ended && (!st || st == 'Z'))
+			return 0;
+		if (spin_watch_look(&spin))
+			return 1;
+	}
+}
+
 /** @brief Run @p fn on @p t in a process of its own, into @p out.
  *
- * A run that is stuck (scenario_wait()) or takes longer than SCENARIO_MS
- * is killed, with its process group (the agents), and says so in the
- * transcript.
+ * A run that is stuck or spins (scenario_wait()) or takes longer than
+ * SCENARIO_MS is killed, with its process group (the agents), and says
+ * so in the transcript; a spin that SIGKILL does not end sets
+ * @ref transcript.spins_on.
  *
  * @param t the target
  * @param fn the scenario
@@ -646,10 +702,11 @@ static int scenario_wait(pid_t pid, int *status, struct transcript *out)
 static void run_scenario(const struct target *t, scenario_fn fn,
 			 struct transcript *out)
 {
+	pid_t pid, spinner = 0;
 	int status = 0, how;
-	pid_t pid;
 
 	memset(out->agents, 0, sizeof(out->agents));
+	out->spins_on = 0;
 	out->len = 0;
 	out->text[0] = '\0';
 	pid = fork_detached();
@@ -665,14 +722,21 @@ static void run_scenario(const struct target *t, scenario_fn fn,
 		agents_reap();
 		_exit(0);
 	}
-	how = scenario_wait(pid, &status, out);
+	how = scenario_wait(pid, &status, out, &spinner);
 	if (how) {
 		kill(-pid, SIGKILL);
 		kill(pid, SIGKILL);
-		waitpid(pid, &status, 0);
-		if (how > 0)
+		if (how == 2) {
+			out->spins_on = spinner_wait(pid, &status, spinner);
+			transcript_add(out, "(a call of the scenario spins: %d ms of CPU time without a sleep: killed%s)",
+				       SPIN_CPU_MS, out->spins_on ?
+				       ", and it spins on" : "");
+		} else {
+			waitpid(pid, &status, 0);
+		}
+		if (how == 1)
 			transcript_add(out, "(scenario asleep for good, with every agent: killed)");
-		else
+		else if (how < 0)
 			transcript_add(out, "(scenario still running after %d s: killed)",
 				       SCENARIO_MS / 1000);
 	}
@@ -752,6 +816,8 @@ static void differential(struct __test_metadata *_metadata, scenario_fn fn,
 		TH_LOG("mypipe does not behave like the named pipe (lines marked !); %s",
 		       rule);
 	}
+	if (runs[1].spins_on)
+		tests_stop_after_this(_metadata->name, "a call on mypipe spins in the kernel and SIGKILL does not end it (a loop that never sleeps and never looks at its signals, such as a wait whose condition is always true): it keeps a CPU for good, so no later result could be trusted");
 	munmap(runs, 2 * sizeof(*runs));
 }
 
