@@ -53,10 +53,14 @@ static long long now_ms(void)
 char task_wait_asleep(pid_t tid, atomic_int *done, int timeout_ms)
 {
 	long long deadline = now_ms() + timeout_ms;
+	/* A spin can only be seen in a wait longer than SPIN_CPU_MS; it is
+	 * looked for every SPIN_LOOK_EVERY polls, to keep /proc reads few. */
+	int spin_looks = timeout_ms > SPIN_CPU_MS, polls = 0;
 	struct spin_watch spin;
 	char state;
 
-	spin_watch_init(&spin, tid);
+	if (spin_looks)
+		spin_watch_init(&spin, tid);
 	do {
 		if (done && atomic_load(done))
 			return 'X';
@@ -67,7 +71,8 @@ char task_wait_asleep(pid_t tid, atomic_int *done, int timeout_ms)
 		if (state == 'Z' || !state)
 			return done && atomic_load(done) ? 'X' : state;
 		/* A call that spins never sleeps: no need to wait it out. */
-		if (spin_watch_look(&spin))
+		if (spin_looks && ++polls % SPIN_LOOK_EVERY == 0 &&
+		    spin_watch_look(&spin))
 			return 0;
 		poll(NULL, 0, 1);
 	} while (now_ms() < deadline);

@@ -85,6 +85,11 @@ int stuck_watch_group(pid_t pgid, pid_t *tids, int max);
  *         or returns. */
 #define SPIN_CPU_MS 5000
 
+/** @brief How many looks of a 1-20 ms polling loop go by between two
+ *         spin_watch_look() calls: a spin takes seconds to show, and
+ *         each look reads two files of /proc. */
+#define SPIN_LOOK_EVERY 10
+
 /** @brief One task's CPU time and voluntary sleeps at the last look that
  *         found it sleeping since the one before. */
 struct spin_watch {

@@ -530,7 +530,8 @@ static void agent_collect(struct agent *a)
 		}
 		waited_ms += LOOK_MS;
 		stuck = agents_stuck(&w);
-		spins = !stuck && spin_watch_look(&spin);
+		spins = !stuck && waited_ms % (SPIN_LOOK_EVERY * LOOK_MS) == 0 &&
+			spin_watch_look(&spin);
 		if (stuck || spins)
 			break;
 	}
@@ -645,7 +646,9 @@ static int scenario_wait(pid_t pid, int *status, struct transcript *out,
 		if (stuck_watch_look(&w, pids, MAX_AGENTS + 1, STUCK_MS))
 			return 1;
 		for (i = 0; i <= MAX_AGENTS; i++) {
-			if (pids[i] <= 0)
+			if (pids[i] <= 0 ||
+			    (spin[i].tid == pids[i] &&
+			     waited_ms % (SPIN_LOOK_EVERY * LOOK_MS)))
 				continue;
 			if (spin[i].tid != pids[i]) {
 				spin_watch_init(&spin[i], pids[i]);
@@ -670,7 +673,7 @@ static int scenario_wait(pid_t pid, int *status, struct transcript *out,
 static int spinner_wait(pid_t pid, int *status, pid_t spinner)
 {
 	struct spin_watch spin;
-	int ended = 0;
+	int ended = 0, looks = 0;
 	char st;
 
 	spin_watch_init(&spin, spinner);
@@ -683,7 +686,7 @@ static int spinner_wait(pid_t pid, int *status, pid_t spinner)
 		st = task_state(spinner);
 		if (ended && (!st || st == 'Z'))
 			return 0;
-		if (spin_watch_look(&spin))
+		if (++looks % SPIN_LOOK_EVERY == 0 && spin_watch_look(&spin))
 			return 1;
 	}
 }
