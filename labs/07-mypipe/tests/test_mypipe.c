@@ -501,9 +501,9 @@ static void expect_asleep(struct agent *a, const char *what)
 /** @brief Wait for agent @p a to end, and add its report and its exit to
  *         the transcript. It is killed when it is stuck (it and every
  *         other agent not collected yet blocked for STUCK_MS, none of
- *         them running: a call that never returns), when it spins
- *         (SPIN_CPU_MS of CPU time without a sleep: task_stuck.h), or
- *         when it has not ended after WAIT_MS.
+ *         them running: a call that never returns), or when it has not
+ *         ended after WAIT_MS. (An agent that spins is seen by
+ *         scenario_wait(), which ends the whole run.)
  * @param a the agent
  */
 static void agent_collect(struct agent *a)
@@ -511,13 +511,11 @@ static void agent_collect(struct agent *a)
 	struct pollfd p = { .fd = a->report, .events = POLLIN };
 	char buf[2048], *line, *save;
 	struct stuck_watch w;
-	struct spin_watch spin;
 	size_t got = 0;
-	int status, ended = 0, stuck = 0, spins = 0, waited_ms = 0;
+	int status, ended = 0, stuck = 0, waited_ms = 0;
 	ssize_t n;
 
 	stuck_watch_init(&w);
-	spin_watch_init(&spin, a->pid);
 	while (got < sizeof(buf) - 1 && waited_ms < WAIT_MS) {
 		if (poll(&p, 1, LOOK_MS) == 1) {
 			n = read(a->report, buf + got, sizeof(buf) - 1 - got);
@@ -530,9 +528,7 @@ static void agent_collect(struct agent *a)
 		}
 		waited_ms += LOOK_MS;
 		stuck = agents_stuck(&w);
-		spins = !stuck && waited_ms % (SPIN_LOOK_EVERY * LOOK_MS) == 0 &&
-			spin_watch_look(&spin);
-		if (stuck || spins)
+		if (stuck)
 			break;
 	}
 	buf[got] = '\0';
@@ -547,9 +543,6 @@ static void agent_collect(struct agent *a)
 	if (stuck)
 		say("%s: asleep for good (no process of the scenario left to wake it): killed",
 		    a->name);
-	else if (spins)
-		say("%s: spins in a call (%d ms of CPU time without a sleep): killed",
-		    a->name, SPIN_CPU_MS);
 	else if (!ended)
 		say("%s: still busy after %d ms: killed", a->name, WAIT_MS);
 	else if (WIFEXITED(status))
