@@ -73,6 +73,36 @@ static char stat_state(pid_t tid, pid_t *pgrp)
 	return paren[2];
 }
 
+/** @brief Read a task's voluntary context switches, and optionally its
+ *         involuntary ones, from /proc/TID/status.
+ * @param tid the task
+ * @param voluntary where its voluntary switches go
+ * @param involuntary where its involuntary ones go, or NULL
+ * @return 0, or -1 if they cannot be read
+ */
+static int switches_read(pid_t tid, unsigned long long *voluntary,
+			 unsigned long long *involuntary)
+{
+	static const char *const keys[] = {
+		"\nvoluntary_ctxt_switches:", "\nnonvoluntary_ctxt_switches:",
+	};
+	unsigned long long *out[] = { voluntary, involuntary };
+	char text[4096], *at;
+	unsigned int i;
+
+	if (proc_read(tid, "status", text, sizeof(text)) <= 0)
+		return -1;
+	for (i = 0; i < 2; i++) {
+		if (!out[i])
+			continue;
+		at = strstr(text, keys[i]);
+		if (!at)
+			return -1;
+		*out[i] = strtoull(at + strlen(keys[i]), NULL, 10);
+	}
+	return 0;
+}
+
 /** @brief The context switches of @p tid so far, voluntary and not.
  * @param tid the task
  * @param switches where the count goes
@@ -80,21 +110,11 @@ static char stat_state(pid_t tid, pid_t *pgrp)
  */
 static int switch_count(pid_t tid, unsigned long long *switches)
 {
-	static const char *const keys[] = {
-		"\nvoluntary_ctxt_switches:", "\nnonvoluntary_ctxt_switches:",
-	};
-	char text[4096], *at;
-	unsigned int i;
+	unsigned long long voluntary, involuntary;
 
-	if (proc_read(tid, "status", text, sizeof(text)) <= 0)
+	if (switches_read(tid, &voluntary, &involuntary))
 		return -1;
-	*switches = 0;
-	for (i = 0; i < 2; i++) {
-		at = strstr(text, keys[i]);
-		if (!at)
-			return -1;
-		*switches += strtoull(at + strlen(keys[i]), NULL, 10);
-	}
+	*switches = voluntary + involuntary;
 	return 0;
 }
 
@@ -186,10 +206,9 @@ int stuck_watch_group(pid_t pgid, pid_t *tids, int max)
 static int cpu_and_sleeps(pid_t tid, long long *cpu_ms,
 			  unsigned long long *sleeps)
 {
-	static const char key[] = "\nvoluntary_ctxt_switches:";
 	unsigned long long utime, stime;
 	long hz = sysconf(_SC_CLK_TCK);
-	char line[1024], text[4096], *at;
+	char line[1024], *at;
 
 	if (hz <= 0 || proc_read(tid, "stat", line, sizeof(line)) <= 0)
 		return -1;
@@ -198,12 +217,8 @@ static int cpu_and_sleeps(pid_t tid, long long *cpu_ms,
 	if (!at || sscanf(at + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
 			  &utime, &stime) != 2)
 		return -1;
-	if (proc_read(tid, "status", text, sizeof(text)) <= 0)
+	if (switches_read(tid, sleeps, NULL))
 		return -1;
-	at = strstr(text, key);
-	if (!at)
-		return -1;
-	*sleeps = strtoull(at + strlen(key), NULL, 10);
 	*cpu_ms = (long long)((utime + stime) * 1000 / (unsigned long long)hz);
 	return 0;
 }
