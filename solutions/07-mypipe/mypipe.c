@@ -40,6 +40,7 @@
 
 #include <linux/atomic.h>
 #include <linux/cdev.h>
+#include <linux/cpumask.h>
 #include <linux/debugfs.h>
 #include <linux/device.h>
 #include <linux/fs.h>
@@ -49,6 +50,8 @@
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/poll.h>
+#include <linux/processor.h>
+#include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/semaphore.h>
 #include <linux/slab.h>
@@ -273,14 +276,57 @@ static bool mypipe_writable(struct mypipe *pipe)
 	return mypipe_has_room(READ_ONCE(pipe->len), pipe->size);
 }
 
+/** @brief How many times mypipe_lock() tries the semaphore before it
+ *         sleeps on it.
+ */
+#define MYPIPE_LOCK_TRIES 200
+
+/** @brief Take the pipe's semaphore for a read or a write: try it a few
+ *         times before sleeping on it.
+ *
+ * up() hands the semaphore straight to a task asleep in down(). Once a
+ * reader and a writer have both slept on it, each call of one finds the
+ * semaphore handed to the other, sleeps, and is handed it back when the
+ * other's copy is done: two context switches for every call, however
+ * small (a lock convoy). The other side holds the semaphore for a copy
+ * or two, so with another CPU running it, it is free again in a moment:
+ * try it a bounded number of times first, as a mutex spins while its
+ * owner runs (kernel/locking/mutex.c, the lock of fs/pipe.c). On one
+ * CPU the holder cannot run while we try: sleep at once. Stop trying
+ * too when the scheduler wants this CPU for another task.
+ *
+ * Trying never takes the semaphore from a sleeper: up() gives it to the
+ * first task asleep in down() before anyone else can try it.
+ *
+ * @param pipe the pipe
+ * @return 0 with the semaphore held; -EINTR if a signal came while
+ *         asleep on it
+ */
+static int mypipe_lock(struct mypipe *pipe)
+{
+	unsigned int tries;
+
+	if (num_online_cpus() > 1) {
+		for (tries = 0; tries < MYPIPE_LOCK_TRIES; tries++) {
+			if (!down_trylock(&pipe->sem))
+				return 0;
+			if (need_resched())
+				break;
+			cpu_relax();
+		}
+	}
+	return down_interruptible(&pipe->sem);
+}
+
 /** @brief Read from the pipe: what is there, at least one byte; sleep
  *         while it is empty and a writer exists.
  *
- * Takes the semaphore (interruptibly); sleeps on rd_wait without
- * O_NONBLOCK, as an exclusive waiter; may fault on @p buf. Wakes, after
- * letting go of the semaphore, one writer if this read gave the pipe room
- * for PIPE_BUF bytes where it had none, and the next reader if it slept
- * and leaves data behind (see the handout, "Waking only who can go on").
+ * Takes the semaphore (mypipe_lock(), interruptibly); sleeps on rd_wait
+ * without O_NONBLOCK, as an exclusive waiter; may fault on @p buf. Wakes,
+ * after letting go of the semaphore, one writer if this read gave the pipe
+ * room for PIPE_BUF bytes where it had none, and the next reader if it
+ * slept and leaves data behind (see the handout, "Waking only who can go
+ * on").
  *
  * @param file the open read end
  * @param buf user-space destination
@@ -300,7 +346,7 @@ static ssize_t mypipe_read(struct file *file, char __user *buf,
 
 	if (!count)
 		return 0;
-	if (down_interruptible(&pipe->sem))
+	if (mypipe_lock(pipe))
 		return -ERESTARTSYS;
 	while (!pipe->len) {
 		/* TODO 1/4: empty and no writer left: end of file */
@@ -317,7 +363,7 @@ static ssize_t mypipe_read(struct file *file, char __user *buf,
 		if (wait_event_interruptible_exclusive(pipe->rd_wait,
 						       mypipe_readable(pipe)))
 			return -ERESTARTSYS;
-		if (down_interruptible(&pipe->sem)) {
+		if (mypipe_lock(pipe)) {
 			/* Woken, but gone: another reader may use the wake-up. */
 			wake_up_interruptible(&pipe->rd_wait);
 			return -ERESTARTSYS;
@@ -348,11 +394,11 @@ out:
 /** @brief Write to the pipe: at most PIPE_BUF bytes go in whole, more go
  *         in as room appears; sleep while there is no room.
  *
- * Takes the semaphore (interruptibly); sleeps on wr_wait without
- * O_NONBLOCK, as an exclusive waiter; may fault on @p buf. With no reader
- * left, sends SIGPIPE to the caller, also after a part of a large write
- * went in. Wakes, after letting go of the semaphore, one reader if the
- * pipe was empty and this write put bytes in (after any write that put
+ * Takes the semaphore (mypipe_lock(), interruptibly); sleeps on wr_wait
+ * without O_NONBLOCK, as an exclusive waiter; may fault on @p buf. With no
+ * reader left, sends SIGPIPE to the caller, also after a part of a large
+ * write went in. Wakes, after letting go of the semaphore, one reader if
+ * the pipe was empty and this write put bytes in (after any write that put
  * bytes in, once the read end has been polled: see poll_usage), and the
  * next writer if it slept and leaves room for PIPE_BUF bytes.
  *
@@ -379,7 +425,7 @@ static ssize_t mypipe_write(struct file *file, const char __user *buf,
 	/* TODO 3/2: but all of a write of at most PIPE_BUF bytes */
 	if (count <= PIPE_BUF)
 		need = count;
-	if (down_interruptible(&pipe->sem))
+	if (mypipe_lock(pipe))
 		return -ERESTARTSYS;
 	/* Readers can be asleep for data only while the pipe is empty. */
 	was_empty = !pipe->len;
@@ -418,7 +464,7 @@ static ssize_t mypipe_write(struct file *file, const char __user *buf,
 		if (wait_event_interruptible_exclusive(pipe->wr_wait,
 						       mypipe_writable(pipe)))
 			return done ? done : -ERESTARTSYS;
-		if (down_interruptible(&pipe->sem)) {
+		if (mypipe_lock(pipe)) {
 			/* Woken, but gone: another writer may use the wake-up. */
 			wake_up_interruptible(&pipe->wr_wait);
 			return done ? done : -ERESTARTSYS;
