@@ -128,7 +128,9 @@ struct mypipe {
 	/** @brief Set once the read end has been polled: from then on every
 	 *         write wakes rd_wait, not only one into an empty pipe, for
 	 *         epoll's edge-triggered mode, which wants an event for every
-	 *         write (fs/pipe.c does the same).
+	 *         write (fs/pipe.c does the same). Cleared with the bytes when
+	 *         the last file of both ends closes, as a named pipe's goes
+	 *         with its pipe_inode_info.
 	 */
 	bool poll_usage;
 	/** @brief Readers sleep here for data or for the last writer to go. */
@@ -543,7 +545,7 @@ static __poll_t mypipe_in_poll(struct file *file, poll_table *wait)
 
 /** @brief Take one file off an end's count; the last one of its end
  *         wakes every sleeper of the other side, and the last one of both
- *         drops the bytes left.
+ *         drops the bytes left and clears poll_usage.
  *
  * Takes the semaphore uninterruptibly: a close cannot fail, and the
  * semaphore is only ever held for one transfer.
@@ -560,9 +562,14 @@ static void mypipe_leave(struct mypipe *pipe, enum mypipe_end_id id)
 		last = !--pipe->writers;
 	else
 		last = !--pipe->readers;
-	/* Nobody can read them any more: a named pipe drops them too. */
-	if (!pipe->readers && !pipe->writers)
+	/*
+	 * Nobody can read them any more: a named pipe drops them too, and
+	 * forgets that it was polled.
+	 */
+	if (!pipe->readers && !pipe->writers) {
 		pipe->head = pipe->len = 0;
+		WRITE_ONCE(pipe->poll_usage, false);
+	}
 	up(&pipe->sem);
 	/* TODO 7/3: the last writer gone means EOF, the last reader EPIPE */
 	if (last)
