@@ -197,6 +197,28 @@ int stuck_watch_group(pid_t pgid, pid_t *tids, int max)
 	return n;
 }
 
+int stuck_watch_threads(pid_t pid, pid_t *tids, int max)
+{
+	char path[64];
+	struct dirent *e;
+	pid_t tid;
+	DIR *task;
+	int n = 1;
+
+	tids[0] = pid;
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	task = opendir(path);
+	if (!task)
+		return 1;
+	while (n < max && (e = readdir(task))) {
+		tid = (pid_t)atoi(e->d_name);
+		if (tid > 0 && tid != pid)
+			tids[n++] = tid;
+	}
+	closedir(task);
+	return n;
+}
+
 /** @brief Read a task's CPU time and voluntary context switches.
  * @param tid the task
  * @param cpu_ms where its user and system time, in ms, go

@@ -79,6 +79,17 @@ int stuck_watch_look(struct stuck_watch *w, const pid_t *tids, int n,
  */
 int stuck_watch_group(pid_t pgid, pid_t *tids, int max);
 
+/** @brief Fill @p tids with the threads of process @p pid, @p pid itself
+ *         first: a process whose main thread waits for another thread's
+ *         call (held_call.h) is stuck only if that thread is too.
+ * @param pid the process
+ * @param tids where their ids go
+ * @param max room in @p tids, at least 1
+ * @return how many were found; 1 (@p pid alone) if its threads cannot
+ *         be listed
+ */
+int stuck_watch_threads(pid_t pid, pid_t *tids, int max);
+
 /** @brief The CPU time, in ms, a task must burn without one voluntary
  *         sleep for spin_watch_look() to take it for a call that spins:
  *         thousands of times what a correct call uses before it sleeps

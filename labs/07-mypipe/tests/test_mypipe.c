@@ -53,6 +53,7 @@
 #include "child_process.h"
 #include "copy_stall.h"
 #include "fifo_call.h"
+#include "held_call.h"
 #include "module_reload.h"
 #include "reload_checks.h"
 #include "signal_note.h"
@@ -83,6 +84,11 @@
 #define WAIT_MS 30000
 /** @brief How long one run of a scenario may take, in ms. */
 #define SCENARIO_MS 30000
+/** @brief How long a held call (op_write(), op_read()) waits at most, in
+ *         ms, for each agent it serves to be asleep again: a bound for a
+ *         loaded machine; an agent that is asleep, or whose call
+ *         returned, ends the wait at once. */
+#define HELD_MS 5000
 /** @brief Seconds the harness gives a differential test: two runs. */
 #define DIFF_TIMEOUT 75
 
@@ -211,17 +217,23 @@ struct target {
 /** @brief The target of the running scenario. */
 static const struct target *target;
 
-/** @brief In an agent: its flag, set when its first recorded call
- *         returned (NULL in the scenario process). */
-static atomic_int *my_flag;
+/** @brief In an agent: its flags, AGENT_CALLS of them, one set as each
+ *         of its recorded calls returns (NULL in the scenario process). */
+static atomic_int *my_flags;
+/** @brief In an agent: how many of its recorded calls have returned. */
+static int my_calls;
 
-/** @brief In an agent, record that its first call returned: the scenario
- *         process is watching it with expect_asleep().
+/** @brief Recorded calls of an agent that the scenario process can tell
+ *         apart (expect_asleep_in()). */
+#define AGENT_CALLS 8
+
+/** @brief In an agent, record that its next call returned: the scenario
+ *         process may be watching it with expect_asleep_in().
  */
 static void call_returned(void)
 {
-	if (my_flag)
-		atomic_store(my_flag, 1);
+	if (my_flags && my_calls < AGENT_CALLS)
+		atomic_store(&my_flags[my_calls++], 1);
 }
 
 /** @brief Which end to open. */
@@ -287,7 +299,18 @@ static void open_pair(int *w, int *r)
 	say("both ends open: %s", *r >= 0 && *w >= 0 ? "yes" : "NO");
 }
 
+static int held_tasks(struct held_call_tasks *tasks);
+
 /** @brief write() @p n bytes of @p byte and record the result.
+ *
+ * In the scenario process, while agents it saw asleep (expect_asleep())
+ * have not been collected, a write of at most PIPE_SIZE bytes is held in
+ * its copy until they are asleep again or their calls returned
+ * (held_call.h): a driver that wakes them before the bytes are in then
+ * leaves them asleep every time, not only when they happen to look
+ * before the copy is through. The named pipe's sleepers, like a correct
+ * driver's, sleep through the held copy and are woken after it.
+ *
  * @param who the actor's name
  * @param fd the descriptor
  * @param n bytes, at most 64 KiB
@@ -297,16 +320,24 @@ static void open_pair(int *w, int *r)
 static ssize_t op_write(const char *who, int fd, size_t n, char byte)
 {
 	static char buf[65536];
+	struct held_call_tasks sleepers;
 	ssize_t ret;
 
 	memset(buf, byte, n);
-	ret = write(fd, buf, n);
+	if (n && n <= PIPE_SIZE && held_tasks(&sleepers))
+		ret = held_call(fd, buf, NULL, n, &sleepers, HELD_MS);
+	else
+		ret = write(fd, buf, n);
 	call_returned();	say("%s: write %zu -> %s", who, n, outcome(ret));
 	return ret;
 }
 
 /** @brief read() up to @p n bytes and record the result, with the bytes
  *         themselves when there are few.
+ *
+ * Held in its copy like op_write() while agents seen asleep have not
+ * been collected.
+ *
  * @param who the actor's name
  * @param fd the descriptor
  * @param n bytes asked for, at most 64 KiB
@@ -315,8 +346,13 @@ static ssize_t op_write(const char *who, int fd, size_t n, char byte)
 static ssize_t op_read(const char *who, int fd, size_t n)
 {
 	static char buf[65536];
-	ssize_t ret = read(fd, buf, n);
+	struct held_call_tasks sleepers;
+	ssize_t ret;
 
+	if (n && n <= PIPE_SIZE && held_tasks(&sleepers))
+		ret = held_call(fd, NULL, buf, n, &sleepers, HELD_MS);
+	else
+		ret = read(fd, buf, n);
 	call_returned();
 	if (ret > 0 && ret <= 16)
 		say("%s: read %zu -> %zd \"%.*s\"", who, n, ret, (int)ret, buf);
@@ -388,7 +424,8 @@ struct agent {
 	pid_t pid;
 	/** @brief Read end of its report pipe. */
 	int report;
-	/** @brief Set by the agent when its first call returned (shared). */
+	/** @brief Its calls' flags, AGENT_CALLS of them (shared): the agent
+	 *         sets returned[k] when its call k (from 0) has returned. */
 	atomic_int *returned;
 };
 
@@ -396,8 +433,36 @@ struct agent {
 static struct agent agents[MAX_AGENTS];
 /** @brief How many agents the scenario started. */
 static int n_agents;
-/** @brief The agents' flags, MAX_AGENTS of them, shared with them. */
+/** @brief The agents' flags, AGENT_CALLS for each of MAX_AGENTS, shared
+ *         with them. */
 static atomic_int *agent_flags;
+/** @brief Nonzero for each agent expect_asleep_in() saw asleep and
+ *         agent_collect() has not collected yet: the calls of the
+ *         scenario process serve it (held_tasks()). */
+static int agent_asleep[MAX_AGENTS];
+/** @brief For each agent seen asleep: the call it was seen asleep in. */
+static int agent_asleep_in[MAX_AGENTS];
+
+/** @brief The agents a read or write of the scenario process may serve:
+ *         those seen asleep and not collected (none in an agent).
+ * @param tasks filled with their PIDs and their flags
+ * @return how many
+ */
+static int held_tasks(struct held_call_tasks *tasks)
+{
+	int i;
+
+	tasks->n = 0;
+	for (i = 0; i < n_agents && tasks->n < HELD_CALL_TASKS; i++) {
+		if (!agent_asleep[i] || agents[i].pid <= 0)
+			continue;
+		tasks->tid[tasks->n] = agents[i].pid;
+		tasks->done[tasks->n] =
+			&agents[i].returned[agent_asleep_in[i]];
+		tasks->n++;
+	}
+	return tasks->n;
+}
 
 /** @brief Start an agent, like fork(): the child gets NULL and goes on
  *         with the agent's calls, then _exit()s; the parent gets the agent.
@@ -411,11 +476,11 @@ static atomic_int *agent_flags;
 static struct agent *agent_fork(const char *name)
 {
 	struct agent *a = &agents[n_agents];
-	int p[2];
+	int p[2], i;
 
 	if (!agent_flags) {
-		agent_flags = mmap(NULL, MAX_AGENTS * sizeof(*agent_flags),
-				   PROT_READ | PROT_WRITE,
+		agent_flags = mmap(NULL, MAX_AGENTS * AGENT_CALLS *
+				   sizeof(*agent_flags), PROT_READ | PROT_WRITE,
 				   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 		if (agent_flags == MAP_FAILED)
 			_exit(3);
@@ -423,15 +488,18 @@ static struct agent *agent_fork(const char *name)
 	if (n_agents == MAX_AGENTS || pipe(p))
 		_exit(3);
 	a->name = name;
-	a->returned = &agent_flags[n_agents];
-	atomic_store(a->returned, 0);
+	agent_asleep[n_agents] = 0;
+	a->returned = &agent_flags[n_agents * AGENT_CALLS];
+	for (i = 0; i < AGENT_CALLS; i++)
+		atomic_store(&a->returned[i], 0);
 	a->pid = fork_detached();
 	if (a->pid < 0)
 		_exit(3);
 	if (a->pid == 0) {
 		close(p[0]);
 		agent_report = p[1];
-		my_flag = a->returned;
+		my_flags = a->returned;
+		my_calls = 0;
 		n_agents = 0;
 		return NULL;
 	}
@@ -448,6 +516,7 @@ static struct agent *agent_fork(const char *name)
  */
 static void agent_forget(struct agent *a)
 {
+	agent_asleep[a - agents] = 0;
 	if (transcript)
 		transcript->agents[a - agents] = 0;
 	a->pid = 0;
@@ -469,19 +538,47 @@ static int agents_stuck(struct stuck_watch *w)
 	return stuck_watch_look(w, pids, n_agents, STUCK_MS);
 }
 
-/** @brief Wait until agent @p a sleeps in its first call, and record
- *         whether it does.
+/** @brief Wait until agent @p a sleeps in its call @p call (from 0), and
+ *         record whether it does.
+ *
+ * For a call after the first, waits first for the one before it to
+ * return: it was woken by what the scenario process just did, so on a
+ * correct driver it returns; if instead the agent stays blocked for
+ * STUCK_MS without running, that call never returned, and the
+ * transcript says so. A later call that sleeps is then waited for like
+ * the first one, so that what the scenario process does next always
+ * finds it asleep, whatever the machine's timing.
+ *
  * @param a the agent
+ * @param call which of its recorded calls
  * @param what the call, for the transcript
  */
-static void expect_asleep(struct agent *a, const char *what)
+static void expect_asleep_in(struct agent *a, int call, const char *what)
 {
-	char st = task_wait_asleep(a->pid, a->returned, WAIT_MS);
+	struct stuck_watch w;
 	const char *how;
+	int waited_ms;
+	char st;
 
+	if (call > 0) {
+		stuck_watch_init(&w);
+		for (waited_ms = 0; !atomic_load(&a->returned[call - 1]);
+		     waited_ms++) {
+			if (waited_ms >= WAIT_MS ||
+			    stuck_watch_look(&w, &a->pid, 1, STUCK_MS)) {
+				say("%s: %s: the call before it never returns",
+				    a->name, what);
+				return;
+			}
+			poll(NULL, 0, 1);
+		}
+	}
+	st = task_wait_asleep(a->pid, &a->returned[call], WAIT_MS);
 	switch (st) {
 	case 'S':
 		how = "sleeps";
+		agent_asleep[a - agents] = 1;
+		agent_asleep_in[a - agents] = call;
 		break;
 	case 'D':
 		how = "sleeps in state D (signals cannot end it)";
@@ -496,6 +593,16 @@ static void expect_asleep(struct agent *a, const char *what)
 		how = "has exited";
 	}
 	say("%s: %s %s", a->name, what, how);
+}
+
+/** @brief Wait until agent @p a sleeps in its first call, and record
+ *         whether it does (expect_asleep_in() for call 0).
+ * @param a the agent
+ * @param what the call, for the transcript
+ */
+static void expect_asleep(struct agent *a, const char *what)
+{
+	expect_asleep_in(a, 0, what);
 }
 
 /** @brief Wait for agent @p a to end, and add its report and its exit to
@@ -610,6 +717,12 @@ static void catch_sigusr1(int restart)
 /** @brief A scenario: calls on @ref target, recorded with say(). */
 typedef void (*scenario_fn)(void);
 
+/** @brief Threads of a scenario process that scenario_wait() watches:
+ *         the process and the thread of a held call (op_write()). */
+#define SCENARIO_THREADS 2
+/** @brief Tasks scenario_wait() watches: the agents, then the threads. */
+#define WATCHED (MAX_AGENTS + SCENARIO_THREADS)
+
 /** @brief Wait for the scenario process @p pid to end, watching it and
  *         its agents.
  * @param pid the scenario process
@@ -625,8 +738,8 @@ typedef void (*scenario_fn)(void);
 static int scenario_wait(pid_t pid, int *status, struct transcript *out,
 			 pid_t *spinner)
 {
-	struct spin_watch spin[MAX_AGENTS + 1] = { 0 };
-	pid_t pids[MAX_AGENTS + 1];
+	struct spin_watch spin[WATCHED] = { 0 };
+	pid_t pids[WATCHED];
 	struct stuck_watch w;
 	int waited_ms, i;
 
@@ -634,11 +747,14 @@ static int scenario_wait(pid_t pid, int *status, struct transcript *out,
 	for (waited_ms = 0; waited_ms < SCENARIO_MS; waited_ms += LOOK_MS) {
 		if (!wait_for_child(pid, status, LOOK_MS))
 			return 0;
-		pids[0] = pid;
-		memcpy(pids + 1, out->agents, sizeof(out->agents));
-		if (stuck_watch_look(&w, pids, MAX_AGENTS + 1, STUCK_MS))
+		memset(pids, 0, sizeof(pids));
+		memcpy(pids, out->agents, sizeof(out->agents));
+		/* The scenario process, and the thread of a held call. */
+		stuck_watch_threads(pid, pids + MAX_AGENTS,
+				    SCENARIO_THREADS);
+		if (stuck_watch_look(&w, pids, WATCHED, STUCK_MS))
 			return 1;
-		for (i = 0; i <= MAX_AGENTS; i++) {
+		for (i = 0; i < WATCHED; i++) {
 			if (pids[i] <= 0 ||
 			    (spin[i].tid == pids[i] &&
 			     waited_ms % (SPIN_LOOK_EVERY * LOOK_MS)))
@@ -995,7 +1111,9 @@ DIFFERENTIAL(reader_open_waits_for_writer,
 	}
 	expect_asleep(a, "open read end");
 	w = op_open("writer", WRITE_END, 0);
+	expect_asleep_in(a, 1, "read on empty");
 	op_write("writer", w, 5, 'h');
+	expect_asleep_in(a, 2, "read on empty");
 	op_close("writer", w);
 	agent_collect(a);
 }
@@ -1615,6 +1733,7 @@ DIFFERENTIAL(signals_end_sleeping_opens_of_both_ends,
 	say("handler ran: %s", await_byte(signal_note_fd(), WAIT_MS) ? "yes" : "no");
 	expect_asleep(a, "open after the handler");
 	w = op_open("writer", WRITE_END, 0);
+	expect_asleep_in(a, 1, "read on empty");
 	op_write("writer", w, 3, 'o');
 	agent_collect(a);
 
