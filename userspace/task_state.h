@@ -23,6 +23,13 @@ char task_state(pid_t tid);
 /** @brief Wait until task @p tid sleeps (S or D), ends, or @p *done is
  *         set.
  *
+ * Asleep means off its CPU: a task about to sleep shows S while it still
+ * runs, between prepare_to_wait() and schedule(), where it looks at its
+ * wait condition once more; until /proc/TID/wchan names where it
+ * sleeps, it could still see the condition true and return. So a call
+ * woken too early, which looks and goes back to sleep, counts as asleep
+ * only once it is really back to sleep, every time.
+ *
  * Polls /proc every millisecond at most until one of the two happens,
  * or until the task is seen to spin (spin_watch_look(), task_stuck.h):
  * then it will not sleep either, and the wait ends as on timeout.
