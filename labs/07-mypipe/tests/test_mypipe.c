@@ -2202,6 +2202,73 @@ static int freeze_a_write(struct __test_metadata *_metadata,
 	return 0;
 }
 
+/* With SA_RESTART, a signal that ends a read's or a write's wait for the
+ * semaphore starts the call again (-ERESTARTSYS, never -EINTR): after the
+ * handler it waits for the semaphore again, and moves its bytes once the
+ * frozen write lets go of it. First a read, then a write. */
+TEST_F_TIMEOUT(pipe, sa_restart_restarts_waits_for_the_semaphore, 60)
+{
+	struct sigaction sa = { .sa_handler = note_signal,
+				.sa_flags = SA_RESTART };
+	static const char *const what[] = { "read", "write" };
+	static const char frozen[] = "AAAAAAAAaaaaaaaaaaaaaaaaaaaaaaaa";
+	struct fifo_call a, b;
+	struct copy_stall cs;
+	char got[64];
+	pthread_t at, bt;
+	int i, r, w;
+
+	ASSERT_LE(0, signal_note_fd());
+	sigemptyset(&sa.sa_mask);
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
+	signal(SIGPIPE, SIG_IGN);
+	for (i = 0; i < 2; i++) {
+		memset(got, 0, sizeof(got));
+		ASSERT_EQ(0, freeze_a_write(_metadata, &cs, &a, &at, &r, &w));
+		if (i)
+			b = (struct fifo_call){ .fd = w, .buf = "BBBB",
+						.count = 4, .is_write = 1 };
+		else
+			b = (struct fifo_call){ .fd = r, .buf = got,
+						.count = sizeof(got) - 1 };
+		EXPECT_EQ('S', start_call(&bt, &b)) {
+			TH_LOG("rule 21: a %s waits (state S) while another call holds the semaphore",
+			       what[i]);
+		}
+		syscall(SYS_tgkill, getpid(), b.tid, SIGUSR1);
+		EXPECT_TRUE(await_byte(signal_note_fd(), WAIT_MS)) {
+			TH_LOG("the SIGUSR1 handler never ran");
+		}
+		EXPECT_EQ('S', task_wait_asleep(b.tid, &b.done, WAIT_MS)) {
+			TH_LOG("rule 21: with SA_RESTART, a %s whose wait for the semaphore a signal ended starts again and waits again; it returned %zd%s%s (-EINTR where -ERESTARTSYS belongs?)",
+			       what[i], b.ret, b.ret < 0 ? ", " : "",
+			       b.ret < 0 ? strerror(b.err) : "");
+		}
+		ASSERT_EQ(0, copy_stall_release(&cs, 'a'));
+		pthread_join(at, NULL);
+		pthread_join(bt, NULL);
+		copy_stall_destroy(&cs);
+		EXPECT_EQ(32, a.ret);
+		if (!i) {
+			EXPECT_EQ(32, b.ret) {
+				TH_LOG("rule 21: the restarted read returns the frozen write's 32 bytes; it returned %zd",
+				       b.ret);
+			}
+			EXPECT_STREQ(frozen, got);
+		} else {
+			EXPECT_EQ(4, b.ret) {
+				TH_LOG("rule 21: the restarted write moves its 4 bytes; it returned %zd",
+				       b.ret);
+			}
+			EXPECT_EQ(36, read(r, got, sizeof(got) - 1));
+			EXPECT_EQ(0, strncmp(got, frozen, 32));
+			EXPECT_STREQ("BBBB", got + 32);
+		}
+		close(r);
+		close(w);
+	}
+}
+
 /* poll() reads the pipe without the semaphore: while a write holds it,
  * frozen inside its copy, a poll() of both ends answers at once. */
 TEST_F_TIMEOUT(pipe, poll_does_not_wait_for_the_semaphore, 60)
