@@ -8,7 +8,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,31 +50,6 @@ static long long now_ms(void)
 	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
-/** @brief Whether task @p tid, seen in state S or D, is off its CPU:
- *         /proc/TID/wchan names where it sleeps, and says "0" while it
- *         runs, is runnable or is being woken.
- * @param tid the task
- * @return 1 if it is off its CPU, or if wchan cannot be read (the state
- *         alone then decides); 0 while it is still on its way to sleep
- */
-static int task_off_cpu(pid_t tid)
-{
-	char path[64], wchan[128];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/wchan", (int)tid);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return 1;
-	n = read(fd, wchan, sizeof(wchan) - 1);
-	close(fd);
-	if (n <= 0)
-		return 1;
-	wchan[n] = '\0';
-	return strcmp(wchan, "0") != 0;
-}
-
 char task_wait_asleep(pid_t tid, atomic_int *done, int timeout_ms)
 {
 	long long deadline = now_ms() + timeout_ms;
@@ -91,7 +65,8 @@ char task_wait_asleep(pid_t tid, atomic_int *done, int timeout_ms)
 		if (done && atomic_load(done))
 			return 'X';
 		state = task_state(tid);
-		if ((state == 'S' || state == 'D') && task_off_cpu(tid))
+		/* Unreadable wchan: the state alone decides. */
+		if ((state == 'S' || state == 'D') && task_off_cpu(tid) != 0)
 			return state;
 		/* It ended, perhaps just after the check of done above. */
 		if (state == 'Z' || !state)

@@ -118,9 +118,19 @@ static int switch_count(pid_t tid, unsigned long long *switches)
 	return 0;
 }
 
+int task_off_cpu(pid_t tid)
+{
+	char wchan[128];
+
+	if (proc_read(tid, "wchan", wchan, sizeof(wchan)) <= 0)
+		return -1;
+	/* "0" while the task is running, runnable or being woken. */
+	return strcmp(wchan, "0") != 0;
+}
+
 int stuck_task_blocked(pid_t tid, unsigned long long *switches)
 {
-	char st = stat_state(tid, NULL), wchan[128];
+	char st = stat_state(tid, NULL);
 
 	if (!st)
 		return -1;
@@ -130,9 +140,7 @@ int stuck_task_blocked(pid_t tid, unsigned long long *switches)
 	}
 	if (st != 'S' && st != 'D')
 		return 0;
-	/* "0" while the task is running, runnable or being woken. */
-	if (proc_read(tid, "wchan", wchan, sizeof(wchan)) <= 0 ||
-	    !strcmp(wchan, "0"))
+	if (task_off_cpu(tid) != 1)
 		return 0;
 	/* Read after the check: a task that ran since shows a new count. */
 	return switch_count(tid, switches) ? 0 : 1;

@@ -79,6 +79,16 @@ int stuck_watch_look(struct stuck_watch *w, const pid_t *tids, int n,
  */
 int stuck_watch_group(pid_t pgid, pid_t *tids, int max);
 
+/** @brief Whether task @p tid is off its CPU: /proc/TID/wchan names
+ *         where it sleeps, and says "0" while it runs, is runnable or is
+ *         being woken (also in state S, between prepare_to_wait() and
+ *         schedule()).
+ * @param tid the task
+ * @return 1 off its CPU, 0 on it or on its way there, -1 if wchan
+ *         cannot be read
+ */
+int task_off_cpu(pid_t tid);
+
 /** @brief Fill @p tids with the threads of process @p pid, @p pid itself
  *         first: a process whose main thread waits for another thread's
  *         call (held_call.h) is stuck only if that thread is too.
