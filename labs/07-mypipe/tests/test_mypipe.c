@@ -52,6 +52,7 @@
 
 #include "child_process.h"
 #include "copy_stall.h"
+#include "cpu_order.h"
 #include "fifo_call.h"
 #include "held_call.h"
 #include "module_reload.h"
@@ -1931,6 +1932,30 @@ DIFFERENTIAL(open_returns_once_the_other_end_was_opened,
  * The semaphore
  */
 
+/** @brief Open both ends of mypipe without waiting: the read end first,
+ *         with O_NONBLOCK (cleared once the write end is open), then the
+ *         write end.
+ * @param r where the read end's descriptor goes
+ * @param w where the write end's descriptor goes
+ * @return 0, or -1 with errno set (nothing left open)
+ */
+static int open_both_ends(int *r, int *w)
+{
+	*r = open(PIPE_OUT, O_RDONLY | O_NONBLOCK);
+	if (*r < 0)
+		return -1;
+	*w = open(PIPE_IN, O_WRONLY);
+	if (*w < 0) {
+		int err = errno;
+
+		close(*r);
+		errno = err;
+		return -1;
+	}
+	set_nonblock(*r, 0);
+	return 0;
+}
+
 /** @brief Wait until a call frozen with @p cs reaches its copy, or until
  *         the calls @p calls that could get it there have all returned
  *         or are stuck (all blocked for STUCK_MS, none of them running).
@@ -2032,11 +2057,9 @@ TEST_F_TIMEOUT(pipe, callers_take_turns_at_the_semaphore, 60)
 	EXPECT_EQ(EPIPE, errno);
 	close(w);
 
-	r = open(PIPE_OUT, O_RDONLY | O_NONBLOCK);
-	ASSERT_LE(0, r);
-	w = open(PIPE_IN, O_WRONLY);
-	ASSERT_LE(0, w);
-	set_nonblock(r, 0);
+	ASSERT_EQ(0, open_both_ends(&r, &w)) {
+		TH_LOG("cannot open both ends: %s", strerror(errno));
+	}
 
 	/* Writers: A's 32 bytes wrap around the ring's end (after a round
 	 * trip of PIPE_SIZE - 16 bytes) and A is frozen after 8 of them,
@@ -2182,11 +2205,8 @@ static int freeze_a_write(struct __test_metadata *_metadata,
 {
 	char *buf;
 
-	*r = open(PIPE_OUT, O_RDONLY | O_NONBLOCK);
-	*w = open(PIPE_IN, O_WRONLY);
-	if (*r < 0 || *w < 0)
+	if (open_both_ends(r, w))
 		return -1;
-	set_nonblock(*r, 0);
 	buf = copy_stall_init(cs, 8, 'A');
 	if (!buf)
 		return -1;
@@ -2435,11 +2455,9 @@ TEST_F_TIMEOUT(pipe, a_write_wakes_readers_also_after_sleeping_for_room, 90)
 
 	ASSERT_EQ(0, module_unload_when_free(MODULE, 5000));
 	ASSERT_EQ(0, module_load(MODULE, ""));
-	r = open(PIPE_OUT, O_RDONLY | O_NONBLOCK);
-	ASSERT_LE(0, r);
-	w = open(PIPE_IN, O_WRONLY);
-	ASSERT_LE(0, w);
-	set_nonblock(r, 0);
+	ASSERT_EQ(0, open_both_ends(&r, &w)) {
+		TH_LOG("cannot open both ends: %s", strerror(errno));
+	}
 	memset(full, 'f', sizeof(full));
 	ASSERT_EQ(PIPE_SIZE, write(w, full, PIPE_SIZE));
 
@@ -2515,11 +2533,9 @@ TEST_F_TIMEOUT(pipe, a_woken_writer_passes_the_wake_up_on, 90)
 
 	ASSERT_EQ(0, module_unload_when_free(MODULE, 5000));
 	ASSERT_EQ(0, module_load(MODULE, "pipe_size=65536"));
-	r = open(PIPE_OUT, O_RDONLY | O_NONBLOCK);
-	ASSERT_LE(0, r);
-	w = open(PIPE_IN, O_WRONLY);
-	ASSERT_LE(0, w);
-	set_nonblock(r, 0);
+	ASSERT_EQ(0, open_both_ends(&r, &w)) {
+		TH_LOG("cannot open both ends: %s", strerror(errno));
+	}
 	ASSERT_EQ(65536, write(w, big, sizeof(big)));
 	a = (struct fifo_call){ .fd = w, .buf = abuf, .count = PIPE_BUF,
 				.is_write = 1 };
@@ -2533,9 +2549,9 @@ TEST_F_TIMEOUT(pipe, a_woken_writer_passes_the_wake_up_on, 90)
 	}
 	EXPECT_EQ(2 * PIPE_BUF, read(r, big, 2 * PIPE_BUF));
 	EXPECT_EQ(1, calls_end(calls, 2)) {
-		TH_LOG("rule 12 and \"pass it on\": a read made room for two writes of PIPE_BUF bytes, and two writers slept for it; only %s returned. A writer woken alone that leaves room for PIPE_BUF bytes must wake the next writer (wake_next_writer)",
+		TH_LOG("rule 12 and \"pass it on\": a read made room for two writes of PIPE_BUF bytes, and two writers slept for it; %s of them returned. A writer woken alone that leaves room for PIPE_BUF bytes must wake the next writer (wake_next_writer)",
 		       atomic_load(&a.done) || atomic_load(&b.done) ?
-		       "one" : "none");
+		       "one" : "neither");
 	}
 	if (atomic_load(&a.done) && atomic_load(&b.done)) {
 		EXPECT_EQ(PIPE_BUF, a.ret);
@@ -2546,6 +2562,232 @@ TEST_F_TIMEOUT(pipe, a_woken_writer_passes_the_wake_up_on, 90)
 	close(r);
 	EXPECT_EQ(0, module_unload_when_free(MODULE, 5000));
 	EXPECT_EQ(0, module_load(MODULE, ""));
+}
+
+/** @brief The rule the woken_*_ended_at_the_semaphore_* tests check, for
+ *         their messages. */
+#define PASS_IT_ON_RULE "rules 7, 12 and 21, \"Pass it on\": a call woken for bytes or room that leaves without using them (a signal ends its wait for the semaphore: EINTR, nothing moved) wakes the next sleeper of its side, which they can serve"
+
+/** @brief What a call that should wait for the semaphore in state S did
+ *         instead, for messages.
+ * @param c the call
+ * @param st the state task_wait_asleep() saw
+ * @return a phrase
+ */
+static const char *not_waiting_for_the_semaphore(struct fifo_call *c,
+						 char st)
+{
+	static char text[96];
+
+	if (st == 'D')
+		return "waits in state D, which no signal ends (down() where down_interruptible() belongs?)";
+	if (st != 'X')
+		return "never went to sleep";
+	snprintf(text, sizeof(text), "returned %zd%s%s while another call held the semaphore",
+		 c->ret, c->ret < 0 ? ": " : "",
+		 c->ret < 0 ? strerror(c->err) : "");
+	return text;
+}
+
+/** @brief A read or write woken alone, whose wait for the semaphore a
+ *         signal ends, passes its wake-up on to the next sleeper of its
+ *         side.
+ *
+ * Two calls sleep: reads of the empty pipe, or writes of 8 bytes to a
+ * full pipe of 65536 bytes. Everything runs on one CPU and the test is
+ * real-time meanwhile (cpu_order.h): it writes 20 bytes (reads 8192),
+ * which wakes one sleeper (with exclusive waits; both without), and
+ * before a woken one can run, a call A of the same side takes the
+ * semaphore and is frozen in its copy. A woken sleeper then runs into
+ * the held semaphore and waits for it; the test finds it by its context
+ * switches (a sleeper that was never woken has made none since it fell
+ * asleep) and ends its wait with a signal: EINTR, nothing moved. What A
+ * leaves behind (16 bytes; room for 8160) serves the other sleeper:
+ * once A is let go, the other must end too, with no further call.
+ *
+ * @param _metadata the test
+ * @param is_write nonzero for writes, zero for reads
+ */
+static void woken_call_ended_at_the_semaphore(
+	struct __test_metadata *_metadata, int is_write)
+{
+	static const char data[] = "0123456789abcdefghij";
+	const char *call = is_write ? "write" : "read";
+	struct sigaction sa = { .sa_handler = note_signal };
+	struct fifo_call a = { 0 }, c[2] = { { 0 } };
+	struct fifo_call *calls[2] = { &c[0], &c[1] };
+	struct fifo_call *acall = &a, *woken = NULL, *other = NULL;
+	unsigned long long before[2], after;
+	static char big[65536];
+	char got[2][64], *abuf;
+	struct cpu_order order;
+	struct copy_stall cs;
+	pthread_t at, threads[2];
+	ssize_t moved, want;
+	int i, r, w, frozen = -1, asleep = 1;
+	char st;
+
+	if (is_write) {
+		ASSERT_EQ(0, module_unload_when_free(MODULE, 5000));
+		ASSERT_EQ(0, module_load(MODULE, "pipe_size=65536"));
+	}
+	ASSERT_LE(0, signal_note_fd());
+	sigemptyset(&sa.sa_mask);
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
+	ASSERT_EQ(0, open_both_ends(&r, &w)) {
+		TH_LOG("cannot open both ends: %s", strerror(errno));
+	}
+	memset(big, 'f', sizeof(big));
+	memset(got, 0, sizeof(got));
+	if (is_write)
+		ASSERT_EQ(65536, write(w, big, sizeof(big)));
+	ASSERT_EQ(0, cpu_order_pin(&order)) {
+		TH_LOG("cannot run the test on one CPU: %s", strerror(errno));
+	}
+	for (i = 0; i < 2; i++) {
+		c[i] = (struct fifo_call){ .fd = is_write ? w : r,
+					   .buf = got[i],
+					   .count = sizeof(got[i]) - 1,
+					   .is_write = is_write };
+		if (is_write) {
+			memset(got[i], i ? 'C' : 'B', 8);
+			c[i].count = 8;
+		}
+		st = start_call(&threads[i], &c[i]);
+		ASSERT_EQ('S', st) {
+			TH_LOG("rules 7 and 10: a %s sleeps (state S); it %s",
+			       is_write ? "write of 8 bytes to a full pipe" :
+			       "read of the empty pipe",
+			       not_waiting_for_the_semaphore(&c[i], st));
+		}
+		ASSERT_EQ(1, stuck_task_blocked(c[i].tid, &before[i]));
+	}
+	want = is_write ? 8192 : 20;
+	ASSERT_EQ(0, cpu_order_hold(&order)) {
+		TH_LOG("cannot make the test real-time: %s", strerror(errno));
+	}
+	/*
+	 * A sleeper woken here cannot run until the test lets it: nothing
+	 * between here and cpu_order_release() may end the test (RT
+	 * throttling is off meanwhile).
+	 */
+	moved = is_write ? read(r, big, want) : write(w, data, want);
+	abuf = moved == want ? copy_stall_init(&cs, is_write ? 8 : 2,
+					      is_write ? 'A' : 0) : NULL;
+	if (abuf) {
+		a = (struct fifo_call){ .fd = is_write ? w : r, .buf = abuf,
+					.count = is_write ? 32 : 4,
+					.is_write = is_write,
+					.ready_pipe = -1, .done_pipe = -1 };
+		if (!pthread_create(&at, NULL, fifo_call_main, &a))
+			frozen = copy_reached(&cs, &acall, 1);
+	}
+	cpu_order_release(&order);
+	ASSERT_EQ(want, moved) {
+		TH_LOG("a %s of %zd bytes returned %zd",
+		       is_write ? "read (of the full pipe)" :
+		       "write (to the empty pipe)", want, moved);
+	}
+	ASSERT_NE(NULL, abuf);
+	ASSERT_EQ(1, frozen) {
+		TH_LOG("the %s that should hold the semaphore was not frozen in its copy (it returned %zd): did a woken %s take the %s first, although it could not run?",
+		       call, a.ret, call, is_write ? "room" : "bytes");
+	}
+	/* A woken sleeper runs now and waits for the semaphore A holds. */
+	for (i = 0; i < 2; i++) {
+		st = task_wait_asleep(c[i].tid, &c[i].done, WAIT_MS);
+		if (st != 'S' || stuck_task_blocked(c[i].tid, &after) != 1) {
+			EXPECT_EQ('S', st) {
+				TH_LOG("rule 21: a %s woken by the %s while another %s holds the semaphore waits for it in state S; it %s",
+				       call, is_write ? "read" : "write", call,
+				       not_waiting_for_the_semaphore(&c[i], st));
+			}
+			asleep = 0;
+			continue;
+		}
+		if (after != before[i] && !woken)
+			woken = &c[i];
+	}
+	if (asleep) {
+		EXPECT_NE(NULL, woken) {
+			TH_LOG("rule %s: the %s of %zd bytes woke neither sleeping %s",
+			       is_write ? "12" : "7",
+			       is_write ? "read" : "write", want, call);
+		}
+	}
+	if (woken) {
+		other = woken == &c[0] ? &c[1] : &c[0];
+		syscall(SYS_tgkill, getpid(), woken->tid, SIGUSR1);
+		EXPECT_TRUE(await_byte(signal_note_fd(), WAIT_MS)) {
+			TH_LOG("the SIGUSR1 handler never ran");
+		}
+		EXPECT_EQ(1, calls_end(&woken, 1)) {
+			TH_LOG("a signal did not end the woken %s's wait for the semaphore; " PASS_IT_ON_RULE,
+			       call);
+		}
+		if (atomic_load(&woken->done)) {
+			EXPECT_EQ(-1, woken->ret) {
+				TH_LOG("the woken %s, whose wait for the semaphore a signal ended, returned %zd, not -1 (EINTR); " PASS_IT_ON_RULE,
+				       call, woken->ret);
+			}
+			EXPECT_EQ(EINTR, woken->err);
+		}
+	}
+	ASSERT_EQ(0, copy_stall_release(&cs, is_write ? 'a' : 0));
+	pthread_join(at, NULL);
+	EXPECT_EQ(is_write ? 32 : 4, a.ret);
+	if (!is_write) {
+		EXPECT_EQ(0, memcmp(abuf, data, 4));
+	}
+	if (other) {
+		EXPECT_EQ(1, calls_end(&other, 1)) {
+			TH_LOG("the %s woken alone and stopped at the semaphore by a signal did not pass its wake-up on: the other %s sleeps with %s; " PASS_IT_ON_RULE,
+			       call, call, is_write ?
+			       "room for 8160 bytes in the pipe" :
+			       "16 bytes in the pipe");
+		}
+		if (atomic_load(&other->done)) {
+			EXPECT_EQ(is_write ? 8 : 16, other->ret);
+			if (!is_write) {
+				EXPECT_STREQ(data + 4, other->buf);
+			}
+		}
+	}
+	if (is_write && other && atomic_load(&other->done)) {
+		/* What is in: the old bytes, A's 32, the other's 8. */
+		set_nonblock(r, 1);
+		EXPECT_EQ(65536 - 8192 + 40, read(r, big, sizeof(big)));
+		EXPECT_EQ(0, memcmp(big + 65536 - 8192,
+				    "AAAAAAAAaaaaaaaaaaaaaaaaaaaaaaaa", 32));
+		EXPECT_EQ(0, memcmp(big + 65536 - 8192 + 32, other->buf, 8)) {
+			TH_LOG("the interrupted write must add nothing");
+		}
+	}
+	calls_finish(calls, threads, 2);
+	copy_stall_destroy(&cs);
+	cpu_order_unpin(&order);
+	close(w);
+	close(r);
+	if (is_write) {
+		EXPECT_EQ(0, module_unload_when_free(MODULE, 5000));
+		EXPECT_EQ(0, module_load(MODULE, ""));
+	}
+}
+
+/* A read woken for bytes, whose wait for the semaphore a signal ends,
+ * wakes the next reader (woken_call_ended_at_the_semaphore()). */
+TEST_F_TIMEOUT(pipe, woken_read_ended_at_the_semaphore_wakes_the_next_reader,
+	       60)
+{
+	woken_call_ended_at_the_semaphore(_metadata, 0);
+}
+
+/* A write woken for room, whose wait for the semaphore a signal ends,
+ * wakes the next writer (woken_call_ended_at_the_semaphore()). */
+TEST_F_TIMEOUT(pipe, woken_write_ended_at_the_semaphore_wakes_the_next_writer,
+	       90)
+{
+	woken_call_ended_at_the_semaphore(_metadata, 1);
 }
 
 /* A buffer that runs into an unmapped page after 5 bytes: the call
@@ -2852,11 +3094,9 @@ TEST_F_TIMEOUT(pipe, four_writers_four_readers_64_mib, 400)
 	count = mmap(NULL, sizeof(*count), PROT_READ | PROT_WRITE,
 		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, count);
-	r = open(PIPE_OUT, O_RDONLY | O_NONBLOCK);
-	ASSERT_LE(0, r);
-	w = open(PIPE_IN, O_WRONLY);
-	ASSERT_LE(0, w);
-	set_nonblock(r, 0);
+	ASSERT_EQ(0, open_both_ends(&r, &w)) {
+		TH_LOG("cannot open both ends: %s", strerror(errno));
+	}
 	for (i = 0; i < 2 * STRESS_PROCS; i++) {
 		pid[i] = fork_detached();
 		ASSERT_LE(0, pid[i]);
