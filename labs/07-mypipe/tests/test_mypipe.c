@@ -2589,6 +2589,132 @@ static const char *not_waiting_for_the_semaphore(struct fifo_call *c,
 	return text;
 }
 
+/** @brief Signal the woken call @p woken, asleep for the semaphore, and
+ *         check how its wait ends: EINTR with nothing moved, or with
+ *         SA_RESTART, asleep for the semaphore again (the call started
+ *         again: -ERESTARTSYS, never -EINTR).
+ * @param _metadata the test
+ * @param woken the call
+ * @param call "read" or "write", for messages
+ * @param restart nonzero: the handler has SA_RESTART
+ */
+static void signal_the_woken_call(struct __test_metadata *_metadata,
+				  struct fifo_call *woken, const char *call,
+				  int restart)
+{
+	char st;
+
+	syscall(SYS_tgkill, getpid(), woken->tid, SIGUSR1);
+	EXPECT_TRUE(await_byte(signal_note_fd(), WAIT_MS)) {
+		TH_LOG("the SIGUSR1 handler never ran");
+	}
+	if (restart) {
+		st = task_wait_asleep(woken->tid, &woken->done, WAIT_MS);
+		EXPECT_EQ('S', st) {
+			TH_LOG("with SA_RESTART, the woken %s whose wait for the semaphore a signal ended starts again and waits for the semaphore again (-ERESTARTSYS, never -EINTR); it %s; " PASS_IT_ON_RULE,
+			       call, not_waiting_for_the_semaphore(woken, st));
+		}
+		return;
+	}
+	EXPECT_EQ(1, calls_end(&woken, 1)) {
+		TH_LOG("a signal did not end the woken %s's wait for the semaphore; " PASS_IT_ON_RULE,
+		       call);
+	}
+	if (atomic_load(&woken->done)) {
+		EXPECT_EQ(-1, woken->ret) {
+			TH_LOG("the woken %s, whose wait for the semaphore a signal ended, returned %zd, not -1 (EINTR); " PASS_IT_ON_RULE,
+			       call, woken->ret);
+		}
+		EXPECT_EQ(EINTR, woken->err);
+	}
+}
+
+/** @brief After the frozen call A let go of the semaphore, check that
+ *         what it left served the sleepers: the 16 bytes go to one read
+ *         (the other, or the restarted one) while any other read sleeps
+ *         on; both writes of 8 bytes but the interrupted one go in.
+ * @param _metadata the test
+ * @param c the two sleepers
+ * @param woken the one that was signalled
+ * @param is_write nonzero for writes
+ * @param restart nonzero: the signalled call started again
+ * @param rest the 16 bytes a read should get
+ */
+static void expect_the_rest_served(struct __test_metadata *_metadata,
+				   struct fifo_call *c, struct fifo_call *woken,
+				   int is_write, int restart, const char *rest)
+{
+	struct fifo_call *calls[2] = { &c[0], &c[1] };
+	int i, ended, served = 0;
+
+	/* Returns 0 once the calls left are all asleep for good. */
+	ended = calls_end(calls, 2);
+	for (i = 0; i < 2; i++) {
+		/* An interrupted call is reported by signal_the_woken_call(). */
+		if (!atomic_load(&c[i].done) ||
+		    (&c[i] == woken && (!restart || c[i].ret < 0)))
+			continue;
+		served++;
+		EXPECT_EQ(is_write ? 8 : 16, c[i].ret);
+		if (!is_write) {
+			EXPECT_STREQ(rest, c[i].buf);
+		}
+	}
+	if (is_write) {
+		EXPECT_EQ(1, ended) {
+			TH_LOG("room for 8160 bytes was left for the %s of 8 bytes, and %s sleeps on: the write woken alone and stopped at the semaphore by a signal did not pass its wake-up on? " PASS_IT_ON_RULE,
+			       restart ? "two writes (the restarted one and the other)" :
+			       "other write", restart ? "one" : "it");
+		}
+	} else {
+		EXPECT_EQ(1, served) {
+			TH_LOG("16 bytes were left for %s; %d of them took bytes%s " PASS_IT_ON_RULE,
+			       restart ? "two reads (the restarted one and the other), for one of them to take while the other sleeps on" :
+			       "the other read",
+			       served, served ? ";" :
+			       ": the read woken alone and stopped at the semaphore by a signal did not pass its wake-up on?");
+		}
+	}
+}
+
+/** @brief Check what a full pipe of 65536 bytes holds after the writes
+ *         of woken_call_ended_at_the_semaphore(): the bytes left by the
+ *         read of 8192, the frozen write's 32, and 8 bytes of each write
+ *         that returned 8 (in either order), nothing of the interrupted
+ *         one.
+ * @param _metadata the test
+ * @param r the read end
+ * @param c the two sleeping writes
+ * @param buf room for 65536 bytes
+ */
+static void expect_the_writes_in(struct __test_metadata *_metadata, int r,
+				 struct fifo_call *c, char *buf)
+{
+	size_t old = 65536 - 8192, n = 0;
+	int i, k, found;
+
+	for (i = 0; i < 2; i++)
+		n += atomic_load(&c[i].done) && c[i].ret == 8;
+	set_nonblock(r, 1);
+	EXPECT_EQ((ssize_t)(old + 32 + 8 * n), read(r, buf, 65536)) {
+		TH_LOG("the interrupted write must add nothing, each other one its 8 bytes");
+		return;
+	}
+	EXPECT_EQ(0, memcmp(buf + old, "AAAAAAAAaaaaaaaaaaaaaaaaaaaaaaaa", 32));
+	for (k = 0; k < (int)n; k++) {
+		found = 0;
+		for (i = 0; i < 2; i++)
+			found |= atomic_load(&c[i].done) && c[i].ret == 8 &&
+				 !memcmp(buf + old + 32 + 8 * k, c[i].buf, 8);
+		EXPECT_TRUE(found) {
+			TH_LOG("8 bytes after the frozen write's are not a whole write of 8 bytes that returned 8");
+		}
+	}
+	if (n == 2) {
+		EXPECT_NE(0, memcmp(buf + old + 32, buf + old + 40, 8));
+	}
+}
+
 /** @brief A read or write woken alone, whose wait for the semaphore a
  *         signal ends, passes its wake-up on to the next sleeper of its
  *         side.
@@ -2601,22 +2727,29 @@ static const char *not_waiting_for_the_semaphore(struct fifo_call *c,
  * semaphore and is frozen in its copy. A woken sleeper then runs into
  * the held semaphore and waits for it; the test finds it by its context
  * switches (a sleeper that was never woken has made none since it fell
- * asleep) and ends its wait with a signal: EINTR, nothing moved. What A
- * leaves behind (16 bytes; room for 8160) serves the other sleeper:
- * once A is let go, the other must end too, with no further call.
+ * asleep) and ends its wait with a signal: EINTR, nothing moved; with
+ * SA_RESTART, the call starts again and waits for the semaphore again.
+ * What A leaves behind (16 bytes; room for 8160) serves the sleepers:
+ * once A is let go, the other read gets the 16 bytes (without
+ * SA_RESTART), or one of the two reads does while the other sleeps on
+ * (with it); every write but an interrupted one goes in. No further
+ * call comes to help.
  *
  * @param _metadata the test
  * @param is_write nonzero for writes, zero for reads
+ * @param restart nonzero: the handler has SA_RESTART
  */
 static void woken_call_ended_at_the_semaphore(
-	struct __test_metadata *_metadata, int is_write)
+	struct __test_metadata *_metadata, int is_write, int restart)
 {
 	static const char data[] = "0123456789abcdefghij";
 	const char *call = is_write ? "write" : "read";
-	struct sigaction sa = { .sa_handler = note_signal };
+	struct sigaction sa = {
+		.sa_handler = note_signal, .sa_flags = restart ? SA_RESTART : 0,
+	};
 	struct fifo_call a = { 0 }, c[2] = { { 0 } };
 	struct fifo_call *calls[2] = { &c[0], &c[1] };
-	struct fifo_call *acall = &a, *woken = NULL, *other = NULL;
+	struct fifo_call *acall = &a, *woken = NULL;
 	unsigned long long before[2], after;
 	static char big[65536];
 	char got[2][64], *abuf;
@@ -2715,54 +2848,19 @@ static void woken_call_ended_at_the_semaphore(
 			       is_write ? "read" : "write", want, call);
 		}
 	}
-	if (woken) {
-		other = woken == &c[0] ? &c[1] : &c[0];
-		syscall(SYS_tgkill, getpid(), woken->tid, SIGUSR1);
-		EXPECT_TRUE(await_byte(signal_note_fd(), WAIT_MS)) {
-			TH_LOG("the SIGUSR1 handler never ran");
-		}
-		EXPECT_EQ(1, calls_end(&woken, 1)) {
-			TH_LOG("a signal did not end the woken %s's wait for the semaphore; " PASS_IT_ON_RULE,
-			       call);
-		}
-		if (atomic_load(&woken->done)) {
-			EXPECT_EQ(-1, woken->ret) {
-				TH_LOG("the woken %s, whose wait for the semaphore a signal ended, returned %zd, not -1 (EINTR); " PASS_IT_ON_RULE,
-				       call, woken->ret);
-			}
-			EXPECT_EQ(EINTR, woken->err);
-		}
-	}
+	if (woken)
+		signal_the_woken_call(_metadata, woken, call, restart);
 	ASSERT_EQ(0, copy_stall_release(&cs, is_write ? 'a' : 0));
 	pthread_join(at, NULL);
 	EXPECT_EQ(is_write ? 32 : 4, a.ret);
 	if (!is_write) {
 		EXPECT_EQ(0, memcmp(abuf, data, 4));
 	}
-	if (other) {
-		EXPECT_EQ(1, calls_end(&other, 1)) {
-			TH_LOG("the %s woken alone and stopped at the semaphore by a signal did not pass its wake-up on: the other %s sleeps with %s; " PASS_IT_ON_RULE,
-			       call, call, is_write ?
-			       "room for 8160 bytes in the pipe" :
-			       "16 bytes in the pipe");
-		}
-		if (atomic_load(&other->done)) {
-			EXPECT_EQ(is_write ? 8 : 16, other->ret);
-			if (!is_write) {
-				EXPECT_STREQ(data + 4, other->buf);
-			}
-		}
-	}
-	if (is_write && other && atomic_load(&other->done)) {
-		/* What is in: the old bytes, A's 32, the other's 8. */
-		set_nonblock(r, 1);
-		EXPECT_EQ(65536 - 8192 + 40, read(r, big, sizeof(big)));
-		EXPECT_EQ(0, memcmp(big + 65536 - 8192,
-				    "AAAAAAAAaaaaaaaaaaaaaaaaaaaaaaaa", 32));
-		EXPECT_EQ(0, memcmp(big + 65536 - 8192 + 32, other->buf, 8)) {
-			TH_LOG("the interrupted write must add nothing");
-		}
-	}
+	if (woken)
+		expect_the_rest_served(_metadata, c, woken, is_write, restart,
+				       data + 4);
+	if (is_write && woken)
+		expect_the_writes_in(_metadata, r, c, big);
 	calls_finish(calls, threads, 2);
 	copy_stall_destroy(&cs);
 	cpu_order_unpin(&order);
@@ -2775,19 +2873,23 @@ static void woken_call_ended_at_the_semaphore(
 }
 
 /* A read woken for bytes, whose wait for the semaphore a signal ends,
- * wakes the next reader (woken_call_ended_at_the_semaphore()). */
+ * wakes the next reader, or with SA_RESTART starts again
+ * (woken_call_ended_at_the_semaphore()). */
 TEST_F_TIMEOUT(pipe, woken_read_ended_at_the_semaphore_wakes_the_next_reader,
 	       60)
 {
-	woken_call_ended_at_the_semaphore(_metadata, 0);
+	woken_call_ended_at_the_semaphore(_metadata, 0, 0);
+	woken_call_ended_at_the_semaphore(_metadata, 0, 1);
 }
 
 /* A write woken for room, whose wait for the semaphore a signal ends,
- * wakes the next writer (woken_call_ended_at_the_semaphore()). */
+ * wakes the next writer, or with SA_RESTART starts again
+ * (woken_call_ended_at_the_semaphore()). */
 TEST_F_TIMEOUT(pipe, woken_write_ended_at_the_semaphore_wakes_the_next_writer,
 	       90)
 {
-	woken_call_ended_at_the_semaphore(_metadata, 1);
+	woken_call_ended_at_the_semaphore(_metadata, 1, 0);
+	woken_call_ended_at_the_semaphore(_metadata, 1, 1);
 }
 
 /* A buffer that runs into an unmapped page after 5 bytes: the call
