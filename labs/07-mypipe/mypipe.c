@@ -340,14 +340,14 @@ static ssize_t mypipe_read(struct file *file, char __user *buf,
 	struct mypipe *pipe = mypipe_of(file);
 	bool wake_writer = false, wake_next_reader = false;
 	size_t done = 0;
-	ssize_t ret;
+	ssize_t ret = 0;
 
 	if (!count)
 		return 0;
 	if (mypipe_lock(pipe))
 		return -ERESTARTSYS;
 	while (!pipe->len) {
-		/* TODO 1/4: empty and no writer left: end of file */
+		/* TODO 1/2: empty and no writer left: end of file */
 		if (file->f_flags & O_NONBLOCK) {
 			ret = -EAGAIN;
 			goto out;
