@@ -2222,10 +2222,11 @@ static int freeze_a_write(struct __test_metadata *_metadata,
 	return 0;
 }
 
-/* With SA_RESTART, a signal that ends a read's or a write's wait for the
- * semaphore starts the call again (-ERESTARTSYS, never -EINTR): after the
- * handler it waits for the semaphore again, and moves its bytes once the
- * frozen write lets go of it. First a read, then a write. */
+/* With SA_RESTART, a signal that ends a read's, a write's or an open's
+ * wait for the semaphore starts the call again (-ERESTARTSYS, never
+ * -EINTR): after the handler it waits for the semaphore again, and moves
+ * its bytes (or opens) once the frozen write lets go of it. A read, a
+ * write, then an open of the read end. */
 TEST_F_TIMEOUT(pipe, sa_restart_restarts_waits_for_the_semaphore, 60)
 {
 	struct sigaction sa = { .sa_handler = note_signal,
@@ -2233,9 +2234,10 @@ TEST_F_TIMEOUT(pipe, sa_restart_restarts_waits_for_the_semaphore, 60)
 	static const char *const what[] = { "read", "write" };
 	static const char frozen[] = "AAAAAAAAaaaaaaaaaaaaaaaaaaaaaaaa";
 	struct fifo_call a, b;
+	struct other_call o;
 	struct copy_stall cs;
-	char got[64];
-	pthread_t at, bt;
+	char got[64], st;
+	pthread_t at, bt, ot;
 	int i, r, w;
 
 	ASSERT_LE(0, signal_note_fd());
@@ -2287,6 +2289,35 @@ TEST_F_TIMEOUT(pipe, sa_restart_restarts_waits_for_the_semaphore, 60)
 		close(r);
 		close(w);
 	}
+	/* An open of the read end: it waits again, then opens. */
+	ASSERT_EQ(0, freeze_a_write(_metadata, &cs, &a, &at, &r, &w));
+	o = (struct other_call){ .path = PIPE_OUT,
+				 .flags = O_RDONLY | O_NONBLOCK };
+	EXPECT_EQ('S', start_other_call(&ot, &o)) {
+		TH_LOG("rule 21: an open waits (state S) while another call holds the semaphore");
+	}
+	syscall(SYS_tgkill, getpid(), o.tid, SIGUSR1);
+	EXPECT_TRUE(await_byte(signal_note_fd(), WAIT_MS)) {
+		TH_LOG("the SIGUSR1 handler never ran");
+	}
+	st = task_wait_asleep(o.tid, &o.done, WAIT_MS);
+	EXPECT_EQ('S', st) {
+		TH_LOG("rules 5 and 21: with SA_RESTART, an open whose wait for the semaphore a signal ended starts again and waits again; it %s%s (-EINTR where -ERESTARTSYS belongs?)",
+		       st == 'X' ? "returned " : "did not",
+		       st != 'X' ? " sleep" : o.ret < 0 ? strerror(o.err) :
+		       "a descriptor");
+	}
+	ASSERT_EQ(0, copy_stall_release(&cs, 'a'));
+	pthread_join(at, NULL);
+	pthread_join(ot, NULL);
+	copy_stall_destroy(&cs);
+	EXPECT_EQ(32, a.ret);
+	EXPECT_LE(0, o.ret) {
+		TH_LOG("rule 21: the restarted open of the read end must open once the semaphore is free; it failed: %s",
+		       strerror(o.err));
+	}
+	close(r);
+	close(w);
 }
 
 /* poll() reads the pipe without the semaphore: while a write holds it,
