@@ -2222,6 +2222,22 @@ static int freeze_a_write(struct __test_metadata *_metadata,
 	return 0;
 }
 
+/** @brief Send SIGUSR1, whose handler has SA_RESTART, to thread @p tid
+ *         asleep for the semaphore; wait for the handler to run, then for
+ *         the call, started again, to sleep again.
+ * @param tid the thread
+ * @param done set by the thread when its call returned
+ * @return the state task_wait_asleep() saw ('S' asleep again, 'X'
+ *         returned), or 0 when the handler never ran
+ */
+static char restart_by_signal(pid_t tid, atomic_int *done)
+{
+	syscall(SYS_tgkill, getpid(), tid, SIGUSR1);
+	if (!await_byte(signal_note_fd(), WAIT_MS))
+		return 0;
+	return task_wait_asleep(tid, done, WAIT_MS);
+}
+
 /* With SA_RESTART, a signal that ends a read's, a write's or an open's
  * wait for the semaphore starts the call again (-ERESTARTSYS, never
  * -EINTR): after the handler it waits for the semaphore again, and moves
@@ -2257,11 +2273,11 @@ TEST_F_TIMEOUT(pipe, sa_restart_restarts_waits_for_the_semaphore, 60)
 			TH_LOG("rule 21: a %s waits (state S) while another call holds the semaphore",
 			       what[i]);
 		}
-		syscall(SYS_tgkill, getpid(), b.tid, SIGUSR1);
-		EXPECT_TRUE(await_byte(signal_note_fd(), WAIT_MS)) {
+		st = restart_by_signal(b.tid, &b.done);
+		EXPECT_NE(0, st) {
 			TH_LOG("the SIGUSR1 handler never ran");
 		}
-		EXPECT_EQ('S', task_wait_asleep(b.tid, &b.done, WAIT_MS)) {
+		EXPECT_EQ('S', st) {
 			TH_LOG("rule 21: with SA_RESTART, a %s whose wait for the semaphore a signal ended starts again and waits again; it returned %zd%s%s (-EINTR where -ERESTARTSYS belongs?)",
 			       what[i], b.ret, b.ret < 0 ? ", " : "",
 			       b.ret < 0 ? strerror(b.err) : "");
@@ -2296,11 +2312,10 @@ TEST_F_TIMEOUT(pipe, sa_restart_restarts_waits_for_the_semaphore, 60)
 	EXPECT_EQ('S', start_other_call(&ot, &o)) {
 		TH_LOG("rule 21: an open waits (state S) while another call holds the semaphore");
 	}
-	syscall(SYS_tgkill, getpid(), o.tid, SIGUSR1);
-	EXPECT_TRUE(await_byte(signal_note_fd(), WAIT_MS)) {
+	st = restart_by_signal(o.tid, &o.done);
+	EXPECT_NE(0, st) {
 		TH_LOG("the SIGUSR1 handler never ran");
 	}
-	st = task_wait_asleep(o.tid, &o.done, WAIT_MS);
 	EXPECT_EQ('S', st) {
 		TH_LOG("rules 5 and 21: with SA_RESTART, an open whose wait for the semaphore a signal ended starts again and waits again; it %s%s (-EINTR where -ERESTARTSYS belongs?)",
 		       st == 'X' ? "returned " : "did not",
@@ -2635,17 +2650,20 @@ static void signal_the_woken_call(struct __test_metadata *_metadata,
 {
 	char st;
 
-	syscall(SYS_tgkill, getpid(), woken->tid, SIGUSR1);
-	EXPECT_TRUE(await_byte(signal_note_fd(), WAIT_MS)) {
-		TH_LOG("the SIGUSR1 handler never ran");
-	}
 	if (restart) {
-		st = task_wait_asleep(woken->tid, &woken->done, WAIT_MS);
+		st = restart_by_signal(woken->tid, &woken->done);
+		EXPECT_NE(0, st) {
+			TH_LOG("the SIGUSR1 handler never ran");
+		}
 		EXPECT_EQ('S', st) {
 			TH_LOG("with SA_RESTART, the woken %s whose wait for the semaphore a signal ended starts again and waits for the semaphore again (-ERESTARTSYS, never -EINTR); it %s; " PASS_IT_ON_RULE,
 			       call, not_waiting_for_the_semaphore(woken, st));
 		}
 		return;
+	}
+	syscall(SYS_tgkill, getpid(), woken->tid, SIGUSR1);
+	EXPECT_TRUE(await_byte(signal_note_fd(), WAIT_MS)) {
+		TH_LOG("the SIGUSR1 handler never ran");
 	}
 	EXPECT_EQ(1, calls_end(&woken, 1)) {
 		TH_LOG("a signal did not end the woken %s's wait for the semaphore; " PASS_IT_ON_RULE,
