@@ -71,6 +71,7 @@
 #include "reload_checks.h"
 #include "signal_note.h"
 #include "task_state.h"
+#include "task_stuck.h"
 #include "tests_stop.h"
 
 /** @brief The FIFO's capacity, as the handouts specify. */
@@ -3416,6 +3417,221 @@ TEST_F_TIMEOUT(fifo, woken_writer_waits_for_the_lock_interruptibly, 20)
 {
 	woken_call_waits_for_the_lock(_metadata, self, 1, 0);
 	woken_call_waits_for_the_lock(_metadata, self, 1, 1);
+}
+
+/** @brief The rule the woken_*_stopped_at_the_lock_* tests check, for their
+ *         messages. */
+#define LEFT_TO_THE_OTHER_RULE "every transfer wakes every sleeper of the other side, so that no reader stays asleep while the FIFO holds data and no writer while it has room; a woken call that a signal stops at the mutex has taken nothing, and what it was woken for must still reach the others (with exclusive waits, which wake one sleeper only, the stopped call must wake the next before it returns)"
+
+/** @brief A call woken from its wait queue that a signal stops while it
+ *         waits for its mutex leaves what it was woken for to the other
+ *         sleeper of its side.
+ *
+ * Two calls B and C sleep: reads of the empty FIFO, or writes of 16
+ * bytes to the full one. Everything runs on one CPU and the test is
+ * real-time meanwhile (cpu_order.h): it writes 40 bytes (reads 40), which
+ * wakes the sleepers (one of them, in a driver with exclusive waits), and
+ * before a woken one can run, a call A of the same side takes the mutex
+ * and is frozen in its copy of 24 bytes. A woken sleeper then runs into
+ * the held mutex and waits for it; the test finds it by its context
+ * switches (a sleeper that was never woken has made none since it fell
+ * asleep) and ends its wait with a signal: EINTR, nothing moved. Once A
+ * is let go, the other sleeper must get what A left (16 bytes, or room
+ * for 16) with no further call to help it.
+ *
+ * @param _metadata the test
+ * @param self the fixture
+ * @param is_write nonzero for writers, zero for readers
+ */
+static void woken_call_stopped_at_the_lock(struct __test_metadata *_metadata,
+					 FIXTURE_DATA(fifo) *self,
+					 int is_write)
+{
+	static const char *const wdata[2] = { "bbbbbbbbbbbbbbbb",
+					      "cccccccccccccccc" };
+	const char *lock = is_write ? "writers'" : "readers'";
+	const char *call = is_write ? "write" : "read";
+	struct sigaction sa = { .sa_handler = note_signal };
+	struct sigaction plain = { .sa_handler = ignore_signal };
+	struct sleeper *s = self->sleepers, *woken = NULL, *other;
+	unsigned long long before[2], after;
+	char data[FIFO_SIZE], buf[FIFO_SIZE], g[48];
+	struct cpu_order order;
+	struct fifo_model m;
+	struct frozen a;
+	ssize_t moved;
+	int i, frozen, asleep = 1;
+	char st;
+
+	ASSERT_EQ(0, fifo_model_init(&m, FIFO_SIZE, FIFO_STAGE, NULL));
+	ASSERT_LE(0, signal_note_fd());
+	sigemptyset(&sa.sa_mask);
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
+	pattern(data, sizeof(data), 29);
+	if (is_write) {
+		ASSERT_EQ(FIFO_SIZE, write(self->fd, data, FIFO_SIZE));
+		fifo_model_write(&m, data, FIFO_SIZE, 0);
+	}
+	ASSERT_EQ(0, cpu_order_pin(&order)) {
+		TH_LOG("cannot run the test on one CPU: %s", strerror(errno));
+	}
+	for (i = 0; i < 2; i++) {
+		st = sleeper_start(&s[i], self->fd, is_write ? wdata[i] : NULL,
+				   is_write ? 16 : FIFO_SIZE);
+		ASSERT_EQ('S', st) {
+			TH_LOG("a %s the %s FIFO should sleep: %s",
+			       is_write ? "write to" : "read of",
+			       is_write ? "full" : "empty", not_asleep(&s[i], st));
+		}
+		ASSERT_EQ(1, stuck_task_blocked(s[i].sh->call.tid, &before[i]));
+	}
+	ASSERT_EQ(0, cpu_order_hold(&order)) {
+		TH_LOG("cannot make the test real-time: %s", strerror(errno));
+	}
+	/*
+	 * A woken sleeper cannot run until the test lets it: nothing between
+	 * here and cpu_order_release() may end the test (RT throttling is off
+	 * meanwhile).
+	 */
+	moved = is_write ? read(self->nb, buf, 40) : write(self->nb, data, 40);
+	frozen = moved == 40 ? frozen_start(&a, self->fd, is_write, 24) : -1;
+	cpu_order_release(&order);
+	ASSERT_EQ(40, moved) {
+		TH_LOG("an O_NONBLOCK %s of 40 bytes returned %zd", is_write ?
+		       "read of the full FIFO" : "write to the empty FIFO",
+		       moved);
+	}
+	if (is_write)
+		fifo_model_read(&m, 40, 1, NULL);
+	else
+		fifo_model_write(&m, data, 40, 1);
+	ASSERT_EQ(1, frozen) {
+		TH_LOG("the %s that should hold the %s mutex was not frozen in its copy (it returned %zd): did a woken %s take the %s first, although it could not run?",
+		       call, lock, a.call.ret, call,
+		       is_write ? "room" : "data");
+	}
+	/* A woken sleeper runs now and waits for the mutex A holds. */
+	for (i = 0; i < 2; i++) {
+		st = task_wait_asleep(s[i].sh->call.tid, &s[i].sh->call.done,
+				      5000);
+		if (st != 'S' ||
+		    stuck_task_blocked(s[i].sh->call.tid, &after) != 1) {
+			EXPECT_EQ('S', st) {
+				TH_LOG("a %s woken by a %s while another %s holds the %s mutex in the middle of its copy should wait for it in state S: %s; rule: " WOKEN_RELOCK_RULE,
+				       call, is_write ? "read" : "write", call,
+				       lock, not_waiting(&s[i], st, lock));
+			}
+			asleep = 0;
+			continue;
+		}
+		if (after != before[i] && !woken)
+			woken = &s[i];
+	}
+	if (asleep) {
+		EXPECT_NE(NULL, woken) {
+			TH_LOG("the %s of 40 bytes woke neither sleeping %s; rule: " LEFT_TO_THE_OTHER_RULE,
+			       is_write ? "read" : "write", call);
+		}
+	}
+	if (woken) {
+		ASSERT_EQ(0, kill(woken->pid, SIGUSR1));
+		ASSERT_TRUE(await_byte(signal_note_fd(), 5000)) {
+			TH_LOG("the signal handler did not run");
+		}
+		EXPECT_TRUE(sleeper_returned(woken, WAKE_MS)) {
+			TH_LOG("a signal did not end the woken %s's wait for the %s mutex; rule: " WOKEN_RELOCK_RULE,
+			       call, lock);
+		}
+		if (sleeper_returned(woken, 0)) {
+			EXPECT_EQ(-1, woken->sh->call.ret);
+			EXPECT_EQ(EINTR, woken->sh->call.err) {
+				TH_LOG("a signal (handler without SA_RESTART) ended the woken %s's wait for the %s mutex, and the %s returned %s instead of EINTR; rule: " WOKEN_RELOCK_RULE,
+				       call, lock, call,
+				       fifo_model_describe_call(
+					       woken->sh->call.ret,
+					       woken->sh->call.err, g,
+					       sizeof(g)));
+			}
+		}
+	}
+	EXPECT_EQ(24, frozen_release(&a)) {
+		TH_LOG("the frozen %s returned %zd, not the 24 bytes it asked for (40 were there): did the interrupted %s move bytes without the mutex?",
+		       call, a.call.ret, call);
+	}
+	if (is_write) {
+		memset(buf, 'A', 24);
+		fifo_model_write(&m, buf, 24, 0);
+	} else {
+		fifo_model_read(&m, 24, 0, buf);
+		EXPECT_EQ(0, memcmp(buf, a.call.buf, 24)) {
+			TH_LOG("the frozen read did not get the first 24 bytes written");
+		}
+	}
+	other = woken == &s[0] ? &s[1] : &s[0];
+	if (woken && sleeper_returned(woken, 0) && woken->sh->call.ret < 0) {
+		/* What A left is for the other sleeper, and for it alone. */
+		EXPECT_TRUE(sleeper_returned(other, WAKE_MS)) {
+			TH_LOG("%s; the %s interrupted at the mutex took nothing, and the other sleeping %s was not woken for them; rule: " LEFT_TO_THE_OTHER_RULE,
+			       is_write ? "the FIFO has room for 16 bytes" :
+			       "16 bytes are in the FIFO", call, call);
+		}
+		if (sleeper_returned(other, 0)) {
+			EXPECT_EQ(16, other->sh->call.ret) {
+				TH_LOG("the other %s, with %s, returned %s instead of 16",
+				       call, is_write ?
+				       "room for 16 bytes and 16 to write" :
+				       "16 bytes there",
+				       fifo_model_describe_call(
+					       other->sh->call.ret,
+					       other->sh->call.err, g,
+					       sizeof(g)));
+			}
+		}
+	}
+	/*
+	 * The model follows what the other call moved, also when only the
+	 * teardown's signal ended its sleep: a sleeper that finds bytes
+	 * (room) when a signal wakes it takes them, as wait_event tests its
+	 * condition before the signal.
+	 */
+	sleeper_finish(other, self->nb);
+	if (woken && other->sh->call.ret > 0) {
+		moved = other->sh->call.ret;
+		if (is_write) {
+			fifo_model_write(&m, wdata[other - s], moved, 0);
+		} else {
+			fifo_model_read(&m, moved, 0, buf);
+			EXPECT_EQ(0, memcmp(buf, other->sh->buf, moved)) {
+				TH_LOG("the other read did not get the bytes the frozen read left");
+			}
+		}
+	}
+	for (i = 0; i < 2; i++)
+		sleeper_free(&s[i], self->nb);
+	frozen_destroy(&a);
+	cpu_order_unpin(&order);
+	ASSERT_EQ(0, sigaction(SIGUSR1, &plain, NULL));
+	expect_contents(_metadata, &m,
+			"after the interrupted call (it must have moved nothing) and the other one");
+	fifo_model_destroy(&m);
+}
+
+/** @brief A reader woken by data and stopped by a signal at the readers'
+ *         mutex leaves the bytes to the other sleeping reader
+ *         (woken_call_stopped_at_the_lock()).
+ */
+TEST_F_TIMEOUT(fifo, woken_read_stopped_at_the_lock_leaves_the_bytes, 20)
+{
+	woken_call_stopped_at_the_lock(_metadata, self, 0);
+}
+
+/** @brief A writer woken by room and stopped by a signal at the writers'
+ *         mutex leaves the room to the other sleeping writer
+ *         (woken_call_stopped_at_the_lock()).
+ */
+TEST_F_TIMEOUT(fifo, woken_write_stopped_at_the_lock_leaves_the_room, 20)
+{
+	woken_call_stopped_at_the_lock(_metadata, self, 1);
 }
 #endif /* FIFO_STAGE >= 4 */
 
