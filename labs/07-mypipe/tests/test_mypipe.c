@@ -1928,6 +1928,34 @@ DIFFERENTIAL(open_returns_once_the_other_end_was_opened,
 	say("SCHED_FIFO: %s", rt_ok ? "yes" : "no");
 }
 
+DIFFERENTIAL(hangup_reaches_readers_opened_beside_a_writer,
+	     "rule 15: POLLHUP on the read end while no writer is left; only a read end opened with O_NONBLOCK while no writer held the pipe waits for a writer to come (and go) first, and a read end opened while a writer held it (with O_NONBLOCK or without) sees that writer's hang-up")
+{
+	int r1, r2, r3, w;
+
+	r1 = op_open("reader 1", READ_END, O_NONBLOCK);
+	op_poll("reader 1", r1);
+	w = op_open("writer", WRITE_END, O_NONBLOCK);
+	r2 = op_open("reader 2", READ_END, O_NONBLOCK);
+	r3 = op_open("reader 3", READ_END, 0);
+	op_poll("reader 2", r2);
+	op_poll("reader 3", r3);
+	op_close("writer", w);
+	op_poll("reader 1", r1);
+	op_poll("reader 2", r2);
+	op_poll("reader 3", r3);
+	op_read("reader 2", r2, 10);
+	w = op_open("writer", WRITE_END, O_NONBLOCK);
+	op_write("writer", w, 3, 'a');
+	op_close("writer", w);
+	op_poll("reader 2", r2);
+	op_read("reader 2", r2, 10);
+	op_poll("reader 2", r2);
+	op_close("reader 3", r3);
+	op_close("reader 2", r2);
+	op_close("reader 1", r1);
+}
+
 /* ---------------------------------------------------------------------
  * The semaphore
  */
@@ -2188,6 +2216,44 @@ static char start_other_call(pthread_t *t, struct other_call *c)
 	return task_wait_asleep(c->tid, &c->done, WAIT_MS);
 }
 
+/** @brief Start a read or write of @p count bytes through @p fd in
+ *         thread @p at, with a buffer frozen after @p head bytes
+ *         (copy_stall.h), and wait until the call is frozen inside its
+ *         copy, holding the semaphore.
+ *
+ * Started while cpu_order_hold() holds the CPU, the thread inherits the
+ * test's real-time priority: it runs, and takes the semaphore, before
+ * any sleeper woken meanwhile.
+ *
+ * @param cs the frozen copy, set up here
+ * @param a the call, filled in here (its buffer is the frozen one)
+ * @param at its thread
+ * @param fd the descriptor
+ * @param is_write nonzero for a write (@p head bytes of @p head_byte,
+ *        then what copy_stall_release() supplies)
+ * @param count the byte count
+ * @param head the bytes before the frozen page
+ * @param head_byte their value
+ * @return 1 once the call is frozen; 0 when it returned first or never
+ *         got there; -1 when the buffer or the thread could not be made
+ */
+static int freeze_call(struct copy_stall *cs, struct fifo_call *a,
+		       pthread_t *at, int fd, int is_write, size_t count,
+		       size_t head, int head_byte)
+{
+	struct fifo_call *calls[1] = { a };
+	char *buf = copy_stall_init(cs, head, head_byte);
+
+	if (!buf)
+		return -1;
+	*a = (struct fifo_call){ .fd = fd, .buf = buf, .count = count,
+				 .is_write = is_write, .ready_pipe = -1,
+				 .done_pipe = -1 };
+	if (pthread_create(at, NULL, fifo_call_main, a))
+		return -1;
+	return copy_reached(cs, calls, 1);
+}
+
 /** @brief Open both ends (the read end first, without waiting) and
  *         freeze a write of 32 bytes after 8 of them inside its copy, so
  *         that it holds the semaphore.
@@ -2203,19 +2269,9 @@ static int freeze_a_write(struct __test_metadata *_metadata,
 			  struct copy_stall *cs, struct fifo_call *a,
 			  pthread_t *at, int *r, int *w)
 {
-	char *buf;
-
 	if (open_both_ends(r, w))
 		return -1;
-	buf = copy_stall_init(cs, 8, 'A');
-	if (!buf)
-		return -1;
-	*a = (struct fifo_call){ .fd = *w, .buf = buf, .count = 32,
-				 .is_write = 1, .ready_pipe = -1,
-				 .done_pipe = -1 };
-	if (pthread_create(at, NULL, fifo_call_main, a))
-		return -1;
-	if (copy_reached(cs, &a, 1) != 1) {
+	if (freeze_call(cs, a, at, *w, 1, 32, 8, 'A') != 1) {
 		TH_LOG("the write never reached its copy_from_user()");
 		return -1;
 	}
@@ -2635,6 +2691,26 @@ static const char *not_waiting_for_the_semaphore(struct fifo_call *c,
 	return text;
 }
 
+/** @brief What a call's thread was seen doing, for a test's log.
+ * @param c the call
+ * @param st the state task_wait_asleep() saw
+ * @return a static string
+ */
+static const char *call_state(struct fifo_call *c, char st)
+{
+	static char text[96];
+
+	if (st == 'S')
+		return "sleeps in state S";
+	if (st == 'D')
+		return "sleeps in state D, which no signal ends";
+	if (st != 'X')
+		return "never went to sleep nor returned";
+	snprintf(text, sizeof(text), "returned %zd%s%s", c->ret,
+		 c->ret < 0 ? ": " : "", c->ret < 0 ? strerror(c->err) : "");
+	return text;
+}
+
 /** @brief Signal the woken call @p woken, asleep for the semaphore, and
  *         check how its wait ends: EINTR with nothing moved, or with
  *         SA_RESTART, asleep for the semaphore again (the call started
@@ -2764,6 +2840,35 @@ static void expect_the_writes_in(struct __test_metadata *_metadata, int r,
 	}
 }
 
+/** @brief How the tests that stop a woken call at the semaphore begin:
+ *         SIGUSR1 caught with note_signal() (with SA_RESTART if @p
+ *         restart), both ends open, the test pinned to one CPU
+ *         (cpu_order.h). Fails the test when one of them cannot be done.
+ * @param _metadata the test
+ * @param restart nonzero: the handler has SA_RESTART
+ * @param r where the read end goes
+ * @param w where the write end goes
+ * @param order the CPU order, pinned here
+ */
+static void one_cpu_and_both_ends(struct __test_metadata *_metadata,
+				  int restart, int *r, int *w,
+				  struct cpu_order *order)
+{
+	struct sigaction sa = {
+		.sa_handler = note_signal, .sa_flags = restart ? SA_RESTART : 0,
+	};
+
+	ASSERT_LE(0, signal_note_fd());
+	sigemptyset(&sa.sa_mask);
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
+	ASSERT_EQ(0, open_both_ends(r, w)) {
+		TH_LOG("cannot open both ends: %s", strerror(errno));
+	}
+	ASSERT_EQ(0, cpu_order_pin(order)) {
+		TH_LOG("cannot run the test on one CPU: %s", strerror(errno));
+	}
+}
+
 /** @brief A read or write woken alone, whose wait for the semaphore a
  *         signal ends, passes its wake-up on to the next sleeper of its
  *         side.
@@ -2793,15 +2898,12 @@ static void woken_call_ended_at_the_semaphore(
 {
 	static const char data[] = "0123456789abcdefghij";
 	const char *call = is_write ? "write" : "read";
-	struct sigaction sa = {
-		.sa_handler = note_signal, .sa_flags = restart ? SA_RESTART : 0,
-	};
 	struct fifo_call a = { 0 }, c[2] = { { 0 } };
 	struct fifo_call *calls[2] = { &c[0], &c[1] };
-	struct fifo_call *acall = &a, *woken = NULL;
+	struct fifo_call *woken = NULL;
 	unsigned long long before[2], after;
 	static char big[65536];
-	char got[2][64], *abuf;
+	char got[2][64];
 	struct cpu_order order;
 	struct copy_stall cs;
 	pthread_t at, threads[2];
@@ -2813,19 +2915,11 @@ static void woken_call_ended_at_the_semaphore(
 		ASSERT_EQ(0, module_unload_when_free(MODULE, 5000));
 		ASSERT_EQ(0, module_load(MODULE, "pipe_size=65536"));
 	}
-	ASSERT_LE(0, signal_note_fd());
-	sigemptyset(&sa.sa_mask);
-	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
-	ASSERT_EQ(0, open_both_ends(&r, &w)) {
-		TH_LOG("cannot open both ends: %s", strerror(errno));
-	}
+	one_cpu_and_both_ends(_metadata, restart, &r, &w, &order);
 	memset(big, 'f', sizeof(big));
 	memset(got, 0, sizeof(got));
 	if (is_write)
 		ASSERT_EQ(65536, write(w, big, sizeof(big)));
-	ASSERT_EQ(0, cpu_order_pin(&order)) {
-		TH_LOG("cannot run the test on one CPU: %s", strerror(errno));
-	}
 	for (i = 0; i < 2; i++) {
 		c[i] = (struct fifo_call){ .fd = is_write ? w : r,
 					   .buf = got[i],
@@ -2854,23 +2948,16 @@ static void woken_call_ended_at_the_semaphore(
 	 * throttling is off meanwhile).
 	 */
 	moved = is_write ? read(r, big, want) : write(w, data, want);
-	abuf = moved == want ? copy_stall_init(&cs, is_write ? 8 : 2,
-					      is_write ? 'A' : 0) : NULL;
-	if (abuf) {
-		a = (struct fifo_call){ .fd = is_write ? w : r, .buf = abuf,
-					.count = is_write ? 32 : 4,
-					.is_write = is_write,
-					.ready_pipe = -1, .done_pipe = -1 };
-		if (!pthread_create(&at, NULL, fifo_call_main, &a))
-			frozen = copy_reached(&cs, &acall, 1);
-	}
+	if (moved == want)
+		frozen = freeze_call(&cs, &a, &at, is_write ? w : r, is_write,
+				     is_write ? 32 : 4, is_write ? 8 : 2,
+				     is_write ? 'A' : 0);
 	cpu_order_release(&order);
 	ASSERT_EQ(want, moved) {
 		TH_LOG("a %s of %zd bytes returned %zd",
 		       is_write ? "read (of the full pipe)" :
 		       "write (to the empty pipe)", want, moved);
 	}
-	ASSERT_NE(NULL, abuf);
 	ASSERT_EQ(1, frozen) {
 		TH_LOG("the %s that should hold the semaphore was not frozen in its copy (it returned %zd): did a woken %s take the %s first, although it could not run?",
 		       call, a.ret, call, is_write ? "room" : "bytes");
@@ -2903,7 +2990,7 @@ static void woken_call_ended_at_the_semaphore(
 	pthread_join(at, NULL);
 	EXPECT_EQ(is_write ? 32 : 4, a.ret);
 	if (!is_write) {
-		EXPECT_EQ(0, memcmp(abuf, data, 4));
+		EXPECT_EQ(0, memcmp(a.buf, data, 4));
 	}
 	if (woken)
 		expect_the_rest_served(_metadata, c, woken, is_write, restart,
@@ -2939,6 +3026,218 @@ TEST_F_TIMEOUT(pipe, woken_write_ended_at_the_semaphore_wakes_the_next_writer,
 {
 	woken_call_ended_at_the_semaphore(_metadata, 1, 0);
 	woken_call_ended_at_the_semaphore(_metadata, 1, 1);
+}
+
+/** @brief One half of woken_large_write_stopped_at_the_semaphore_keeps_its_count:
+ *         a large write that has put bytes in and slept for room is woken,
+ *         and a signal stops it at the semaphore another write holds.
+ *
+ * The pipe (4096 bytes) is empty. A write W of 8192 bytes puts 4096 in
+ * and sleeps for room. Everything runs on one CPU and the test is
+ * real-time meanwhile (cpu_order.h): it reads the 4096 bytes, which wakes
+ * W, and before W can run a write A of 32 bytes takes the semaphore and
+ * is frozen in its copy. W then waits for the semaphore; a signal ends
+ * that wait, and W must return the 4096 bytes it had put in (rule 14),
+ * with SA_RESTART too: a call that moved bytes returns their count, and
+ * is never started again (which would write its first bytes twice).
+ *
+ * @param _metadata the test
+ * @param restart nonzero: the handler has SA_RESTART
+ */
+static void large_write_stopped_at_the_semaphore(
+	struct __test_metadata *_metadata, int restart)
+{
+	struct fifo_call wr = { 0 }, a = { 0 }, *calls[1] = { &wr };
+	static char big[2 * PIPE_SIZE], got[2 * PIPE_SIZE];
+	pthread_t wt, at, threads[1];
+	struct cpu_order order;
+	struct copy_stall cs;
+	int r, w, frozen = -1;
+	ssize_t moved;
+	char st;
+
+	one_cpu_and_both_ends(_metadata, restart, &r, &w, &order);
+	memset(big, 'L', sizeof(big));
+	wr = (struct fifo_call){ .fd = w, .buf = big, .count = sizeof(big),
+				 .is_write = 1 };
+	st = start_call(&wt, &wr);
+	ASSERT_EQ('S', st) {
+		TH_LOG("rule 11: a write of %zu bytes into the empty pipe of %d puts %d in and sleeps for room; it %s",
+		       sizeof(big), PIPE_SIZE, PIPE_SIZE, call_state(&wr, st));
+	}
+	ASSERT_EQ(0, cpu_order_hold(&order)) {
+		TH_LOG("cannot make the test real-time: %s", strerror(errno));
+	}
+	/*
+	 * W, woken here, cannot run until the test lets it: nothing between
+	 * here and cpu_order_release() may end the test (RT throttling is off
+	 * meanwhile).
+	 */
+	moved = read(r, got, PIPE_SIZE);
+	if (moved == PIPE_SIZE)
+		frozen = freeze_call(&cs, &a, &at, w, 1, 32, 8, 'A');
+	cpu_order_release(&order);
+	ASSERT_EQ(PIPE_SIZE, moved) {
+		TH_LOG("rule 11: the large write should have put %d bytes in before it slept; a read of the pipe got %zd",
+		       PIPE_SIZE, moved);
+	}
+	ASSERT_EQ(1, frozen) {
+		TH_LOG("the write of 32 bytes that should hold the semaphore was not frozen in its copy (it returned %zd): did the woken large write take the room first, although it could not run?",
+		       a.ret);
+	}
+	st = task_wait_asleep(wr.tid, &wr.done, WAIT_MS);
+	EXPECT_EQ('S', st) {
+		TH_LOG("rule 21: the large write, woken for room while another write holds the semaphore, waits for it in state S; it %s",
+		       not_waiting_for_the_semaphore(&wr, st));
+	}
+	if (st == 'S') {
+		syscall(SYS_tgkill, getpid(), wr.tid, SIGUSR1);
+		EXPECT_TRUE(await_byte(signal_note_fd(), WAIT_MS)) {
+			TH_LOG("the signal handler did not run");
+		}
+		EXPECT_EQ(1, calls_end(calls, 1)) {
+			TH_LOG("rule 14: a signal that stops a large write at the semaphore, after it had put %d bytes in, ends the write with their count%s; it sleeps on (started again from its first byte?)",
+			       PIPE_SIZE, restart ? ", also with SA_RESTART" : "");
+		}
+		if (atomic_load(&wr.done)) {
+			EXPECT_EQ(PIPE_SIZE, wr.ret) {
+				TH_LOG("rule 14: a large write that had put %d bytes in, stopped by a signal at the semaphore, returns %d; it returned %zd (%s)",
+				       PIPE_SIZE, PIPE_SIZE, wr.ret,
+				       wr.ret < 0 ? strerror(wr.err) : "no error");
+			}
+		}
+	}
+	ASSERT_EQ(0, copy_stall_release(&cs, 'a'));
+	pthread_join(at, NULL);
+	EXPECT_EQ(32, a.ret);
+	threads[0] = wt;
+	calls_finish(calls, threads, 1);
+	set_nonblock(r, 1);
+	moved = read(r, got, sizeof(got));
+	EXPECT_EQ(32, moved) {
+		TH_LOG("the pipe should hold the 32 bytes of the frozen write and nothing of the interrupted one; it holds %zd",
+		       moved);
+	}
+	copy_stall_destroy(&cs);
+	cpu_order_unpin(&order);
+	close(w);
+	close(r);
+}
+
+/* A large write woken for room and stopped by a signal at the semaphore
+ * returns the count it had put in, with or without SA_RESTART
+ * (large_write_stopped_at_the_semaphore()). */
+TEST_F_TIMEOUT(pipe, woken_large_write_stopped_at_the_semaphore_keeps_its_count,
+	       60)
+{
+	large_write_stopped_at_the_semaphore(_metadata, 0);
+	large_write_stopped_at_the_semaphore(_metadata, 1);
+}
+
+/* Rule 11: a large write puts in what fits first, with O_NONBLOCK (and
+ * returns that count) and without (and then sleeps for the rest). With
+ * 10 bytes in the pipe of 4096, a write of 5000 puts 4086 in at once:
+ * it does not wait for PIPE_BUF bytes of room, which only a small write
+ * needs (rule 10), and a sleeping writer before it goes on (rule 12). */
+TEST_F_TIMEOUT(pipe, large_write_puts_in_what_fits_before_it_sleeps, 60)
+{
+	static char big[5000], got[2 * PIPE_SIZE];
+	struct fifo_call wr = { 0 }, *calls[1] = { &wr };
+	pthread_t threads[1];
+	ssize_t n, moved;
+	int r, w;
+	char st;
+
+	ASSERT_EQ(0, open_both_ends(&r, &w)) {
+		TH_LOG("cannot open both ends: %s", strerror(errno));
+	}
+	set_nonblock(r, 1);
+	memset(big, 'a', sizeof(big));
+	ASSERT_EQ(10, write(w, "0123456789", 10));
+	set_nonblock(w, 1);
+	n = write(w, big, sizeof(big));
+	EXPECT_EQ(PIPE_SIZE - 10, n) {
+		TH_LOG("rule 11: with O_NONBLOCK, a write of %zu bytes with room for %d puts in what fits and returns that count; it returned %zd (%s)",
+		       sizeof(big), PIPE_SIZE - 10, n,
+		       n < 0 ? strerror(errno) : "no error");
+	}
+	moved = read(r, got, sizeof(got));
+	EXPECT_EQ(10 + (n > 0 ? n : 0), moved) {
+		TH_LOG("the pipe should hold the 10 bytes written first and the %zd the write reported; it holds %zd",
+		       n > 0 ? n : 0, moved);
+	}
+	set_nonblock(w, 0);
+	ASSERT_EQ(10, write(w, "0123456789", 10));
+	memset(big, 'b', sizeof(big));
+	wr = (struct fifo_call){ .fd = w, .buf = big, .count = sizeof(big),
+				 .is_write = 1 };
+	st = start_call(&threads[0], &wr);
+	EXPECT_EQ('S', st) {
+		TH_LOG("rule 11: a write of %zu bytes with room for %d puts that in and sleeps for the rest; it %s",
+		       sizeof(big), PIPE_SIZE - 10, call_state(&wr, st));
+	}
+	n = read(r, got, sizeof(got));
+	EXPECT_EQ(PIPE_SIZE, n) {
+		TH_LOG("rule 11: a large write puts in what fits before it sleeps for room: with 10 bytes in the pipe of %d, the sleeping write of %zu should have put %d in; the pipe holds %zd",
+		       PIPE_SIZE, sizeof(big), PIPE_SIZE - 10, n);
+	}
+	if (n == PIPE_SIZE) {
+		EXPECT_EQ(0, memcmp(got, "0123456789", 10));
+		EXPECT_EQ('b', got[PIPE_SIZE - 1]);
+		/* The room made wakes the writer for its last 914 bytes. */
+		EXPECT_EQ(1, calls_end(calls, 1)) {
+			TH_LOG("rule 12: a read made room for %d bytes and the large write asleep for room sleeps on",
+			       PIPE_SIZE);
+		}
+		if (atomic_load(&wr.done)) {
+			EXPECT_EQ((ssize_t)sizeof(big), wr.ret);
+			EXPECT_EQ((ssize_t)sizeof(big) - (PIPE_SIZE - 10),
+				  read(r, got, sizeof(got)));
+		}
+	}
+	calls_finish(calls, threads, 1);
+	close(w);
+	close(r);
+}
+
+/* Rule 9: a read or write of 0 bytes returns 0 at once, whoever holds the
+ * semaphore: it never waits for it. A write of 32 bytes is frozen in its
+ * copy, holding the semaphore; a read and a write of 0 bytes, each in a
+ * thread, must return 0 without sleeping. */
+TEST_F_TIMEOUT(pipe, zero_byte_calls_do_not_wait_for_the_semaphore, 60)
+{
+	struct sigaction sa = { .sa_handler = ignore_signal };
+	struct fifo_call a = { 0 }, z[2] = { { 0 } };
+	struct fifo_call *calls[2] = { &z[0], &z[1] };
+	struct copy_stall cs;
+	pthread_t at, threads[2];
+	char buf[8] = "", got[64] = "";
+	int r, w, i;
+	char st;
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGUSR1, &sa, NULL);
+	ASSERT_EQ(0, freeze_a_write(_metadata, &cs, &a, &at, &r, &w));
+	for (i = 0; i < 2; i++) {
+		z[i] = (struct fifo_call){ .fd = i ? w : r, .buf = buf,
+					   .count = 0, .is_write = i };
+		st = start_call(&threads[i], &z[i]);
+		EXPECT_EQ('X', st) {
+			TH_LOG("rule 9: a %s of 0 bytes returns 0 at once, also while another call holds the semaphore (test the count before taking it); it %s",
+			       i ? "write" : "read", call_state(&z[i], st));
+		}
+		if (st == 'X') {
+			EXPECT_EQ(0, z[i].ret);
+		}
+	}
+	ASSERT_EQ(0, copy_stall_release(&cs, 'a'));
+	pthread_join(at, NULL);
+	calls_finish(calls, threads, 2);
+	copy_stall_destroy(&cs);
+	EXPECT_EQ(32, a.ret);
+	EXPECT_EQ(32, read(r, got, sizeof(got) - 1));
+	close(w);
+	close(r);
 }
 
 /* A buffer that runs into an unmapped page after 5 bytes: the call
@@ -3002,6 +3301,55 @@ TEST_F_TIMEOUT(pipe, faults_part_way_move_exactly_what_they_report, 30)
 			TH_LOG("rule: a read that answers EFAULT takes nothing");
 		}
 	}
+	close(w);
+	close(r);
+	munmap(page, 4096);
+}
+
+/* Rule 7: every write that puts bytes into the empty pipe wakes a
+ * sleeping reader, also one that stops at an unmapped page after 5 bytes
+ * and returns 5 (rule 20). A named pipe answers such a write with EFAULT
+ * and moves nothing; then the reader sleeps on, which is right too. */
+TEST_F_TIMEOUT(pipe, a_write_that_faults_part_way_wakes_the_reader, 30)
+{
+	struct fifo_call rd = { 0 }, *calls[1] = { &rd };
+	char *page, *p, got[32] = "";
+	pthread_t threads[1];
+	ssize_t n;
+	int r, w;
+	char st;
+
+	page = mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, page);
+	ASSERT_EQ(0, munmap(page + 4096, 4096));
+	p = page + 4096 - 5;
+	memcpy(p, "abcde", 5);
+	ASSERT_EQ(0, open_both_ends(&r, &w)) {
+		TH_LOG("cannot open both ends: %s", strerror(errno));
+	}
+	rd = (struct fifo_call){ .fd = r, .buf = got, .count = sizeof(got) - 1 };
+	st = start_call(&threads[0], &rd);
+	ASSERT_EQ('S', st) {
+		TH_LOG("rule 7: a read of the empty pipe sleeps; it %s",
+		       call_state(&rd, st));
+	}
+	errno = 0;
+	n = write(w, p, 10);
+	EXPECT_TRUE(n == 5 || (n == -1 && errno == EFAULT)) {
+		TH_LOG("rule 20: a write from a buffer that faults after 5 bytes returns 5, or EFAULT; it returned %zd (%s)",
+		       n, n < 0 ? strerror(errno) : "ok");
+	}
+	if (n == 5) {
+		EXPECT_EQ(1, calls_end(calls, 1)) {
+			TH_LOG("rule 7: a write put 5 bytes into the empty pipe (and then faulted) and the sleeping reader was not woken: every write that puts bytes into an empty pipe wakes a reader, also one that ends with a fault");
+		}
+		if (atomic_load(&rd.done)) {
+			EXPECT_EQ(5, rd.ret);
+			EXPECT_STREQ("abcde", got);
+		}
+	}
+	calls_finish(calls, threads, 1);
 	close(w);
 	close(r);
 	munmap(page, 4096);
@@ -3382,7 +3730,7 @@ TEST_F_TIMEOUT(pipe, exclusive_param_allows_one_file_per_end, 60)
 TEST_F_TIMEOUT(pipe, exclusive_refused_opens_leave_the_end_free, 60)
 {
 	pid_t pid;
-	int r, w, err;
+	int r, w, err, i;
 
 	ASSERT_EQ(0, module_unload_when_free(MODULE, 5000));
 	err = module_load(MODULE, "exclusive=1");
@@ -3404,6 +3752,18 @@ TEST_F_TIMEOUT(pipe, exclusive_refused_opens_leave_the_end_free, 60)
 	EXPECT_LE(0, w) {
 		TH_LOG("rule: an open refused with ENXIO or EACCES leaves the end free; the write end answered %s",
 		       strerror(-w));
+	}
+	/* The direction comes first, also when the end is held. */
+	for (i = 0; r >= 0 && w >= 0 && i < 2; i++) {
+		err = try_open(i ? PIPE_IN : PIPE_OUT, i ? O_RDONLY : O_WRONLY);
+		EXPECT_EQ(-EACCES, err) {
+			TH_LOG("rule 2: an open of the %s fails with EACCES before anything else, also with exclusive=1 while the end is held; it got %s%s",
+			       i ? "write end for reading" : "read end for writing",
+			       err < 0 ? strerror(-err) : "a descriptor",
+			       err == -EBUSY ? " (the end's exclusive check came first)" : "");
+		}
+		if (err >= 0)
+			close(err);
 	}
 	/* A blocking open of a held end: EBUSY at once. */
 	err = open_result(open_in_child(PIPE_OUT, O_RDONLY));
