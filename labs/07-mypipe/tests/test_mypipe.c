@@ -1098,6 +1098,48 @@ DIFFERENTIAL(writer_open_waits_for_reader,
 	op_read("reader", r, 100);
 }
 
+/** @brief In a scenario: fork an agent that opens end @p e without
+ *         O_NONBLOCK (and closes it again), and wait until it sleeps in
+ *         the rendezvous.
+ * @param name the agent's name
+ * @param e the end
+ * @return the agent
+ */
+static struct agent *agent_opening(const char *name, enum end e)
+{
+	struct agent *a = agent_fork(name);
+	int fd;
+
+	if (!a) {
+		fd = op_open(name, e, 0);
+		if (fd >= 0)
+			op_close(name, fd);
+		_exit(0);
+	}
+	expect_asleep(a, e == READ_END ? "open read end" : "open write end");
+	return a;
+}
+
+DIFFERENTIAL(every_sleeping_open_returns_when_the_other_end_opens,
+	     "rule 3: every open asleep in the rendezvous returns once the other end is opened (wake them all: each waits for the same event)")
+{
+	static const char *const names[2][3] = {
+		{ "reader 1", "reader 2", "writer" },
+		{ "writer 1", "writer 2", "reader" },
+	};
+	struct agent *a, *b;
+	int i, fd;
+
+	for (i = 0; i < 2; i++) {
+		a = agent_opening(names[i][0], i ? WRITE_END : READ_END);
+		b = agent_opening(names[i][1], i ? WRITE_END : READ_END);
+		fd = op_open(names[i][2], i ? READ_END : WRITE_END, 0);
+		agent_collect(a);
+		agent_collect(b);
+		op_close(names[i][2], fd);
+	}
+}
+
 DIFFERENTIAL(reader_open_waits_for_writer,
 	     "rule 3: an open of the read end sleeps until a writer opens")
 {
