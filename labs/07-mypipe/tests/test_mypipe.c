@@ -1265,6 +1265,27 @@ DIFFERENTIAL(no_reader_means_sigpipe_and_epipe,
 	say_sigpipe_pending("writer");
 }
 
+DIFFERENTIAL(full_pipe_without_reader_gives_epipe,
+	     "rule 13: a write while no reader exists gets SIGPIPE and EPIPE, also into a pipe still full of bytes and with O_NONBLOCK: no reader comes before room does")
+{
+	int r, w;
+
+	open_pair(&w, &r);
+	op_write("writer", w, PIPE_SIZE, 'f');
+	op_close("reader", r);
+	set_nonblock(w, 1);
+	signal(SIGPIPE, SIG_IGN);
+	op_write("writer", w, 1, 'x');
+	op_write("writer", w, PIPE_SIZE + 1, 'x');
+	signal(SIGPIPE, SIG_DFL);
+	block_sigpipe();
+	op_write("writer", w, 5, 'x');
+	say_sigpipe_pending("writer");
+	set_nonblock(w, 0);
+	op_write("writer", w, 5, 'x');
+	op_close("writer", w);
+}
+
 /* Two writers asleep on a full pipe: the last reader's close ends both
  * writes with EPIPE and SIGPIPE, not one. */
 DIFFERENTIAL(last_reader_wakes_a_sleeping_writer,
@@ -2244,6 +2265,34 @@ static void *other_call_main(void *arg)
 	return NULL;
 }
 
+/** @brief Make SIGUSR1 end a sleeping call with EINTR: a handler that
+ *         does nothing, without SA_RESTART.
+ * @return sigaction()'s result
+ */
+static int sigusr1_interrupts(void)
+{
+	struct sigaction sa = { .sa_handler = ignore_signal };
+
+	sigemptyset(&sa.sa_mask);
+	return sigaction(SIGUSR1, &sa, NULL);
+}
+
+/** @brief Thread body: close() the descriptor of @p arg, a struct
+ *         fifo_call of which only the descriptor and the results count.
+ * @param arg the struct fifo_call
+ * @return NULL
+ */
+static void *close_call_main(void *arg)
+{
+	struct fifo_call *c = arg;
+
+	c->tid = (pid_t)syscall(SYS_gettid);
+	c->ret = close(c->fd);
+	c->err = errno;
+	atomic_store(&c->done, 1);
+	return NULL;
+}
+
 /** @brief Start @p c in a thread and wait until it sleeps or returns.
  * @param t the thread
  * @param c the call
@@ -2318,6 +2367,46 @@ static int freeze_a_write(struct __test_metadata *_metadata,
 		return -1;
 	}
 	return 0;
+}
+
+/** @brief Let the write frozen by freeze_a_write() (or freeze_call())
+ *         go on, the rest of its buffer 'a's, and wait until it returns.
+ * @param cs its frozen copy, destroyed here
+ * @param at its thread, joined here
+ * @param a the call
+ * @return what it returned, or -2 when the page could not be supplied
+ */
+static ssize_t thaw_the_write(struct copy_stall *cs, pthread_t at,
+			      struct fifo_call *a)
+{
+	ssize_t ret = -2;
+
+	if (!copy_stall_release(cs, 'a')) {
+		pthread_join(at, NULL);
+		ret = a->ret;
+	}
+	copy_stall_destroy(cs);
+	return ret;
+}
+
+/** @brief Close the read end @p r, the last reader, and check that a
+ *         write through @p w then finds no reader (EPIPE; SIGPIPE must be
+ *         ignored); close @p w.
+ * @param _metadata the test
+ * @param r the last reader
+ * @param w a writer
+ * @param why what it shows when a reader is still counted, for the log
+ */
+static void expect_no_reader_left(struct __test_metadata *_metadata, int r,
+				  int w, const char *why)
+{
+	close(r);
+	errno = 0;
+	EXPECT_EQ(-1, write(w, "x", 1)) {
+		TH_LOG("%s", why);
+	}
+	EXPECT_EQ(EPIPE, errno);
+	close(w);
 }
 
 /** @brief Send SIGUSR1, whose handler has SA_RESTART, to thread @p tid
@@ -2503,22 +2592,14 @@ TEST_F_TIMEOUT(pipe, signals_end_waits_for_the_semaphore, 60)
 		       o.ret);
 	}
 	EXPECT_EQ(EINTR, o.err);
-	ASSERT_EQ(0, copy_stall_release(&cs, 'a'));
-	pthread_join(at, NULL);
-	copy_stall_destroy(&cs);
-	EXPECT_EQ(32, a.ret);
+	EXPECT_EQ(32, thaw_the_write(&cs, at, &a));
 	EXPECT_EQ(32, read(r, got, sizeof(got) - 1));
 	EXPECT_STREQ("AAAAAAAAaaaaaaaaaaaaaaaaaaaaaaaa", got) {
 		TH_LOG("rule: an interrupted write adds nothing");
 	}
 	/* The interrupted open counted no reader: with r gone, EPIPE. */
-	close(r);
-	errno = 0;
-	EXPECT_EQ(-1, write(w, "x", 1)) {
-		TH_LOG("rule: an interrupted open leaves nothing behind; a reader is still counted after the last one closed");
-	}
-	EXPECT_EQ(EPIPE, errno);
-	close(w);
+	expect_no_reader_left(_metadata, r, w,
+			      "rule: an interrupted open leaves nothing behind; a reader is still counted after the last one closed");
 }
 
 /** @brief Wait until every call of @p calls has returned, or until those
@@ -3248,7 +3329,6 @@ TEST_F_TIMEOUT(pipe, large_write_puts_in_what_fits_before_it_sleeps, 60)
  * thread, must return 0 without sleeping. */
 TEST_F_TIMEOUT(pipe, zero_byte_calls_do_not_wait_for_the_semaphore, 60)
 {
-	struct sigaction sa = { .sa_handler = ignore_signal };
 	struct fifo_call a = { 0 }, z[2] = { { 0 } };
 	struct fifo_call *calls[2] = { &z[0], &z[1] };
 	struct copy_stall cs;
@@ -3257,8 +3337,7 @@ TEST_F_TIMEOUT(pipe, zero_byte_calls_do_not_wait_for_the_semaphore, 60)
 	int r, w, i;
 	char st;
 
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGUSR1, &sa, NULL);
+	ASSERT_EQ(0, sigusr1_interrupts());
 	ASSERT_EQ(0, freeze_a_write(_metadata, &cs, &a, &at, &r, &w));
 	for (i = 0; i < 2; i++) {
 		z[i] = (struct fifo_call){ .fd = i ? w : r, .buf = buf,
@@ -3272,11 +3351,8 @@ TEST_F_TIMEOUT(pipe, zero_byte_calls_do_not_wait_for_the_semaphore, 60)
 			EXPECT_EQ(0, z[i].ret);
 		}
 	}
-	ASSERT_EQ(0, copy_stall_release(&cs, 'a'));
-	pthread_join(at, NULL);
+	EXPECT_EQ(32, thaw_the_write(&cs, at, &a));
 	calls_finish(calls, threads, 2);
-	copy_stall_destroy(&cs);
-	EXPECT_EQ(32, a.ret);
 	EXPECT_EQ(32, read(r, got, sizeof(got) - 1));
 	close(w);
 	close(r);
@@ -3395,6 +3471,139 @@ TEST_F_TIMEOUT(pipe, a_write_that_faults_part_way_wakes_the_reader, 30)
 	close(w);
 	close(r);
 	munmap(page, 4096);
+}
+
+/* Rule 10: a write of PIPE_BUF + 1 bytes is a large write, whatever
+ * pipe_size is: with pipe_size=65536 and room for 4096 bytes, writes of
+ * 4097 and of 65536 bytes with O_NONBLOCK put 4096 in and return 4096
+ * (rule 11); only writes of at most PIPE_BUF bytes go in whole or not at
+ * all. */
+TEST_F_TIMEOUT(pipe, large_writes_start_past_pipe_buf_whatever_the_size, 60)
+{
+	static char big[65536], got[65536];
+	static const size_t sizes[] = { PIPE_BUF + 1, sizeof(big) };
+	unsigned int i;
+	ssize_t n;
+	int r, w;
+
+	ASSERT_EQ(0, module_unload_when_free(MODULE, 5000));
+	ASSERT_EQ(0, module_load(MODULE, "pipe_size=65536"));
+	ASSERT_EQ(0, open_both_ends(&r, &w)) {
+		TH_LOG("cannot open both ends: %s", strerror(errno));
+	}
+	set_nonblock(r, 1);
+	set_nonblock(w, 1);
+	memset(big, 'x', sizeof(big));
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		ASSERT_EQ(65536 - PIPE_BUF, write(w, big, 65536 - PIPE_BUF));
+		n = write(w, big, sizes[i]);
+		EXPECT_EQ(PIPE_BUF, n) {
+			TH_LOG("rule 10: with pipe_size=65536 and room for %d bytes, an O_NONBLOCK write of %zu bytes (more than PIPE_BUF: a large write) puts %d in and returns that; it returned %zd (%s)",
+			       PIPE_BUF, sizes[i], PIPE_BUF, n,
+			       n < 0 ? strerror(errno) : "no error");
+		}
+		EXPECT_EQ(65536 - PIPE_BUF + (n > 0 ? n : 0),
+			  read(r, got, sizeof(got)));
+	}
+	close(w);
+	close(r);
+	EXPECT_EQ(0, module_unload_when_free(MODULE, 5000));
+	EXPECT_EQ(0, module_load(MODULE, ""));
+}
+
+/* Rule 7: a reader woken for bytes that leaves without them wakes the
+ * next one, also when its copy fails (EFAULT). Two reads sleep on the
+ * empty pipe, the first into an unmapped buffer; a write of 20 bytes
+ * wakes it (the first asleep, with exclusive waits), it fails with EFAULT
+ * and takes nothing, and the second read must get the 20 bytes with no
+ * further write. */
+TEST_F_TIMEOUT(pipe, a_read_that_faults_wakes_the_next_reader, 60)
+{
+	struct fifo_call c[2] = { { 0 } }, *calls[1] = { &c[1] };
+	struct fifo_call *all[2] = { &c[0], &c[1] };
+	char got[32] = "", *bad;
+	pthread_t threads[2];
+	int i, r, w;
+	char st;
+
+	bad = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, bad);
+	ASSERT_EQ(0, open_both_ends(&r, &w)) {
+		TH_LOG("cannot open both ends: %s", strerror(errno));
+	}
+	for (i = 0; i < 2; i++) {
+		c[i] = (struct fifo_call){ .fd = r, .buf = i ? got : bad,
+					   .count = sizeof(got) - 1 };
+		st = start_call(&threads[i], &c[i]);
+		ASSERT_EQ('S', st) {
+			TH_LOG("rule 7: a read of the empty pipe sleeps; it %s",
+			       call_state(&c[i], st));
+		}
+	}
+	ASSERT_EQ(20, write(w, "0123456789abcdefghij", 20));
+	EXPECT_EQ(1, calls_end(calls, 1)) {
+		TH_LOG("rule 7: 20 bytes are in the pipe and a read sleeps on: the read woken for them, whose buffer is unmapped, failed (EFAULT) without waking the next reader? %s",
+		       atomic_load(&c[0].done) ? "it has returned" :
+		       "it sleeps on too");
+	}
+	if (atomic_load(&c[1].done)) {
+		EXPECT_EQ(20, c[1].ret);
+		EXPECT_STREQ("0123456789abcdefghij", got);
+	}
+	if (atomic_load(&c[0].done)) {
+		EXPECT_EQ(-1, c[0].ret);
+		EXPECT_EQ(EFAULT, c[0].err);
+	}
+	calls_finish(all, threads, 2);
+	close(w);
+	close(r);
+	munmap(bad, 4096);
+}
+
+/* Rule 21: release waits for the semaphore uninterruptibly, and always
+ * counts its file out. A write frozen in its copy holds the semaphore; a
+ * second reader's close() waits for it, and gets a signal meanwhile.
+ * Once the write is through, the close has counted its reader out: after
+ * the last reader's close, a write gets EPIPE. */
+TEST_F_TIMEOUT(pipe, a_close_waiting_for_the_semaphore_still_counts_out, 60)
+{
+	struct fifo_call a = { 0 }, cl = { 0 };
+	struct copy_stall cs;
+	pthread_t at, ct;
+	int r, w, r2;
+	char st;
+
+	ASSERT_EQ(0, sigusr1_interrupts());
+	signal(SIGPIPE, SIG_IGN);
+	r2 = open(PIPE_OUT, O_RDONLY | O_NONBLOCK);
+	ASSERT_LE(0, r2);
+	ASSERT_EQ(0, freeze_a_write(_metadata, &cs, &a, &at, &r, &w));
+	cl.fd = r2;
+	ASSERT_EQ(0, pthread_create(&ct, NULL, close_call_main, &cl));
+	while (!cl.tid && !atomic_load(&cl.done))
+		sched_yield();
+	st = task_wait_asleep(cl.tid, &cl.done, WAIT_MS);
+	EXPECT_TRUE(st == 'D' || st == 'S') {
+		TH_LOG("rule 21: a close waits for the semaphore a frozen write holds; it %s",
+		       st == 'X' ? "returned at once" : "never slept");
+	}
+	syscall(SYS_tgkill, getpid(), cl.tid, SIGUSR1);
+	/*
+	 * The signal made an interruptible wait runnable at once: wait until
+	 * the close has returned, or is seen asleep again, before the write
+	 * lets the semaphore go (its up() would hand it over first).
+	 */
+	st = task_wait_asleep(cl.tid, &cl.done, WAIT_MS);
+	EXPECT_NE('X', st) {
+		TH_LOG("rule 21: release waits for the semaphore uninterruptibly (down()): a signal ended a close's wait while a frozen write held the semaphore");
+	}
+	EXPECT_EQ(32, thaw_the_write(&cs, at, &a));
+	pthread_join(ct, NULL);
+	expect_no_reader_left(_metadata, r, w,
+			      "rule 21: release takes the semaphore uninterruptibly (down()) and always counts its file out; after a close that a signal hit while it waited, and the last reader's close, a write still found a reader");
+	/* A reader counted for good would change every later test. */
+	EXPECT_EQ(0, module_unload_when_free(MODULE, 5000));
+	EXPECT_EQ(0, module_load(MODULE, ""));
 }
 
 /* The course report's driver printed a line for every read and write:
@@ -3831,6 +4040,59 @@ TEST_F_TIMEOUT(pipe, exclusive_refused_opens_leave_the_end_free, 60)
 	}
 	if (r >= 0)
 		close(r);
+	EXPECT_EQ(0, module_unload_when_free(MODULE, 5000));
+	EXPECT_EQ(0, module_load(MODULE, ""));
+}
+
+/* Rule 23: with exclusive=1 the end is free again after every open
+ * refused or interrupted, also one a signal stops while it waits for the
+ * semaphore (not in the rendezvous). The write end is free and a read,
+ * frozen in its copy, holds the semaphore; an O_NONBLOCK open of the
+ * write end waits for it, and a signal ends that wait with EINTR. Then
+ * the write end opens. */
+TEST_F_TIMEOUT(pipe, exclusive_end_is_free_after_an_open_stopped_at_the_semaphore,
+	       60)
+{
+	struct other_call o = { .path = PIPE_IN,
+				.flags = O_WRONLY | O_NONBLOCK };
+	struct fifo_call a = { 0 };
+	struct copy_stall cs;
+	pthread_t at, ot;
+	int r, w, fd;
+	char st;
+
+	ASSERT_EQ(0, sigusr1_interrupts());
+	ASSERT_EQ(0, module_unload_when_free(MODULE, 5000));
+	ASSERT_EQ(0, module_load(MODULE, "exclusive=1"));
+	ASSERT_EQ(0, open_both_ends(&r, &w)) {
+		TH_LOG("cannot open both ends: %s", strerror(errno));
+	}
+	ASSERT_EQ(20, write(w, "0123456789abcdefghij", 20));
+	close(w);
+	ASSERT_EQ(1, freeze_call(&cs, &a, &at, r, 0, 16, 8, 0)) {
+		TH_LOG("the read never reached its copy_to_user()");
+	}
+	st = start_other_call(&ot, &o);
+	EXPECT_EQ('S', st) {
+		TH_LOG("rule 21: an open of the write end waits (state S) while a read holds the semaphore; it %s",
+		       st == 'X' ? "returned" : "did not sleep in S");
+	}
+	syscall(SYS_tgkill, getpid(), o.tid, SIGUSR1);
+	pthread_join(ot, NULL);
+	EXPECT_EQ(-1, o.ret);
+	EXPECT_EQ(EINTR, o.err);
+	ASSERT_EQ(0, copy_stall_release(&cs, 0));
+	pthread_join(at, NULL);
+	copy_stall_destroy(&cs);
+	EXPECT_EQ(16, a.ret);
+	fd = try_open(PIPE_IN, O_WRONLY);
+	EXPECT_LE(0, fd) {
+		TH_LOG("rule 23: with exclusive=1, an open stopped by a signal while it waited for the semaphore leaves its end free; the write end answered %s",
+		       strerror(-fd));
+	}
+	if (fd >= 0)
+		close(fd);
+	close(r);
 	EXPECT_EQ(0, module_unload_when_free(MODULE, 5000));
 	EXPECT_EQ(0, module_load(MODULE, ""));
 }
