@@ -2318,6 +2318,8 @@ static void signal_ends_a_lock_wait(struct __test_metadata *_metadata,
 {
 	const char *lock = is_write ? "writers'" : "readers'";
 	struct sleeper *b = &self->sleepers[0], *c = &self->sleepers[1];
+	struct sleeper *d = &self->sleepers[2];
+	int nb = open_dev(_metadata, O_RDWR | O_NONBLOCK);
 	struct fifo_model m;
 	struct frozen a;
 	char data[48];
@@ -2354,6 +2356,27 @@ static void signal_ends_a_lock_wait(struct __test_metadata *_metadata,
 				       strerror(b->sh->call.err));
 			}
 		}
+		/* The same for an O_NONBLOCK caller: O_NONBLOCK is about
+		 * data and room, not the lock. */
+		st = sleeper_start(d, nb, is_write ? "dddddddd" : NULL, 8);
+		EXPECT_EQ('S', st) {
+			TH_LOG("an O_NONBLOCK %s while another holds the %s mutex should wait for it too, asleep in state S: %s",
+			       is_write ? "write" : "read", lock,
+			       not_waiting(d, st, lock));
+		}
+		if (st == 'S') {
+			ASSERT_EQ(0, kill(d->pid, SIGUSR1));
+			EXPECT_TRUE(sleeper_returned(d, WAKE_MS));
+		}
+		if (st == 'S' && sleeper_returned(d, 0)) {
+			EXPECT_EQ(-1, d->sh->call.ret);
+			EXPECT_EQ(EINTR, d->sh->call.err) {
+				TH_LOG("a signal ended an O_NONBLOCK %s's wait for the %s mutex with %zd (%s): the wait for a lock ends the same way whatever O_NONBLOCK says, with -ERESTARTSYS (EINTR here), not EAGAIN",
+				       is_write ? "write" : "read", lock,
+				       d->sh->call.ret,
+				       strerror(d->sh->call.err));
+			}
+		}
 		/* A still holds the lock: a third caller must still wait. */
 		st = sleeper_start(c, self->fd, is_write ? "cccccccc" : NULL, 8);
 		EXPECT_EQ('S', st) {
@@ -2388,13 +2411,15 @@ static void signal_ends_a_lock_wait(struct __test_metadata *_metadata,
 			fifo_model_read(&m, 8, 0, NULL);
 	}
 	expect_contents(_metadata, &m,
-			"after the interrupted call (it must have taken or added nothing)");
+			"after the interrupted calls (they must have taken or added nothing)");
 	frozen_destroy(&a);
 	fifo_model_destroy(&m);
+	close(nb);
 }
 
 /** @brief A read waiting for the readers' lock sleeps in state S, and a
- *         signal ends it with EINTR, having touched nothing.
+ *         signal ends it with EINTR, having touched nothing; an
+ *         O_NONBLOCK read too.
  */
 TEST_F_TIMEOUT(fifo, signal_ends_a_wait_for_the_readers_lock, 15)
 {
@@ -2402,7 +2427,8 @@ TEST_F_TIMEOUT(fifo, signal_ends_a_wait_for_the_readers_lock, 15)
 }
 
 /** @brief A write waiting for the writers' lock sleeps in state S, and a
- *         signal ends it with EINTR, having touched nothing.
+ *         signal ends it with EINTR, having touched nothing; an
+ *         O_NONBLOCK write too.
  */
 TEST_F_TIMEOUT(fifo, signal_ends_a_wait_for_the_writers_lock, 15)
 {
@@ -2477,10 +2503,95 @@ TEST_F_TIMEOUT(fifo, sa_restart_resumes_a_wait_for_a_lock, 15)
 	ASSERT_EQ(0, sigaction(SIGUSR1, &plain, NULL));
 }
 
+/** @brief The bytes a read may take, or the room a write may fill, are
+ *         counted after the call takes its lock, not before.
+ *
+ * The FIFO is emptied, then holds 20 bytes (reads) or FIFO_SIZE - 20
+ * (writes). A call A of 17 bytes is frozen in its copy, holding the lock;
+ * a call B of 40 bytes of the same kind waits for the lock; meanwhile the
+ * other side adds 40 bytes (reads) or takes every byte (writes), under
+ * its own lock. When A is let go, B finds 43 bytes, or room for 47: it
+ * moves all 40. Counted before it took the lock, B would see only the
+ * 20 bytes, or the room for 20, that were there when it began.
+ *
+ * @param _metadata the test
+ * @param self the fixture
+ * @param m the model, emptied here
+ * @param is_write nonzero for writes, zero for reads
+ */
+static void expect_counted_under_the_lock(struct __test_metadata *_metadata,
+					  FIXTURE_DATA(fifo) *self,
+					  struct fifo_model *m, int is_write)
+{
+	const char *lock = is_write ? "writers'" : "readers'";
+	struct sleeper *b = &self->sleepers[3];
+	char data[FIFO_SIZE], forty[40], exp[40];
+	struct frozen a;
+	char st;
+
+	drain_all(self->nb);
+	fifo_model_reset(m);
+	pattern(data, sizeof(data), 13);
+	pattern(forty, sizeof(forty), 17);
+	if (is_write) {
+		ASSERT_EQ(FIFO_SIZE - 20,
+			  write(self->nb, data, FIFO_SIZE - 20));
+		fifo_model_write(m, data, FIFO_SIZE - 20, 1);
+	} else {
+		ASSERT_EQ(20, write(self->nb, data, 20));
+		fifo_model_write(m, data, 20, 1);
+	}
+	ASSERT_EQ(1, frozen_start(&a, self->fd, is_write, 17)) {
+		TH_LOG("the %s of 17 bytes was not frozen in its copy (it returned %zd)",
+		       is_write ? "write" : "read", a.call.ret);
+	}
+	st = sleeper_start(b, self->fd, is_write ? forty : NULL, 40);
+	EXPECT_EQ('S', st) {
+		TH_LOG("a second %s while the first holds the %s mutex should wait for it, asleep in state S: %s",
+		       is_write ? "write" : "read", lock,
+		       not_waiting(b, st, lock));
+	}
+	if (is_write) {
+		EXPECT_EQ(FIFO_SIZE - 20,
+			  drain(self->nb, data, FIFO_SIZE - 20));
+		fifo_model_read(m, FIFO_SIZE - 20, 1, NULL);
+	} else {
+		EXPECT_EQ(40, write(self->nb, forty, 40));
+		fifo_model_write(m, forty, 40, 1);
+	}
+	EXPECT_EQ(17, frozen_release(&a));
+	if (is_write) {
+		memset(data, 'A', 17);
+		fifo_model_write(m, data, 17, 0);
+	} else {
+		fifo_model_read(m, 17, 0, NULL);
+	}
+	EXPECT_TRUE(sleeper_returned(b, WAKE_MS));
+	sleeper_finish(b, self->nb);
+	if (is_write) {
+		expect_result(_metadata, fifo_model_write(m, forty, 40, 0),
+			      b->sh->call.ret, b->sh->call.err,
+			      "a write(40) that waited for the writers' lock while the FIFO, with room for 20, was emptied",
+			      "the room a write fills is measured after it takes the mutex (measured before, it was still the room for 20 of when the write began)");
+	} else {
+		expect_result(_metadata, fifo_model_read(m, 40, 0, exp),
+			      b->sh->call.ret, b->sh->call.err,
+			      "a read(40) that waited for the readers' lock while 40 bytes came after the 20 there",
+			      "the bytes a read takes are counted after it takes the mutex (counted before, they were still the 20 of when the read began)");
+		if (b->sh->call.ret == 40) {
+			EXPECT_EQ(0, memcmp(exp, b->sh->buf, 40));
+		}
+	}
+	expect_contents(_metadata, m, "after a call that waited for the lock");
+	frozen_destroy(&a);
+}
+
 /** @brief "Empty" is decided under the readers' lock: a read that waited
  *         for the lock while the reader ahead took every byte finds the
  *         FIFO empty, and answers as for an empty FIFO. An O_NONBLOCK read
- *         waits its turn at the lock like any other.
+ *         waits its turn at the lock like any other. And the bytes there
+ *         are counted under the lock: a read that waited for it while a
+ *         writer added bytes gets those too.
  */
 TEST_F_TIMEOUT(fifo, empty_is_checked_under_the_readers_lock, 15)
 {
@@ -2536,13 +2647,16 @@ TEST_F_TIMEOUT(fifo, empty_is_checked_under_the_readers_lock, 15)
 	(void)c;
 #endif
 	frozen_destroy(&a);
+	expect_counted_under_the_lock(_metadata, self, &m, 0);
 	fifo_model_destroy(&m);
 	close(nb);
 }
 
 /** @brief "Full" is decided under the writers' lock: a write that waited
  *         for the lock while the writer ahead filled the FIFO finds it
- *         full, and answers as for a full FIFO.
+ *         full, and answers as for a full FIFO. And the room is measured
+ *         under the lock: a write that waited for it while a reader made
+ *         room uses that room too.
  */
 TEST_F_TIMEOUT(fifo, full_is_checked_under_the_writers_lock, 15)
 {
@@ -2601,6 +2715,7 @@ TEST_F_TIMEOUT(fifo, full_is_checked_under_the_writers_lock, 15)
 #endif
 	expect_contents(_metadata, &m, "at the end");
 	frozen_destroy(&a);
+	expect_counted_under_the_lock(_metadata, self, &m, 1);
 	fifo_model_destroy(&m);
 	close(nb);
 }
