@@ -603,7 +603,9 @@ static int mypipe_open(struct mypipe *pipe, enum mypipe_end_id id,
 	bool wait;
 	int ret;
 
-	if (file->f_mode & (writer ? FMODE_READ : FMODE_WRITE))
+	/* This end's direction only: not O_RDWR, nor access mode 3 (neither). */
+	if ((file->f_mode & (FMODE_READ | FMODE_WRITE)) !=
+	    (writer ? FMODE_WRITE : FMODE_READ))
 		return -EACCES;
 	/* TODO 8/4: exclusive=1: take the end, or -EBUSY if a file holds it */
 	if (exclusive && !atomic_dec_and_test(&end->available)) {
