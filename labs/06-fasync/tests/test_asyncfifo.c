@@ -233,6 +233,36 @@ TEST_F_TIMEOUT(fifo, no_sigio_after_close, TIMEOUT)
 	}
 }
 
+/* Only the last close() of a file takes it off the list. Closing a copy
+ * of its descriptor (dup()), or the exit of a child that inherited it,
+ * calls the driver's .flush but not .release or .fasync: the file is
+ * still open, and its owner must still get SIGIO. */
+TEST_F_TIMEOUT(fifo, sigio_until_the_last_close_of_the_file, TIMEOUT)
+{
+	int a = open(FIFO_DEV, O_RDONLY | O_NONBLOCK);
+	siginfo_t info;
+	int copy, status;
+	pid_t pid;
+
+	ASSERT_LE(0, a);
+	ASSERT_EQ(0, block_sigio());
+	ASSERT_EQ(0, async_on(a));
+	copy = dup(a);
+	ASSERT_LE(0, copy);
+	ASSERT_EQ(0, close(copy));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(0);	/* closes its copies of every descriptor */
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_EQ(1, write(self->nb, "x", 1));
+	EXPECT_TRUE(await_sigio(&info, SIGNAL_MS)) {
+		TH_LOG("rule: only the last close() of a file takes it off the list. After close() of a dup() of its descriptor and the exit of a child that had inherited it, the file is still open with O_ASYNC, and a write must still signal it; no SIGIO came (the file left the list at a close that was not its last: .flush instead of .release, or .release called for each descriptor?)");
+	}
+	EXPECT_EQ(a, info.si_fd);
+	close(a);
+}
+
 /** @brief Child body for each_owner_gets_its_own_signal: open the device,
  *         ask for SIGIO if @p wants, say so on @p ready, then wait.
  * @return 0 if the child got SIGIO (POLL_IN) exactly when it asked for
