@@ -2305,6 +2305,47 @@ static const char *not_waiting(const struct sleeper *s, char st,
 	return why;
 }
 
+/** @brief Start a call of 8 bytes that must wait for the @p lock mutex
+ *         (held by a frozen call), end its wait with SIGUSR1 (a handler
+ *         without SA_RESTART), and check that it returned -1 EINTR.
+ * @param _metadata the test
+ * @param s the sleeper
+ * @param fd the descriptor (with O_NONBLOCK or not)
+ * @param data for a write, its 8 bytes; NULL for a read
+ * @param lock "readers'" or "writers'", for messages
+ * @param kind "O_NONBLOCK " or "", for messages
+ * @return the state the call was seen in before the signal ('S' asleep)
+ */
+static char lock_wait_ended_by_signal(struct __test_metadata *_metadata,
+				      struct sleeper *s, int fd,
+				      const char *data, const char *lock,
+				      const char *kind)
+{
+	const char *call = data ? "write" : "read";
+	char st = sleeper_start(s, fd, data, 8);
+
+	EXPECT_EQ('S', st) {
+		TH_LOG("a second %s%s while the first holds the %s mutex should wait for it, asleep in state S: %s",
+		       kind, call, lock, not_waiting(s, st, lock));
+	}
+	if (st != 'S')
+		return st;
+	EXPECT_EQ(0, kill(s->pid, SIGUSR1));
+	EXPECT_TRUE(sleeper_returned(s, WAKE_MS)) {
+		TH_LOG("a signal did not end the %s%s's wait for the %s mutex: mutex_lock_interruptible(), and return -ERESTARTSYS when it fails",
+		       kind, call, lock);
+	}
+	if (sleeper_returned(s, 0)) {
+		EXPECT_EQ(-1, s->sh->call.ret);
+		EXPECT_EQ(EINTR, s->sh->call.err) {
+			TH_LOG("a signal (handler without SA_RESTART) ended a %s%s's wait for the %s mutex with %zd (%s): return -ERESTARTSYS, which the program sees as EINTR, whatever O_NONBLOCK says (not EAGAIN)",
+			       kind, call, lock, s->sh->call.ret,
+			       strerror(s->sh->call.err));
+		}
+	}
+	return st;
+}
+
 /** @brief A signal ends a wait for a lock the way it ends any sleep in
  *         the driver, with EINTR, and nothing else happens: the frozen
  *         holder's call completes exactly, the lock stays its own, and
@@ -2336,47 +2377,14 @@ static void signal_ends_a_lock_wait(struct __test_metadata *_metadata,
 		       is_write ? "write" : "read", a.call.ret);
 	}
 	/* B waits for A's lock; a signal ends its wait. */
-	st = sleeper_start(b, self->fd, is_write ? "bbbbbbbb" : NULL, 8);
-	EXPECT_EQ('S', st) {
-		TH_LOG("a second %s while the first holds the %s mutex should wait for it, asleep in state S: %s",
-		       is_write ? "write" : "read", lock,
-		       not_waiting(b, st, lock));
-	}
+	st = lock_wait_ended_by_signal(_metadata, b, self->fd,
+				       is_write ? "bbbbbbbb" : NULL, lock, "");
 	if (st == 'S') {
-		ASSERT_EQ(0, kill(b->pid, SIGUSR1));
-		EXPECT_TRUE(sleeper_returned(b, WAKE_MS)) {
-			TH_LOG("a signal did not end the wait for the %s mutex: mutex_lock_interruptible(), and return -ERESTARTSYS when it fails",
-			       lock);
-		}
-		if (sleeper_returned(b, 0)) {
-			EXPECT_EQ(-1, b->sh->call.ret);
-			EXPECT_EQ(EINTR, b->sh->call.err) {
-				TH_LOG("a signal (handler without SA_RESTART) ended the wait for the %s mutex with %zd (%s): return -ERESTARTSYS, which the program sees as EINTR",
-				       lock, b->sh->call.ret,
-				       strerror(b->sh->call.err));
-			}
-		}
 		/* The same for an O_NONBLOCK caller: O_NONBLOCK is about
 		 * data and room, not the lock. */
-		st = sleeper_start(d, nb, is_write ? "dddddddd" : NULL, 8);
-		EXPECT_EQ('S', st) {
-			TH_LOG("an O_NONBLOCK %s while another holds the %s mutex should wait for it too, asleep in state S: %s",
-			       is_write ? "write" : "read", lock,
-			       not_waiting(d, st, lock));
-		}
-		if (st == 'S') {
-			ASSERT_EQ(0, kill(d->pid, SIGUSR1));
-			EXPECT_TRUE(sleeper_returned(d, WAKE_MS));
-		}
-		if (st == 'S' && sleeper_returned(d, 0)) {
-			EXPECT_EQ(-1, d->sh->call.ret);
-			EXPECT_EQ(EINTR, d->sh->call.err) {
-				TH_LOG("a signal ended an O_NONBLOCK %s's wait for the %s mutex with %zd (%s): the wait for a lock ends the same way whatever O_NONBLOCK says, with -ERESTARTSYS (EINTR here), not EAGAIN",
-				       is_write ? "write" : "read", lock,
-				       d->sh->call.ret,
-				       strerror(d->sh->call.err));
-			}
-		}
+		lock_wait_ended_by_signal(_metadata, d, nb,
+					  is_write ? "dddddddd" : NULL, lock,
+					  "O_NONBLOCK ");
 		/* A still holds the lock: a third caller must still wait. */
 		st = sleeper_start(c, self->fd, is_write ? "cccccccc" : NULL, 8);
 		EXPECT_EQ('S', st) {
