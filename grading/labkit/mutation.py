@@ -10,7 +10,9 @@ graded by the kit's own grading path (runner.grade, as `make check` grades
 its mutants). A mutant is
 
   killed      when a test failed, or the run ended in crash, timeout or
-              flood;
+              flood (a run stops at its first failed test: one is
+              enough, and a mutant that hangs one test would otherwise
+              hang many; --every-test runs them all);
   surviving   when it scored full marks: no test tells it from the
               solution;
   not built   when it does not compile (the compiler is the judge of
@@ -46,7 +48,7 @@ import shutil
 import threading
 import time
 
-from . import batch, build, paths, runner
+from . import batch, build, paths, results, runner
 from .verdicts import MutantStatus, Status, Verdict
 
 #: Bumped whenever the rules below change what is generated: a report made
@@ -816,9 +818,33 @@ def judge(result):
     return SURVIVED, ""
 
 
-def _grade_one(lab, kver, mutant, slot):
+class FirstFailure:
+    """The on_output callback of a mutant's run (runner.grade): it notes
+    the first test the autograder reports as failed ("not ok N NAME" at
+    the top level of its TAP) and then asks for the run to stop there,
+    since one failed test is all it takes to kill a mutant. A run with no
+    failure goes to its end, and judge() decides on the whole result."""
+
+    def __init__(self):
+        #: The first failed test's name, or None.
+        self.name = None
+        self._partial = ""
+
+    def __call__(self, text):
+        lines = (self._partial + text).split("\n")
+        self._partial = lines.pop()
+        for line in lines:
+            match = results.RESULT_LINE.match(line.rstrip("\r"))
+            if match and match.group(1) == "not ok":
+                self.name = self.name or match.group(2)
+        return self.name is not None
+
+
+def _grade_one(lab, kver, mutant, slot, stop_at_first_failure=True):
     """Write MUTANT's tree (None: the solution's) in build slot SLOT,
-    grade it; return a record."""
+    grade it; return a record. A mutant's run stops at its first failed
+    test unless STOP_AT_FIRST_FAILURE is False (the solution's always
+    goes to its end)."""
     root = os.path.join(paths.build_root(), "mutation", "trees", kver,
                         lab.name, f"slot{slot}")
     lab_copy = os.path.join(root, lab.name)
@@ -832,13 +858,19 @@ def _grade_one(lab, kver, mutant, slot):
             shutil.copyfile(os.path.join(lab.solution_dir, name),
                             os.path.join(lab_copy, name))
     start = time.monotonic()
+    first = (FirstFailure() if mutant is not None and stop_at_first_failure
+             else None)
     result, _ = runner.grade(lab, root, kver,
                              tag=f"mutation-{lab.number}-slot{slot}",
                              work_root=os.path.join(paths.build_root(),
                                                     "mutation", "modules"),
                              label=f"{lab.name} mutant "
-                             f"{mutant.id if mutant else 'none'}")
-    status, detail = judge(result)
+                             f"{mutant.id if mutant else 'none'}",
+                             on_output=first)
+    if first is not None and first.name:
+        status, detail = KILLED, f"{first.name} (first failure: run stopped)"
+    else:
+        status, detail = judge(result)
     return {"id": mutant.id if mutant else None, "status": status,
             "detail": detail,
             "verdict": result.verdict, "score": result.score,
@@ -851,8 +883,11 @@ class Campaign:
     JOBS at once, reusing cached results."""
 
     def __init__(self, lab, kver, jobs=1, mutants=None, limit=None,
-                 say=print, fresh=False):
+                 say=print, fresh=False, every_test=False):
         self.lab = lab
+        #: Run each mutant's tests to the end, not only to the first
+        #: failure (FirstFailure), to see every test that catches it.
+        self.every_test = every_test
         self.kver = kver
         self.jobs = max(1, jobs)
         #: The digest of the solution the mutants are made from.
@@ -926,7 +961,8 @@ class Campaign:
                     record = {"id": mutant.id, "status": ERROR,
                               "detail": broken, "elapsed": 0.0}
                 else:
-                    record = _grade_one(lab, kver, mutant, slot)
+                    record = _grade_one(lab, kver, mutant, slot,
+                                        not self.every_test)
             finally:
                 slots.put(slot)
             record["tests"] = tests
@@ -1145,7 +1181,9 @@ def write_report(campaign, groups):
             out.append(f"| {op}: {OPERATORS[op]} | {graded} | " +
                        " | ".join(str(c) for c in counts) + " |\n")
 
-    out.append("\n## Every graded mutant\n\n| id | status | failed tests "
+    out.append("\n## Every graded mutant\n\nA mutant's run stops at its "
+               "first failed test, unless the campaign was run with "
+               "`--every-test`.\n\n| id | status | failed tests "
                "or verdict |\n|---|---|---|\n")
     for mutant in campaign.mutants:
         record = campaign.records.get(mutant.id)

@@ -25,7 +25,7 @@ from .points import out_of, show
 from .verdicts import Status, Verdict
 
 _PLAN = re.compile(r"^# plan (\S+)\s*$")
-_RESULT = re.compile(r"^(ok|not ok) \d+ (\S+)\s*$")
+RESULT_LINE = re.compile(r"^(ok|not ok) \d+ (\S+)\s*$")
 #: A line that looks like a result but is not one the guest prints (a
 #: directive, a points field, a missing number).
 _ODD_RESULT = re.compile(r"^(ok|not ok)(\s|$)")
@@ -159,7 +159,7 @@ def parse(text, result, planned):
             result.errors.append(f"the guest claimed points, which only "
                                  f"the host decides: {line}")
             continue
-        match = _RESULT.match(line)
+        match = RESULT_LINE.match(line)
         if match:
             test = result.test(match.group(2))
             if test is None:

@@ -205,6 +205,9 @@ class Outcome:
     #: False when the guest was stopped because it did not begin its run
     #: within BEGIN_SECS of being sent it (no module ever reached it).
     began: bool = True
+    #: True when the run was stopped because wait()'s on_output callback
+    #: asked for it (returned True): the results end where it did.
+    stopped: bool = False
 
     def __post_init__(self):
         self.verdict = Verdict(self.verdict)
@@ -682,7 +685,9 @@ class Vm:
     def wait(self, on_output=None):
         """Wait for the run to end (or its time limit); return an Outcome.
         ON_OUTPUT, if given, gets the guest's output as it comes (text,
-        without the run's framing), for a demo shown live.
+        without the run's framing), for a demo shown live; when it returns
+        True, the VM is stopped there and the Outcome (verdict timeout,
+        results as far as they got) has stopped set, and is not run again.
 
         A restored guest that ends in an error, or crashes within
         RERUN_SECS of the restore, is run again booted, and that run's
@@ -707,7 +712,7 @@ class Vm:
         outcome = self._wait_once(on_output)
         first = outcome.verdict
         boots = 0 if self._restoring else 1
-        while True:
+        while not outcome.stopped:
             if self._restoring and self._restore_may_be_at_fault(outcome):
                 save = False
             elif _broke_before_ready(outcome, self._ready_seen):
@@ -741,8 +746,11 @@ class Vm:
         """wait() for the QEMU running now."""
         self._shown = 0
         self._on_output = on_output
+        self._stop_asked = False
         status, flooded, silent = self._watch()
-        self._show_output()
+        stopped = self._stop_asked
+        if not stopped:
+            self._show_output()
         elapsed = time.monotonic() - self._start
         self._qemu_out.seek(0)
         qemu_says = self._qemu_out.read().decode("utf-8", "replace")
@@ -754,7 +762,11 @@ class Vm:
                         os.path.join(self.keep_dir, "console.log"))
             shutil.copy(self._results_log,
                         os.path.join(self.keep_dir, "results.log"))
-        if self._boot_stuck:
+        if stopped:
+            outcome = Outcome(Verdict.TIMEOUT, results, console, elapsed,
+                              "the VM was stopped when the run's output "
+                              "callback asked for it", stopped=True)
+        elif self._boot_stuck:
             outcome = Outcome(Verdict.ERROR, results, console, elapsed,
                               f"the VM did not finish booting within "
                               f"{self._boot_secs()} s, so no module of the "
@@ -796,6 +808,10 @@ class Vm:
             except subprocess.TimeoutExpired:
                 pass
             self._show_output()
+            if self._stop_asked:
+                self._proc.kill()
+                self._proc.wait()
+                return None, False, False
             flooded = self._logged() > LOG_LIMIT
             silent = self._silent()
             if flooded or silent or remaining <= 0.5:
@@ -836,7 +852,8 @@ class Vm:
         shown = [line for line in lines.splitlines(keepends=True)
                  if not line.startswith(f"labkit-begin {self.token}")
                  and not line.startswith(f"labkit-end {self.token}")]
-        self._on_output("".join(shown))
+        if self._on_output("".join(shown)) is True:
+            self._stop_asked = True
 
     def _logged(self):
         """Bytes in the two serial logs so far."""

@@ -261,6 +261,27 @@ class Judgement(unittest.TestCase):
         self.assertEqual(mutation.ERROR, mutation.judge(result)[0])
 
 
+class FirstFailureTest(unittest.TestCase):
+    """The callback that stops a mutant's run at its first failed test."""
+
+    def test_passing_results_do_not_stop_the_run(self):
+        first = mutation.FirstFailure()
+        self.assertFalse(first("ok 1 module_loads\n# not ok 2 inner\n"))
+        self.assertIsNone(first.name)
+
+    def test_the_first_failed_test_stops_it(self):
+        first = mutation.FirstFailure()
+        self.assertFalse(first("ok 1 module_loads\nnot o"))
+        self.assertTrue(first("k 2 reads_wait\nnot ok 3 later\n"))
+        self.assertEqual("reads_wait", first.name)
+
+    def test_a_line_that_only_mentions_a_failure_does_not(self):
+        first = mutation.FirstFailure()
+        self.assertFalse(first("#   not ok 4 harness_detail\n"
+                               "not ok 5 two words\n"))
+        self.assertIsNone(first.name)
+
+
 class TestsDigest(unittest.TestCase):
     """What makes a lab's mutation reports stale: its tests, never their
     weights (points files) or hints (known-bugs)."""

@@ -45,9 +45,9 @@ class ScriptedVm(vm.Vm):
                           self._save))
         outcome = vm.Outcome(verdict, "", console, 1.0,
                              vm._oops(console) if verdict == Verdict.CRASH
-                             else "")
+                             else "", stopped=began == ["stopped"])
         outcome.restored = self._restoring
-        outcome.began = began[0] if began else True
+        outcome.began = began[0] is not False if began else True
         return outcome
 
     def _boot_instead(self, save):
@@ -74,6 +74,13 @@ class Reruns(unittest.TestCase):
         self.assertEqual(Verdict.COMPLETE, outcome.verdict)
         self.assertEqual([("restored", False)], runs)
         self.assertIsNone(outcome.rerun_after)
+
+    def test_a_run_its_output_callback_stopped_is_not_run_again(self):
+        # A mutation campaign stops a run at its first failed test: that
+        # is the caller's choice, never the restore's fault.
+        outcome, runs = self.wait([(True, Verdict.TIMEOUT, "", "stopped")])
+        self.assertTrue(outcome.stopped)
+        self.assertEqual([("restored", False)], runs)
 
     def test_a_crash_soon_after_a_restore_is_run_again_booted(self):
         outcome, runs = self.wait([(True, Verdict.CRASH, MODULE_BUG),
