@@ -705,7 +705,8 @@ struct minor_job {
 	int minor;
 	/** @brief 'r' read, 'w' write, 'p' poll, 's' select, 'e' epoll_wait. */
 	char call;
-	/** @brief For poll, select and epoll: POLLIN or POLLOUT. */
+	/** @brief For poll and epoll: POLLIN or POLLOUT, or POLLRDNORM or
+	 *         POLLWRNORM alone; for select: POLLIN or POLLOUT. */
 	short events;
 };
 
@@ -771,8 +772,10 @@ static const char *minor_job_name(const struct minor_job *job)
 
 	snprintf(text, sizeof(text), "%s%s on %s", what,
 		 job->call == 'r' || job->call == 'w' ? "" :
-		 job->events == POLLIN ? " for POLLIN" : " for POLLOUT",
-		 node(job->minor));
+		 job->events == POLLIN ? " for POLLIN" :
+		 job->events == POLLRDNORM ? " for POLLRDNORM alone" :
+		 job->events == POLLWRNORM ? " for POLLWRNORM alone" :
+		 " for POLLOUT", node(job->minor));
 	return text;
 }
 
@@ -910,21 +913,37 @@ TEST_F_TIMEOUT(minors, sleepers_are_woken_only_by_their_own_minor, 15)
 }
 
 /** @brief Waiters on one minor: all of them are woken by one event that
- *         serves them all. */
+ *         serves them all, whichever of the event's bits each waits for:
+ *         poll() and epoll_wait() for POLLIN alone and for POLLRDNORM
+ *         alone, and select(), all return after one write; the same with
+ *         POLLOUT and POLLWRNORM after one read. A keyed wake-up
+ *         (wake_up_interruptible_poll()) that names only POLLIN or
+ *         POLLOUT passes over the waiters for the other bit. */
 TEST_F_TIMEOUT(minors, one_event_wakes_every_poller, 15)
 {
-	const char calls[4] = { 'p', 'p', 's', 'e' };
-	struct minor_job job[2][4];
-	struct waiter w[2][4];
+	static const struct {
+		char call;
+		short events[2];	/* for data, for room */
+	} waits[] = {
+		{ 'p', { POLLIN, POLLOUT } },
+		{ 'p', { POLLRDNORM, POLLWRNORM } },
+		{ 's', { POLLIN, POLLOUT } },
+		{ 'e', { POLLIN, POLLOUT } },
+		{ 'e', { POLLRDNORM, POLLWRNORM } },
+	};
+	enum { WAITS = sizeof(waits) / sizeof(waits[0]) };
+	const short seen = POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM;
+	struct minor_job job[2][WAITS];
+	struct waiter w[2][WAITS];
 	int side, i, result;
 	char c, st;
 
 	ASSERT_EQ(0, fill_minor(self->fd[4]));
 	for (side = 0; side < 2; side++) {
-		for (i = 0; i < 4; i++) {
+		for (i = 0; i < WAITS; i++) {
 			job[side][i].minor = side ? 4 : 3;
-			job[side][i].call = calls[i];
-			job[side][i].events = side ? POLLOUT : POLLIN;
+			job[side][i].call = waits[i].call;
+			job[side][i].events = waits[i].events[side];
 			st = waiter_start(&w[side][i], minor_job_run,
 					  &job[side][i]);
 			ASSERT_EQ('S', st) {
@@ -935,20 +954,22 @@ TEST_F_TIMEOUT(minors, one_event_wakes_every_poller, 15)
 		}
 	}
 	ASSERT_EQ(1, write(self->fd[3], "x", 1));
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < WAITS; i++) {
 		EXPECT_TRUE(waiter_result(&w[0][i], 2000, &result)) {
-			TH_LOG("one write to %s woke some of its 4 pollers but not %s: poll_wait() on the readers' queue, and wake_up_interruptible() (all sleepers) after a write",
-			       node(3), minor_job_name(&job[0][i]));
+			TH_LOG("one write to %s woke some of its %d waiters but not %s: poll_wait() on the readers' queue, and a wake-up of every sleeper after a write%s",
+			       node(3), WAITS, minor_job_name(&job[0][i]),
+			       job[0][i].events == POLLRDNORM ? "; a keyed wake-up must name EPOLLIN | EPOLLRDNORM, the bits the mask reports (poll() and epoll skip a waiter whose bits the key leaves out)" : "");
 		}
-		EXPECT_EQ(POLLIN, result & (POLLIN | POLLOUT));
+		EXPECT_EQ(job[0][i].events, result & seen);
 	}
 	ASSERT_EQ(1, read(self->fd[4], &c, 1));
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < WAITS; i++) {
 		EXPECT_TRUE(waiter_result(&w[1][i], 2000, &result)) {
-			TH_LOG("one read from the full %s did not wake %s: poll_wait() on the writers' queue too, and wake it after every read",
-			       node(4), minor_job_name(&job[1][i]));
+			TH_LOG("one read from the full %s did not wake %s: poll_wait() on the writers' queue too, and wake it after every read%s",
+			       node(4), minor_job_name(&job[1][i]),
+			       job[1][i].events == POLLWRNORM ? "; a keyed wake-up must name EPOLLOUT | EPOLLWRNORM, the bits the mask reports (poll() and epoll skip a waiter whose bits the key leaves out)" : "");
 		}
-		EXPECT_EQ(POLLOUT, result & (POLLIN | POLLOUT));
+		EXPECT_EQ(job[1][i].events, result & seen);
 	}
 }
 
@@ -2711,6 +2732,40 @@ TEST_F_TIMEOUT(module, unload_gives_back_the_buffer, 180)
 		if (err < 0)
 			TH_LOG("rule: unload frees what load allocated; the kernel kept memory at every unload: kfifo_free() for every minor and kfree() of the devices missing in the exit function?");
 	}
+}
+
+/** @brief A load refused for its parameters gives back what it took
+ *         before it was refused: 32 loads with ndevices=32
+ *         fifo_size=65535 (a size that is not a power of two), then 32
+ *         with ndevices=33 fifo_size=65536 (one device too many), each
+ *         refused with EINVAL, leave the kernel's unreclaimable memory
+ *         where it was. A driver that allocates its devices and their
+ *         FIFOs before it has checked both parameters, and returns
+ *         -EINVAL without freeing them, keeps 16 KiB or more at every
+ *         refused load (64 KiB for each minor's FIFO: kfifo_alloc()
+ *         rounds 65535 up to 65536).
+ */
+TEST_F_TIMEOUT(module, refused_loads_give_back_what_they_took, 180)
+{
+	static const char *const refused[] = {
+		"ndevices=32 fifo_size=65535", "ndevices=33 fifo_size=65536",
+	};
+	char msg[512];
+	unsigned int i;
+	int err;
+
+	for (i = 0; i < 2; i++) {
+		err = reload_checks_refusals_free(FIFO_MODULE, refused[i],
+						  16384, 32, msg,
+						  sizeof(msg));
+		TH_LOG("%s", msg);
+		EXPECT_EQ(0, err) {
+			if (err < 0)
+				TH_LOG("rule: a refused load frees what it allocated (init's error path); the kernel kept memory at every load refused for %s: devices or FIFOs allocated before the parameters were checked, and not freed when init returns -EINVAL?",
+				       refused[i]);
+		}
+	}
+	EXPECT_EQ(0, module_load(FIFO_MODULE, ""));
 }
 
 #endif /* LABKIT_MINOR_TESTS_H */

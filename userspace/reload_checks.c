@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/membarrier.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -254,9 +255,25 @@ static void settle(void)
  * pages is free, counted in VmallocUsed (vmalloc_nr_pages()). Both are
  * counted, so that either way the buffer shows.
  */
-int reload_checks_unload_frees(const char *module, const char *params,
-			       size_t leak, unsigned int cycles, char *msg,
-			       size_t msg_size)
+/** @brief The work of reload_checks_unload_frees() and
+ *         reload_checks_refusals_free(): @p cycles loads of @p module
+ *         with @p params (after one to warm up), each either refused
+ *         with EINVAL, if @p refused, or followed by an unload, and the
+ *         growth of the kernel's unreclaimable memory they leave.
+ * @param module the module's name
+ * @param params the parameters of every load
+ * @param refused whether every load must be refused (EINVAL), not unloaded
+ * @param leak the smallest loss per load that must be seen, in bytes
+ * @param cycles how many loads are measured
+ * @param msg the figures (always), and what went wrong
+ * @param msg_size the size of @p msg
+ * @return 0 if the growth is under @p cycles * @p leak / 2, -1 if not, or
+ *         the errno of a load or unload that went wrong (EINVAL also for
+ *         a load that should have been refused and was not)
+ */
+static int cycles_keep_memory(const char *module, const char *params,
+			      bool refused, size_t leak, unsigned int cycles,
+			      char *msg, size_t msg_size)
 {
 	long long slab0 = 0, vm0 = 0, slab1 = 0, vm1 = 0, before = 0, growth;
 	long long limit = (long long)cycles * (long long)leak / 2;
@@ -274,12 +291,20 @@ int reload_checks_unload_frees(const char *module, const char *params,
 	/* Once to warm up: the first load fills caches that stay. */
 	for (i = 0; i <= cycles; i++) {
 		err = module_load(module, params);
-		if (err) {
+		if (refused && err != EINVAL) {
+			if (!err)
+				module_unload_when_free(module, 5000);
+			snprintf(msg, msg_size, "load %u of %s with %s %s: it must fail with EINVAL",
+				 i + 1, module, params,
+				 err ? strerror(err) : "succeeded");
+			return EINVAL;
+		}
+		if (!refused && err) {
 			snprintf(msg, msg_size, "load %u of %s with %s failed: %s",
 				 i + 1, module, params, strerror(err));
 			return err;
 		}
-		err = module_unload_when_free(module, 5000);
+		err = refused ? 0 : module_unload_when_free(module, 5000);
 		if (err) {
 			snprintf(msg, msg_size, "unload %u of %s failed: %s",
 				 i + 1, module, strerror(err));
@@ -300,9 +325,26 @@ int reload_checks_unload_frees(const char *module, const char *params,
 		settle();
 		growth = reload_checks_kernel_memory(&slab1, &vm1) - before;
 	} while (growth >= limit && measured * SETTLE_STEP_MS < SETTLE_MS);
-	snprintf(msg, msg_size, "%u loads and unloads with %s: SUnreclaim + VmallocUsed grew by %lld KiB (SUnreclaim %lld -> %lld KiB, VmallocUsed %lld -> %lld KiB; measured %u times), limit %lld KiB (half of %u x %zu bytes)",
-		 cycles, params, growth / 1024, slab0 / 1024, slab1 / 1024,
+	snprintf(msg, msg_size, "%u %s with %s: SUnreclaim + VmallocUsed grew by %lld KiB (SUnreclaim %lld -> %lld KiB, VmallocUsed %lld -> %lld KiB; measured %u times), limit %lld KiB (half of %u x %zu bytes)",
+		 cycles, refused ? "refused loads" : "loads and unloads",
+		 params, growth / 1024, slab0 / 1024, slab1 / 1024,
 		 vm0 / 1024, vm1 / 1024, measured, limit / 1024, cycles,
 		 leak);
 	return growth < limit ? 0 : -1;
+}
+
+int reload_checks_unload_frees(const char *module, const char *params,
+			       size_t leak, unsigned int cycles, char *msg,
+			       size_t msg_size)
+{
+	return cycles_keep_memory(module, params, false, leak, cycles, msg,
+				  msg_size);
+}
+
+int reload_checks_refusals_free(const char *module, const char *params,
+				size_t leak, unsigned int cycles, char *msg,
+				size_t msg_size)
+{
+	return cycles_keep_memory(module, params, true, leak, cycles, msg,
+				  msg_size);
 }

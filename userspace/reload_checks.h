@@ -11,9 +11,11 @@
  * 06 is /sys/kernel/debug/MODULE/state: reload_checks_debugfs_*() find
  * it (mounting debugfs, which the grading VM does not mount) and read it.
  * reload_checks_param_read_only() checks a parameter's sysfs file (every
- * lab's parameters are 0444), and reload_checks_unload_frees() that
+ * lab's parameters are 0444), reload_checks_unload_frees() that
  * unloading a module gives back the memory its loads took (Labs 04 to
- * 07, whose modules allocate their buffers).
+ * 07, whose modules allocate their buffers), and
+ * reload_checks_refusals_free() that a load refused for its parameters
+ * gives back what it took too.
  */
 #ifndef LABKIT_RELOAD_CHECKS_H
 #define LABKIT_RELOAD_CHECKS_H
@@ -120,5 +122,25 @@ long long reload_checks_kernel_memory(long long *sunreclaim,
 int reload_checks_unload_frees(const char *module, const char *params,
 			       size_t leak, unsigned int cycles, char *msg,
 			       size_t msg_size);
+
+/** @brief Check that a refused load gives back what it allocated before
+ *         it was refused: as reload_checks_unload_frees(), but every load
+ *         of @p module with @p params must fail with EINVAL, and nothing
+ *         is unloaded. A driver that allocates its buffers before it
+ *         checks every parameter, and returns its error without freeing
+ *         them, keeps @p leak bytes or more at every refused load.
+ * @param module the module's name
+ * @param params parameters the module must refuse
+ * @param leak the smallest allocation, in bytes, whose loss at every
+ *        refused load must be seen
+ * @param cycles how many refused loads are measured
+ * @param msg the figures (always), and what went wrong
+ * @param msg_size the size of @p msg
+ * @return 0 if the growth is under @p cycles * @p leak / 2, -1 if not,
+ *         EINVAL if a load was not refused with EINVAL (said in @p msg)
+ */
+int reload_checks_refusals_free(const char *module, const char *params,
+				size_t leak, unsigned int cycles, char *msg,
+				size_t msg_size);
 
 #endif /* LABKIT_RELOAD_CHECKS_H */

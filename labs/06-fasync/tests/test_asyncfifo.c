@@ -547,14 +547,18 @@ TEST_F_TIMEOUT(minors, every_write_and_every_read_signals, TIMEOUT)
 }
 
 /** @brief Calls that move no byte signal nobody: reads and writes of 0
- *         bytes, EAGAIN on an empty or full minor, EFAULT. */
+ *         bytes, EAGAIN on an empty or full minor, EFAULT, and a write
+ *         asleep on a full minor and a read asleep on an empty one that a
+ *         signal ends. */
 TEST_F_TIMEOUT(minors, calls_that_move_nothing_signal_nobody, TIMEOUT)
 {
 	struct minor_model_signal drop[MINOR_MODEL_SIGNALS];
 	char *bad = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
 			 -1, 0);
-	char buf[FIFO_SIZE];
-	int a;
+	struct minor_job job = { .minor = 1 };
+	char buf[FIFO_SIZE], st;
+	struct waiter w;
+	int a, side, result;
 
 	ASSERT_NE(MAP_FAILED, bad);
 	memset(buf, 'f', sizeof(buf));
@@ -579,6 +583,29 @@ TEST_F_TIMEOUT(minors, calls_that_move_nothing_signal_nobody, TIMEOUT)
 	expect_signals(_metadata, NULL, 0,
 		       "a write to a full minor (EAGAIN) and a read into a bad pointer (EFAULT)",
 		       "only a write that added data or a read that took data signals");
+	/* A call asleep that a signal ends moved nothing either: a write
+	 * on the full minor, then (emptied) a read. */
+	for (side = 0; side < 2; side++) {
+		job.call = side ? 'r' : 'w';
+		st = waiter_start(&w, minor_job_run, &job);
+		ASSERT_EQ('S', st) {
+			TH_LOG("%s should sleep (the minor is %s); its state is %c",
+			       minor_job_name(&job), side ? "empty" : "full",
+			       st ? st : '0');
+		}
+		EXPECT_FALSE(waiter_result(&w, 0, &result)) {
+			TH_LOG("%s returned %d before it was signalled",
+			       minor_job_name(&job), result);
+		}
+		expect_signals(_metadata, NULL, 0, side ?
+			       "a read asleep on the empty minor, ended by a signal (SIGKILL) before it took a byte" :
+			       "a write asleep on the full minor, ended by a signal (SIGKILL) before it added a byte",
+			       "a call that a signal ends before it moved a byte signals nobody: nothing changed");
+		if (side)
+			break;
+		ASSERT_EQ(FIFO_SIZE, read(self->fd[1], buf, sizeof(buf)));
+		take_signals(drop);
+	}
 	close(a);
 }
 
