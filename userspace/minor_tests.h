@@ -588,12 +588,17 @@ TEST_F_TIMEOUT(minors, select_sees_readable_and_writable, TIMEOUT)
 	}
 }
 
-/** @brief Level-triggered epoll reports a minor as long as it holds data. */
+static int fill_minor(int fd);
+
+/** @brief Level-triggered epoll reports a minor as long as it holds data;
+ *         an epoll set up while a minor is readable (writable) is still
+ *         woken by the write (read) that ends a later wait on it. */
 TEST_F_TIMEOUT(minors, epoll_level_triggered, TIMEOUT)
 {
 	struct epoll_event ev = { .events = EPOLLIN }, got;
-	int ep = epoll_create1(0);
-	char buf[4];
+	int ep = epoll_create1(0), side, fd, n = 0;
+	struct waiter w;
+	char buf[4], st;
 
 	ASSERT_LE(0, ep);
 	ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_ADD, self->fd[3], &ev));
@@ -606,6 +611,40 @@ TEST_F_TIMEOUT(minors, epoll_level_triggered, TIMEOUT)
 	ASSERT_EQ(1, read(self->fd[3], buf, sizeof(buf)));
 	EXPECT_EQ(0, epoll_wait(ep, &got, 1, 0));
 	close(ep);
+	/* epoll asks .poll to register its queues once, at EPOLL_CTL_ADD:
+	 * poll_wait() on both queues whatever the minor holds, or an epoll
+	 * set up while the minor was readable (writable) never hears of
+	 * the write (read) that ends a later wait. */
+	for (side = 0; side < 2; side++) {
+		fd = self->fd[side ? 7 : 6];
+		ev.events = side ? EPOLLOUT : EPOLLIN;
+		if (!side) {
+			ASSERT_EQ(1, write(fd, "a", 1));
+		}
+		ep = epoll_create1(0);
+		ASSERT_LE(0, ep);
+		ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev));
+		if (side) {
+			ASSERT_EQ(0, fill_minor(fd));
+		} else {
+			ASSERT_EQ(1, read(fd, buf, sizeof(buf)));
+		}
+		st = waiter_start(&w, epoll_forever, &ep);
+		EXPECT_EQ('S', st);
+		if (side) {
+			ASSERT_EQ(1, read(fd, buf, 1));
+		} else {
+			ASSERT_EQ(1, write(fd, "b", 1));
+		}
+		EXPECT_TRUE(waiter_result(&w, 2000, &n)) {
+			TH_LOG("an epoll_wait() for %s, on an epoll set up while %s was %s, was not woken by a %s: .poll must call poll_wait() on both queues every time, whatever the minor holds (epoll registers its queues only once, when the file is added)",
+			       side ? "EPOLLOUT" : "EPOLLIN", node(side ? 7 : 6),
+			       side ? "writable" : "readable",
+			       side ? "read that made room" : "write");
+		}
+		EXPECT_EQ(1, n);
+		close(ep);
+	}
 }
 
 /** @brief Edge-triggered epoll reports a change only when the queue is woken:
