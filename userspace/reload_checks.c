@@ -255,61 +255,22 @@ static void settle(void)
  * pages is free, counted in VmallocUsed (vmalloc_nr_pages()). Both are
  * counted, so that either way the buffer shows.
  */
-/** @brief The work of reload_checks_unload_frees() and
- *         reload_checks_refusals_free(): @p cycles loads of @p module
- *         with @p params (after one to warm up), each either refused
- *         with EINVAL, if @p refused, or followed by an unload, and the
- *         growth of the kernel's unreclaimable memory they leave.
- * @param module the module's name
- * @param params the parameters of every load
- * @param refused whether every load must be refused (EINVAL), not unloaded
- * @param leak the smallest loss per load that must be seen, in bytes
- * @param cycles how many loads are measured
- * @param msg the figures (always), and what went wrong
- * @param msg_size the size of @p msg
- * @return 0 if the growth is under @p cycles * @p leak / 2, -1 if not, or
- *         the errno of a load or unload that went wrong (EINVAL also for
- *         a load that should have been refused and was not)
- */
-static int cycles_keep_memory(const char *module, const char *params,
-			      bool refused, size_t leak, unsigned int cycles,
-			      char *msg, size_t msg_size)
+int reload_checks_steps_free(const char *what, reload_checks_step step,
+			     void *arg, size_t leak, unsigned int cycles,
+			     char *msg, size_t msg_size)
 {
 	long long slab0 = 0, vm0 = 0, slab1 = 0, vm1 = 0, before = 0, growth;
 	long long limit = (long long)cycles * (long long)leak / 2;
-	struct timespec step = { 0, SETTLE_STEP_MS * 1000000L };
+	struct timespec step_pause = { 0, SETTLE_STEP_MS * 1000000L };
 	unsigned int i, measured = 0;
 	int err;
 
 	snprintf(msg, msg_size, "no figures");
-	err = module_unload_when_free(module, 5000);
-	if (err && err != ENOENT) {
-		snprintf(msg, msg_size, "cannot unload %s: %s", module,
-			 strerror(err));
-		return err;
-	}
-	/* Once to warm up: the first load fills caches that stay. */
+	/* Once to warm up: the first step fills caches that stay. */
 	for (i = 0; i <= cycles; i++) {
-		err = module_load(module, params);
-		if (refused && err != EINVAL) {
-			if (!err)
-				module_unload_when_free(module, 5000);
-			snprintf(msg, msg_size, "load %u of %s with %s %s: it must fail with EINVAL",
-				 i + 1, module, params,
-				 err ? strerror(err) : "succeeded");
-			return EINVAL;
-		}
-		if (!refused && err) {
-			snprintf(msg, msg_size, "load %u of %s with %s failed: %s",
-				 i + 1, module, params, strerror(err));
+		err = step(arg, i, msg, msg_size);
+		if (err)
 			return err;
-		}
-		err = refused ? 0 : module_unload_when_free(module, 5000);
-		if (err) {
-			snprintf(msg, msg_size, "unload %u of %s failed: %s",
-				 i + 1, module, strerror(err));
-			return err;
-		}
 		if (i)
 			continue;
 		settle();
@@ -321,30 +282,110 @@ static int cycles_keep_memory(const char *module, const char *params,
 	}
 	do {
 		if (measured++)
-			nanosleep(&step, NULL);
+			nanosleep(&step_pause, NULL);
 		settle();
 		growth = reload_checks_kernel_memory(&slab1, &vm1) - before;
 	} while (growth >= limit && measured * SETTLE_STEP_MS < SETTLE_MS);
-	snprintf(msg, msg_size, "%u %s with %s: SUnreclaim + VmallocUsed grew by %lld KiB (SUnreclaim %lld -> %lld KiB, VmallocUsed %lld -> %lld KiB; measured %u times), limit %lld KiB (half of %u x %zu bytes)",
-		 cycles, refused ? "refused loads" : "loads and unloads",
-		 params, growth / 1024, slab0 / 1024, slab1 / 1024,
+	snprintf(msg, msg_size, "%u %s: SUnreclaim + VmallocUsed grew by %lld KiB (SUnreclaim %lld -> %lld KiB, VmallocUsed %lld -> %lld KiB; measured %u times), limit %lld KiB (half of %u x %zu bytes)",
+		 cycles, what, growth / 1024, slab0 / 1024, slab1 / 1024,
 		 vm0 / 1024, vm1 / 1024, measured, limit / 1024, cycles,
 		 leak);
 	return growth < limit ? 0 : -1;
+}
+
+/** @brief What a step of reload_checks_unload_frees() and
+ *         reload_checks_refusals_free() loads.
+ */
+struct load_step {
+	/** @brief The module's name. */
+	const char *module;
+	/** @brief The parameters of every load. */
+	const char *params;
+	/** @brief Whether every load must be refused with EINVAL (nothing
+	 *         is unloaded then), or succeed and be followed by an
+	 *         unload. */
+	bool refused;
+};
+
+/** @brief One load of a module, refused or followed by an unload: a
+ *         reload_checks_step.
+ * @param arg the struct load_step
+ * @param i the step's number, from 0
+ * @param msg what went wrong
+ * @param msg_size the size of @p msg
+ * @return 0, the errno of a failed load or unload, or EINVAL for a load
+ *         that should have been refused and was not
+ */
+static int load_step(void *arg, unsigned int i, char *msg, size_t msg_size)
+{
+	const struct load_step *ls = arg;
+	int err = module_load(ls->module, ls->params);
+
+	if (ls->refused && err != EINVAL) {
+		if (!err)
+			module_unload_when_free(ls->module, 5000);
+		snprintf(msg, msg_size, "load %u of %s with %s %s: it must fail with EINVAL",
+			 i + 1, ls->module, ls->params,
+			 err ? strerror(err) : "succeeded");
+		return EINVAL;
+	}
+	if (ls->refused)
+		return 0;
+	if (err) {
+		snprintf(msg, msg_size, "load %u of %s with %s failed: %s",
+			 i + 1, ls->module, ls->params, strerror(err));
+		return err;
+	}
+	err = module_unload_when_free(ls->module, 5000);
+	if (err)
+		snprintf(msg, msg_size, "unload %u of %s failed: %s", i + 1,
+			 ls->module, strerror(err));
+	return err;
+}
+
+/** @brief reload_checks_unload_frees() and reload_checks_refusals_free():
+ *         unload @p module if it is loaded, then measure its loads.
+ * @param module the module's name
+ * @param params the parameters of every load
+ * @param refused whether every load must be refused (EINVAL), not unloaded
+ * @param leak the smallest loss per load that must be seen, in bytes
+ * @param cycles how many loads are measured
+ * @param msg the figures (always), and what went wrong
+ * @param msg_size the size of @p msg
+ * @return as reload_checks_steps_free()
+ */
+static int loads_keep_memory(const char *module, const char *params,
+			     bool refused, size_t leak, unsigned int cycles,
+			     char *msg, size_t msg_size)
+{
+	struct load_step ls = { module, params, refused };
+	char what[192];
+	int err;
+
+	err = module_unload_when_free(module, 5000);
+	if (err && err != ENOENT) {
+		snprintf(msg, msg_size, "cannot unload %s: %s", module,
+			 strerror(err));
+		return err;
+	}
+	snprintf(what, sizeof(what), "%s with %s",
+		 refused ? "refused loads" : "loads and unloads", params);
+	return reload_checks_steps_free(what, load_step, &ls, leak, cycles,
+					msg, msg_size);
 }
 
 int reload_checks_unload_frees(const char *module, const char *params,
 			       size_t leak, unsigned int cycles, char *msg,
 			       size_t msg_size)
 {
-	return cycles_keep_memory(module, params, false, leak, cycles, msg,
-				  msg_size);
+	return loads_keep_memory(module, params, false, leak, cycles, msg,
+				 msg_size);
 }
 
 int reload_checks_refusals_free(const char *module, const char *params,
 				size_t leak, unsigned int cycles, char *msg,
 				size_t msg_size)
 {
-	return cycles_keep_memory(module, params, true, leak, cycles, msg,
-				  msg_size);
+	return loads_keep_memory(module, params, true, leak, cycles, msg,
+				 msg_size);
 }

@@ -15,7 +15,9 @@
  * unloading a module gives back the memory its loads took (Labs 04 to
  * 07, whose modules allocate their buffers), and
  * reload_checks_refusals_free() that a load refused for its parameters
- * gives back what it took too.
+ * gives back what it took too. reload_checks_steps_free() is the
+ * measurement under both: any step repeated (Lab 07 opens and closes its
+ * ends) must leave the kernel's unreclaimable memory where it was.
  */
 #ifndef LABKIT_RELOAD_CHECKS_H
 #define LABKIT_RELOAD_CHECKS_H
@@ -142,5 +144,40 @@ int reload_checks_unload_frees(const char *module, const char *params,
 int reload_checks_refusals_free(const char *module, const char *params,
 				size_t leak, unsigned int cycles, char *msg,
 				size_t msg_size);
+
+/** @brief One step that reload_checks_steps_free() repeats: a load and
+ *         an unload, an open and a close.
+ * @param arg what the step works on
+ * @param i the step's number, from 0 (step 0 warms the caches up)
+ * @param msg where a failure is described
+ * @param msg_size the size of @p msg
+ * @return 0, or an errno that ends the measurement (@p msg filled in)
+ */
+typedef int (*reload_checks_step)(void *arg, unsigned int i, char *msg,
+				  size_t msg_size);
+
+/** @brief Check that a step repeated gives back what it takes: run
+ *         @p step once to warm the kernel's caches up, then @p cycles
+ *         times, and compare reload_checks_kernel_memory() before and
+ *         after, with the caches brought to rest (an RCU grace period
+ *         through membarrier(), /proc/sys/vm/drop_caches, the slab
+ *         caches' shrink files). The growth must stay under @p cycles *
+ *         @p leak / 2; while it does not, the caches are brought to rest
+ *         again, for some seconds (kfree_rcu() may hold its objects for
+ *         5 s), before it is judged.
+ * @param what what the steps are, for the figures ("opens and closes")
+ * @param step the step
+ * @param arg its argument
+ * @param leak the smallest allocation, in bytes, whose loss at every step
+ *        must be seen
+ * @param cycles how many steps are measured
+ * @param msg the figures (always), and what went wrong
+ * @param msg_size the size of @p msg
+ * @return 0 if the growth is under the limit, -1 if not, or the errno of
+ *         a failed step (described in @p msg by the step)
+ */
+int reload_checks_steps_free(const char *what, reload_checks_step step,
+			     void *arg, size_t leak, unsigned int cycles,
+			     char *msg, size_t msg_size);
 
 #endif /* LABKIT_RELOAD_CHECKS_H */
