@@ -2239,9 +2239,10 @@ TEST_F_TIMEOUT(pipe, callers_take_turns_at_the_semaphore, 60)
 	struct fifo_call *calls[1] = { &a };
 	static char big[PIPE_SIZE];
 	struct copy_stall cs;
-	char got[64] = "", *buf;
+	char got[64] = "", want[64], *buf;
+	size_t head, fill, pos = 0;
 	pthread_t at, bt;
-	int r, w;
+	int r, w, round;
 	char st;
 
 	/* A write with no reader: EPIPE (SIGPIPE ignored). */
@@ -2260,41 +2261,57 @@ TEST_F_TIMEOUT(pipe, callers_take_turns_at_the_semaphore, 60)
 	}
 
 	/* Writers: A's 32 bytes wrap around the ring's end (after a round
-	 * trip of PIPE_SIZE - 16 bytes) and A is frozen after 8 of them,
-	 * holding the semaphore; B must wait until all of A is in. */
+	 * trip that leaves the ring's position 16 bytes before it), and A is
+	 * frozen holding the semaphore, first after 8 of them (in the piece
+	 * before the end), then after 24 (in the piece after it): B must
+	 * wait until all of A is in. A write of at most PIPE_BUF bytes is
+	 * one call under the semaphore, however many pieces its copy takes
+	 * (rule 10). */
 	memset(big, '.', sizeof(big));
-	/* Without waiting: into a ring that kept bytes it should have
-	 * dropped at the last close, this write would wait for ever. */
-	set_nonblock(w, 1);
-	ASSERT_EQ(PIPE_SIZE - 16, write(w, big, PIPE_SIZE - 16));
-	set_nonblock(w, 0);
-	ASSERT_EQ(PIPE_SIZE - 16, read(r, big, PIPE_SIZE - 16));
-	buf = copy_stall_init(&cs, 8, 'A');
-	ASSERT_NE(NULL, buf);
-	a = (struct fifo_call){ .fd = w, .buf = buf, .count = 32,
-				.is_write = 1, .ready_pipe = -1,
-				.done_pipe = -1 };
-	ASSERT_EQ(0, pthread_create(&at, NULL, fifo_call_main, &a));
-	ASSERT_EQ(1, copy_reached(&cs, calls, 1)) {
-		TH_LOG("the write never reached its copy_from_user()");
-	}
-	b = (struct fifo_call){ .fd = w, .buf = "BBBB", .count = 4,
-				.is_write = 1 };
-	st = start_call(&bt, &b);
-	EXPECT_EQ('S', st) {
-		TH_LOG("a second write went ahead while the first held the semaphore");
-	}
-	ASSERT_EQ(0, copy_stall_release(&cs, 'a'));
-	pthread_join(at, NULL);
-	pthread_join(bt, NULL);
-	copy_stall_destroy(&cs);
-	EXPECT_EQ(32, a.ret);
-	EXPECT_EQ(4, b.ret);
-	EXPECT_EQ(36, read(r, got, sizeof(got) - 1));
-	EXPECT_STREQ("AAAAAAAAaaaaaaaaaaaaaaaaaaaaaaaaBBBB", got) {
-		TH_LOG("the first write's 32 bytes must come out whole");
-		if (st == 'X' && b.ret > 0)
-			stop_after_two_in_the_ring(_metadata, "writes");
+	for (round = 0; round < 2; round++) {
+		head = round ? 24 : 8;
+		fill = (2 * PIPE_SIZE - 16 - pos) % PIPE_SIZE;
+		/* Without waiting: into a ring that kept bytes it should have
+		 * dropped at the last close, this write would wait for ever. */
+		set_nonblock(w, 1);
+		ASSERT_EQ((ssize_t)fill, write(w, big, fill));
+		set_nonblock(w, 0);
+		ASSERT_EQ((ssize_t)fill, read(r, big, fill));
+		buf = copy_stall_init(&cs, head, 'A');
+		ASSERT_NE(NULL, buf);
+		a = (struct fifo_call){ .fd = w, .buf = buf, .count = 32,
+					.is_write = 1, .ready_pipe = -1,
+					.done_pipe = -1 };
+		ASSERT_EQ(0, pthread_create(&at, NULL, fifo_call_main, &a));
+		ASSERT_EQ(1, copy_reached(&cs, calls, 1)) {
+			TH_LOG("the write never reached its copy_from_user()");
+		}
+		b = (struct fifo_call){ .fd = w, .buf = "BBBB", .count = 4,
+					.is_write = 1 };
+		st = start_call(&bt, &b);
+		EXPECT_EQ('S', st) {
+			TH_LOG("a second write went ahead while the first, frozen after %zu of its 32 bytes, held the semaphore",
+			       head);
+		}
+		ASSERT_EQ(0, copy_stall_release(&cs, 'a'));
+		pthread_join(at, NULL);
+		pthread_join(bt, NULL);
+		copy_stall_destroy(&cs);
+		EXPECT_EQ(32, a.ret);
+		EXPECT_EQ(4, b.ret);
+		memset(want, 'A', head);
+		memset(want + head, 'a', 32 - head);
+		memcpy(want + 32, "BBBB", 5);
+		memset(got, 0, sizeof(got));
+		EXPECT_EQ(36, read(r, got, sizeof(got) - 1));
+		EXPECT_STREQ(want, got) {
+			TH_LOG("rule 10: the first write's 32 bytes must come out whole (it was frozen after %zu bytes, %s the ring's end)",
+			       head, round ? "past" : "before");
+			if (st == 'X' && b.ret > 0)
+				stop_after_two_in_the_ring(_metadata,
+							   "writes");
+		}
+		pos = (pos + fill + 36) % PIPE_SIZE;
 	}
 
 	/* Readers: A frozen after 4 bytes of 8; B, waiting, gets a signal. */
