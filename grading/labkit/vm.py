@@ -57,10 +57,13 @@ EXIT_STATUS = (EXIT_CODE << 1) | 1
 #: emulation (measured with initcall_debug on Debian's 6.1 and 6.12):
 #: entropy and crypto self-tests, BPF and tracing set-up, certificate
 #: parsing, TCP congestion control. None of them matters to a lab.
+#: tracer_init_tracefs (tracefs's files and trace instances) is not
+#: skipped: Lab 04's sleeps_have_no_timeout records the kernel's timer
+#: events through a trace instance (userspace/sleep_timer.h).
 SKIPPED_INITCALLS = ("jent_mod_init", "bpf_tcp_ca_kfunc_init",
                      "bpf_dummy_struct_ops_init", "dev_map_init",
                      "load_system_certificate_list", "trace_eval_init",
-                     "tracer_init_tracefs", "init_kprobe_trace",
+                     "init_kprobe_trace",
                      "crypto_kdf108_init", "cubictcp_register")
 
 #: Most bytes the two serial logs may hold together before the run is

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/** @file sleep_timer.h
+ * @brief Whether a sleeping call armed a timer: a sleep with a timeout.
+ *
+ * A call that the handout says sleeps "until data comes or a signal ends
+ * it" must not end by itself after some seconds, as one made with
+ * wait_event_interruptible_timeout() or a loop of msleep_interruptible()
+ * does. Waiting to see whether it ends would take as long as the longest
+ * timeout a student may choose; the kernel says it at once: every such
+ * sleep arms a timer in the sleeping task's own context, a wheel timer
+ * whose function is process_timeout() (schedule_timeout()), or a
+ * high-resolution one whose function is hrtimer_wakeup() (the
+ * *_hrtimeout() waits, usleep_range()). The tracepoints timer_start and
+ * hrtimer_start record both, with the task that armed them. A sleep
+ * without a timeout arms neither: wait_event_interruptible(), a mutex, a
+ * semaphore (whose schedule_timeout(MAX_SCHEDULE_TIMEOUT) arms no timer).
+ *
+ * sleep_timer_start() records both events, system-wide, into a trace
+ * instance of its own in tracefs; sleep_timer_armed() looks for one armed
+ * by a given task; sleep_timer_stop() removes the instance. Kernels
+ * without tracefs (the kit's debug kernel) cannot tell: then
+ * sleep_timer_start() returns ENOENT and a test says it did not check.
+ */
+#ifndef LABKIT_SLEEP_TIMER_H
+#define LABKIT_SLEEP_TIMER_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/** @brief A trace instance that records the timers tasks arm. */
+struct sleep_timer {
+	/** @brief The instance's directory in tracefs, "" when none. */
+	char dir[128];
+	/** @brief Why sleep_timer_start() failed, "" if it did not. */
+	char why[192];
+};
+
+/** @brief Start recording the timers every task arms: mount tracefs if it
+ *         is not, make a trace instance of this process's own and enable
+ *         its timer_start and hrtimer_start events.
+ * @param st the recorder
+ * @return 0, ENOENT if the kernel has no tracefs or no such events, or
+ *         the errno of a step that failed (said in st->why; nothing is
+ *         left behind then)
+ */
+int sleep_timer_start(struct sleep_timer *st);
+
+/** @brief Whether task @p tid armed a timer that would wake it by itself
+ *         since sleep_timer_start(): a timer_start event for
+ *         process_timeout() or an hrtimer_start event for
+ *         hrtimer_wakeup(), in @p tid's context.
+ * @param st the recorder
+ * @param tid the task (a thread's id)
+ * @param event where the first such event's line goes (trimmed), or NULL
+ * @param size the size of @p event
+ * @return 1 if it did, 0 if not, -1 if the trace cannot be read
+ */
+int sleep_timer_armed(struct sleep_timer *st, pid_t tid, char *event,
+		      size_t size);
+
+/** @brief Stop recording and remove the instance.
+ * @param st the recorder
+ */
+void sleep_timer_stop(struct sleep_timer *st);
+
+#endif /* LABKIT_SLEEP_TIMER_H */
