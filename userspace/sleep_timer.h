@@ -15,11 +15,15 @@
  * without a timeout arms neither: wait_event_interruptible(), a mutex, a
  * semaphore (whose schedule_timeout(MAX_SCHEDULE_TIMEOUT) arms no timer).
  *
- * sleep_timer_start() records both events, system-wide, into a trace
- * instance of its own in tracefs; sleep_timer_armed() looks for one armed
- * by a given task; sleep_timer_stop() removes the instance. Kernels
- * without tracefs (the kit's debug kernel) cannot tell: then
- * sleep_timer_start() returns ENOENT and a test says it did not check.
+ * The grading VM's kernel enables both events from its command line
+ * (trace_event=, vm.CMDLINE): enabling a tracepoint later patches the
+ * kernel's text while other CPUs run it, and under QEMU's multi-threaded
+ * TCG that once crashed the guest ("Oops: int3" in a task at a timer's
+ * tracepoint). sleep_timer_start() checks that they are on and empties
+ * the trace buffer; sleep_timer_armed() looks in it for a timer armed by
+ * a given task; sleep_timer_stop() empties it again. Kernels without
+ * tracefs cannot tell: then sleep_timer_start()
+ * returns ENOENT and a test says it did not check.
  */
 #ifndef LABKIT_SLEEP_TIMER_H
 #define LABKIT_SLEEP_TIMER_H
@@ -27,21 +31,18 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/** @brief A trace instance that records the timers tasks arm. */
+/** @brief A look at the timers tasks arm. */
 struct sleep_timer {
-	/** @brief The instance's directory in tracefs, "" when none. */
-	char dir[128];
 	/** @brief Why sleep_timer_start() failed, "" if it did not. */
 	char why[192];
 };
 
-/** @brief Start recording the timers every task arms: mount tracefs if it
- *         is not, make a trace instance of this process's own and enable
- *         its timer_start and hrtimer_start events.
+/** @brief Start looking at the timers every task arms: mount tracefs if
+ *         it is not, check that its timer_start and hrtimer_start events
+ *         are on, and empty the trace buffer.
  * @param st the recorder
- * @return 0, ENOENT if the kernel has no tracefs or no such events, or
- *         the errno of a step that failed (said in st->why; nothing is
- *         left behind then)
+ * @return 0, ENOENT if the kernel has no tracefs or the events are off,
+ *         or the errno of a step that failed (said in st->why)
  */
 int sleep_timer_start(struct sleep_timer *st);
 
@@ -58,7 +59,7 @@ int sleep_timer_start(struct sleep_timer *st);
 int sleep_timer_armed(struct sleep_timer *st, pid_t tid, char *event,
 		      size_t size);
 
-/** @brief Stop recording and remove the instance.
+/** @brief Stop looking: empty the trace buffer.
  * @param st the recorder
  */
 void sleep_timer_stop(struct sleep_timer *st);

@@ -57,9 +57,9 @@ EXIT_STATUS = (EXIT_CODE << 1) | 1
 #: emulation (measured with initcall_debug on Debian's 6.1 and 6.12):
 #: entropy and crypto self-tests, BPF and tracing set-up, certificate
 #: parsing, TCP congestion control. None of them matters to a lab.
-#: tracer_init_tracefs (tracefs's files and trace instances) is not
-#: skipped: Lab 04's sleeps_have_no_timeout records the kernel's timer
-#: events through a trace instance (userspace/sleep_timer.h).
+#: tracer_init_tracefs (tracefs's files) is not skipped: the tests
+#: sleeps_have_no_timeout (Labs 04 and 07) read the kernel's timer
+#: events there (userspace/sleep_timer.h).
 SKIPPED_INITCALLS = ("jent_mod_init", "bpf_tcp_ca_kfunc_init",
                      "bpf_dummy_struct_ops_init", "dev_map_init",
                      "load_system_certificate_list", "trace_eval_init",
@@ -88,15 +88,21 @@ LOG_LIMIT = 64 << 20
 #: acpi=ht reads only ACPI's tables, not its interpreter: enough to find
 #: the second vCPU (a PVH boot has no MP table, so with acpi=off the guest
 #: had one CPU whatever -smp said), and the guest powers off through
-#: isa-debug-exit. The rest only makes the boot faster under emulation:
-#: no crypto self-tests, the initcalls above skipped.
+#: isa-debug-exit. trace_event= turns on the two timer tracepoints that
+#: sleeps_have_no_timeout reads (userspace/sleep_timer.h) at boot, before
+#: a second CPU runs: turning a tracepoint on later patches kernel text
+#: under the other vCPU's feet, and under multi-threaded TCG that once
+#: crashed the guest ("Oops: int3"). The rest only makes the boot faster
+#: under emulation: no crypto self-tests, the initcalls above skipped.
 CMDLINE = ("console=ttyS0 quiet rdinit=/init oops=panic panic=-1 "
            "softlockup_panic=1 sysctl.kernel.hung_task_timeout_secs=0 "
            "rcupdate.rcu_cpu_stall_suppress=1 "
            "slub_debug=FZPU,kmalloc-* "
            "acpi=ht cryptomgr.notests "
            "mitigations=off tsc=reliable "
-           "no_timer_check initcall_blacklist=" + ",".join(SKIPPED_INITCALLS))
+           "no_timer_check "
+           "trace_event=timer:timer_start,timer:hrtimer_start "
+           "initcall_blacklist=" + ",".join(SKIPPED_INITCALLS))
 
 #: QEMU machine and CPU. SMEP and SMAP make a module that touches user
 #: memory directly, instead of through copy_to_user() and friends, fault

@@ -60,6 +60,7 @@
 #include "pipe_model.h"
 #include "reload_checks.h"
 #include "signal_note.h"
+#include "sleep_timer.h"
 #include "task_state.h"
 #include "task_stuck.h"
 #include "tests_stop.h"
@@ -1951,40 +1952,64 @@ DIFFERENTIAL(polls_for_hangups_alone_are_woken,
 	op_read("reader", r, 64);
 }
 
+/** @brief The events a reader's or a writer's sleeping poll() waits for
+ *         in sleeping_polls_are_woken: each alone, as programs ask for
+ *         them, and all four. */
+static const short poll_sleeps_for[] = {
+	POLLIN, POLLRDNORM, POLLOUT, POLLWRNORM,
+	POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM,
+};
+
 /* poll() with a timeout sleeps until one of its events is there, and
  * each change that makes one true wakes it: data (POLLIN), room for
  * PIPE_BUF bytes (POLLOUT, not room for one byte), the last writer's
- * close (POLLHUP), the last reader's close (POLLERR). */
+ * close (POLLHUP), the last reader's close (POLLERR). A reader's poll()
+ * for POLLIN alone, or POLLRDNORM alone, is woken by data; a writer's
+ * for POLLOUT alone, or POLLWRNORM alone, by room: a wake-up names the
+ * events it is for (the key of wake_up_interruptible_poll()), and
+ * poll() passes over a sleeper that asked for none of them. */
 DIFFERENTIAL(sleeping_polls_are_woken,
-	     "rule 17: a sleeping poll() is woken by data, room for PIPE_BUF bytes, and the last close of the other end (poll_wait() on the right queue)")
+	     "rule 17: a sleeping poll() is woken by data, room for PIPE_BUF bytes, and the last close of the other end (poll_wait() on the right queue, and a wake-up naming the events it is for: EPOLLIN | EPOLLRDNORM for data, EPOLLOUT | EPOLLWRNORM for room)")
 {
 	struct agent *a;
+	unsigned int i;
 	int r, w;
 
 	open_pair(&w, &r);
-	a = agent_fork("reader");
-	if (!a) {
-		close(w);
-		op_poll_wait("reader", r, -1);
-		_exit(0);
+	for (i = 0; i < sizeof(poll_sleeps_for) / sizeof(poll_sleeps_for[0]);
+	     i++) {
+		if (poll_sleeps_for[i] & (POLLOUT | POLLWRNORM) &&
+		    !(poll_sleeps_for[i] & POLLIN))
+			continue;
+		a = agent_fork("reader");
+		if (!a) {
+			close(w);
+			op_poll_for("reader", r, poll_sleeps_for[i], -1);
+			_exit(0);
+		}
+		expect_asleep(a, "poll on empty");
+		op_write("writer", w, 1, 'a');
+		agent_collect(a);
+		op_read("reader", r, 10);
 	}
-	expect_asleep(a, "poll on empty");
-	op_write("writer", w, 1, 'a');
-	agent_collect(a);
-	op_read("reader", r, 10);
 
-	op_write("writer", w, PIPE_SIZE, 'f');
-	a = agent_fork("writer 2");
-	if (!a) {
-		close(r);
-		op_poll_wait("writer 2", w, -1);
-		_exit(0);
+	for (i = 0; i < sizeof(poll_sleeps_for) / sizeof(poll_sleeps_for[0]);
+	     i++) {
+		if (!(poll_sleeps_for[i] & (POLLOUT | POLLWRNORM)))
+			continue;
+		op_write("writer", w, PIPE_SIZE, 'f');
+		a = agent_fork("writer 2");
+		if (!a) {
+			close(r);
+			op_poll_for("writer 2", w, poll_sleeps_for[i], -1);
+			_exit(0);
+		}
+		expect_asleep(a, "poll on full");
+		op_read("reader", r, 1);
+		expect_asleep(a, "poll with room for 1 byte");
+		op_read("reader", r, PIPE_SIZE);
+		agent_collect(a);
 	}
-	expect_asleep(a, "poll on full");
-	op_read("reader", r, 1);
-	expect_asleep(a, "poll with room for 1 byte");
-	op_read("reader", r, PIPE_SIZE);
-	agent_collect(a);
 
 	a = agent_fork("reader");
 	if (!a) {
@@ -3766,28 +3791,67 @@ TEST_F_TIMEOUT(pipe, a_close_waiting_for_the_semaphore_still_counts_out, 60)
 	EXPECT_EQ(0, module_load(MODULE, ""));
 }
 
+/** @brief How many times data_path_does_not_log makes each kind of call:
+ *         more than the lines it lets pass, so that a driver that logs
+ *         one of them every time fails. */
+#define QUIET_CALLS 16
+
 /* The course report's driver printed a line for every read and write:
  * the data path may log with pr_debug() (off unless dynamic debug turns it
- * on), never with printk(). */
+ * on), never with printk(), whatever a call returns: bytes, end of file,
+ * EAGAIN, EFAULT, EPIPE (rule 22). Each kind of call is made QUIET_CALLS
+ * times; fewer lines than that pass (the test's three opens and closes,
+ * which rule 22 leaves free). */
 TEST_F_TIMEOUT(pipe, data_path_does_not_log, 60)
 {
-	char rec[1024], byte = 'q';
+	static char full[PIPE_SIZE];
+	char rec[1024], byte = 'q', *bad;
 	int kmsg, r, w, i, lines = 0;
 	ssize_t n;
 
+	signal(SIGPIPE, SIG_IGN);
+	bad = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, bad);
 	kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
 	ASSERT_LE(0, kmsg);
 	ASSERT_LE(0, lseek(kmsg, 0, SEEK_END));
 	r = open(PIPE_OUT, O_RDONLY | O_NONBLOCK);
 	ASSERT_LE(0, r);
-	w = open(PIPE_IN, O_WRONLY);
+	w = open(PIPE_IN, O_WRONLY | O_NONBLOCK);
 	ASSERT_LE(0, w);
 	for (i = 0; i < 100; i++) {
 		ASSERT_EQ(1, write(w, &byte, 1));
 		ASSERT_EQ(1, read(r, &byte, 1));
 	}
+	for (i = 0; i < QUIET_CALLS; i++) {
+		EXPECT_EQ(0, write(w, &byte, 0));
+		EXPECT_EQ(0, read(r, &byte, 0));
+		EXPECT_EQ(-1, read(r, &byte, 1));
+		EXPECT_EQ(EAGAIN, errno);
+		EXPECT_EQ(-1, write(w, bad, 1));
+		EXPECT_EQ(EFAULT, errno);
+	}
+	memset(full, 'f', sizeof(full));
+	ASSERT_EQ(PIPE_SIZE, write(w, full, sizeof(full)));
+	for (i = 0; i < QUIET_CALLS; i++) {
+		EXPECT_EQ(-1, write(w, &byte, 1));
+		EXPECT_EQ(EAGAIN, errno);
+		EXPECT_EQ(-1, read(r, bad, 1));
+		EXPECT_EQ(EFAULT, errno);
+	}
+	ASSERT_EQ(PIPE_SIZE, read(r, full, sizeof(full)));
 	close(w);
+	for (i = 0; i < QUIET_CALLS; i++)
+		EXPECT_EQ(0, read(r, &byte, 1));
+	w = open(PIPE_IN, O_WRONLY | O_NONBLOCK);
+	ASSERT_LE(0, w);
 	close(r);
+	for (i = 0; i < QUIET_CALLS; i++) {
+		EXPECT_EQ(-1, write(w, &byte, 1));
+		EXPECT_EQ(EPIPE, errno);
+	}
+	close(w);
+	munmap(bad, 4096);
 	/* One record per read(); EAGAIN once none is left. */
 	while ((n = read(kmsg, rec, sizeof(rec) - 1)) > 0) {
 		rec[n] = '\0';
@@ -3796,8 +3860,9 @@ TEST_F_TIMEOUT(pipe, data_path_does_not_log, 60)
 			       strchr(rec, ';') ? strchr(rec, ';') + 1 : rec);
 	}
 	close(kmsg);
-	EXPECT_GT(20, lines) {
-		TH_LOG("%d kernel log lines for 100 writes and reads", lines);
+	EXPECT_GT(QUIET_CALLS, lines) {
+		TH_LOG("rule 22: %d kernel log lines for 100 writes and reads, then %d of each: of 0 bytes, EAGAIN, EFAULT, end of file and EPIPE; read and write log nothing, whatever they return (pr_debug() at most)",
+		       lines, QUIET_CALLS);
 	}
 }
 
@@ -4808,17 +4873,21 @@ TEST_F_TIMEOUT(pipe, exclusive_busy_end_refuses_without_waiting, 60)
 	EXPECT_EQ(0, module_load(MODULE, ""));
 }
 
-/** @brief Read the live view and check its waiting counters.
+/** @brief Read the live view and check its counters.
  * @param _metadata the test
- * @param when what is asleep, for the message
+ * @param when what is open and asleep, for the message
+ * @param readers the files open on the read end expected, or -1 not to
+ *        check them (while an open sleeps in the rendezvous)
+ * @param writers the same for the write end
  * @param rd readers_waiting expected
  * @param wr writers_waiting expected
  * @param op openers_waiting expected
  */
 static void expect_view(struct __test_metadata *_metadata, const char *when,
-			unsigned int rd, unsigned int wr, unsigned int op)
+			int readers, int writers, unsigned int rd,
+			unsigned int wr, unsigned int op)
 {
-	unsigned int readers, writers, got_rd, got_wr, got_op;
+	unsigned int got_readers, got_writers, got_rd, got_wr, got_op;
 	size_t size, used;
 	char line[256] = "";
 
@@ -4827,7 +4896,7 @@ static void expect_view(struct __test_metadata *_metadata, const char *when,
 		       MODULE);
 	}
 	ASSERT_EQ(7, sscanf(line, "mypipe size %zu used %zu readers %u writers %u readers_waiting %u writers_waiting %u openers_waiting %u",
-			    &size, &used, &readers, &writers, &got_rd,
+			    &size, &used, &got_readers, &got_writers, &got_rd,
 			    &got_wr, &got_op)) {
 		TH_LOG("the live view's line is not the given one: %s", line);
 	}
@@ -4835,13 +4904,47 @@ static void expect_view(struct __test_metadata *_metadata, const char *when,
 		TH_LOG("rule 26: with %s, the live view should show readers_waiting %u writers_waiting %u openers_waiting %u; it shows: %s(each kind of sleeper has its own wait queue: reads rd_wait, writes wr_wait, opens open_wait)",
 		       when, rd, wr, op, line);
 	}
+	if (readers < 0)
+		return;
+	EXPECT_TRUE(got_readers == (unsigned int)readers &&
+		    got_writers == (unsigned int)writers) {
+		TH_LOG("\"Watching the pipe\": with %s, the live view should count the files open on each end, readers %d writers %d; it shows: %s",
+		       when, readers, writers, line);
+	}
 }
 
-/* Rule 26: each kind of sleeper waits on its own queue, and the live view
- * (/sys/kernel/debug/mypipe/state) counts it there: an open asleep in the
- * rendezvous as openers_waiting, a read asleep on the empty pipe as
- * readers_waiting, a write asleep on the full pipe as writers_waiting. */
-TEST_F_TIMEOUT(pipe, live_view_counts_each_kind_of_sleeper, 60)
+/** @brief The kinds of sleeper each_kind_of_sleeper() makes. */
+enum sleeper_kind {
+	/** @brief An open of the write end asleep in the rendezvous. */
+	OPENER_ASLEEP,
+	/** @brief A read asleep on the empty pipe. */
+	READER_ASLEEP,
+	/** @brief A write asleep on the full pipe. */
+	WRITER_ASLEEP,
+};
+
+/** @brief What a test checks of a sleeper each_kind_of_sleeper() made.
+ * @param _metadata the test
+ * @param kind which sleeper is asleep
+ * @param tid its thread
+ * @param arg the test's own
+ */
+typedef void (*sleeper_check)(struct __test_metadata *_metadata,
+			      enum sleeper_kind kind, pid_t tid, void *arg);
+
+/** @brief Reload the module, then make each kind of sleeper in turn, and
+ *         call @p check while it sleeps: an open of the write end with no
+ *         reader (rule 3), a read of the empty pipe (rule 7) and a write
+ *         of 8 bytes to the full pipe (rule 10, with both ends held by one
+ *         file each); each is then served (a reader's open, 3 bytes, a
+ *         read that empties the pipe) and must return. Every file is
+ *         closed at the end.
+ * @param _metadata the test
+ * @param check what to look at while each sleeps
+ * @param arg its argument
+ */
+static void each_kind_of_sleeper(struct __test_metadata *_metadata,
+				 sleeper_check check, void *arg)
 {
 	struct other_call o = { .path = PIPE_IN, .flags = O_WRONLY };
 	struct fifo_call rd = { 0 }, wr = { 0 };
@@ -4858,8 +4961,7 @@ TEST_F_TIMEOUT(pipe, live_view_counts_each_kind_of_sleeper, 60)
 	ASSERT_EQ('S', st) {
 		TH_LOG("rule 3: an open of the write end with no reader sleeps");
 	}
-	expect_view(_metadata, "an open of the write end asleep in the rendezvous",
-		    0, 0, 1);
+	check(_metadata, OPENER_ASLEEP, o.tid, arg);
 	r = open(PIPE_OUT, O_RDONLY | O_NONBLOCK);
 	ASSERT_LE(0, r);
 	pthread_join(ot, NULL);
@@ -4873,7 +4975,7 @@ TEST_F_TIMEOUT(pipe, live_view_counts_each_kind_of_sleeper, 60)
 		TH_LOG("rule 7: a read of the empty pipe sleeps; it %s",
 		       call_state(&rd, st));
 	}
-	expect_view(_metadata, "a read asleep on the empty pipe", 1, 0, 0);
+	check(_metadata, READER_ASLEEP, rd.tid, arg);
 	ASSERT_EQ(3, write(w, "abc", 3));
 	EXPECT_EQ(1, calls_end(calls, 1));
 	calls_finish(calls, threads, 1);
@@ -4887,13 +4989,114 @@ TEST_F_TIMEOUT(pipe, live_view_counts_each_kind_of_sleeper, 60)
 		TH_LOG("rule 10: a write of 8 bytes to the full pipe sleeps; it %s",
 		       call_state(&wr, st));
 	}
-	expect_view(_metadata, "a write asleep on the full pipe", 0, 1, 0);
+	check(_metadata, WRITER_ASLEEP, wr.tid, arg);
 	ASSERT_EQ(PIPE_SIZE, read(r, full, sizeof(full)));
 	EXPECT_EQ(1, calls_end(calls + 1, 1));
 	calls_finish(calls + 1, threads + 1, 1);
 	EXPECT_EQ(8, wr.ret);
 	close(w);
 	close(r);
+}
+
+/** @brief each_kind_of_sleeper()'s check for the live view: the sleeper
+ *         counted on its own line, and (but for the opener, whose file
+ *         is not open yet) one file open on each end.
+ * @param _metadata the test
+ * @param kind which sleeper is asleep
+ * @param tid its thread (unused)
+ * @param arg unused
+ */
+static void view_counts_sleeper(struct __test_metadata *_metadata,
+				enum sleeper_kind kind, pid_t tid, void *arg)
+{
+	(void)tid;
+	(void)arg;
+	if (kind == OPENER_ASLEEP)
+		expect_view(_metadata, "an open of the write end asleep in the rendezvous",
+			    -1, -1, 0, 0, 1);
+	else if (kind == READER_ASLEEP)
+		expect_view(_metadata, "a read asleep on the empty pipe", 1, 1,
+			    1, 0, 0);
+	else
+		expect_view(_metadata, "a write asleep on the full pipe", 1, 1,
+			    0, 1, 0);
+}
+
+/* Rule 26: each kind of sleeper waits on its own queue, and the live view
+ * (/sys/kernel/debug/mypipe/state) counts it there: an open asleep in the
+ * rendezvous as openers_waiting, a read asleep on the empty pipe as
+ * readers_waiting, a write asleep on the full pipe as writers_waiting.
+ * Its readers and writers are the files open on each end now ("Watching
+ * the pipe"), not the opens so far. */
+TEST_F_TIMEOUT(pipe, live_view_counts_each_kind_of_sleeper, 60)
+{
+	int i, fds[3];
+
+	each_kind_of_sleeper(_metadata, view_counts_sleeper, NULL);
+	expect_view(_metadata, "every file closed", 0, 0, 0, 0, 0);
+	for (i = 0; i < 3; i++) {
+		fds[i] = open(i ? PIPE_OUT : PIPE_IN,
+			      (i ? O_RDONLY : O_WRONLY) | O_NONBLOCK);
+		if (!i) {
+			EXPECT_EQ(-1, fds[i]);
+			EXPECT_EQ(ENXIO, errno);
+		} else {
+			ASSERT_LE(0, fds[i]);
+		}
+	}
+	expect_view(_metadata, "two readers open, after a writer's open was refused (ENXIO)",
+		    2, 0, 0, 0, 0);
+	fds[0] = open(PIPE_IN, O_WRONLY);
+	ASSERT_LE(0, fds[0]);
+	expect_view(_metadata, "two readers and a writer open", 2, 1, 0, 0,
+		    0);
+	for (i = 0; i < 3; i++)
+		close(fds[i]);
+}
+
+/** @brief each_kind_of_sleeper()'s check for sleeps_have_no_timeout:
+ *         the sleeper armed no timer that would end its sleep by itself.
+ * @param _metadata the test
+ * @param kind which sleeper is asleep
+ * @param tid its thread
+ * @param arg the struct sleep_timer
+ */
+static void sleeper_has_no_timer(struct __test_metadata *_metadata,
+				 enum sleeper_kind kind, pid_t tid, void *arg)
+{
+	static const char *const what[] = {
+		[OPENER_ASLEEP] = "rule 3: an open of the write end asleep in the rendezvous sleeps until a reader comes or a signal ends it",
+		[READER_ASLEEP] = "rule 7: a read asleep on the empty pipe sleeps until bytes come, the last writer leaves or a signal ends it",
+		[WRITER_ASLEEP] = "rule 12: a write asleep on the full pipe sleeps until there is room for PIPE_BUF bytes, the last reader leaves or a signal ends it",
+	};
+	char event[320];
+
+	EXPECT_EQ(0, sleep_timer_armed(arg, tid, event, sizeof(event))) {
+		TH_LOG("%s, never by itself, and this one armed a timer that would end it: %s (wait_event_interruptible_timeout()?)",
+		       what[kind], event);
+	}
+}
+
+/* Rules 3, 7 and 12: an open asleep in the rendezvous, a read asleep on
+ * the empty pipe and a write asleep on the full pipe each sleep until the
+ * other side comes or a signal ends the sleep, never until a timeout:
+ * they arm no timer (sleep_timer.h: the kernel's timer_start and
+ * hrtimer_start events say so at once, where waiting would take as long
+ * as the longest timeout a driver may choose). Not checked on a kernel
+ * without tracefs. */
+TEST_F_TIMEOUT(pipe, sleeps_have_no_timeout, 60)
+{
+	struct sleep_timer timers;
+	int err;
+
+	err = sleep_timer_start(&timers);
+	if (err) {
+		TH_LOG("this kernel's timer events cannot be recorded (%s): not checked",
+		       timers.why);
+		return;
+	}
+	each_kind_of_sleeper(_metadata, sleeper_has_no_timer, &timers);
+	sleep_timer_stop(&timers);
 }
 
 /* ---------------------------------------------------------------------
