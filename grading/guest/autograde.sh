@@ -422,9 +422,10 @@ _lab_uptime() {
 }
 
 # _lab_unkillable_report: the diagnostic lines for the tasks in
-# $_lab_work/unkillable: how many, and where the CPUs are (a running
-# task has no stack to read from /proc: the backtrace of every CPU that
-# sysrq-l prints to the kernel log names the loop's function).
+# $_lab_work/unkillable: how many, where the CPUs are (a running task has
+# no stack to read from /proc: the backtrace of every CPU that sysrq-l
+# prints to the kernel log names the loop's function), and where those
+# of the tasks that are off their CPU are (/proc/PID/stack).
 _lab_unkillable_report() {
 	read -r _u_pid _u_comm <"$_lab_work/unkillable" || return 0
 	_u_n=$(wc -l <"$_lab_work/unkillable")
@@ -438,6 +439,14 @@ _lab_unkillable_report() {
 	# scheduler), leaving out the unreliable "?" frames.
 	dmesg | sed -n '/sysrq: Show backtrace of all active CPUs/,$p' |
 		_lab_module_frames 3 | sed 's/^/a CPU was running in: /'
+	# What a CPU ran at that moment may not be such a task (another
+	# task, the interrupt that sysrq-l's own output raised): the kernel
+	# stacks of the tasks off their CPU name the loop too, whatever the
+	# moment. A stack read while its task runs may be empty.
+	while read -r _u_pid _u_comm; do
+		_lab_module_frames 3 <"/proc/$_u_pid/stack" 2>/dev/null
+	done <"$_lab_work/unkillable" | awk '!seen[$0]++' | head -n 3 |
+		sed 's/^/such a task was in: /'
 	echo "the backtraces of the CPUs (sysrq-l) are in the kernel log below"
 }
 
