@@ -70,6 +70,7 @@
 #include "module_reload.h"
 #include "reload_checks.h"
 #include "signal_note.h"
+#include "sleep_timer.h"
 #include "task_state.h"
 #include "task_stuck.h"
 #include "tests_stop.h"
@@ -1146,31 +1147,111 @@ TEST_F_TIMEOUT(fifo, write_on_full_sleeps_until_room, TIMEOUT)
 		EXPECT_EQ(i < FIFO_SIZE - 4 ? 'f' : 'w', buf[i]);
 }
 
-/** @brief A sleep that signals cannot end makes a process that Ctrl-C and even
- * kill -9 cannot stop. */
-TEST_F_TIMEOUT(fifo, sleepers_are_interruptible, TIMEOUT)
+/** @brief What each_fifo_sleeper() checks of each call it puts to sleep.
+ * @param _metadata the test
+ * @param s the sleeper, asleep if sleeper_start() said so
+ * @param st what sleeper_start() returned
+ * @param what the call, as the test log says it ("a read of the empty
+ *        FIFO", "a write to the full FIFO")
+ * @param rule the handout's rule it sleeps by (a row of "the device,
+ *        precisely")
+ */
+typedef void (*fifo_sleeper_check)(struct __test_metadata *_metadata,
+				   struct sleeper *s, char st,
+				   const char *what, const char *rule);
+
+/** @brief Put a read to sleep on the empty FIFO, then a write on the full
+ *         one, let @p check look at each while it sleeps, and end each
+ *         sleep as the rules say: with a byte, with room for one.
+ * @param _metadata the test
+ * @param self the fixture
+ * @param check what the test checks of each sleeping call
+ */
+static void each_fifo_sleeper(struct __test_metadata *_metadata,
+			      FIXTURE_DATA(fifo) *self,
+			      fifo_sleeper_check check)
 {
 	struct sleeper *r = &self->sleepers[0], *w = &self->sleepers[1];
 	char fill[FIFO_SIZE], c;
-	char st;
 
-	st = sleeper_start(r, self->fd, NULL, 1);
-	EXPECT_EQ('S', st) {
-		TH_LOG("a reader waiting for data should be in state S (wait_event_interruptible()): %s",
-		       not_asleep(r, st));
-	}
+	check(_metadata, r, sleeper_start(r, self->fd, NULL, 1),
+	      "a read of the empty FIFO", "read, empty FIFO");
 	ASSERT_EQ(1, write(self->nb, "x", 1));
 	sleeper_finish(r, self->nb);
 
 	memset(fill, 'f', sizeof(fill));
 	ASSERT_EQ(FIFO_SIZE, write(self->nb, fill, sizeof(fill)));
-	st = sleeper_start(w, self->fd, "y", 1);
-	EXPECT_EQ('S', st) {
-		TH_LOG("a writer waiting for room should be in state S (wait_event_interruptible()): %s",
-		       not_asleep(w, st));
-	}
+	check(_metadata, w, sleeper_start(w, self->fd, "y", 1),
+	      "a write to the full FIFO", "write, full FIFO");
 	ASSERT_EQ(1, read(self->nb, &c, 1));
 	sleeper_finish(w, self->nb);
+}
+
+/** @brief sleepers_are_interruptible's check: the call sleeps in state S,
+ *         which a signal can end.
+ * @param _metadata the test
+ * @param s the sleeper
+ * @param st its state
+ * @param what the call
+ * @param rule its rule
+ */
+static void sleeps_interruptibly(struct __test_metadata *_metadata,
+				 struct sleeper *s, char st, const char *what,
+				 const char *rule)
+{
+	EXPECT_EQ('S', st) {
+		TH_LOG("rule \"%s\": %s should sleep in state S (wait_event_interruptible()): %s",
+		       rule, what, not_asleep(s, st));
+	}
+}
+
+/** @brief A sleep that signals cannot end makes a process that Ctrl-C and even
+ * kill -9 cannot stop. */
+TEST_F_TIMEOUT(fifo, sleepers_are_interruptible, TIMEOUT)
+{
+	each_fifo_sleeper(_metadata, self, sleeps_interruptibly);
+}
+
+/** @brief sleeps_have_no_timeout's check: the sleeping call armed no
+ *         timer that would end its sleep by itself.
+ * @param _metadata the test
+ * @param s the sleeper
+ * @param st its state
+ * @param what the call
+ * @param rule its rule
+ */
+static void sleeps_without_a_timer(struct __test_metadata *_metadata,
+				   struct sleeper *s, char st,
+				   const char *what, const char *rule)
+{
+	char event[320];
+
+	/* Not asleep at all is sleepers_are_interruptible's failure; a
+	 * sleep in state D may still have armed a timer. */
+	if (st != 'S' && st != 'D')
+		return;
+	EXPECT_EQ(0, sleep_timer_armed(s->pid, event, sizeof(event))) {
+		TH_LOG("rule \"%s\": the sleep ends when the other side comes or a signal does, never by itself, and %s armed a timer that would end it: %s (wait_event_interruptible_timeout()?)",
+		       rule, what, event);
+	}
+}
+
+/** @brief A sleep ends with data (room) or a signal, never by itself: a
+ *         read asleep on the empty FIFO, and a write asleep on the full
+ *         one, arm no timer.
+ *
+ * wait_event_interruptible_timeout(), msleep_interruptible() in a loop and
+ * the hrtimeout waits all do; the kernel's timer_start and hrtimer_start
+ * tracepoints say so at once (sleep_timer.h), where waiting for the call
+ * to end would take as long as the longest timeout a driver may choose.
+ * Not checked on a kernel without tracefs.
+ */
+TEST_F_TIMEOUT(fifo, sleeps_have_no_timeout, TIMEOUT)
+{
+	if (sleep_timer_start())
+		return;
+	each_fifo_sleeper(_metadata, self, sleeps_without_a_timer);
+	sleep_timer_stop();
 }
 
 /** @brief A signal ends a sleeping read with EINTR (the driver returns

@@ -55,29 +55,32 @@ static int empty_trace(void)
 	return 0;
 }
 
-int sleep_timer_start(struct sleep_timer *st)
+/** @brief Find out whether the timer events can be recorded.
+ * @param why where the reason goes when they cannot
+ * @param size the size of @p why
+ * @return 0, ENOENT if the kernel has no tracefs or the events are off,
+ *         or the errno of a step that failed
+ */
+static int timer_events_on(char *why, size_t size)
 {
 	unsigned int i;
 	int err;
 
-	st->why[0] = '\0';
 	if (access(TRACEFS, F_OK)) {
 		err = errno;
-		snprintf(st->why, sizeof(st->why), "no " TRACEFS ": %s",
-			 strerror(err));
+		snprintf(why, size, "no " TRACEFS ": %s", strerror(err));
 		return err;
 	}
 	if (access(TRACEFS "/trace", F_OK) &&
 	    mount("tracefs", TRACEFS, "tracefs", 0, NULL) && errno != EBUSY) {
 		err = errno;
-		snprintf(st->why, sizeof(st->why),
-			 "cannot mount tracefs on " TRACEFS ": %s",
+		snprintf(why, size, "cannot mount tracefs on " TRACEFS ": %s",
 			 strerror(err));
 		return err == ENODEV ? ENOENT : err;
 	}
 	for (i = 0; i < sizeof(timer_events) / sizeof(timer_events[0]); i++) {
 		if (reads_one(timer_events[i]) != 1) {
-			snprintf(st->why, sizeof(st->why),
+			snprintf(why, size,
 				 TRACEFS "/%s is not 1: the kernel was not booted with trace_event=timer:timer_start,timer:hrtimer_start",
 				 timer_events[i]);
 			return ENOENT;
@@ -86,8 +89,20 @@ int sleep_timer_start(struct sleep_timer *st)
 	/* Only what happens from now on counts. */
 	err = empty_trace();
 	if (err)
-		snprintf(st->why, sizeof(st->why),
-			 "cannot empty " TRACEFS "/trace: %s", strerror(err));
+		snprintf(why, size, "cannot empty " TRACEFS "/trace: %s",
+			 strerror(err));
+	return err;
+}
+
+int sleep_timer_start(void)
+{
+	char why[192];
+	int err = timer_events_on(why, sizeof(why));
+
+	if (err)
+		fprintf(stderr,
+			"# sleep_timer: this kernel's timer events cannot be recorded (%s): not checked\n",
+			why);
 	return err;
 }
 
@@ -110,14 +125,12 @@ static pid_t line_task(const char *line)
 	return dash ? (pid_t)strtol(dash + 1, NULL, 10) : -1;
 }
 
-int sleep_timer_armed(struct sleep_timer *st, pid_t tid, char *event,
-		      size_t size)
+int sleep_timer_armed(pid_t tid, char *event, size_t size)
 {
 	char line[512];
 	int found = 0;
 	FILE *f;
 
-	(void)st;
 	if (event && size)
 		event[0] = '\0';
 	f = fopen(TRACEFS "/trace", "r");
@@ -145,8 +158,7 @@ int sleep_timer_armed(struct sleep_timer *st, pid_t tid, char *event,
 	return found;
 }
 
-void sleep_timer_stop(struct sleep_timer *st)
+void sleep_timer_stop(void)
 {
-	(void)st;
 	empty_trace();
 }

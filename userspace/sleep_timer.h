@@ -22,8 +22,8 @@
  * tracepoint). sleep_timer_start() checks that they are on and empties
  * the trace buffer; sleep_timer_armed() looks in it for a timer armed by
  * a given task; sleep_timer_stop() empties it again. Kernels without
- * tracefs cannot tell: then sleep_timer_start()
- * returns ENOENT and a test says it did not check.
+ * tracefs cannot tell: then sleep_timer_start() says so in the test's
+ * log, and the test does not check.
  */
 #ifndef LABKIT_SLEEP_TIMER_H
 #define LABKIT_SLEEP_TIMER_H
@@ -31,37 +31,28 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/** @brief A look at the timers tasks arm. */
-struct sleep_timer {
-	/** @brief Why sleep_timer_start() failed, "" if it did not. */
-	char why[192];
-};
-
 /** @brief Start looking at the timers every task arms: mount tracefs if
  *         it is not, check that its timer_start and hrtimer_start events
- *         are on, and empty the trace buffer.
- * @param st the recorder
+ *         are on, and empty the trace buffer. When it cannot, it writes
+ *         why, and that the test does not check, to the test's log
+ *         (stderr, as a "# " line).
  * @return 0, ENOENT if the kernel has no tracefs or the events are off,
- *         or the errno of a step that failed (said in st->why)
+ *         or the errno of a step that failed
  */
-int sleep_timer_start(struct sleep_timer *st);
+int sleep_timer_start(void);
 
 /** @brief Whether task @p tid armed a timer that would wake it by itself
  *         since sleep_timer_start(): a timer_start event for
  *         process_timeout() or an hrtimer_start event for
  *         hrtimer_wakeup(), in @p tid's context.
- * @param st the recorder
  * @param tid the task (a thread's id)
  * @param event where the first such event's line goes (trimmed), or NULL
  * @param size the size of @p event
  * @return 1 if it did, 0 if not, -1 if the trace cannot be read
  */
-int sleep_timer_armed(struct sleep_timer *st, pid_t tid, char *event,
-		      size_t size);
+int sleep_timer_armed(pid_t tid, char *event, size_t size);
 
-/** @brief Stop looking: empty the trace buffer.
- * @param st the recorder
- */
-void sleep_timer_stop(struct sleep_timer *st);
+/** @brief Stop looking: empty the trace buffer. */
+void sleep_timer_stop(void);
 
 #endif /* LABKIT_SLEEP_TIMER_H */
