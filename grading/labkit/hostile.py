@@ -36,6 +36,14 @@ from .verdicts import Verdict
 #: The largest JSON report one lab may produce, in bytes.
 REPORT_LIMIT = 64 << 10
 
+#: How many lines of a wrongly graded submission's report make check
+#: shows, below the reasons (grading/check shows 60 lines in all).
+EXCERPT_LINES = 50
+
+#: How results.format_text starts a test's row, and that test's output.
+_ROW = ("  PASS ", "  FAIL ")
+_OUTPUT = " " * 9
+
 _DIR = os.path.join(paths.TOP, "grading", "hostile")
 
 
@@ -129,8 +137,44 @@ class Hostile:
                    f"{elapsed:.0f} s")
         wrong = self.judge(graded, elapsed, bystander)
         if wrong:
-            wrong += results.format_text(first).splitlines()[:60]
+            wrong += excerpt(results.format_text(first))
         return summary, wrong
+
+
+def _single_output(lines, i):
+    """The one output line of the test whose row is LINES[i], or None
+    when LINES[i] is not a row followed by exactly one output line."""
+    if (i + 1 < len(lines) and lines[i].startswith(_ROW)
+            and lines[i + 1].startswith(_OUTPUT)
+            and not (i + 2 < len(lines)
+                     and lines[i + 2].startswith(_OUTPUT))):
+        return lines[i + 1]
+    return None
+
+
+def excerpt(report, limit=EXCERPT_LINES):
+    """The first LIMIT lines of REPORT (results.format_text's), with each
+    run of tests that said the same one line ("not counted: ...", "not
+    run: ...") folded into its first test and a count, so that the test
+    that went wrong and the kernel log fit in what make check shows."""
+    lines = report.splitlines()
+    out = []
+    i = 0
+    while i < len(lines):
+        said = _single_output(lines, i)
+        if said is None:
+            out.append(lines[i])
+            i += 1
+            continue
+        out += lines[i:i + 2]
+        i += 2
+        same = 0
+        while _single_output(lines, i) == said:
+            same += 1
+            i += 2
+        if same:
+            out.append(f"{_OUTPUT}(and {same} more tests said the same)")
+    return out[:limit]
 
 
 def _bystander(lab):

@@ -71,5 +71,35 @@ class Judgement(HostileTest):
                           f"({Verdict.COMPLETE})"], wrong)
 
 
+class Excerpt(unittest.TestCase):
+    """What make check shows of a wrongly graded submission's report."""
+
+    def test_tests_that_said_the_same_line_are_folded(self):
+        report = ["== Lab 01 ==",
+                  "  FAIL 0/5 stuck_one",
+                  "         it overstayed its timeout, and ...",
+                  "         such a task was in: flatbuf_read+0xe/0x10"]
+        for n in range(40):
+            report += [f"  FAIL 0/1 later_{n}",
+                       "         not counted: the tests were stopped"]
+        report += ["  PASS 5/5 module_unloads", "  Kernel log of the run:",
+                   "    watchdog: BUG: soft lockup", "score: 0/110"]
+        self.assertEqual(report[:6] + [
+            "         (and 39 more tests said the same)"] + report[-4:],
+            hostile.excerpt("\n".join(report)))
+
+    def test_different_lines_and_longer_outputs_are_kept(self):
+        report = ["  FAIL 0/1 a", "         one", "  FAIL 0/1 b",
+                  "         two", "  FAIL 0/1 c", "         two",
+                  "         three", "  FAIL 0/1 d", "         two"]
+        self.assertEqual(report, hostile.excerpt("\n".join(report)))
+
+    def test_at_most_the_limit(self):
+        report = "\n".join(f"line {n}" for n in range(100))
+        self.assertEqual(hostile.EXCERPT_LINES, len(hostile.excerpt(report)))
+        self.assertEqual(["line 0", "line 1"],
+                         hostile.excerpt(report, limit=2))
+
+
 if __name__ == "__main__":
     unittest.main()
