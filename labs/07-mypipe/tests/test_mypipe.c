@@ -1646,9 +1646,15 @@ DIFFERENTIAL(signals_end_sleeping_writes_and_opens,
 	op_open("writer", WRITE_END, O_NONBLOCK);
 }
 
+/* Rule 19, and the open of rule 5 that "leaves nothing behind": the
+ * bytes are dropped when the last file of both ends goes, whichever end
+ * it belongs to, also when that last file is an open a signal ended in
+ * the rendezvous. Each sleeping opener closes the descriptors it
+ * inherited, so that the interrupted open is really the last. */
 DIFFERENTIAL(bytes_are_dropped_when_all_ends_close,
-	     "rule 19: the bytes are dropped when the last file of both ends closes, whichever closes last, and not before")
+	     "rule 19: the bytes are dropped when the last file of both ends goes, whichever closes last, and not before; rule 5: also when the last is an open that a signal ended")
 {
+	struct agent *a;
 	int r, w;
 
 	open_pair(&w, &r);
@@ -1666,6 +1672,44 @@ DIFFERENTIAL(bytes_are_dropped_when_all_ends_close,
 	op_close("writer", w);
 	op_read("reader", r, 1);
 	op_close("reader", r);
+	r = op_open("reader", READ_END, O_NONBLOCK);
+	op_read("reader", r, 10);
+
+	/* The last to go: a reader's open asleep for a writer, ended by a
+	 * signal after the last reader closed. */
+	w = op_open("writer", WRITE_END, 0);
+	op_write("writer", w, 3, 'n');
+	op_close("writer", w);
+	a = agent_fork("reader 2");
+	if (!a) {
+		close(r);
+		catch_sigusr1(0);
+		op_open("reader 2", READ_END, 0);
+		_exit(0);
+	}
+	expect_asleep(a, "open read end");
+	op_close("reader", r);
+	kill(a->pid, SIGUSR1);
+	agent_collect(a);
+	r = op_open("reader", READ_END, O_NONBLOCK);
+	op_read("reader", r, 10);
+
+	/* A writer's open asleep for a reader, ended after the last writer
+	 * closed. */
+	w = op_open("writer", WRITE_END, 0);
+	op_write("writer", w, 3, 'o');
+	op_close("reader", r);
+	a = agent_fork("writer 2");
+	if (!a) {
+		close(w);
+		catch_sigusr1(0);
+		op_open("writer 2", WRITE_END, 0);
+		_exit(0);
+	}
+	expect_asleep(a, "open write end");
+	op_close("writer", w);
+	kill(a->pid, SIGUSR1);
+	agent_collect(a);
 	r = op_open("reader", READ_END, O_NONBLOCK);
 	op_read("reader", r, 10);
 }
