@@ -1646,15 +1646,57 @@ DIFFERENTIAL(signals_end_sleeping_writes_and_opens,
 	op_open("writer", WRITE_END, O_NONBLOCK);
 }
 
+/** @brief The end of bytes_are_dropped_when_all_ends_close: 3 bytes go
+ *         in, an open of @p end sleeps in the rendezvous, the last other
+ *         file of both ends closes, and a signal ends the open: no file
+ *         is left, so the bytes are gone (a new reader reads 0).
+ *
+ * For the read end, the writer closes first and the reader @p r last; for
+ * the write end, @p r closes first and the writer last. The sleeping
+ * opener closes the descriptor it inherited, so that its open is really
+ * the last file to go.
+ *
+ * @param end the end whose open the signal ends
+ * @param r a reader open with O_NONBLOCK, empty pipe, no writer
+ * @param fill the bytes' value
+ * @return the new reader, open with O_NONBLOCK
+ */
+static int interrupted_open_goes_last(enum end end, int r, char fill)
+{
+	int reading = end == READ_END, w, held;
+	const char *who = reading ? "reader 2" : "writer 2";
+	struct agent *a;
+
+	w = op_open("writer", WRITE_END, 0);
+	op_write("writer", w, 3, fill);
+	if (reading)
+		op_close("writer", w);
+	else
+		op_close("reader", r);
+	held = reading ? r : w;
+	a = agent_fork(who);
+	if (!a) {
+		close(held);
+		catch_sigusr1(0);
+		op_open(who, end, 0);
+		_exit(0);
+	}
+	expect_asleep(a, reading ? "open read end" : "open write end");
+	op_close(reading ? "reader" : "writer", held);
+	kill(a->pid, SIGUSR1);
+	agent_collect(a);
+	r = op_open("reader", READ_END, O_NONBLOCK);
+	op_read("reader", r, 10);
+	return r;
+}
+
 /* Rule 19, and the open of rule 5 that "leaves nothing behind": the
  * bytes are dropped when the last file of both ends goes, whichever end
  * it belongs to, also when that last file is an open a signal ended in
- * the rendezvous. Each sleeping opener closes the descriptors it
- * inherited, so that the interrupted open is really the last. */
+ * the rendezvous (interrupted_open_goes_last()). */
 DIFFERENTIAL(bytes_are_dropped_when_all_ends_close,
 	     "rule 19: the bytes are dropped when the last file of both ends goes, whichever closes last, and not before; rule 5: also when the last is an open that a signal ended")
 {
-	struct agent *a;
 	int r, w;
 
 	open_pair(&w, &r);
@@ -1675,43 +1717,8 @@ DIFFERENTIAL(bytes_are_dropped_when_all_ends_close,
 	r = op_open("reader", READ_END, O_NONBLOCK);
 	op_read("reader", r, 10);
 
-	/* The last to go: a reader's open asleep for a writer, ended by a
-	 * signal after the last reader closed. */
-	w = op_open("writer", WRITE_END, 0);
-	op_write("writer", w, 3, 'n');
-	op_close("writer", w);
-	a = agent_fork("reader 2");
-	if (!a) {
-		close(r);
-		catch_sigusr1(0);
-		op_open("reader 2", READ_END, 0);
-		_exit(0);
-	}
-	expect_asleep(a, "open read end");
-	op_close("reader", r);
-	kill(a->pid, SIGUSR1);
-	agent_collect(a);
-	r = op_open("reader", READ_END, O_NONBLOCK);
-	op_read("reader", r, 10);
-
-	/* A writer's open asleep for a reader, ended after the last writer
-	 * closed. */
-	w = op_open("writer", WRITE_END, 0);
-	op_write("writer", w, 3, 'o');
-	op_close("reader", r);
-	a = agent_fork("writer 2");
-	if (!a) {
-		close(w);
-		catch_sigusr1(0);
-		op_open("writer 2", WRITE_END, 0);
-		_exit(0);
-	}
-	expect_asleep(a, "open write end");
-	op_close("writer", w);
-	kill(a->pid, SIGUSR1);
-	agent_collect(a);
-	r = op_open("reader", READ_END, O_NONBLOCK);
-	op_read("reader", r, 10);
+	r = interrupted_open_goes_last(READ_END, r, 'n');
+	interrupted_open_goes_last(WRITE_END, r, 'o');
 }
 
 /* Several files on each end. First, two readers asleep on an empty pipe
