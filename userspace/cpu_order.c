@@ -7,11 +7,12 @@
 #include "cpu_order.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "small_file.h"
 
 /** @brief The kernel's RT throttling: microseconds per period that
  *         real-time tasks may use (-1: no limit). */
@@ -22,16 +23,11 @@
  */
 static long rt_runtime_read(void)
 {
-	char buf[32] = "";
-	long v = -2;
-	int fd = open(RT_RUNTIME, O_RDONLY);
+	char buf[32];
 
-	if (fd < 0)
+	if (small_file_read(RT_RUNTIME, buf, sizeof(buf)) <= 0)
 		return -2;
-	if (read(fd, buf, sizeof(buf) - 1) > 0)
-		v = strtol(buf, NULL, 10);
-	close(fd);
-	return v;
+	return strtol(buf, NULL, 10);
 }
 
 /** @brief Write @p v to RT_RUNTIME.
@@ -41,15 +37,9 @@ static long rt_runtime_read(void)
 static int rt_runtime_write(long v)
 {
 	char buf[32];
-	int fd = open(RT_RUNTIME, O_WRONLY);
-	int len = snprintf(buf, sizeof(buf), "%ld\n", v);
-	ssize_t n;
 
-	if (fd < 0)
-		return -1;
-	n = write(fd, buf, len);
-	close(fd);
-	return n == len ? 0 : -1;
+	snprintf(buf, sizeof(buf), "%ld\n", v);
+	return small_file_write(RT_RUNTIME, buf);
 }
 
 int cpu_order_pin(struct cpu_order *o)

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "module_reload.h"
+#include "small_file.h"
 
 const char *const reload_checks_bad_sizes[] = {
 	"fifo_size=1", "fifo_size=3", "fifo_size=96", "fifo_size=65535",
@@ -193,13 +194,9 @@ long long reload_checks_kernel_memory(long long *sunreclaim,
  */
 static void write_file(const char *path, const char *text)
 {
-	int fd = open(path, O_WRONLY);
-
-	if (fd < 0)
-		return;
-	if (write(fd, text, strlen(text)) < 0)
-		errno = 0;	/* a cache that cannot shrink: nothing to do */
-	close(fd);
+	/* A cache that cannot shrink: nothing to do. */
+	if (small_file_write(path, text))
+		errno = 0;
 }
 
 /** @brief Bring the kernel's memory counters to rest, as far as user

@@ -6,12 +6,13 @@
 #include "task_stuck.h"
 
 #include <dirent.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "small_file.h"
 
 /** @brief The monotonic clock in milliseconds.
  * @return milliseconds since some fixed point
@@ -34,19 +35,9 @@ static long long stuck_now_ms(void)
 static ssize_t proc_read(pid_t tid, const char *name, char *buf, size_t size)
 {
 	char path[64];
-	ssize_t n;
-	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%d/%s", (int)tid, name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n < 0)
-		return -1;
-	buf[n] = '\0';
-	return n;
+	return small_file_read(path, buf, size);
 }
 
 /** @brief The state letter and process group of @p tid, from its stat.

@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: GPL-2.0
+/** @file small_file.c
+ * @brief One read() or one write() of a small file; see small_file.h.
+ */
+#include "small_file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+ssize_t small_file_read(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+	int err;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, size - 1);
+	err = errno;
+	close(fd);
+	if (n < 0) {
+		errno = err;
+		return -1;
+	}
+	buf[n] = '\0';
+	return n;
+}
+
+int small_file_write(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n, len = (ssize_t)strlen(text);
+	int err;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, text, len);
+	err = errno;
+	close(fd);
+	if (n == len)
+		return 0;
+	errno = n < 0 ? err : EIO;
+	return -1;
+}
