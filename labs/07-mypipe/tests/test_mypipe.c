@@ -58,6 +58,7 @@
 #include "fifo_model.h"
 #include "module_reload.h"
 #include "pipe_model.h"
+#include "preempt_full.h"
 #include "reload_checks.h"
 #include "signal_note.h"
 #include "sleep_timer.h"
@@ -970,6 +971,11 @@ static void differential(struct __test_metadata *_metadata, scenario_fn fn,
 	munmap(runs, 2 * sizeof(*runs));
 }
 
+/** @brief Where the test that switched the kernel to full preemption
+ *         noted the model to switch back to: FIXTURE_TEARDOWN switches
+ *         back also when an ASSERT ended the test. */
+static struct preempt_full preempt_switched;
+
 /** @brief The fixture of every test: nothing to hold, but the harness
  *         needs one for timeouts.
  */
@@ -984,10 +990,12 @@ FIXTURE_SETUP(pipe)
 }
 
 /** @brief Leave the module loaded with its defaults, as the autograder
- *         expects to find it, whatever a test that reloads it did.
+ *         expects to find it, whatever a test that reloads it did, and
+ *         the kernel in its own preemption model.
  */
 FIXTURE_TEARDOWN(pipe)
 {
+	preempt_full_end(&preempt_switched);
 	if (access("/sys/module/" MODULE, F_OK) != 0)
 		module_load(MODULE, "");
 }
@@ -2666,6 +2674,146 @@ static void expect_no_reader_left(struct __test_metadata *_metadata, int r,
 	}
 	EXPECT_EQ(EPIPE, errno);
 	close(w);
+}
+
+/** @brief Wait until agent @p a, whose call was just started or let go,
+ *         waits for the lock a frozen copy holds (state S or D: a named
+ *         pipe's mutex is taken uninterruptibly, mypipe's opens take the
+ *         semaphore interruptibly), and record whether it does.
+ * @param a the agent
+ * @param what its call, for the transcript
+ */
+static void expect_waiting_for_the_lock(struct agent *a, const char *what)
+{
+	char st = task_wait_asleep(a->pid, NULL, WAIT_MS);
+
+	say("%s: %s %s", a->name, what,
+	    st == 'S' || st == 'D' ? "waits for the lock" :
+	    st == 'Z' ? "returns without waiting for the lock" :
+	    "neither waits nor returns");
+}
+
+/** @brief Start an agent that reads a byte from @p go[0] (its start
+ *         signal, not recorded), then makes its call.
+ * @param name its name
+ * @param go the pipe it waits on
+ * @return as agent_fork()
+ */
+static struct agent *agent_after_go(const char *name, const int go[2])
+{
+	struct agent *a = agent_fork(name);
+	char c;
+
+	if (!a && read(go[0], &c, 1) != 1)
+		_exit(3);
+	return a;
+}
+
+/** @brief The rule like_fifo_open_sees_the_other_end_opened_right_after_it
+ *         checks, printed when it fails. */
+#define RIGHT_AFTER_RULE "rules 3 and 21: an open that must wait decides what it waits for (the other end's open counter as it stands) under the semaphore, before up(): an open of the other end that takes the semaphore right after it counts, even when it runs before the sleeper's next line (an open that reads the counter after up() misses it and sleeps on although the other end is open)"
+
+/* Rules 3 and 21, the rendezvous against the semaphore's hand-over. A
+ * write frozen in its copy holds the lock (the semaphore; a named pipe's
+ * mutex), and three calls queue for it in turn: the close of the last
+ * reader, an open of the write end, an open of the read end. The write
+ * let go, the lock passes from one to the next: the writer's open finds
+ * no reader and will wait for one, and its up() hands the lock to the
+ * reader's open, which then finds a writer and returns. The writer's open
+ * must return as well, while the reader holds its end open.
+ *
+ * Everything runs on one CPU, the reader real-time (cpu_order.h), and
+ * the kernel runs full preemption while the test runs where it can
+ * switch (preempt_full.h): the reader's whole open then runs inside the
+ * writer's up(), before the writer's next line. Under voluntary
+ * preemption it runs at the writer's next cond_resched(), which is the
+ * same for a correct driver. */
+static void scenario_open_sees_the_other_end_opened_right_after_it(void)
+{
+	struct sched_param rt = { .sched_priority = 1 };
+	struct fifo_call h = { 0 };
+	struct agent *closer, *writer, *reader;
+	int r, w, go_close[2], go_leave[2];
+	char c;
+	struct cpu_order order;
+	struct copy_stall cs;
+	pthread_t ht;
+
+	if (pipe(go_close) || pipe(go_leave)) {
+		say("(cannot make the agents' pipes: %s)", strerror(errno));
+		return;
+	}
+	if (cpu_order_pin(&order)) {
+		say("(cannot run the scenario on one CPU: %s)",
+		    strerror(errno));
+		return;
+	}
+	open_pair(&w, &r);
+	if (freeze_call(&cs, &h, &ht, w, 1, 32, 8, 'A') != 1) {
+		say("writer 0: a write of 32 bytes never reached its copy (returned %zd)",
+		    h.ret);
+		return;
+	}
+	say("writer 0: write 32, frozen in its copy");
+	closer = agent_after_go("closer", go_close);
+	if (!closer) {
+		close(w);
+		op_close("closer", r);
+		_exit(0);
+	}
+	/* The closer's descriptor is now the last of the read end. */
+	close(r);
+	if (write(go_close[1], "c", 1) != 1)
+		_exit(3);
+	expect_waiting_for_the_lock(closer, "close of the last reader");
+	writer = agent_fork("writer");
+	if (!writer) {
+		close(w);
+		op_open("writer", WRITE_END, 0);
+		_exit(0);
+	}
+	expect_waiting_for_the_lock(writer, "open of the write end");
+	reader = agent_fork("reader");
+	if (!reader) {
+		close(w);
+		if (sched_setscheduler(0, SCHED_FIFO, &rt))
+			say("reader: cannot be real-time: %s", strerror(errno));
+		op_open("reader", READ_END, 0);
+		/* Keep the read end open until the writer's open is seen. */
+		if (read(go_leave[0], &c, 1) != 1)
+			_exit(3);
+		_exit(0);
+	}
+	expect_waiting_for_the_lock(reader, "open of the read end");
+	if (copy_stall_release(&cs, 'a'))
+		_exit(3);
+	pthread_join(ht, NULL);
+	copy_stall_destroy(&cs);
+	errno = h.err;
+	say("writer 0: write 32 -> %s", outcome(h.ret));
+	agent_collect(closer);
+	agent_collect(writer);
+	if (write(go_leave[1], "l", 1) != 1)
+		_exit(3);
+	agent_collect(reader);
+	cpu_order_unpin(&order);
+	close(w);
+}
+
+TEST_F_TIMEOUT(pipe, like_fifo_open_sees_the_other_end_opened_right_after_it,
+	       DIFF_TIMEOUT)
+{
+	char why[256];
+
+	if (preempt_full_begin(&preempt_switched, why, sizeof(why)))
+		TH_LOG("(this kernel runs without full preemption, so the reader's open comes at the writer's next cond_resched(), not inside its up(): %s)",
+		       why);
+	differential(_metadata,
+		     scenario_open_sees_the_other_end_opened_right_after_it,
+		     RIGHT_AFTER_RULE);
+	EXPECT_EQ(0, preempt_full_end(&preempt_switched)) {
+		TH_LOG("could not switch the kernel back to its preemption model");
+	}
 }
 
 /** @brief Send SIGUSR1, whose handler has SA_RESTART, to thread @p tid
