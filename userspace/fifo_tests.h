@@ -68,12 +68,18 @@
 #include "held_call.h"
 #include "kmsg_check.h"
 #include "module_reload.h"
+#include "preempt_full.h"
 #include "reload_checks.h"
 #include "signal_note.h"
 #include "sleep_timer.h"
 #include "task_state.h"
 #include "task_stuck.h"
 #include "tests_stop.h"
+
+/** @brief Where a test that switched the kernel to full preemption noted
+ *         the model to switch back to: FIXTURE_TEARDOWN(fifo) switches
+ *         back also when an ASSERT ended the test. */
+static struct preempt_full fifo_preempt_switched;
 
 /** @brief The FIFO's capacity, as the handouts specify. */
 #define FIFO_SIZE 64
@@ -378,6 +384,33 @@ static void drain_all(int fd)
 		;
 }
 
+/** @brief Leave @p n bytes of @p data in the FIFO behind @p node, which
+ *         holds none: one write through a descriptor opened for it and
+ *         closed again.
+ * @param node the device node
+ * @param data the bytes
+ * @param n how many, at most the FIFO's size (0: nothing to do)
+ * @return 0, or -1 with errno set (EIO: the write was short)
+ */
+static int fifo_node_hold(const char *node, const char *data, size_t n)
+{
+	ssize_t wrote;
+	int fd, err;
+
+	if (!n)
+		return 0;
+	fd = open(node, O_WRONLY | O_NONBLOCK);
+	if (fd < 0)
+		return -1;
+	wrote = write(fd, data, n);
+	err = wrote < 0 ? errno : EIO;
+	close(fd);
+	if (wrote == (ssize_t)n)
+		return 0;
+	errno = err;
+	return -1;
+}
+
 #if FIFO_STAGE <= 4
 /** @brief How long the device may take to answer device_answers(), in ms:
  *         milliseconds, even under emulation and heavy load. */
@@ -440,12 +473,14 @@ FIXTURE_SETUP(fifo)
 	drain_all(self->nb);
 }
 
-/** @brief End the test's sleeping calls; close the fixture's
+/** @brief Switch the kernel back to its preemption model if a test left
+ *         it switched; end the test's sleeping calls; close the fixture's
  *         descriptors. */
 FIXTURE_TEARDOWN(fifo)
 {
 	int i;
 
+	preempt_full_end(&fifo_preempt_switched);
 	for (i = 0; i < FIFO_SLEEPERS; i++)
 		sleeper_free(&self->sleepers[i], self->nb);
 	close(self->nb);
@@ -2675,6 +2710,144 @@ static void expect_counted_under_the_lock(struct __test_metadata *_metadata,
 	frozen_destroy(&a);
 }
 
+/** @brief What a real-time child of expect_answer_from_under_the_lock()
+ *         did: its call, then the opposite call of 1 byte. */
+struct undo_call {
+	/** @brief The first call's result and errno. */
+	ssize_t ret;
+	/** @brief errno after it. */
+	int err;
+	/** @brief The 1-byte call's result. */
+	ssize_t undo_ret;
+};
+
+/** @brief A call answers by what it found under its lock, not by what the
+ *         FIFO holds once it let the lock go.
+ *
+ * The FIFO is emptied, then holds FIFO_SIZE - 32 bytes (writes) or 32
+ * (reads). A call A of 32 bytes is frozen in its copy, holding the lock;
+ * B, of 8 bytes through @p nb, waits for the lock; then C, the same call
+ * made by a real-time child. When A is let go it fills (empties) the
+ * FIFO; B takes the lock, finds it full (empty), and lets the lock go,
+ * which wakes C. Everything runs on one CPU and, where the kernel can
+ * switch, under full preemption (preempt_full.h): C runs at B's unlock,
+ * before B's next line, gets the same answer, and then reads (writes)
+ * one byte. B must still answer as for a full (empty) FIFO: a driver that
+ * looks at kfifo_is_full() (kfifo_is_empty()) again after its unlock
+ * sees the byte C moved and answers 0. Under voluntary preemption C runs
+ * when B has returned, and the answers are the same.
+ *
+ * @param _metadata the test
+ * @param self the fixture
+ * @param m the model, emptied here
+ * @param nb an O_NONBLOCK descriptor on the device
+ * @param is_write nonzero for writes, zero for reads
+ */
+static void expect_answer_from_under_the_lock(struct __test_metadata *_metadata,
+					      FIXTURE_DATA(fifo) *self,
+					      struct fifo_model *m, int nb,
+					      int is_write)
+{
+	const char *call = is_write ? "write" : "read";
+	struct sched_param rt = { .sched_priority = 1 };
+	struct sleeper *b = &self->sleepers[2];
+	char data[FIFO_SIZE], what[200], why[256], c;
+	struct undo_call *u;
+	struct cpu_order order;
+	struct frozen a;
+	int status = 0;
+	pid_t pid;
+	char st;
+
+	u = mmap(NULL, sizeof(*u), PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, u);
+	drain_all(self->nb);
+	fifo_model_reset(m);
+	pattern(data, sizeof(data), 19);
+	if (is_write) {
+		ASSERT_EQ(FIFO_SIZE - 32, write(self->nb, data, FIFO_SIZE - 32));
+		fifo_model_write(m, data, FIFO_SIZE - 32, 1);
+	} else {
+		ASSERT_EQ(32, write(self->nb, data, 32));
+		fifo_model_write(m, data, 32, 1);
+	}
+	/* Before the test is pinned: the switch takes the other CPUs offline. */
+	if (preempt_full_begin(&fifo_preempt_switched, why, sizeof(why)))
+		TH_LOG("(this kernel runs without full preemption, so the real-time call runs after the first one has returned, not at its unlock: %s)",
+		       why);
+	ASSERT_EQ(0, cpu_order_pin(&order)) {
+		TH_LOG("cannot run the test on one CPU: %s", strerror(errno));
+	}
+	ASSERT_EQ(1, frozen_start(&a, self->fd, is_write, 32)) {
+		TH_LOG("the %s of 32 bytes was not frozen in its copy (it returned %zd)",
+		       call, a.call.ret);
+	}
+	st = sleeper_start(b, nb, is_write ? "bbbbbbbb" : NULL, 8);
+	EXPECT_EQ('S', st) {
+		TH_LOG("an O_NONBLOCK %s while another %s holds the lock in the middle of its copy should wait for it: %s",
+		       call, call, not_waiting(b, st, is_write ? "writers'" :
+						     "readers'"));
+	}
+	pid = fork_detached();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		c = 'u';
+		if (sched_setscheduler(0, SCHED_FIFO, &rt))
+			_exit(2);
+		u->ret = is_write ? write(nb, "cccccccc", 8) :
+				    read(nb, data, 8);
+		u->err = errno;
+		u->undo_ret = is_write ? read(nb, &c, 1) : write(nb, &c, 1);
+		_exit(0);
+	}
+	st = task_wait_asleep(pid, NULL, 5000);
+	EXPECT_EQ('S', st) {
+		TH_LOG("a real-time O_NONBLOCK %s behind them should wait for the lock too",
+		       call);
+	}
+	EXPECT_EQ(32, frozen_release(&a));
+	if (is_write) {
+		memset(data, 'A', 32);
+		fifo_model_write(m, data, 32, 0);
+	} else {
+		fifo_model_read(m, 32, 0, NULL);
+	}
+	EXPECT_TRUE(sleeper_returned(b, WAKE_MS));
+	sleeper_finish(b, self->nb);
+	EXPECT_EQ(0, wait_for_child(pid, &status, WAKE_MS)) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+	}
+	cpu_order_unpin(&order);
+	preempt_full_end(&fifo_preempt_switched);
+	snprintf(what, sizeof(what), "an O_NONBLOCK %s(8) that waited for the lock while the %s ahead %s the FIFO, and that a %s of 1 byte followed at once, right after it let the lock go",
+		 call, call, is_write ? "filled" : "emptied",
+		 is_write ? "read" : "write");
+	expect_result(_metadata,
+		      is_write ? fifo_model_write(m, "bbbbbbbb", 8, 1) :
+				 fifo_model_read(m, 8, 1, NULL),
+		      b->sh->call.ret, b->sh->call.err, what,
+		      is_write ? "a write answers by what it found under the writers' mutex: nothing copied, no fault, is a full FIFO (decide from kfifo_from_user()'s results, not from kfifo_is_full() after the unlock, when a reader may have made room)"
+			       : "a read answers by what it found under the readers' mutex: nothing copied is an empty FIFO (decide from kfifo_to_user()'s results, not from kfifo_is_empty() after the unlock, when a writer may have added bytes)");
+	if (WIFEXITED(status) && !WEXITSTATUS(status)) {
+		expect_result(_metadata,
+			      is_write ? fifo_model_write(m, "cccccccc", 8, 1) :
+					 fifo_model_read(m, 8, 1, NULL),
+			      u->ret, u->err,
+			      "the real-time O_NONBLOCK call behind it",
+			      "the same answer");
+		EXPECT_EQ(1, u->undo_ret);
+		if (is_write)
+			fifo_model_read(m, 1, 1, NULL);
+		else
+			fifo_model_write(m, "u", 1, 1);
+	}
+	expect_contents(_metadata, m, "after a call answered and another undid its answer");
+	frozen_destroy(&a);
+	munmap(u, sizeof(*u));
+}
+
 /** @brief "Empty" is decided under the readers' lock: a read that waited
  *         for the lock while the reader ahead took every byte finds the
  *         FIFO empty, and answers as for an empty FIFO. An O_NONBLOCK read
@@ -2699,23 +2872,30 @@ TEST_F_TIMEOUT(fifo, empty_is_checked_under_the_readers_lock, 15)
 		TH_LOG("an O_NONBLOCK read while another reader is in the middle of its copy should wait for the readers' mutex: %s",
 		       not_waiting(b, st, "readers'"));
 	}
-#if FIFO_STAGE >= 4
+	/* A blocking read waits behind it: each answers by its own file's
+	 * O_NONBLOCK, not by the flag of the call that came last. */
 	st = sleeper_start(c, self->fd, NULL, 8);
 	EXPECT_EQ('S', st) {
 		TH_LOG("a read while another reader is in the middle of its copy should wait for the readers' mutex: %s",
 		       not_waiting(c, st, "readers'"));
 	}
-#endif
 	EXPECT_EQ(32, frozen_release(&a));
-	/* The reader ahead took all 32: the FIFO is empty for B (and C). */
+	/* The reader ahead took all 32: the FIFO is empty for B and C. */
 	EXPECT_TRUE(sleeper_returned(b, WAKE_MS));
 	sleeper_finish(b, self->nb);
 	expect_result(_metadata, fifo_model_read(&m, 8, 1, NULL),
 		      b->sh->call.ret, b->sh->call.err,
-		      "an O_NONBLOCK read(8) that waited for the lock while the reader ahead took every byte",
-		      FIFO_STAGE >= 3 ? "with O_NONBLOCK a read of an empty FIFO fails with EAGAIN; \"empty\" must be tested after taking the mutex (tested before it, the FIFO still looked full)"
+		      "an O_NONBLOCK read(8) that waited for the lock while the reader ahead took every byte (a blocking read waiting behind it)",
+		      FIFO_STAGE >= 3 ? "with O_NONBLOCK a read of an empty FIFO fails with EAGAIN: \"empty\" must be tested after taking the mutex (tested before it, the FIFO still looked full), and O_NONBLOCK is this call's file's (file->f_flags), not a copy that the blocking read behind it changed"
 				      : "a read of an empty FIFO returns 0");
-#if FIFO_STAGE >= 4
+#if FIFO_STAGE < 4
+	EXPECT_TRUE(sleeper_returned(c, WAKE_MS));
+	sleeper_finish(c, self->nb);
+	expect_result(_metadata, fifo_model_read(&m, 8, 0, NULL),
+		      c->sh->call.ret, c->sh->call.err,
+		      "a blocking read(8) that waited for the lock behind an O_NONBLOCK one while the reader ahead took every byte",
+		      "a read of an empty FIFO returns 0 without O_NONBLOCK; O_NONBLOCK is each call's file's (file->f_flags), not a copy that another call changed");
+#else
 	st = task_wait_asleep(c->sh->call.tid, &c->sh->call.done, 5000);
 	EXPECT_EQ('S', st) {
 		TH_LOG("a read that waited for the lock while the reader ahead took every byte should then sleep until data comes: %s (test \"empty\" under the mutex, in a loop)",
@@ -2732,11 +2912,10 @@ TEST_F_TIMEOUT(fifo, empty_is_checked_under_the_readers_lock, 15)
 	sleeper_finish(c, self->nb);
 	EXPECT_EQ(8, c->sh->call.ret);
 	EXPECT_EQ(0, memcmp(c->sh->buf, "AAAAAAAA", 8));
-#else
-	(void)c;
 #endif
 	frozen_destroy(&a);
 	expect_counted_under_the_lock(_metadata, self, &m, 0);
+	expect_answer_from_under_the_lock(_metadata, self, &m, nb, 0);
 	fifo_model_destroy(&m);
 	close(nb);
 }
@@ -2765,13 +2944,13 @@ TEST_F_TIMEOUT(fifo, full_is_checked_under_the_writers_lock, 15)
 		TH_LOG("an O_NONBLOCK write while another writer is in the middle of its copy should wait for the writers' mutex: %s",
 		       not_waiting(b, st, "writers'"));
 	}
-#if FIFO_STAGE >= 4
+	/* A blocking write waits behind it: each answers by its own file's
+	 * O_NONBLOCK, not by the flag of the call that came last. */
 	st = sleeper_start(c, self->fd, "cccc", 4);
 	EXPECT_EQ('S', st) {
 		TH_LOG("a write while another writer is in the middle of its copy should wait for the writers' mutex: %s",
 		       not_waiting(c, st, "writers'"));
 	}
-#endif
 	EXPECT_EQ(32, frozen_release(&a));
 	memset(fill, 'A', 32);
 	fifo_model_write(&m, fill, 32, 0);
@@ -2779,10 +2958,17 @@ TEST_F_TIMEOUT(fifo, full_is_checked_under_the_writers_lock, 15)
 	sleeper_finish(b, self->nb);
 	expect_result(_metadata, fifo_model_write(&m, "bbbbbbbb", 8, 1),
 		      b->sh->call.ret, b->sh->call.err,
-		      "an O_NONBLOCK write(8) that waited for the lock while the writer ahead filled the FIFO",
-		      FIFO_STAGE >= 3 ? "with O_NONBLOCK a write to a full FIFO fails with EAGAIN; \"full\" must be tested after taking the mutex (tested before it, the FIFO still had room)"
+		      "an O_NONBLOCK write(8) that waited for the lock while the writer ahead filled the FIFO (a blocking write waiting behind it)",
+		      FIFO_STAGE >= 3 ? "with O_NONBLOCK a write to a full FIFO fails with EAGAIN: \"full\" must be tested after taking the mutex (tested before it, the FIFO still had room), and O_NONBLOCK is this call's file's (file->f_flags), not a copy that the blocking write behind it changed"
 				      : "a write to a full FIFO fails with ENOSPC");
-#if FIFO_STAGE >= 4
+#if FIFO_STAGE < 4
+	EXPECT_TRUE(sleeper_returned(c, WAKE_MS));
+	sleeper_finish(c, self->nb);
+	expect_result(_metadata, fifo_model_write(&m, "cccc", 4, 0),
+		      c->sh->call.ret, c->sh->call.err,
+		      "a blocking write(4) that waited for the lock behind an O_NONBLOCK one while the writer ahead filled the FIFO",
+		      "a write to a full FIFO fails with ENOSPC without O_NONBLOCK; O_NONBLOCK is each call's file's (file->f_flags), not a copy that another call changed");
+#else
 	st = task_wait_asleep(c->sh->call.tid, &c->sh->call.done, 5000);
 	EXPECT_EQ('S', st) {
 		TH_LOG("a write that waited for the lock while the writer ahead filled the FIFO should then sleep until there is room: %s (test \"full\" under the mutex, in a loop)",
@@ -2799,12 +2985,11 @@ TEST_F_TIMEOUT(fifo, full_is_checked_under_the_writers_lock, 15)
 	sleeper_finish(c, self->nb);
 	EXPECT_EQ(4, c->sh->call.ret);
 	fifo_model_write(&m, "cccc", 4, 0);
-#else
-	(void)c;
 #endif
 	expect_contents(_metadata, &m, "at the end");
 	frozen_destroy(&a);
 	expect_counted_under_the_lock(_metadata, self, &m, 1);
+	expect_answer_from_under_the_lock(_metadata, self, &m, nb, 1);
 	fifo_model_destroy(&m);
 	close(nb);
 }
@@ -4796,14 +4981,27 @@ TEST_F_TIMEOUT(reload, unload_leaves_nothing_behind, 15)
 /** @brief A load and an unload of the module that succeed log no error:
  *         every record the kernel log gets while the module is unloaded
  *         and loaded again is below KERN_ERR (pr_info() "ready" is fine,
- *         a pr_err() is for a load that fails).
+ *         a pr_err() is for a load that fails), whatever the FIFO holds
+ *         at the unload: nothing, a few bytes, or FIFO_SIZE (an exit that
+ *         reports the bytes it drops with pr_err() breaks the rule too).
  */
-TEST_F_TIMEOUT(reload, load_and_unload_log_no_error, 15)
+TEST_F_TIMEOUT(reload, load_and_unload_log_no_error, 30)
 {
-	char msg[1024];
+	static const size_t held[] = { 0, 10, FIFO_SIZE };
+	char msg[1024], data[FIFO_SIZE];
+	unsigned int i;
 
-	EXPECT_EQ(0, kmsg_check_reload(FIFO_MODULE, msg, sizeof(msg))) {
-		TH_LOG("%s", msg);
+	memset(data, 'k', sizeof(data));
+	for (i = 0; i < sizeof(held) / sizeof(held[0]); i++) {
+		ASSERT_EQ(0, fifo_node_hold(FIFO_DEV, data, held[i])) {
+			TH_LOG("could not leave %zu bytes in %s: %s", held[i],
+			       FIFO_DEV, strerror(errno));
+		}
+		EXPECT_EQ(0, kmsg_check_reload(FIFO_MODULE, msg,
+					       sizeof(msg))) {
+			TH_LOG("unloaded while the FIFO held %zu bytes: %s",
+			       held[i], msg);
+		}
 	}
 }
 

@@ -645,6 +645,40 @@ TEST_F_TIMEOUT(minors, epoll_level_triggered, TIMEOUT)
 		EXPECT_EQ(1, n);
 		close(ep);
 	}
+	/* EPOLL_CTL_MOD asks .poll for the mask again, without a poll table:
+	 * the queues registered at EPOLL_CTL_ADD stay the only ones. An epoll
+	 * added for EPOLLOUT (EPOLLIN) and changed to EPOLLIN (EPOLLOUT) is
+	 * woken by a write (a read that makes room) only if .poll registered
+	 * on both queues at the ADD, not only on the queue of the events then
+	 * asked for (poll_requested_events()). */
+	for (side = 0; side < 2; side++) {
+		fd = self->fd[side ? 2 : 1];
+		ev.events = side ? EPOLLIN : EPOLLOUT;
+		ep = epoll_create1(0);
+		ASSERT_LE(0, ep);
+		ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev));
+		ev.events = side ? EPOLLOUT : EPOLLIN;
+		ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_MOD, fd, &ev));
+		if (side) {
+			ASSERT_EQ(0, fill_minor(fd));
+		}
+		st = waiter_start(&w, epoll_forever, &ep);
+		EXPECT_EQ('S', st);
+		if (side) {
+			ASSERT_EQ(1, read(fd, buf, 1));
+		} else {
+			ASSERT_EQ(1, write(fd, "c", 1));
+		}
+		EXPECT_TRUE(waiter_result(&w, 2000, &n)) {
+			TH_LOG("an epoll_wait() for %s, on an epoll added for %s and changed with EPOLL_CTL_MOD, was not woken by a %s on %s: .poll must call poll_wait() on both queues whatever events the caller asks for (epoll registers its queues only at EPOLL_CTL_ADD; EPOLL_CTL_MOD asks .poll again without a poll table)",
+			       side ? "EPOLLOUT" : "EPOLLIN",
+			       side ? "EPOLLIN" : "EPOLLOUT",
+			       side ? "read that made room" : "write",
+			       node(side ? 2 : 1));
+		}
+		EXPECT_EQ(1, n);
+		close(ep);
+	}
 }
 
 /** @brief Edge-triggered epoll reports a change only when the queue is woken:
@@ -2645,13 +2679,35 @@ TEST_F_TIMEOUT(module, unload_leaves_nothing_behind, 30)
 
 /** @brief A load and an unload of the module that succeed log no error
  *         (Lab 04's rule): nothing the kernel log gets while the module
- *         is unloaded and loaded again is at KERN_ERR or more severe. */
+ *         is unloaded and loaded again is at KERN_ERR or more severe,
+ *         with every FIFO empty at the unload, and with minor 0 holding
+ *         a few bytes and the last minor full (an exit that reports the
+ *         bytes it drops with pr_err() breaks the rule too). */
 TEST_F_TIMEOUT(module, load_and_unload_log_no_error, 30)
 {
-	char msg[1024];
+	char msg[1024], node[64], data[FIFO_SIZE];
+	int round;
 
-	EXPECT_EQ(0, kmsg_check_reload(FIFO_MODULE, msg, sizeof(msg))) {
-		TH_LOG("%s", msg);
+	memset(data, 'k', sizeof(data));
+	for (round = 0; round < 2; round++) {
+		if (round) {
+			snprintf(node, sizeof(node), MINOR_NODE_FMT, 0);
+			ASSERT_EQ(0, fifo_node_hold(node, data, 10)) {
+				TH_LOG("could not leave 10 bytes in %s: %s",
+				       node, strerror(errno));
+			}
+			snprintf(node, sizeof(node), MINOR_NODE_FMT, NDEV - 1);
+			ASSERT_EQ(0, fifo_node_hold(node, data, FIFO_SIZE)) {
+				TH_LOG("could not fill %s: %s", node,
+				       strerror(errno));
+			}
+		}
+		EXPECT_EQ(0, kmsg_check_reload(FIFO_MODULE, msg,
+					       sizeof(msg))) {
+			TH_LOG("unloaded %s: %s", round ?
+			       "while minor 0 held 10 bytes and the last minor was full" :
+			       "with every FIFO empty", msg);
+		}
 	}
 }
 

@@ -28,6 +28,7 @@
 
 #include "fifo_tests.h"
 #include "minor_tests.h"
+#include "preempt_full.h"
 #include "tests_stop.h"
 
 /** @brief How long to wait for a signal that should come, in ms. */
@@ -744,6 +745,120 @@ TEST_F_TIMEOUT(minors, signals_come_after_the_copy, 15)
 			 reading ? "read" : "write");
 		expect_signals(_metadata, &want, 1, during, rule[reading]);
 		copy_stall_destroy(&cs);
+	}
+	close(a);
+}
+
+/** @brief The side that the call of signals_whatever_the_woken_side_does_next
+ *         wakes: a blocking read of 8 bytes on an empty minor (@p
+ *         is_write 0) or a blocking write of 8 bytes on a full one, made
+ *         by a real-time child on the test's CPU.
+ * @param path the minor's node
+ * @param is_write nonzero for the write
+ * @return the child's PID (it exits with 0 when its call moved 8 bytes),
+ *         or -1
+ */
+static pid_t rt_sleeper(const char *path, int is_write)
+{
+	struct sched_param rt = { .sched_priority = 1 };
+	char buf[8];
+	pid_t pid = fork_detached();
+	int fd;
+
+	if (pid)
+		return pid;
+	memset(buf, 's', sizeof(buf));
+	fd = open(path, is_write ? O_WRONLY : O_RDONLY);
+	if (fd < 0 || sched_setscheduler(0, SCHED_FIFO, &rt))
+		_exit(2);
+	_exit((is_write ? write(fd, buf, 8) : read(fd, buf, 8)) == 8 ? 0 : 1);
+}
+
+/** @brief A write that adds bytes signals POLL_IN, and a read that makes
+ *         room POLL_OUT, whatever the FIFO holds once the call is through:
+ *         the reader the write woke may have taken every byte before the
+ *         write reaches its kill_fasync(), the writer a read woke may have
+ *         filled the FIFO again. A read asleep on an empty minor (a write
+ *         asleep on a full one) is made by a real-time child on the
+ *         test's CPU, and the kernel runs full preemption while the test
+ *         runs where it can switch (preempt_full.h): the woken child's
+ *         whole call then runs inside the test's wake-up, before the
+ *         test's next line. A driver that signals only when the FIFO is
+ *         still readable (writable) after the call, as poll() would say,
+ *         loses the signal. Under voluntary preemption the child runs when
+ *         the test's call returns, and the same signals are due. */
+TEST_F_TIMEOUT(minors, signals_whatever_the_woken_side_does_next, 30)
+{
+	static const char *const rule[2] = {
+		"every write that adds bytes signals POLL_IN, even when the reader it woke has taken them before the write's kill_fasync() (do not test \"not empty\" after the copy: signal because bytes went in)",
+		"every read that takes bytes signals POLL_OUT, even when the writer it woke has filled the FIFO again before the read's kill_fasync() (do not test \"not full\" after the copy: signal because room was made)",
+	};
+	struct minor_model_signal want[2], drop[MINOR_MODEL_SIGNALS];
+	struct preempt_full full = { { 0 } };
+	char fill[FIFO_SIZE], buf[8], why[256], after[160];
+	struct cpu_order order;
+	int a, reading, status;
+	ssize_t n;
+	pid_t pid;
+	char st;
+
+	memset(fill, 'f', sizeof(fill));
+	ASSERT_EQ(0, block_rt());
+	a = open_async(node(3), getpid());
+	ASSERT_LE(0, a) {
+		TH_LOG("F_SETOWN, F_SETSIG or O_ASYNC failed: %s",
+		       strerror(errno));
+	}
+	/* Before the test is pinned: the switch takes the other CPUs offline. */
+	if (preempt_full_begin(&full, why, sizeof(why)))
+		TH_LOG("(this kernel runs without full preemption, so the woken child runs when the test's call returns, not inside its wake-up: %s)",
+		       why);
+	EXPECT_EQ(0, cpu_order_pin(&order)) {
+		TH_LOG("cannot run the test on one CPU: %s", strerror(errno));
+	}
+	for (reading = 0; reading < 2; reading++) {
+		if (reading) {
+			EXPECT_EQ(FIFO_SIZE, write(self->fd[3], fill, FIFO_SIZE));
+			take_signals(drop);
+		}
+		pid = rt_sleeper(node(3), reading);
+		st = task_wait_asleep(pid, NULL, 5000);
+		EXPECT_EQ('S', st) {
+			TH_LOG("a blocking %s of 8 bytes on %s %s should sleep",
+			       reading ? "write" : "read", reading ? "a full" :
+			       "an empty", node(3));
+		}
+		memset(buf, 'w', sizeof(buf));
+		n = reading ? read(self->fd[3], buf, 8) :
+			      write(self->fd[3], buf, 8);
+		EXPECT_EQ(8, n);
+		EXPECT_EQ(0, wait_for_child(pid, &status, 5000)) {
+			TH_LOG("the %s the test's %s woke did not return",
+			       reading ? "write" : "read",
+			       reading ? "read" : "write");
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+		}
+		EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status)) {
+			TH_LOG("the woken %s did not move its 8 bytes",
+			       reading ? "write" : "read");
+		}
+		/* The test's call, then the woken child's, which undid it. */
+		want[0] = sig_for(a, reading ? POLL_OUT : POLL_IN);
+		want[1] = sig_for(a, reading ? POLL_IN : POLL_OUT);
+		snprintf(after, sizeof(after), "a %s of 8 bytes that woke a %s, which %s",
+			 reading ? "read from a full minor" :
+			 "write to an empty minor",
+			 reading ? "writer" : "reader",
+			 reading ? "filled the minor again" :
+			 "took the 8 bytes");
+		expect_signals(_metadata, want, 2, after, rule[reading]);
+		if (reading)
+			drain_all(self->fd[3]);
+	}
+	cpu_order_unpin(&order);
+	EXPECT_EQ(0, preempt_full_end(&full)) {
+		TH_LOG("could not switch the kernel back to its preemption model");
 	}
 	close(a);
 }
