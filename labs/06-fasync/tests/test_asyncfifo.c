@@ -464,6 +464,27 @@ static int open_async(const char *path, pid_t owner)
 	return fd;
 }
 
+/** @brief The test's own signal-driven file on a minor: real-time signals
+ *         blocked (so that every one stays pending for take_signals()),
+ *         then open_async() owned by this process; the test ends when
+ *         that fails.
+ * @param _metadata the harness's test
+ * @param minor the minor
+ * @return the descriptor
+ */
+static int async_file(struct __test_metadata *_metadata, int minor)
+{
+	int fd;
+
+	ASSERT_EQ(0, block_rt());
+	fd = open_async(node(minor), getpid());
+	ASSERT_LE(0, fd) {
+		TH_LOG("open, F_SETOWN, F_SETSIG or O_ASYNC on %s failed: %s",
+		       node(minor), strerror(errno));
+	}
+	return fd;
+}
+
 /** @brief Check that exactly the signals @p want (in any order) are
  *         pending for this process, and take them.
  * @param _metadata the harness's test
@@ -519,12 +540,7 @@ TEST_F_TIMEOUT(minors, every_write_and_every_read_signals, TIMEOUT)
 	int a;
 
 	memset(buf, 'w', sizeof(buf));
-	ASSERT_EQ(0, block_rt());
-	a = open_async(node(0), getpid());
-	ASSERT_LE(0, a) {
-		TH_LOG("F_SETOWN, F_SETSIG or O_ASYNC failed: %s",
-		       strerror(errno));
-	}
+	a = async_file(_metadata, 0);
 	want = sig_for(a, POLL_IN);
 	for (i = 0; i < 3; i++) {
 		ASSERT_EQ((ssize_t)writes[i],
@@ -563,9 +579,7 @@ TEST_F_TIMEOUT(minors, calls_that_move_nothing_signal_nobody, TIMEOUT)
 
 	ASSERT_NE(MAP_FAILED, bad);
 	memset(buf, 'f', sizeof(buf));
-	ASSERT_EQ(0, block_rt());
-	a = open_async(node(1), getpid());
-	ASSERT_LE(0, a);
+	a = async_file(_metadata, 1);
 	EXPECT_EQ(0, read(self->fd[1], buf, 0));
 	EXPECT_EQ(0, write(self->fd[1], buf, 0));
 	EXPECT_EQ(-1, read(self->fd[1], buf, 1));
@@ -702,12 +716,7 @@ TEST_F_TIMEOUT(minors, signals_come_after_the_copy, 15)
 	memset(fill, 'f', sizeof(fill));
 	/* Blocked before the call's thread starts: the thread inherits the
 	 * mask, so every signal stays pending for take_signals(). */
-	ASSERT_EQ(0, block_rt());
-	a = open_async(node(2), getpid());
-	ASSERT_LE(0, a) {
-		TH_LOG("F_SETOWN, F_SETSIG or O_ASYNC failed: %s",
-		       strerror(errno));
-	}
+	a = async_file(_metadata, 2);
 	for (reading = 0; reading < 2; reading++) {
 		if (reading) {
 			/* Full, so that the read is what makes room. */
@@ -794,7 +803,6 @@ TEST_F_TIMEOUT(minors, signals_whatever_the_woken_side_does_next, 30)
 		"every read that takes bytes signals POLL_OUT, even when the writer it woke has filled the FIFO again before the read's kill_fasync() (do not test \"not full\" after the copy: signal because room was made)",
 	};
 	struct minor_model_signal want[2], drop[MINOR_MODEL_SIGNALS];
-	struct preempt_full full = { { 0 } };
 	char fill[FIFO_SIZE], buf[8], why[256], after[160];
 	struct cpu_order order;
 	int a, reading, status;
@@ -803,14 +811,9 @@ TEST_F_TIMEOUT(minors, signals_whatever_the_woken_side_does_next, 30)
 	char st;
 
 	memset(fill, 'f', sizeof(fill));
-	ASSERT_EQ(0, block_rt());
-	a = open_async(node(3), getpid());
-	ASSERT_LE(0, a) {
-		TH_LOG("F_SETOWN, F_SETSIG or O_ASYNC failed: %s",
-		       strerror(errno));
-	}
+	a = async_file(_metadata, 3);
 	/* Before the test is pinned: the switch takes the other CPUs offline. */
-	if (preempt_full_begin(&full, why, sizeof(why)))
+	if (preempt_full_begin(&fifo_preempt_switched, why, sizeof(why)))
 		TH_LOG("(this kernel runs without full preemption, so the woken child runs when the test's call returns, not inside its wake-up: %s)",
 		       why);
 	EXPECT_EQ(0, cpu_order_pin(&order)) {
@@ -822,6 +825,9 @@ TEST_F_TIMEOUT(minors, signals_whatever_the_woken_side_does_next, 30)
 			take_signals(drop);
 		}
 		pid = rt_sleeper(node(3), reading);
+		ASSERT_LE(0, pid) {
+			TH_LOG("cannot fork: %s", strerror(errno));
+		}
 		st = task_wait_asleep(pid, NULL, 5000);
 		EXPECT_EQ('S', st) {
 			TH_LOG("a blocking %s of 8 bytes on %s %s should sleep",
@@ -837,7 +843,10 @@ TEST_F_TIMEOUT(minors, signals_whatever_the_woken_side_does_next, 30)
 			       reading ? "write" : "read",
 			       reading ? "read" : "write");
 			kill(pid, SIGKILL);
-			waitpid(pid, &status, 0);
+			/* Not for good: it may be stuck where SIGKILL
+			 * cannot end it. */
+			status = -1;
+			wait_for_child(pid, &status, 1000);
 		}
 		EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status)) {
 			TH_LOG("the woken %s did not move its 8 bytes",
@@ -857,7 +866,7 @@ TEST_F_TIMEOUT(minors, signals_whatever_the_woken_side_does_next, 30)
 			drain_all(self->fd[3]);
 	}
 	cpu_order_unpin(&order);
-	EXPECT_EQ(0, preempt_full_end(&full)) {
+	EXPECT_EQ(0, preempt_full_end(&fifo_preempt_switched)) {
 		TH_LOG("could not switch the kernel back to its preemption model");
 	}
 	close(a);
