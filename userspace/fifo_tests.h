@@ -1076,8 +1076,15 @@ TEST_F_TIMEOUT(fifo, seed_program_sequence, TIMEOUT)
 	close(fd);
 }
 
-/** @brief O_NONBLOCK set or cleared after open counts from the next call on. */
-TEST_F_TIMEOUT(fifo, fcntl_nonblock_takes_effect, TIMEOUT)
+/** @brief Declared here, defined beside the frozen calls it uses. */
+static void expect_flag_read_under_the_lock(struct __test_metadata *_metadata,
+					    FIXTURE_DATA(fifo) *self,
+					    int is_write);
+
+/** @brief O_NONBLOCK set or cleared after open counts from the next call
+ *         on, and from a call that waits for the readers' lock while
+ *         fcntl() changes it (expect_flag_read_under_the_lock()). */
+TEST_F_TIMEOUT(fifo, fcntl_nonblock_takes_effect, 15)
 {
 	int flags = fcntl(self->fd, F_GETFL);
 	char c;
@@ -1101,7 +1108,9 @@ TEST_F_TIMEOUT(fifo, fcntl_nonblock_takes_effect, TIMEOUT)
 	}
 	EXPECT_EQ(1, write(self->nb, "x", 1));
 	sleeper_finish(&self->sleepers[0], self->nb);
+	sleeper_free(&self->sleepers[0], self->nb);
 #endif
+	expect_flag_read_under_the_lock(_metadata, self, 0);
 }
 #endif /* FIFO_STAGE >= 3 */
 
@@ -3224,11 +3233,100 @@ TEST_F_TIMEOUT(fifo, o_nonblock_belongs_to_the_open_file, 15)
 	fifo_model_destroy(&m);
 }
 
+/** @brief O_NONBLOCK is read when the call decides, under its lock: a
+ *         call that waits for the lock while fcntl() sets (then clears)
+ *         O_NONBLOCK on its file answers by the flag as it is then.
+ *
+ * A call A of 32 bytes, frozen in its copy, holds the lock and will empty
+ * (fill) the FIFO. B, of 8 bytes through its own open, waits for the
+ * lock; fcntl() then changes O_NONBLOCK on B's file, and A is let go. B
+ * finds the FIFO empty (full): with the flag now set it answers EAGAIN;
+ * with it now cleared it answers as a call without it does (Lab 03: 0 or
+ * ENOSPC; from Lab 04 on it sleeps, and a byte of data or room ends its
+ * sleep). As on a pipe (fs/pipe.c reads filp->f_flags under its mutex):
+ * a copy of the flag taken when the call began is stale by then.
+ *
+ * @param _metadata the test
+ * @param self the fixture
+ * @param is_write nonzero for writes, zero for reads
+ */
+static void expect_flag_read_under_the_lock(struct __test_metadata *_metadata,
+					    FIXTURE_DATA(fifo) *self,
+					    int is_write)
+{
+	const char *call = is_write ? "write" : "read";
+	const size_t before = is_write ? FIFO_SIZE - 32 : 32;
+	struct sleeper *b = &self->sleepers[1];
+	char fill[FIFO_SIZE], what[200], st, c = 'x';
+	int set, fd, want_err;
+	struct frozen a;
+
+	memset(fill, 'f', sizeof(fill));
+	for (set = 1; set >= 0; set--) {
+		drain_all(self->nb);
+		ASSERT_EQ((ssize_t)before, write(self->nb, fill, before));
+		fd = open_dev(_metadata, O_RDWR | (set ? 0 : O_NONBLOCK));
+		ASSERT_EQ(1, frozen_start(&a, self->fd, is_write, 32)) {
+			TH_LOG("the %s of 32 bytes was not frozen in its copy (it returned %zd)",
+			       call, a.call.ret);
+		}
+		st = sleeper_start(b, fd, is_write ? "bbbbbbbb" : NULL, 8);
+		EXPECT_TRUE(st == 'S' || st == 'D') {
+			TH_LOG("a %s while another %s holds the lock in the middle of its copy should wait for it: %s",
+			       call, call, not_waiting(b, st, is_write ?
+						       "writers'" : "readers'"));
+		}
+		set_nonblock(_metadata, fd, set);
+		EXPECT_EQ(32, frozen_release(&a));
+		snprintf(what, sizeof(what), "a %s(8) that waited for the lock while the %s ahead %s the FIFO, and fcntl() %s O_NONBLOCK on its file meanwhile",
+			 call, call, is_write ? "filled" : "emptied",
+			 set ? "set" : "cleared");
+		if (set || FIFO_STAGE < 4) {
+			EXPECT_TRUE(sleeper_returned(b, WAKE_MS)) {
+				TH_LOG("%s did not return", what);
+			}
+			sleeper_finish(b, self->nb);
+			want_err = set ? EAGAIN : is_write ? ENOSPC : 0;
+			EXPECT_TRUE(want_err ? b->sh->call.ret == -1 &&
+					       b->sh->call.err == want_err :
+					       b->sh->call.ret == 0) {
+				TH_LOG("%s: expected %s, got %zd %s; rule: O_NONBLOCK is read from file->f_flags when the call decides, after it took the mutex, not copied when the call began",
+				       what, set ? "-1 EAGAIN" : is_write ?
+				       "-1 ENOSPC" : "0", b->sh->call.ret,
+				       b->sh->call.ret < 0 ?
+				       strerror(b->sh->call.err) : "");
+			}
+		} else {
+			st = task_wait_asleep(b->sh->call.tid,
+					      &b->sh->call.done, 5000);
+			EXPECT_EQ('S', st) {
+				TH_LOG("%s should then sleep until there is %s: %s (read file->f_flags when the call decides, not when it began)",
+				       what, is_write ? "room" : "data",
+				       not_asleep(b, st));
+			}
+			EXPECT_EQ(1, is_write ? read(self->nb, &c, 1) :
+						write(self->nb, &c, 1));
+			EXPECT_TRUE(sleeper_returned(b, WAKE_MS)) {
+				TH_LOG("%s, asleep, did not return when a %s of 1 byte made %s",
+				       what, is_write ? "read" : "write",
+				       is_write ? "room" : "data");
+			}
+			sleeper_finish(b, self->nb);
+			EXPECT_EQ(1, b->sh->call.ret);
+		}
+		sleeper_free(b, self->nb);
+		frozen_destroy(&a);
+		close(fd);
+	}
+	drain_all(self->nb);
+}
+
 /** @brief fcntl() setting or clearing O_NONBLOCK takes effect on the next
  *         write too: a full FIFO then answers EAGAIN, or as without the
- *         flag.
+ *         flag; and on a write that waits for the writers' lock while
+ *         fcntl() changes the flag (expect_flag_read_under_the_lock()).
  */
-TEST_F_TIMEOUT(fifo, fcntl_nonblock_takes_effect_on_writes, TIMEOUT)
+TEST_F_TIMEOUT(fifo, fcntl_nonblock_takes_effect_on_writes, 15)
 {
 	char fill[FIFO_SIZE];
 	struct fifo_model m;
@@ -3263,6 +3361,8 @@ TEST_F_TIMEOUT(fifo, fcntl_nonblock_takes_effect_on_writes, TIMEOUT)
 			      "O_NONBLOCK is read from file->f_flags at every call, so fcntl(F_SETFL) after open counts from the next call");
 	}
 	fifo_model_destroy(&m);
+	set_nonblock(_metadata, self->fd, 0);
+	expect_flag_read_under_the_lock(_metadata, self, 1);
 }
 #endif /* FIFO_STAGE >= 3 */
 
