@@ -411,6 +411,37 @@ static int fifo_node_hold(const char *node, const char *data, size_t n)
 	return -1;
 }
 
+/** @brief Open the device, or fail the test.
+ * @param _metadata the test
+ * @param flags open()'s flags
+ * @return the descriptor
+ */
+static int open_dev(struct __test_metadata *_metadata, int flags)
+{
+	int fd = open(FIFO_DEV, flags);
+
+	ASSERT_LE(0, fd) {
+		TH_LOG("cannot open %s: %s", FIFO_DEV, strerror(errno));
+	}
+	return fd;
+}
+
+#if FIFO_STAGE >= 3
+/** @brief Set or clear O_NONBLOCK on an open file, or fail the test.
+ * @param _metadata the test
+ * @param fd a descriptor of the file
+ * @param on nonzero to set, zero to clear
+ */
+static void set_nonblock(struct __test_metadata *_metadata, int fd, int on)
+{
+	int flags = fcntl(fd, F_GETFL);
+
+	ASSERT_LE(0, flags);
+	flags = on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK;
+	ASSERT_EQ(0, fcntl(fd, F_SETFL, flags));
+}
+#endif
+
 #if FIFO_STAGE <= 4
 /** @brief How long the device may take to answer device_answers(), in ms:
  *         milliseconds, even under emulation and heavy load. */
@@ -1494,7 +1525,9 @@ TEST_F_TIMEOUT(fifo, several_readers_one_byte_one_winner, 15)
 }
 
 /**
- * @brief The race the loop around the sleep is for, made to happen every time.
+ * @brief The race the loop around the sleep is for, made to happen every
+ * time (woken_reader_rechecks_under_the_lock).
+ *
  * Reader B sleeps on the empty FIFO; 32 bytes come, which wakes it, but
  * before B runs, reader A takes the readers' lock and starts copying all
  * 32 bytes, and is frozen half-way (copy_stall.h): B now sees data, leaves
@@ -1503,11 +1536,23 @@ TEST_F_TIMEOUT(fifo, several_readers_one_byte_one_winner, 15)
  * sleep: returning 0 would be end of file. The test and A run as SCHED_FIFO
  * on one CPU (cpu_order.h), so that B, an ordinary process, runs only when
  * the test lets it.
+ *
+ * With @p nonblock_meanwhile, fcntl() sets O_NONBLOCK on B's file while B
+ * sleeps: B, finding the FIFO empty again, must then answer EAGAIN, as a
+ * pipe does (O_NONBLOCK is read each time the call decides).
+ *
+ * @param _metadata the test
+ * @param self the fixture
+ * @param nonblock_meanwhile whether B's file is made O_NONBLOCK while B
+ *        sleeps
  */
-TEST_F_TIMEOUT(fifo, woken_reader_rechecks_under_the_lock, 15)
+static void woken_reader_finds_nothing(struct __test_metadata *_metadata,
+				       FIXTURE_DATA(fifo) *self,
+				       int nonblock_meanwhile)
 {
-	struct sleeper *b = &self->sleepers[0];
+	struct sleeper *b = &self->sleepers[nonblock_meanwhile];
 	struct fifo_call a = { .fd = self->fd, .count = 32, .ready_pipe = -1 };
+	int bfd = open_dev(_metadata, O_RDWR);
 	char data[32], st;
 	struct cpu_order order;
 	struct copy_stall cs;
@@ -1519,11 +1564,13 @@ TEST_F_TIMEOUT(fifo, woken_reader_rechecks_under_the_lock, 15)
 	ASSERT_EQ(0, cpu_order_pin(&order)) {
 		TH_LOG("cannot run the test on one CPU: %s", strerror(errno));
 	}
-	st = sleeper_start(b, self->fd, NULL, 8);
+	st = sleeper_start(b, bfd, NULL, 8);
 	ASSERT_EQ('S', st) {
 		TH_LOG("a read of the empty FIFO should sleep: %s",
 		       not_asleep(b, st));
 	}
+	if (nonblock_meanwhile)
+		set_nonblock(_metadata, bfd, 1);
 	ASSERT_EQ(0, pipe(a_done));
 	a.done_pipe = a_done[1];
 	a.buf = copy_stall_init(&cs, 16, 0);
@@ -1554,15 +1601,39 @@ TEST_F_TIMEOUT(fifo, woken_reader_rechecks_under_the_lock, 15)
 	ASSERT_EQ('S', st) {
 		TH_LOG("reader B returned %zd before A was let go", b->sh->call.ret);
 	}
-	/* A took everything: B sleeps again, or wrongly returns. */
+	/* A took everything: B sleeps again, or (now O_NONBLOCK) returns
+	 * EAGAIN. */
 	st = task_wait_asleep(b->pid, &b->sh->call.done, 5000);
-	EXPECT_EQ('S', st) {
-		TH_LOG("a reader woken for data another reader then took returned %zd (%s): after waking, take the lock and check again, in a loop",
-		       b->sh->call.ret,
-		       b->sh->call.ret < 0 ? strerror(b->sh->call.err) : "no error");
+	if (nonblock_meanwhile) {
+		EXPECT_TRUE(st == 'X' && b->sh->call.ret == -1 &&
+			    b->sh->call.err == EAGAIN) {
+			TH_LOG("a reader woken for data another reader then took, its file made O_NONBLOCK by fcntl() while it slept, %s: it must answer EAGAIN, as a pipe does (test file->f_flags & O_NONBLOCK inside the loop, each time the FIFO is found empty, not once before it)",
+			       st == 'S' ? "went back to sleep" :
+			       st == 'X' ? "returned something else" :
+			       "neither slept nor returned");
+		}
+	} else {
+		EXPECT_EQ('S', st) {
+			TH_LOG("a reader woken for data another reader then took returned %zd (%s): after waking, take the lock and check again, in a loop",
+			       b->sh->call.ret,
+			       b->sh->call.ret < 0 ? strerror(b->sh->call.err) : "no error");
+		}
 	}
 	copy_stall_destroy(&cs);
 	cpu_order_unpin(&order);
+	sleeper_free(b, self->nb);
+	close(a_done[0]);
+	close(a_done[1]);
+	close(bfd);
+}
+
+/** @brief A reader woken for data that another reader takes first looks
+ *         again under the lock and sleeps again; and if its file was made
+ *         O_NONBLOCK while it slept, it answers EAGAIN instead. */
+TEST_F_TIMEOUT(fifo, woken_reader_rechecks_under_the_lock, 20)
+{
+	woken_reader_finds_nothing(_metadata, self, 0);
+	woken_reader_finds_nothing(_metadata, self, 1);
 }
 
 /** @brief The course notes woke readers only when the FIFO was not full after
@@ -1838,37 +1909,6 @@ static int expect_result(struct __test_metadata *_metadata,
 	}
 	return ok;
 }
-
-/** @brief Open the device, or fail the test.
- * @param _metadata the test
- * @param flags open()'s flags
- * @return the descriptor
- */
-static int open_dev(struct __test_metadata *_metadata, int flags)
-{
-	int fd = open(FIFO_DEV, flags);
-
-	ASSERT_LE(0, fd) {
-		TH_LOG("cannot open %s: %s", FIFO_DEV, strerror(errno));
-	}
-	return fd;
-}
-
-#if FIFO_STAGE >= 3
-/** @brief Set or clear O_NONBLOCK on an open file, or fail the test.
- * @param _metadata the test
- * @param fd a descriptor of the file
- * @param on nonzero to set, zero to clear
- */
-static void set_nonblock(struct __test_metadata *_metadata, int fd, int on)
-{
-	int flags = fcntl(fd, F_GETFL);
-
-	ASSERT_LE(0, flags);
-	flags = on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK;
-	ASSERT_EQ(0, fcntl(fd, F_SETFL, flags));
-}
-#endif
 
 /** @brief Fill @p buf with bytes that differ from one call to the next.
  * @param buf the buffer
@@ -2289,40 +2329,48 @@ TEST_F_TIMEOUT(fifo, last_close_keeps_the_bytes, TIMEOUT)
 /** @brief A buffer the kernel cannot touch at all gives EFAULT, with or
  *         without O_NONBLOCK, when there is something to copy (bytes to
  *         read, room to write): O_NONBLOCK is about a FIFO with nothing
- *         to give (EAGAIN), not about a fault. Nothing moves.
+ *         to give (EAGAIN), not about a fault. Nothing moves. NULL is
+ *         such a buffer like any other. With nothing to give, an
+ *         O_NONBLOCK call answers before it touches the buffer.
  */
 TEST_F_TIMEOUT(fifo, bad_buffer_is_efault_whatever_o_nonblock_says, TIMEOUT)
 {
 	char *bad = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
 			 -1, 0);
 	const int flags[] = { O_RDWR | O_NONBLOCK, O_RDWR };
-	char got[16] = "";
-	unsigned int i;
+	static const char *const kind[] = { "an unmapped", "a NULL" };
+	char *const bufs[] = { bad, NULL };
+	char got[16] = "", fill[FIFO_SIZE], what[160];
+	struct fifo_model m;
+	unsigned int i, b;
 	ssize_t n;
 	int fd;
 
 	ASSERT_NE(MAP_FAILED, bad);
 	ASSERT_EQ(3, write(self->fd, "abc", 3));
-	for (i = 0; i < 2; i++) {
-		const char *how = flags[i] & O_NONBLOCK ? "with O_NONBLOCK"
-							: "without O_NONBLOCK";
+	for (b = 0; b < 2; b++) {
+		for (i = 0; i < 2; i++) {
+			const char *how = flags[i] & O_NONBLOCK ?
+					  "with O_NONBLOCK" :
+					  "without O_NONBLOCK";
 
-		fd = open_dev(_metadata, flags[i]);
-		errno = 0;
-		n = read(fd, bad, 3);
-		EXPECT_EQ(-1, n);
-		EXPECT_EQ(EFAULT, errno) {
-			TH_LOG("read(3) %s into an unmapped buffer, 3 bytes in the FIFO: returned %zd (%s), expected -1 EFAULT; rule: a fault that copies nothing fails with EFAULT (what kfifo_to_user() returned), whatever O_NONBLOCK says: EAGAIN is only for an empty FIFO (a driver that turns every \"nothing copied\" into EAGAIN under O_NONBLOCK does this)",
-			       how, n, n < 0 ? strerror(errno) : "no error");
+			fd = open_dev(_metadata, flags[i]);
+			errno = 0;
+			n = read(fd, bufs[b], 3);
+			EXPECT_TRUE(n == -1 && errno == EFAULT) {
+				TH_LOG("read(3) %s into %s buffer, 3 bytes in the FIFO: returned %zd (%s), expected -1 EFAULT; rule: a fault that copies nothing fails with EFAULT (what kfifo_to_user() returned), whatever O_NONBLOCK says and whatever the pointer is: EAGAIN is only for an empty FIFO (a driver that turns every \"nothing copied\" into EAGAIN under O_NONBLOCK does this)",
+				       how, kind[b], n,
+				       n < 0 ? strerror(errno) : "no error");
+			}
+			errno = 0;
+			n = write(fd, bufs[b], 3);
+			EXPECT_TRUE(n == -1 && errno == EFAULT) {
+				TH_LOG("write(3) %s from %s buffer, room in the FIFO: returned %zd (%s), expected -1 EFAULT; rule: a fault that copies nothing fails with EFAULT, whatever O_NONBLOCK says and whatever the pointer is: EAGAIN is only for a full FIFO",
+				       how, kind[b], n,
+				       n < 0 ? strerror(errno) : "no error");
+			}
+			close(fd);
 		}
-		errno = 0;
-		n = write(fd, bad, 3);
-		EXPECT_EQ(-1, n);
-		EXPECT_EQ(EFAULT, errno) {
-			TH_LOG("write(3) %s from an unmapped buffer, room in the FIFO: returned %zd (%s), expected -1 EFAULT; rule: a fault that copies nothing fails with EFAULT, whatever O_NONBLOCK says: EAGAIN is only for a full FIFO",
-			       how, n, n < 0 ? strerror(errno) : "no error");
-		}
-		close(fd);
 	}
 	n = drain(self->nb, got, sizeof(got));
 	EXPECT_EQ(3, n) {
@@ -2330,6 +2378,33 @@ TEST_F_TIMEOUT(fifo, bad_buffer_is_efault_whatever_o_nonblock_says, TIMEOUT)
 		       n);
 	}
 	EXPECT_EQ(0, memcmp(got, "abc", 3));
+	/* Nothing to give: the answer comes before the buffer is touched. */
+	ASSERT_EQ(0, fifo_model_init(&m, FIFO_SIZE, FIFO_STAGE, NULL));
+	memset(fill, 'f', sizeof(fill));
+	fd = open_dev(_metadata, O_RDWR | O_NONBLOCK);
+	for (b = 0; b < 2; b++) {
+		errno = 0;
+		n = read(fd, bufs[b], 3);
+		snprintf(what, sizeof(what), "an O_NONBLOCK read(3) of the empty FIFO into %s buffer",
+			 kind[b]);
+		expect_result(_metadata, fifo_model_read(&m, 3, 1, NULL), n,
+			      errno, what,
+			      "an empty FIFO answers as empty before the buffer is touched");
+	}
+	ASSERT_EQ(FIFO_SIZE, write(self->nb, fill, sizeof(fill)));
+	fifo_model_write(&m, fill, FIFO_SIZE, 1);
+	for (b = 0; b < 2; b++) {
+		errno = 0;
+		n = write(fd, bufs[b], 3);
+		snprintf(what, sizeof(what), "an O_NONBLOCK write(3) to the full FIFO from %s buffer",
+			 kind[b]);
+		expect_result(_metadata, fifo_model_write(&m, "xyz", 3, 1), n,
+			      errno, what,
+			      "a full FIFO answers as full before the buffer is touched");
+	}
+	expect_contents(_metadata, &m, "after the calls on a full FIFO");
+	fifo_model_destroy(&m);
+	close(fd);
 	munmap(bad, 4096);
 }
 
@@ -3062,40 +3137,100 @@ TEST_F_TIMEOUT(fifo, full_is_checked_under_the_writers_lock, 15)
 	close(nb);
 }
 
-/** @brief A reader and a writer never wait for each other: each side has
- *         its own mutex, and a read goes through while a write is frozen
- *         in its copy, and the other way round.
+/** @brief With a call of the other kind frozen in its copy of 32 bytes,
+ *         a read of 8 bytes (write of 4) through @p fd goes through at
+ *         once, and moves them all.
+ * @param _metadata the test
+ * @param self the fixture
+ * @param fd the call's descriptor
+ * @param is_write nonzero for the write (a read is frozen)
+ * @param how "a" or "an O_NONBLOCK", for the message
  */
-TEST_F_TIMEOUT(fifo, reader_and_writer_do_not_wait_for_each_other, 15)
+static void expect_not_held_up(struct __test_metadata *_metadata,
+			       FIXTURE_DATA(fifo) *self, int fd, int is_write,
+			       const char *how)
 {
 	struct sleeper *s = &self->sleepers[0];
-	char buf[FIFO_SIZE], st;
 	struct frozen a;
+	char st;
 
-	ASSERT_EQ(8, write(self->fd, "01234567", 8));
-	ASSERT_EQ(1, frozen_start(&a, self->fd, 1, 32));
-	st = sleeper_start(s, self->fd, NULL, 8);
+	ASSERT_EQ(1, frozen_start(&a, self->fd, !is_write, 32));
+	st = sleeper_start(s, fd, is_write ? "wxyz" : NULL, is_write ? 4 : 8);
 	EXPECT_EQ('X', st) {
-		TH_LOG("a read waited while a write was in the middle of its copy: readers and writers each have their own mutex (kfifo needs no lock between one reader and one writer)");
-	}
-	EXPECT_TRUE(sleeper_returned(s, WAKE_MS));
-	EXPECT_EQ(32, frozen_release(&a));
-	frozen_destroy(&a);
-	sleeper_free(s, self->nb);
-	ASSERT_EQ(32, drain(self->nb, buf, sizeof(buf)));
-
-	ASSERT_EQ(40, write(self->fd, buf, 40));
-	ASSERT_EQ(1, frozen_start(&a, self->fd, 0, 32));
-	st = sleeper_start(s, self->fd, "wxyz", 4);
-	EXPECT_EQ('X', st) {
-		TH_LOG("a write waited while a read was in the middle of its copy: readers and writers each have their own mutex");
+		TH_LOG("%s %s waited while a %s was in the middle of its copy: readers and writers each have their own mutex (kfifo needs no lock between one reader and one writer), with O_NONBLOCK too",
+		       how, is_write ? "write" : "read",
+		       is_write ? "read" : "write");
 	}
 	EXPECT_TRUE(sleeper_returned(s, WAKE_MS));
 	EXPECT_EQ(32, frozen_release(&a));
 	frozen_destroy(&a);
 	sleeper_finish(s, self->nb);
-	EXPECT_EQ(4, s->sh->call.ret);
-	EXPECT_EQ(12, drain(self->nb, buf, sizeof(buf)));
+	EXPECT_EQ(is_write ? 4 : 8, s->sh->call.ret);
+	sleeper_free(s, self->nb);
+}
+
+/** @brief A reader and a writer never wait for each other: each side has
+ *         its own mutex, and a read goes through while a write is frozen
+ *         in its copy, and the other way round, through a descriptor
+ *         without O_NONBLOCK and one with it; and an O_NONBLOCK read of
+ *         the empty FIFO (write to the full one) answers at once while a
+ *         write (read) is frozen in its copy, its bytes (room) not there
+ *         yet.
+ */
+TEST_F_TIMEOUT(fifo, reader_and_writer_do_not_wait_for_each_other, 15)
+{
+	struct sleeper *s = &self->sleepers[0];
+	int nb = open_dev(_metadata, O_RDWR | O_NONBLOCK);
+	const int fds[2] = { self->fd, nb };
+	char buf[FIFO_SIZE], what[160], st;
+	struct fifo_model m;
+	struct frozen a;
+	unsigned int i;
+
+	for (i = 0; i < 2; i++) {
+		const char *how = i ? "an O_NONBLOCK" : "a";
+
+		ASSERT_EQ(8, write(self->fd, "01234567", 8));
+		expect_not_held_up(_metadata, self, fds[i], 0, how);
+		ASSERT_EQ(32, drain(self->nb, buf, sizeof(buf)));
+		ASSERT_EQ(40, write(self->fd, buf, 40));
+		expect_not_held_up(_metadata, self, fds[i], 1, how);
+		EXPECT_EQ(12, drain(self->nb, buf, sizeof(buf)));
+	}
+	/* Nothing there yet for the O_NONBLOCK call: it answers at once. A
+	 * frozen write has not put its bytes in, a frozen read has not
+	 * taken its bytes out. */
+	ASSERT_EQ(0, fifo_model_init(&m, FIFO_SIZE, FIFO_STAGE, NULL));
+	memset(buf, 'f', sizeof(buf));
+	for (i = 0; i < 2; i++) {
+		if (i) {
+			ASSERT_EQ(FIFO_SIZE, write(self->nb, buf, FIFO_SIZE));
+			fifo_model_write(&m, buf, FIFO_SIZE, 1);
+		}
+		ASSERT_EQ(1, frozen_start(&a, self->fd, !i, 32));
+		st = sleeper_start(s, nb, i ? "wxyz" : NULL, i ? 4 : 8);
+		snprintf(what, sizeof(what), "an O_NONBLOCK %s while a %s was frozen in its copy",
+			 i ? "write(4) to the full FIFO" : "read(8) of the empty FIFO",
+			 i ? "read of 32 bytes" : "write of 32 bytes");
+		EXPECT_EQ('X', st) {
+			TH_LOG("%s waited: it takes only its own side's mutex, and answers at once",
+			       what);
+		}
+		EXPECT_TRUE(sleeper_returned(s, WAKE_MS));
+		sleeper_finish(s, self->nb);
+		expect_result(_metadata,
+			      i ? fifo_model_write(&m, "wxyz", 4, 1) :
+				  fifo_model_read(&m, 8, 1, NULL),
+			      s->sh->call.ret, s->sh->call.err, what,
+			      "readers and writers each have their own mutex; a call with nothing to give answers at once");
+		sleeper_free(s, self->nb);
+		EXPECT_EQ(32, frozen_release(&a));
+		frozen_destroy(&a);
+		drain_all(self->nb);
+		fifo_model_reset(&m);
+	}
+	fifo_model_destroy(&m);
+	close(nb);
 }
 
 /** @brief The rule zero_length_calls_do_not_wait_for_the_lock checks, for

@@ -24,7 +24,8 @@
 
 const char *const reload_checks_bad_sizes[] = {
 	"fifo_size=1", "fifo_size=3", "fifo_size=96", "fifo_size=65535",
-	"fifo_size=65537", "fifo_size=131072", "fifo_size=4294967295", NULL,
+	"fifo_size=65537", "fifo_size=131072", "fifo_size=2147483648",
+	"fifo_size=4294967295", NULL,
 };
 
 int reload_checks_capacity(const char *node, size_t size, char *msg,
