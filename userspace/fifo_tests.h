@@ -1107,42 +1107,6 @@ TEST_F_TIMEOUT(fifo, seed_program_sequence, TIMEOUT)
 	close(fd);
 }
 
-/** @brief Declared here, defined beside the frozen calls it uses. */
-static void expect_flag_read_under_the_lock(struct __test_metadata *_metadata,
-					    FIXTURE_DATA(fifo) *self,
-					    int is_write);
-
-/** @brief O_NONBLOCK set or cleared after open counts from the next call
- *         on, and from a call that waits for the readers' lock while
- *         fcntl() changes it (expect_flag_read_under_the_lock()). */
-TEST_F_TIMEOUT(fifo, fcntl_nonblock_takes_effect, 15)
-{
-	int flags = fcntl(self->fd, F_GETFL);
-	char c;
-
-	ASSERT_LE(0, flags);
-#if FIFO_STAGE < 4
-	EXPECT_EQ(0, read(self->fd, &c, 1));
-#endif
-	ASSERT_EQ(0, fcntl(self->fd, F_SETFL, flags | O_NONBLOCK));
-	errno = 0;
-	EXPECT_EQ(-1, read(self->fd, &c, 1)) {
-		TH_LOG("check file->f_flags at every call, not once at open");
-	}
-	EXPECT_EQ(EAGAIN, errno);
-	ASSERT_EQ(0, fcntl(self->fd, F_SETFL, flags));
-#if FIFO_STAGE < 4
-	EXPECT_EQ(0, read(self->fd, &c, 1));
-#else
-	EXPECT_EQ('S', sleeper_start(&self->sleepers[0], self->fd, NULL, 1)) {
-		TH_LOG("with O_NONBLOCK cleared again, an empty read sleeps");
-	}
-	EXPECT_EQ(1, write(self->nb, "x", 1));
-	sleeper_finish(&self->sleepers[0], self->nb);
-	sleeper_free(&self->sleepers[0], self->nb);
-#endif
-	expect_flag_read_under_the_lock(_metadata, self, 0);
-}
 #endif /* FIFO_STAGE >= 3 */
 
 #if FIFO_STAGE >= 4
@@ -2805,6 +2769,24 @@ struct undo_call {
 	ssize_t undo_ret;
 };
 
+/** @brief The model's side of the real-time child's 1-byte call the other
+ *         way (a read after its write, a write of 'u' after its read),
+ *         which must have moved its byte.
+ * @param _metadata the test
+ * @param m the model
+ * @param undo_ret what that 1-byte call returned
+ * @param is_write nonzero when the child's first call was a write
+ */
+static void model_undo(struct __test_metadata *_metadata,
+		       struct fifo_model *m, ssize_t undo_ret, int is_write)
+{
+	EXPECT_EQ(1, undo_ret);
+	if (is_write)
+		fifo_model_read(m, 1, 1, NULL);
+	else
+		fifo_model_write(m, "u", 1, 1);
+}
+
 /** @brief A call answers by what it found under its lock, not by what the
  *         FIFO holds once it let the lock go; and a call that goes to
  *         sleep on what it found misses no wake-up that comes right after
@@ -2927,13 +2909,8 @@ static void expect_answer_from_under_the_lock(struct __test_metadata *_metadata,
 			      "the real-time O_NONBLOCK call behind it",
 			      "an O_NONBLOCK call that finds the FIFO full (empty) fails with EAGAIN");
 		/* B, when it blocks, takes C's byte (room) after it. */
-		if (b_blocks) {
-			EXPECT_EQ(1, u->undo_ret);
-			if (is_write)
-				fifo_model_read(m, 1, 1, NULL);
-			else
-				fifo_model_write(m, "u", 1, 1);
-		}
+		if (b_blocks)
+			model_undo(_metadata, m, u->undo_ret, is_write);
 	} else {
 		EXPECT_TRUE(0) {
 			TH_LOG("the real-time child did not make its calls (status %#x)",
@@ -2951,13 +2928,8 @@ static void expect_answer_from_under_the_lock(struct __test_metadata *_metadata,
 					     "a blocking read of an empty FIFO sleeps until bytes come, and then reads them") :
 		      is_write ? "a write answers by what it found under the writers' mutex: nothing copied, no fault, is a full FIFO (decide from kfifo_from_user()'s results, not from kfifo_is_full() after the unlock, when a reader may have made room)"
 			       : "a read answers by what it found under the readers' mutex: nothing copied is an empty FIFO (decide from kfifo_to_user()'s results, not from kfifo_is_empty() after the unlock, when a writer may have added bytes)");
-	if (!b_blocks && WIFEXITED(status) && !WEXITSTATUS(status)) {
-		EXPECT_EQ(1, u->undo_ret);
-		if (is_write)
-			fifo_model_read(m, 1, 1, NULL);
-		else
-			fifo_model_write(m, "u", 1, 1);
-	}
+	if (!b_blocks && WIFEXITED(status) && !WEXITSTATUS(status))
+		model_undo(_metadata, m, u->undo_ret, is_write);
 	expect_contents(_metadata, m, "after a call answered and another undid its answer");
 	frozen_destroy(&a);
 	munmap(u, sizeof(*u));
@@ -3456,6 +3428,37 @@ static void expect_flag_read_under_the_lock(struct __test_metadata *_metadata,
 	drain_all(self->nb);
 }
 
+/** @brief O_NONBLOCK set or cleared after open counts from the next call
+ *         on, and from a call that waits for the readers' lock while
+ *         fcntl() changes it (expect_flag_read_under_the_lock()). */
+TEST_F_TIMEOUT(fifo, fcntl_nonblock_takes_effect, 15)
+{
+	int flags = fcntl(self->fd, F_GETFL);
+	char c;
+
+	ASSERT_LE(0, flags);
+#if FIFO_STAGE < 4
+	EXPECT_EQ(0, read(self->fd, &c, 1));
+#endif
+	ASSERT_EQ(0, fcntl(self->fd, F_SETFL, flags | O_NONBLOCK));
+	errno = 0;
+	EXPECT_EQ(-1, read(self->fd, &c, 1)) {
+		TH_LOG("check file->f_flags at every call, not once at open");
+	}
+	EXPECT_EQ(EAGAIN, errno);
+	ASSERT_EQ(0, fcntl(self->fd, F_SETFL, flags));
+#if FIFO_STAGE < 4
+	EXPECT_EQ(0, read(self->fd, &c, 1));
+#else
+	EXPECT_EQ('S', sleeper_start(&self->sleepers[0], self->fd, NULL, 1)) {
+		TH_LOG("with O_NONBLOCK cleared again, an empty read sleeps");
+	}
+	EXPECT_EQ(1, write(self->nb, "x", 1));
+	sleeper_finish(&self->sleepers[0], self->nb);
+	sleeper_free(&self->sleepers[0], self->nb);
+#endif
+	expect_flag_read_under_the_lock(_metadata, self, 0);
+}
 /** @brief fcntl() setting or clearing O_NONBLOCK takes effect on the next
  *         write too: a full FIFO then answers EAGAIN, or as without the
  *         flag; and on a write that waits for the writers' lock while

@@ -1727,9 +1727,12 @@ static int interrupted_open_goes_last(enum end end, int r, char fill)
 /* Rule 19, and the open of rule 5 that "leaves nothing behind": the
  * bytes are dropped when the last file of both ends goes, whichever end
  * it belongs to, also when that last file is an open a signal ended in
- * the rendezvous (interrupted_open_goes_last()). */
-DIFFERENTIAL(bytes_are_dropped_when_all_ends_close,
-	     "rule 19: the bytes are dropped when the last file of both ends goes, whichever closes last, and not before; rule 5: also when the last is an open that a signal ended")
+ * the rendezvous (interrupted_open_goes_last()). The test,
+ * like_fifo_bytes_are_dropped_when_all_ends_close, also looks at the live
+ * view after those last closes (expect_dropped_in_the_view()): a read
+ * after the next open cannot tell "dropped at the last close" from
+ * "dropped at the next open". */
+static void scenario_bytes_are_dropped_when_all_ends_close(void)
 {
 	int r, w;
 
@@ -3271,6 +3274,25 @@ static const char *call_state(struct fifo_call *c, char st)
 	snprintf(text, sizeof(text), "returned %zd%s%s", c->ret,
 		 c->ret < 0 ? ": " : "", c->ret < 0 ? strerror(c->err) : "");
 	return text;
+}
+
+/** @brief Rule 21: start @p c in thread @p t while another call holds the
+ *         semaphore, and expect it to wait for it in state S.
+ * @param _metadata the test
+ * @param t the thread
+ * @param c the call
+ * @param what the call, for the message ("a read", "a write")
+ */
+static void expect_waits_for_the_semaphore(struct __test_metadata *_metadata,
+					   pthread_t *t, struct fifo_call *c,
+					   const char *what)
+{
+	char st = start_call(t, c);
+
+	EXPECT_EQ('S', st) {
+		TH_LOG("rule 21: %s waits (state S) while another call holds the semaphore; it %s",
+		       what, call_state(c, st));
+	}
 }
 
 /** @brief Signal the woken call @p woken, asleep for the semaphore, and
@@ -5116,7 +5138,6 @@ static void write_that_waited_wakes_the_reader(struct __test_metadata *_metadata
 	pthread_t ft, threads[2];
 	struct copy_stall cs;
 	int r, w;
-	char st;
 
 	ASSERT_EQ(0, open_both_ends(&r, &w)) {
 		TH_LOG("cannot open both ends: %s", strerror(errno));
@@ -5126,18 +5147,11 @@ static void write_that_waited_wakes_the_reader(struct __test_metadata *_metadata
 		TH_LOG("the read of 16 bytes never reached its copy_to_user()");
 	}
 	rd = (struct fifo_call){ .fd = r, .buf = got, .count = sizeof(got) };
-	st = start_call(&threads[0], &rd);
-	EXPECT_EQ('S', st) {
-		TH_LOG("rule 21: a read waits (state S) while another call holds the semaphore; it %s",
-		       call_state(&rd, st));
-	}
+	expect_waits_for_the_semaphore(_metadata, &threads[0], &rd, "a read");
 	wr = (struct fifo_call){ .fd = w, .buf = "x", .count = 1,
 				 .is_write = 1 };
-	st = start_call(&threads[1], &wr);
-	EXPECT_EQ('S', st) {
-		TH_LOG("rule 21: a write waits (state S) while another call holds the semaphore; it %s",
-		       call_state(&wr, st));
-	}
+	expect_waits_for_the_semaphore(_metadata, &threads[1], &wr,
+				       "a write");
 	ASSERT_EQ(0, copy_stall_release(&cs, 0));
 	pthread_join(ft, NULL);
 	copy_stall_destroy(&cs);
@@ -5295,6 +5309,49 @@ TEST_F_TIMEOUT(pipe, exclusive_busy_end_refuses_without_waiting, 60)
 	EXPECT_EQ(0, module_load(MODULE, ""));
 }
 
+/** @brief One line of the live view, /sys/kernel/debug/mypipe/state. */
+struct live_view {
+	/** @brief The ring's size. */
+	size_t size;
+	/** @brief The bytes in it. */
+	size_t used;
+	/** @brief The files open on the read end. */
+	unsigned int readers;
+	/** @brief The files open on the write end. */
+	unsigned int writers;
+	/** @brief The reads asleep on rd_wait. */
+	unsigned int readers_waiting;
+	/** @brief The writes asleep on wr_wait. */
+	unsigned int writers_waiting;
+	/** @brief The opens asleep on open_wait. */
+	unsigned int openers_waiting;
+	/** @brief The line as read, for messages. */
+	char line[256];
+};
+
+/** @brief Read and parse the live view; the test ends when it cannot be
+ *         read or its line is not the given one (rule 26).
+ * @param _metadata the test
+ * @param v filled in here
+ */
+static void read_live_view(struct __test_metadata *_metadata,
+			   struct live_view *v)
+{
+	memset(v, 0, sizeof(*v));
+	ASSERT_LE(1, reload_checks_debugfs_state(MODULE, v->line,
+						 sizeof(v->line))) {
+		TH_LOG("rule 26: /sys/kernel/debug/%s/state cannot be read",
+		       MODULE);
+	}
+	ASSERT_EQ(7, sscanf(v->line, "mypipe size %zu used %zu readers %u writers %u readers_waiting %u writers_waiting %u openers_waiting %u",
+			    &v->size, &v->used, &v->readers, &v->writers,
+			    &v->readers_waiting, &v->writers_waiting,
+			    &v->openers_waiting)) {
+		TH_LOG("the live view's line is not the given one: %s",
+		       v->line);
+	}
+}
+
 /** @brief Read the live view and check its counters.
  * @param _metadata the test
  * @param when what is open and asleep, for the message
@@ -5309,30 +5366,105 @@ static void expect_view(struct __test_metadata *_metadata, const char *when,
 			int readers, int writers, unsigned int rd,
 			unsigned int wr, unsigned int op)
 {
-	unsigned int got_readers, got_writers, got_rd, got_wr, got_op;
-	size_t size, used;
-	char line[256] = "";
+	struct live_view v;
 
-	ASSERT_LE(1, reload_checks_debugfs_state(MODULE, line, sizeof(line))) {
-		TH_LOG("rule 26: /sys/kernel/debug/%s/state cannot be read",
-		       MODULE);
-	}
-	ASSERT_EQ(7, sscanf(line, "mypipe size %zu used %zu readers %u writers %u readers_waiting %u writers_waiting %u openers_waiting %u",
-			    &size, &used, &got_readers, &got_writers, &got_rd,
-			    &got_wr, &got_op)) {
-		TH_LOG("the live view's line is not the given one: %s", line);
-	}
-	EXPECT_TRUE(got_rd == rd && got_wr == wr && got_op == op) {
+	read_live_view(_metadata, &v);
+	EXPECT_TRUE(v.readers_waiting == rd && v.writers_waiting == wr &&
+		    v.openers_waiting == op) {
 		TH_LOG("rule 26: with %s, the live view should show readers_waiting %u writers_waiting %u openers_waiting %u; it shows: %s(each kind of sleeper has its own wait queue: reads rd_wait, writes wr_wait, opens open_wait)",
-		       when, rd, wr, op, line);
+		       when, rd, wr, op, v.line);
 	}
 	if (readers < 0)
 		return;
-	EXPECT_TRUE(got_readers == (unsigned int)readers &&
-		    got_writers == (unsigned int)writers) {
+	EXPECT_TRUE(v.readers == (unsigned int)readers &&
+		    v.writers == (unsigned int)writers) {
 		TH_LOG("\"Watching the pipe\": with %s, the live view should count the files open on each end, readers %d writers %d; it shows: %s",
-		       when, readers, writers, line);
+		       when, readers, writers, v.line);
 	}
+}
+
+/** @brief Rule 19 in the live view: the bytes in the ring, as its "used"
+ *         shows them, are @p used.
+ * @param _metadata the test
+ * @param when what was just closed or ended, for the message
+ * @param used the bytes expected
+ */
+static void expect_used(struct __test_metadata *_metadata, const char *when,
+			size_t used)
+{
+	struct live_view v;
+
+	read_live_view(_metadata, &v);
+	EXPECT_EQ(used, v.used) {
+		TH_LOG("rule 19: %s, the live view should show used %zu; it shows: %s(the bytes stay while any file of either end is open, and are dropped when the last one goes, not later at the next open)",
+		       when, used, v.line);
+	}
+}
+
+/** @brief Rule 19, seen where no open comes first: 21 bytes go in, and
+ *         the live view is read after each close. They stay while a file
+ *         of either end is open, and are gone once the last one went: the
+ *         reader last, then the writer last, then an open of the read end
+ *         asleep in the rendezvous (no writer left) that a signal ends
+ *         after the last reader closed.
+ * @param _metadata the test
+ */
+static void expect_dropped_in_the_view(struct __test_metadata *_metadata)
+{
+	struct other_call o = { .path = PIPE_OUT, .flags = O_RDONLY };
+	pthread_t ot;
+	int round, r, w;
+	char st;
+
+	catch_sigusr1(0);
+	for (round = 0; round < 3; round++) {
+		ASSERT_EQ(0, open_both_ends(&r, &w)) {
+			TH_LOG("cannot open both ends: %s", strerror(errno));
+		}
+		ASSERT_EQ(21, write(w, "abcdefghijklmnopqrstu", 21));
+		if (round == 1) {
+			close(r);
+			expect_used(_metadata,
+				    "after the reader closed, with a writer still open",
+				    21);
+			close(w);
+			expect_used(_metadata, "after the writer closed last",
+				    0);
+			continue;
+		}
+		close(w);
+		expect_used(_metadata,
+			    "after the writer closed, with a reader still open",
+			    21);
+		if (!round) {
+			close(r);
+			expect_used(_metadata, "after the reader closed last",
+				    0);
+			continue;
+		}
+		st = start_other_call(&ot, &o);
+		close(r);
+		if (st != 'X')
+			syscall(SYS_tgkill, getpid(), o.tid, SIGUSR1);
+		pthread_join(ot, NULL);
+		EXPECT_EQ('S', st) {
+			TH_LOG("rule 3: an open of the read end with no writer sleeps");
+		}
+		expect_used(_metadata,
+			    "after the last reader closed and a signal ended the open of the read end asleep in the rendezvous",
+			    0);
+	}
+}
+
+/* Rule 19 (see scenario_bytes_are_dropped_when_all_ends_close()): the
+ * scenario against a named pipe, then the live view after each last
+ * close. */
+TEST_F_TIMEOUT(pipe, like_fifo_bytes_are_dropped_when_all_ends_close,
+	       DIFF_TIMEOUT)
+{
+	differential(_metadata, scenario_bytes_are_dropped_when_all_ends_close,
+		     "rule 19: the bytes are dropped when the last file of both ends goes, whichever closes last, and not before; rule 5: also when the last is an open that a signal ended");
+	expect_dropped_in_the_view(_metadata);
 }
 
 /** @brief The kinds of sleeper each_kind_of_sleeper() makes. */
