@@ -35,6 +35,7 @@
 #include "minor_model.h"
 #include "reload_checks.h"
 #include "task_stuck.h"
+#include "unload_leftovers.h"
 
 /** @brief The number of devices the module makes by default. */
 #define NDEV 8
@@ -2665,13 +2666,16 @@ TEST_F_TIMEOUT(module, ndevices_param, 30)
 
 /** @brief rmmod removes every node, class entry and /proc/misc line, and
  *         the module loads again with all its devices working. */
-TEST_F_TIMEOUT(module, unload_leaves_nothing_behind, 30)
+TEST_F_TIMEOUT(module, unload_leaves_nothing_behind, 60)
 {
+	long long before = -1;
 	int round, err;
 
 	for (round = 0; round < 3; round++) {
 		if (!unload_and_check(_metadata, "its defaults"))
 			return;
+		if (!round)
+			before = reload_checks_orphans(NULL, 0);
 		err = module_load(FIFO_MODULE, "");
 		ASSERT_EQ(0, err) {
 			TH_LOG("after rmmod, " FIFO_MODULE " does not load again: %s (a device left registered makes the next misc_register() fail)",
@@ -2679,6 +2683,12 @@ TEST_F_TIMEOUT(module, unload_leaves_nothing_behind, 30)
 		}
 		expect_devices(_metadata, NDEV, FIFO_SIZE, "its defaults");
 	}
+	/* What those loads and opens allocated is given back. */
+	if (!unload_and_check(_metadata, "its defaults"))
+		return;
+	expect_no_leftovers(_metadata, FIFO_MODULE, before,
+			    "two loads and unloads, with every minor opened, written, read and closed",
+			    1);
 }
 
 /** @brief A load and an unload of the module that succeed log no error
@@ -2819,7 +2829,7 @@ TEST_F_TIMEOUT(module, unload_removes_the_debugfs_view, 30)
  *         about. */
 TEST_F_TIMEOUT(module, unload_gives_back_the_buffer, 180)
 {
-	char msg[512];
+	char msg[2048];
 	int err;
 
 	err = reload_checks_unload_frees(FIFO_MODULE,
@@ -2828,7 +2838,7 @@ TEST_F_TIMEOUT(module, unload_gives_back_the_buffer, 180)
 	TH_LOG("%s", msg);
 	EXPECT_EQ(0, err) {
 		if (err < 0)
-			TH_LOG("rule: unload frees what load allocated; the kernel kept memory at every unload: kfifo_free() for every minor and kfree() of the devices missing in the exit function?");
+			TH_LOG("rule: unload frees what load allocated; the kernel kept memory at every unload (above): kfifo_free() for every minor, kfree() of the devices, or of anything else init allocated (names...), missing in the exit function?");
 	}
 }
 
@@ -2848,7 +2858,7 @@ TEST_F_TIMEOUT(module, refused_loads_give_back_what_they_took, 180)
 	static const char *const refused[] = {
 		"ndevices=32 fifo_size=65535", "ndevices=33 fifo_size=65536",
 	};
-	char msg[512];
+	char msg[2048];
 	unsigned int i;
 	int err;
 

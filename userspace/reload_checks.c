@@ -229,6 +229,114 @@ static void settle(void)
 	syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0);
 }
 
+/** @brief Whether a frame of an allocation record is one the kernel
+ *         cannot name: %pS prints such an address as "0x..." (a module
+ *         that was unloaded, or an init function freed after its load).
+ * @param frame the frame, leading spaces included
+ * @return whether it is a bare address
+ */
+static bool unnamed_frame(const char *frame)
+{
+	frame += strspn(frame, " \t");
+	return frame[0] == '0' && frame[1] == 'x';
+}
+
+/** @brief Add one record of an alloc_traces file to the count of
+ *         reload_checks_orphans(): its objects, when a frame is unnamed.
+ * @param cache the cache's name
+ * @param record the record's lines: "COUNT SITE age=... pid=...", then
+ *        one frame per line
+ * @param first the first orphan record's text goes here, if empty
+ * @param first_size its size (0: none)
+ * @return the record's objects if they are orphans, else 0
+ */
+static long long orphan_record(const char *cache, const char *record,
+			       char *first, size_t first_size)
+{
+	const char *line = record, *site;
+	long long count;
+	char *end;
+	bool orphan = false;
+
+	count = strtoll(record, &end, 10);
+	if (end == record || count <= 0)
+		return 0;
+	site = end;
+	/* The site, then the stack's frames, each on its own line. */
+	for (; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+		if (unnamed_frame(line == record ? site : line)) {
+			orphan = true;
+			break;
+		}
+	}
+	if (!orphan)
+		return 0;
+	if (first_size && !first[0])
+		snprintf(first, first_size, "%s:\n%s", cache, record);
+	return count;
+}
+
+long long reload_checks_orphans(char *first, size_t first_size)
+{
+	char path[320], *line = NULL, *record = NULL;
+	size_t line_size = 0, used = 0, room = 0;
+	long long total = 0;
+	struct dirent *e;
+	ssize_t n;
+	FILE *f;
+	DIR *d;
+
+	if (first_size)
+		first[0] = '\0';
+	d = opendir("/sys/kernel/debug/slab");
+	if (!d)
+		return -1;
+	while ((e = readdir(d))) {
+		if (strncmp(e->d_name, "kmalloc-", 8))
+			continue;
+		snprintf(path, sizeof(path),
+			 "/sys/kernel/debug/slab/%s/alloc_traces", e->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		used = 0;
+		for (;;) {
+			n = getline(&line, &line_size, f);
+			/* A blank line (or the end) closes a record. */
+			if (n <= 1) {
+				if (used)
+					total += orphan_record(e->d_name,
+							       record, first,
+							       first_size);
+				used = 0;
+				if (n < 0)
+					break;
+				continue;
+			}
+			if (used + (size_t)n + 1 > room) {
+				char *bigger = realloc(record,
+						       used + (size_t)n + 4096);
+
+				if (!bigger) {
+					total = -1;
+					break;
+				}
+				record = bigger;
+				room = used + (size_t)n + 4096;
+			}
+			memcpy(record + used, line, (size_t)n + 1);
+			used += (size_t)n;
+		}
+		fclose(f);
+		if (total < 0)
+			break;
+	}
+	closedir(d);
+	free(line);
+	free(record);
+	return total;
+}
+
 /** @brief How long a growth over the limit is measured again before it
  *         is judged: kfree_rcu() may hold its objects for 5 s. This only
  *         bounds a failure: a driver that frees everything passes at the
@@ -260,7 +368,10 @@ int reload_checks_steps_free(const char *what, reload_checks_step step,
 	long long slab0 = 0, vm0 = 0, slab1 = 0, vm1 = 0, before = 0, growth;
 	long long limit = (long long)cycles * (long long)leak / 2;
 	struct timespec step_pause = { 0, SETTLE_STEP_MS * 1000000L };
+	long long orphans0 = -1, orphans1 = -1;
 	unsigned int i, measured = 0;
+	char first[1024] = "";
+	size_t len;
 	int err;
 
 	snprintf(msg, msg_size, "no figures");
@@ -277,18 +388,62 @@ int reload_checks_steps_free(const char *what, reload_checks_step step,
 			snprintf(msg, msg_size, "cannot read /proc/meminfo");
 			return EIO;
 		}
+		orphans0 = reload_checks_orphans(NULL, 0);
 	}
 	do {
 		if (measured++)
 			nanosleep(&step_pause, NULL);
 		settle();
 		growth = reload_checks_kernel_memory(&slab1, &vm1) - before;
-	} while (growth >= limit && measured * SETTLE_STEP_MS < SETTLE_MS);
-	snprintf(msg, msg_size, "%u %s: SUnreclaim + VmallocUsed grew by %lld KiB (SUnreclaim %lld -> %lld KiB, VmallocUsed %lld -> %lld KiB; measured %u times), limit %lld KiB (half of %u x %zu bytes)",
+		if (orphans0 >= 0)
+			orphans1 = reload_checks_orphans(first, sizeof(first));
+	} while ((growth >= limit || orphans1 > orphans0) &&
+		 measured * SETTLE_STEP_MS < SETTLE_MS);
+	/* The leftover objects first: a test's message may be short. */
+	msg[0] = '\0';
+	if (orphans1 > orphans0)
+		snprintf(msg, msg_size,
+			 "%lld objects that the module's code allocated are still allocated after %u %s, where none may be (their stacks run through code that is gone now: a bare address is the unloaded module, or its init function); the first group, from SLUB's records: %s; ",
+			 orphans1 - orphans0, cycles, what, first);
+	len = strlen(msg);
+	snprintf(msg + len, msg_size - len, "%u %s: SUnreclaim + VmallocUsed grew by %lld KiB (SUnreclaim %lld -> %lld KiB, VmallocUsed %lld -> %lld KiB; measured %u times), limit %lld KiB (half of %u x %zu bytes)",
 		 cycles, what, growth / 1024, slab0 / 1024, slab1 / 1024,
 		 vm0 / 1024, vm1 / 1024, measured, limit / 1024, cycles,
 		 leak);
-	return growth < limit ? 0 : -1;
+	len = strlen(msg);
+	if (orphans0 < 0)
+		snprintf(msg + len, msg_size - len,
+			 "; this kernel keeps no allocation records (slub_debug=U), so leaks smaller than that are not looked for");
+	else if (orphans1 <= orphans0)
+		snprintf(msg + len, msg_size - len,
+			 "; no object the module's code allocated is left over (SLUB's records: %lld objects of code that is gone before, %lld after)",
+			 orphans0, orphans1);
+	return growth < limit && orphans1 <= orphans0 ? 0 : -1;
+}
+
+int reload_checks_no_leftovers(long long before, const char *what,
+			       char *msg, size_t msg_size)
+{
+	struct timespec step_pause = { 0, SETTLE_STEP_MS * 1000000L };
+	unsigned int measured = 0;
+	char first[1024] = "";
+	long long after;
+
+	msg[0] = '\0';
+	if (before < 0)
+		return 0;
+	do {
+		if (measured++)
+			nanosleep(&step_pause, NULL);
+		settle();
+		after = reload_checks_orphans(first, sizeof(first));
+	} while (after > before && measured * SETTLE_STEP_MS < SETTLE_MS);
+	if (after <= before)
+		return 0;
+	snprintf(msg, msg_size,
+		 "%lld objects that the module's code allocated are still allocated after %s (their stacks run through code that is gone now: a bare address is the unloaded module, or its init function); the first group, from SLUB's records: %s",
+		 after - before, what, first);
+	return -1;
 }
 
 /** @brief What a step of reload_checks_unload_frees() and

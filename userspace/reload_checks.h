@@ -145,6 +145,42 @@ int reload_checks_refusals_free(const char *module, const char *params,
 				size_t leak, unsigned int cycles, char *msg,
 				size_t msg_size);
 
+/** @brief Count the objects of the kmalloc caches that were allocated by
+ *         code that is gone: SLUB's allocation records
+ *         (/sys/kernel/debug/slab/CACHE/alloc_traces, which the kit's
+ *         guest keeps for the kmalloc caches with slub_debug=U) group
+ *         the objects still allocated by their allocation's stack, and a
+ *         frame that the kernel can no longer name (printed as a bare
+ *         address) is code of a module that was unloaded, or an init
+ *         function freed after its load. Whatever such code allocated
+ *         and still holds is memory nothing will free: names made with
+ *         kasprintf(), per-file state kmalloc()ed in open, a device
+ *         struct the exit function forgot, however small.
+ * @param first where the first such group's record goes (its cache, its
+ *        count, its stack), or NULL
+ * @param first_size the size of @p first
+ * @return the number of such objects, or -1 when the records cannot be
+ *         read (a kernel without slub_debug=U on its kmalloc caches)
+ */
+long long reload_checks_orphans(char *first, size_t first_size);
+
+/** @brief Check that no object allocated by code that is gone is left
+ *         beyond the @p before that reload_checks_orphans() counted (with
+ *         the module unloaded) before a load: call it once the module is
+ *         unloaded again. The kernel's caches are brought to rest first,
+ *         and again for some seconds while objects are left (kfree_rcu()
+ *         may hold its objects for 5 s).
+ * @param before reload_checks_orphans() before the load (-1: the kernel
+ *        keeps no records, and nothing is checked)
+ * @param what what was done between the two, for the message
+ * @param msg what is left over, when something is
+ * @param msg_size the size of @p msg
+ * @return 0 when nothing is left over (or nothing can be checked), -1
+ *         when something is (described in @p msg)
+ */
+int reload_checks_no_leftovers(long long before, const char *what,
+			       char *msg, size_t msg_size);
+
 /** @brief One step that reload_checks_steps_free() repeats: a load and
  *         an unload, an open and a close.
  * @param arg what the step works on
@@ -162,9 +198,12 @@ typedef int (*reload_checks_step)(void *arg, unsigned int i, char *msg,
  *         after, with the caches brought to rest (an RCU grace period
  *         through membarrier(), /proc/sys/vm/drop_caches, the slab
  *         caches' shrink files). The growth must stay under @p cycles *
- *         @p leak / 2; while it does not, the caches are brought to rest
- *         again, for some seconds (kfree_rcu() may hold its objects for
- *         5 s), before it is judged.
+ *         @p leak / 2, and no object that code now gone allocated may be
+ *         left over (reload_checks_orphans(), where the kernel keeps the
+ *         records: exact, whatever the leak's size); while either fails,
+ *         the caches are brought to rest again, for some seconds
+ *         (kfree_rcu() may hold its objects for 5 s), before it is
+ *         judged.
  * @param what what the steps are, for the figures ("opens and closes")
  * @param step the step
  * @param arg its argument

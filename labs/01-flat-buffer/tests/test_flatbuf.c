@@ -42,6 +42,8 @@
 #include "file_model.h"
 #include "kmsg_check.h"
 #include "module_reload.h"
+#include "reload_checks.h"
+#include "unload_leftovers.h"
 #include "signal_note.h"
 #include "task_state.h"
 
@@ -2723,9 +2725,10 @@ TEST_F_TIMEOUT(flatbuf, matches_the_model_across_processes, 20)
 
 /* Unloading removes the node; loading again gives an empty, working
  * device. Last, because it unloads the module the other tests use. */
-TEST_F_TIMEOUT(flatbuf, unload_removes_node_and_reload_starts_empty, 10)
+TEST_F_TIMEOUT(flatbuf, unload_removes_node_and_reload_starts_empty, 30)
 {
 	char buf[FLATBUF_SIZE];
+	long long before;
 	struct stat st;
 	int fd, err;
 
@@ -2750,6 +2753,7 @@ TEST_F_TIMEOUT(flatbuf, unload_removes_node_and_reload_starts_empty, 10)
 		       DEV);
 	}
 	EXPECT_NE(0, access("/sys/class/misc/" MODULE, F_OK));
+	before = reload_checks_orphans(NULL, 0);
 	err = module_load(MODULE, "");
 	ASSERT_EQ(0, err) {
 		TH_LOG("loading the module again failed: %s; does the exit function undo everything init did?",
@@ -2770,6 +2774,10 @@ TEST_F_TIMEOUT(flatbuf, unload_removes_node_and_reload_starts_empty, 10)
 	EXPECT_EQ(3, pread(fd, buf, sizeof(buf), 0));
 	EXPECT_EQ(0, memcmp(buf, "new", 3));
 	close(fd);
+	/* What that load and open allocated is given back. */
+	expect_no_leftovers(_metadata, MODULE, before,
+			    "a load, an open, a write, a read, a close and an unload",
+			    0);
 }
 
 /** @brief A load and an unload of the module that succeed log no error:
