@@ -5262,7 +5262,7 @@ TEST_F_TIMEOUT(reload, unload_leaves_nothing_behind, 30)
 		       FIFO_DEV);
 	}
 	EXPECT_EQ(ENOENT, errno);
-	before = reload_checks_orphans(NULL, 0);
+	before = reload_checks_orphans_at_rest();
 	ASSERT_EQ(0, module_load(FIFO_MODULE, ""));
 	fd = open(FIFO_DEV, O_RDWR | O_NONBLOCK);
 	ASSERT_LE(0, fd) {

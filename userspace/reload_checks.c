@@ -253,22 +253,19 @@ static bool unnamed_frame(const char *frame)
 static long long orphan_record(const char *cache, const char *record,
 			       char *first, size_t first_size)
 {
-	const char *line = record, *site;
+	const char *line;
 	long long count;
+	bool orphan;
 	char *end;
-	bool orphan = false;
 
 	count = strtoll(record, &end, 10);
 	if (end == record || count <= 0)
 		return 0;
-	site = end;
-	/* The site, then the stack's frames, each on its own line. */
-	for (; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
-		if (unnamed_frame(line == record ? site : line)) {
-			orphan = true;
-			break;
-		}
-	}
+	/* The site after the count, then the stack's frames, one a line. */
+	orphan = unnamed_frame(end);
+	for (line = strchr(end, '\n'); !orphan && line;
+	     line = strchr(line, '\n'))
+		orphan = unnamed_frame(++line);
 	if (!orphan)
 		return 0;
 	if (first_size && !first[0])
@@ -388,7 +385,7 @@ int reload_checks_steps_free(const char *what, reload_checks_step step,
 			snprintf(msg, msg_size, "cannot read /proc/meminfo");
 			return EIO;
 		}
-		orphans0 = reload_checks_orphans(NULL, 0);
+		orphans0 = reload_checks_orphans_at_rest();
 	}
 	do {
 		if (measured++)
@@ -419,6 +416,26 @@ int reload_checks_steps_free(const char *what, reload_checks_step step,
 			 "; no object the module's code allocated is left over (SLUB's records: %lld objects of code that is gone before, %lld after)",
 			 orphans0, orphans1);
 	return growth < limit && orphans1 <= orphans0 ? 0 : -1;
+}
+
+long long reload_checks_orphans_at_rest(void)
+{
+	struct timespec step_pause = { 0, SETTLE_STEP_MS * 1000000L };
+	unsigned int measured = 1;
+	long long count, again;
+
+	settle();
+	count = reload_checks_orphans(NULL, 0);
+	/* Objects of code now gone, freed late, would hide a leak after. */
+	while (count > 0 && measured++ * SETTLE_STEP_MS < SETTLE_MS) {
+		nanosleep(&step_pause, NULL);
+		settle();
+		again = reload_checks_orphans(NULL, 0);
+		if (again >= count)
+			return again;
+		count = again;
+	}
+	return count;
 }
 
 int reload_checks_no_leftovers(long long before, const char *what,

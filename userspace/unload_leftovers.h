@@ -17,8 +17,8 @@
  *         load it again with its defaults.
  * @param _metadata the test
  * @param module the module's name
- * @param before reload_checks_orphans() with the module unloaded, before
- *        the load whose leftovers are looked for
+ * @param before reload_checks_orphans_at_rest() with the module
+ *        unloaded, before the load whose leftovers are looked for
  * @param what what was done since, for the message
  * @param unloaded nonzero when the module is unloaded already
  */

@@ -2753,7 +2753,7 @@ TEST_F_TIMEOUT(flatbuf, unload_removes_node_and_reload_starts_empty, 30)
 		       DEV);
 	}
 	EXPECT_NE(0, access("/sys/class/misc/" MODULE, F_OK));
-	before = reload_checks_orphans(NULL, 0);
+	before = reload_checks_orphans_at_rest();
 	err = module_load(MODULE, "");
 	ASSERT_EQ(0, err) {
 		TH_LOG("loading the module again failed: %s; does the exit function undo everything init did?",
