@@ -1294,6 +1294,74 @@ TEST_F_TIMEOUT(fifo, sleeps_have_no_timeout, TIMEOUT)
 	sleep_timer_stop();
 }
 
+#ifdef FIFO_MODULE
+/** @brief live_view_counts_each_sleeper's check: the device's line of
+ *         the live view (/sys/kernel/debug/FIFO_MODULE/state, one line
+ *         per device, "NAME size N used N readers_waiting N
+ *         writers_waiting N") counts the sleeping read on the readers'
+ *         queue and the sleeping write on the writers' queue, and the
+ *         bytes the FIFO holds (none, FIFO_SIZE).
+ * @param _metadata the test
+ * @param s the sleeper
+ * @param st its state
+ * @param what the call
+ * @param rule its rule
+ */
+static void counted_on_its_queue(struct __test_metadata *_metadata,
+				 struct sleeper *s, char st, const char *what,
+				 const char *rule)
+{
+	const char *name = strrchr(FIFO_DEV, '/') + 1;
+	unsigned int size, used, rd, wr, want_rd, want_wr, want_used;
+	char text[4096], *line;
+	size_t len = strlen(name);
+
+	/* No sleeper, nothing to count: no point either. */
+	ASSERT_TRUE(st == 'S' || st == 'D') {
+		TH_LOG("rule \"%s\": %s should sleep: %s", rule, what,
+		       not_asleep(s, st));
+	}
+	want_rd = !s->sh->call.is_write;
+	want_wr = !want_rd;
+	want_used = want_wr ? FIFO_SIZE : 0;
+	/* The grading VM does not mount debugfs: this mounts it. */
+	ASSERT_EQ(0, reload_checks_debugfs_dir(FIFO_MODULE, text,
+					       sizeof(text)));
+	ASSERT_LE(1, reload_checks_debugfs_state(FIFO_MODULE, text,
+						 sizeof(text))) {
+		TH_LOG("\"Watching the FIFO\": /sys/kernel/debug/%s/state cannot be read (given code: keep the view)",
+		       FIFO_MODULE);
+	}
+	for (line = text; *line; line += *line == '\n') {
+		if (!strncmp(line, name, len) && line[len] == ' ')
+			break;
+		line += strcspn(line, "\n");
+	}
+	ASSERT_NE(0, *line) {
+		TH_LOG("the live view has no line for %s:\n%s", name, text);
+	}
+	ASSERT_EQ(4, sscanf(line + len, " size %u used %u readers_waiting %u writers_waiting %u",
+			    &size, &used, &rd, &wr)) {
+		TH_LOG("the live view's line for %s is not the given one: %.*s",
+		       name, (int)strcspn(line, "\n"), line);
+	}
+	EXPECT_TRUE(used == want_used && rd == want_rd && wr == want_wr) {
+		TH_LOG("rule \"%s\" and \"Watching the FIFO\": with %s asleep, the view should show used %u readers_waiting %u writers_waiting %u; it shows: %.*s (readers sleep on the readers' queue until there is data, writers on the writers' queue until there is room: one queue for both, or the wrong one, wakes the wrong side)",
+		       rule, what, want_used, want_rd, want_wr,
+		       (int)strcspn(line, "\n"), line);
+	}
+}
+
+/** @brief The live view counts each sleeper on its own queue: a read
+ *         asleep on the empty FIFO on the readers' queue, a write asleep
+ *         on the full FIFO on the writers' queue (Lab 04's two queues).
+ */
+TEST_F_TIMEOUT(fifo, live_view_counts_each_sleeper, TIMEOUT)
+{
+	each_fifo_sleeper(_metadata, self, counted_on_its_queue);
+}
+#endif /* FIFO_MODULE */
+
 /** @brief A signal ends a sleeping read with EINTR (the driver returns
  *         -ERESTARTSYS).
  */
