@@ -78,17 +78,27 @@ out:
 	return ret;
 }
 
+/** @brief Mount debugfs on /sys/kernel/debug unless @p probe, a path
+ *         in it, is there already: the grading VM does not mount it.
+ * @param probe a file or directory that debugfs shows
+ * @return 0, or the errno of a mount that failed
+ */
+static int debugfs_mount_for(const char *probe)
+{
+	if (access(probe, F_OK) &&
+	    mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL) &&
+	    errno != EBUSY)
+		return errno;
+	return 0;
+}
+
 int reload_checks_debugfs_dir(const char *module, char *path, size_t size)
 {
 	snprintf(path, size, "/sys/kernel/debug/%s", module);
 	if (access("/sys/kernel/debug/", F_OK))
 		return ENOENT;
 	/* An empty /sys/kernel/debug is debugfs not mounted yet. */
-	if (access(path, F_OK) &&
-	    mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL) &&
-	    errno != EBUSY)
-		return errno;
-	return 0;
+	return debugfs_mount_for(path);
 }
 
 int reload_checks_debugfs_gone(const char *module)
@@ -285,10 +295,7 @@ long long reload_checks_orphans(char *first, size_t first_size)
 
 	if (first_size)
 		first[0] = '\0';
-	/* The grading VM does not mount debugfs: the first look mounts it. */
-	if (access("/sys/kernel/debug/slab", F_OK) &&
-	    mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL) &&
-	    errno != EBUSY)
+	if (debugfs_mount_for("/sys/kernel/debug/slab"))
 		return -1;
 	d = opendir("/sys/kernel/debug/slab");
 	if (!d)
