@@ -76,6 +76,7 @@
 #include "task_stuck.h"
 #include "tests_stop.h"
 #include "unload_leftovers.h"
+#include "untouched_pages.h"
 
 /** @brief Where a test that switched the kernel to full preemption noted
  *         the model to switch back to: FIXTURE_TEARDOWN(fifo) switches
@@ -2286,6 +2287,111 @@ TEST_F_TIMEOUT(fifo, write_stops_at_an_unmapped_page, 15)
 	close(nb);
 }
 
+/** @brief The rule copies_fault_in_untouched_pages checks, for its
+ *         failure messages. */
+#define UNTOUCHED_RULE "any valid buffer works, also one whose page the process has not touched yet: the copy faults the page in, which may sleep, so no spinlock is held across a copy (the handout's \"a buffer the process has not touched yet\")"
+
+/** @brief Check the premise of copies_fault_in_untouched_pages: the page
+ *         at @p addr is not mapped, so that the driver's copy faults.
+ * @param _metadata the test
+ * @param addr the buffer
+ * @param what the buffer, for the message
+ */
+static void expect_untouched(struct __test_metadata *_metadata,
+			     const void *addr, const char *what)
+{
+	int mapped = untouched_page_mapped(addr);
+
+	ASSERT_EQ(0, mapped) {
+		TH_LOG("the test's own premise failed: %s is %s before the call (the kit's fault, not the driver's)",
+		       what, mapped < 0 ? "of unknown state (no /proc/self/pagemap)" : "mapped");
+	}
+}
+
+/** @brief Make a read into (write from) a buffer whose page is not mapped
+ *         yet, and compare its result with the model's.
+ * @param _metadata the test
+ * @param fd the descriptor
+ * @param is_write nonzero for a write
+ * @param buf the buffer
+ * @param count the byte count
+ * @param want the model's result for the call
+ * @param how "a" or "an O_NONBLOCK", for the message
+ * @return what the call returned
+ */
+static ssize_t untouched_call(struct __test_metadata *_metadata, int fd,
+			      int is_write, char *buf, size_t count,
+			      struct fifo_model_result want, const char *how)
+{
+	char what[128];
+	ssize_t n;
+
+	errno = 0;
+	n = is_write ? write(fd, buf, count) : read(fd, buf, count);
+	snprintf(what, sizeof(what), "%s %s(%zu) %s a page the process has not touched yet",
+		 how, is_write ? "write" : "read", count,
+		 is_write ? "from" : "into");
+	expect_result(_metadata, want, n, errno, what, UNTOUCHED_RULE);
+	return n;
+}
+
+/** @brief A read into, and a write from, pages the process has not touched
+ *         yet (untouched_pages.h) move every byte, through descriptors
+ *         with and without O_NONBLOCK: the driver's copy faults the page
+ *         in, which it can only where it may sleep. Under a spinlock the
+ *         fault cannot be served and the call fails with EFAULT, which no
+ *         buffer the test has written to itself shows.
+ */
+TEST_F_TIMEOUT(fifo, copies_fault_in_untouched_pages, TIMEOUT)
+{
+	const size_t count = 24;
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	int nb = open_dev(_metadata, O_RDWR | O_NONBLOCK);
+	const int fds[2] = { self->fd, nb };
+	char *data, *src, *dst, want[24];
+	struct fifo_model m;
+	unsigned int i;
+	ssize_t n;
+
+	data = malloc(page);
+	ASSERT_NE(NULL, data);
+	pattern(data, page, 11);
+	src = untouched_file_copy(data, page);
+	ASSERT_NE(NULL, src);
+	dst = untouched_anon(page);
+	ASSERT_NE(NULL, dst);
+	ASSERT_EQ(0, fifo_model_init(&m, FIFO_SIZE, FIFO_STAGE, NULL));
+	for (i = 0; i < 2; i++) {
+		const char *how = i ? "an O_NONBLOCK" : "a";
+
+		expect_untouched(_metadata, src, "the write's buffer");
+		expect_untouched(_metadata, dst, "the read's buffer");
+		n = untouched_call(_metadata, fds[i], 1, src, count,
+				   fifo_model_write(&m, data, count, i), how);
+		if (n <= 0) {
+			/* Put the bytes in anyway, for the read. */
+			ASSERT_EQ((ssize_t)count, write(fds[i], data, count));
+		}
+		n = untouched_call(_metadata, fds[i], 0, dst, count,
+				   fifo_model_read(&m, count, i, want), how);
+		if (n == (ssize_t)count) {
+			EXPECT_EQ(0, memcmp(dst, want, count)) {
+				TH_LOG("%s read(%zu) into a page not touched yet got \"%.*s\", not the bytes written, \"%.*s\"",
+				       how, count, (int)count, dst, (int)count, want);
+			}
+		}
+		drain_all(self->nb);
+		fifo_model_reset(&m);
+		ASSERT_EQ(0, untouched_again(src, page));
+		ASSERT_EQ(0, untouched_again(dst, page));
+	}
+	fifo_model_destroy(&m);
+	munmap(src, page);
+	munmap(dst, page);
+	free(data);
+	close(nb);
+}
+
 /** @brief Every open shares the one FIFO, whatever its flags, and opening
  *         or closing a descriptor changes nothing in it.
  */
@@ -3180,16 +3286,18 @@ TEST_F_TIMEOUT(fifo, full_is_checked_under_the_writers_lock, 15)
 
 /** @brief With a call of the other kind frozen in its copy of 32 bytes,
  *         a read of 8 bytes (write of 4) through @p fd goes through at
- *         once, and moves them all.
+ *         once, and moves them all; each read gets the oldest bytes.
  * @param _metadata the test
  * @param self the fixture
  * @param fd the call's descriptor
  * @param is_write nonzero for the write (a read is frozen)
  * @param how "a" or "an O_NONBLOCK", for the message
+ * @param oldest the bytes in the FIFO before: the 8 the read must get,
+ *        or the 32 the frozen read must get
  */
 static void expect_not_held_up(struct __test_metadata *_metadata,
 			       FIXTURE_DATA(fifo) *self, int fd, int is_write,
-			       const char *how)
+			       const char *how, const char *oldest)
 {
 	struct sleeper *s = &self->sleepers[0];
 	struct frozen a;
@@ -3204,10 +3312,43 @@ static void expect_not_held_up(struct __test_metadata *_metadata,
 	}
 	EXPECT_TRUE(sleeper_returned(s, WAKE_MS));
 	EXPECT_EQ(32, frozen_release(&a));
+	if (is_write && a.call.ret == 32) {
+		EXPECT_EQ(0, memcmp(a.call.buf, oldest, 32)) {
+			TH_LOG("the read of 32 bytes frozen in its copy while %s write went through got \"%.32s\", not the 32 oldest bytes, \"%.32s\"",
+			       how, a.call.buf, oldest);
+		}
+	}
 	frozen_destroy(&a);
 	sleeper_finish(s, self->nb);
 	EXPECT_EQ(is_write ? 4 : 8, s->sh->call.ret);
+	if (!is_write && s->sh->call.ret == 8) {
+		EXPECT_EQ(0, memcmp(s->sh->buf, oldest, 8)) {
+			TH_LOG("%s read of 8 bytes while a write was frozen in its copy got \"%.8s\", not the 8 bytes there, \"%.8s\"",
+			       how, s->sh->buf, oldest);
+		}
+	}
 	sleeper_free(s, self->nb);
+}
+
+/** @brief Check what the FIFO holds after a call of each kind went
+ *         through at once, one of them frozen in its copy meanwhile.
+ * @param _metadata the test
+ * @param self the fixture
+ * @param want the bytes the FIFO must hold, in order
+ * @param len how many
+ * @param after what happened, for the message
+ */
+static void expect_fifo_holds(struct __test_metadata *_metadata,
+			      FIXTURE_DATA(fifo) *self, const char *want,
+			      size_t len, const char *after)
+{
+	char buf[FIFO_SIZE];
+	ssize_t n = drain(self->nb, buf, sizeof(buf));
+
+	EXPECT_TRUE(n == (ssize_t)len && !memcmp(buf, want, len)) {
+		TH_LOG("after %s, the FIFO holds %zd bytes, \"%.*s\", not the %zu bytes \"%.*s\": a read moves only the readers' side of the FIFO and a write only the writers' (kfifo's out and in), so each call's bytes stay whole whatever the other side does meanwhile",
+		       after, n, n > 0 ? (int)n : 0, buf, len, (int)len, want);
+	}
 }
 
 /** @brief A reader and a writer never wait for each other: each side has
@@ -3231,12 +3372,21 @@ TEST_F_TIMEOUT(fifo, reader_and_writer_do_not_wait_for_each_other, 15)
 	for (i = 0; i < 2; i++) {
 		const char *how = i ? "an O_NONBLOCK" : "a";
 
+		/* The read empties the FIFO while the write is in its copy:
+		 * the write's 32 'A's then follow. */
 		ASSERT_EQ(8, write(self->fd, "01234567", 8));
-		expect_not_held_up(_metadata, self, fds[i], 0, how);
-		ASSERT_EQ(32, drain(self->nb, buf, sizeof(buf)));
+		expect_not_held_up(_metadata, self, fds[i], 0, how, "01234567");
+		memset(buf, 'A', 32);
+		expect_fifo_holds(_metadata, self, buf, 32,
+				  "a read that took every byte while a write of 32 'A's was frozen in its copy");
+		/* The frozen read takes the 32 oldest of 40 bytes, the write
+		 * adds 4 after the other 8. */
+		pattern(buf, 40, 3 + i);
 		ASSERT_EQ(40, write(self->fd, buf, 40));
-		expect_not_held_up(_metadata, self, fds[i], 1, how);
-		EXPECT_EQ(12, drain(self->nb, buf, sizeof(buf)));
+		expect_not_held_up(_metadata, self, fds[i], 1, how, buf);
+		memcpy(buf + 40, "wxyz", 4);
+		expect_fifo_holds(_metadata, self, buf + 32, 12,
+				  "a write of \"wxyz\" while a read of 32 of 40 bytes was frozen in its copy");
 	}
 	/* Nothing there yet for the O_NONBLOCK call: it answers at once. A
 	 * frozen write has not put its bytes in, a frozen read has not
