@@ -273,9 +273,26 @@ TEST_F_TIMEOUT(flatbuf, echo_then_cat, TIMEOUT)
 	EXPECT_EQ(0, memcmp(buf, "hello\n", 6));
 }
 
+/** @brief Counts far past the buffer: 4 MiB + 1 (more than kmalloc()
+ *         gives at once), 1 GiB, and 2 GiB, which the kernel cuts to
+ *         MAX_RW_COUNT. A driver moves only what fits and allocates
+ *         nothing by the count asked. */
+static const size_t huge_counts[] = {
+	((size_t)4 << 20) + 1, (size_t)1 << 30, (size_t)1 << 31,
+};
+
+/** @brief A buffer for calls with huge_counts[]: low in memory (the
+ *         program's data, not the stack, which may lie less than 2 GiB
+ *         below the end of user space), since the kernel checks that the
+ *         whole count's range is user memory before the driver sees the
+ *         call. Only its first bytes are ever copied. */
+static char huge_call_buf[FLATBUF_SIZE];
+
 TEST_F_TIMEOUT(flatbuf, read_stops_at_end_of_data, TIMEOUT)
 {
 	char buf[FLATBUF_SIZE];
+	unsigned int i;
+	ssize_t n;
 
 	ASSERT_EQ(10, write(self->fd, "0123456789", 10));
 	EXPECT_EQ(10, pread(self->fd, buf, sizeof(buf), 0)) {
@@ -293,6 +310,17 @@ TEST_F_TIMEOUT(flatbuf, read_stops_at_end_of_data, TIMEOUT)
 	}
 	EXPECT_EQ(30, lseek(self->fd, 0, SEEK_CUR)) {
 		TH_LOG("rule: a read that returns 0 leaves the position alone");
+	}
+	/* Huge counts: still the 10 bytes there. */
+	for (i = 0; i < sizeof(huge_counts) / sizeof(huge_counts[0]); i++) {
+		memset(huge_call_buf, 0, sizeof(huge_call_buf));
+		errno = 0;
+		n = pread(self->fd, huge_call_buf, huge_counts[i], 0);
+		EXPECT_EQ(10, n) {
+			TH_LOG("rule: a read stops at the end of the written data, however large the count: pread(%zu) at 0 returned %zd (%s), not 10; copy only what is there, and allocate nothing by the count asked",
+			       huge_counts[i], n, n < 0 ? strerror(errno) : "no error");
+		}
+		EXPECT_EQ(0, memcmp(huge_call_buf, "0123456789", 10));
 	}
 }
 
@@ -388,6 +416,8 @@ TEST_F_TIMEOUT(flatbuf, zero_byte_calls_return_zero, TIMEOUT)
 TEST_F_TIMEOUT(flatbuf, write_is_cut_short_at_the_end, TIMEOUT)
 {
 	char buf[FLATBUF_SIZE], zeros[60] = { 0 };
+	unsigned int i;
+	ssize_t n;
 
 	EXPECT_EQ(4, pwrite(self->fd, "ABCDEFGHIJ", 10, 60)) {
 		TH_LOG("rule: a write writes what fits and returns that count: at offset 60 only 4 of 10 bytes fit");
@@ -406,6 +436,19 @@ TEST_F_TIMEOUT(flatbuf, write_is_cut_short_at_the_end, TIMEOUT)
 	}
 	ASSERT_EQ(FLATBUF_SIZE, pread(self->fd, buf, sizeof(buf), 0));
 	EXPECT_EQ(0, memcmp(buf + 58, "abcdef", 6));
+
+	/* Huge counts: at 62, 2 bytes fit, whatever the count. */
+	memcpy(huge_call_buf, "XY", 2);
+	for (i = 0; i < sizeof(huge_counts) / sizeof(huge_counts[0]); i++) {
+		errno = 0;
+		n = pwrite(self->fd, huge_call_buf, huge_counts[i], 62);
+		EXPECT_EQ(2, n) {
+			TH_LOG("rule: a write writes what fits and returns that count, however large the count: pwrite(%zu) at 62 returned %zd (%s), not 2; copy only what fits, and allocate nothing by the count asked",
+			       huge_counts[i], n, n < 0 ? strerror(errno) : "no error");
+		}
+	}
+	ASSERT_EQ(FLATBUF_SIZE, pread(self->fd, buf, sizeof(buf), 0));
+	EXPECT_EQ(0, memcmp(buf + 58, "abcdXY", 6));
 }
 
 /* A write that returns 0 makes echo and cat retry forever. */
