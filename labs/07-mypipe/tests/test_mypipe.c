@@ -66,6 +66,7 @@
 #include "task_state.h"
 #include "task_stuck.h"
 #include "tests_stop.h"
+#include "unload_leftovers.h"
 
 /** @brief The write end. */
 #define PIPE_IN "/dev/mypipe/mypipe_in"
@@ -102,8 +103,9 @@
  * Transcripts
  */
 
-/** @brief Agents a scenario may have. */
-#define MAX_AGENTS 8
+/** @brief Agents a scenario may have (at most STUCK_WATCH_MAX minus
+ *         SCENARIO_THREADS: scenario_wait() watches them all). */
+#define MAX_AGENTS 12
 
 /** @brief What one run of a scenario did, one line per event. */
 struct transcript {
@@ -786,6 +788,8 @@ typedef void (*scenario_fn)(void);
 #define SCENARIO_THREADS 2
 /** @brief Tasks scenario_wait() watches: the agents, then the threads. */
 #define WATCHED (MAX_AGENTS + SCENARIO_THREADS)
+_Static_assert(WATCHED <= STUCK_WATCH_MAX,
+	       "scenario_wait() watches every agent and thread at once");
 
 /** @brief Wait for the scenario process @p pid to end, watching it and
  *         its agents.
@@ -2127,7 +2131,7 @@ DIFFERENTIAL(sleeping_polls_are_woken,
 	     "rule 17: a sleeping poll() is woken by data, room for PIPE_BUF bytes, and the last close of the other end (poll_wait() on the right queue, and a wake-up naming the events it is for: EPOLLIN | EPOLLRDNORM for data, EPOLLOUT | EPOLLWRNORM for room)")
 {
 	const struct poll_sleeper *s;
-	struct agent *a;
+	struct agent *a, *b;
 	unsigned int i;
 	int r, w, reading;
 
@@ -2168,7 +2172,28 @@ DIFFERENTIAL(sleeping_polls_are_woken,
 	op_close("writer", w);
 	agent_collect(a);
 
+	/* A write larger than the pipe into the empty pipe fills it and
+	 * sleeps for room: before it sleeps, it wakes a poll() for POLLIN. */
 	w = op_open("writer", WRITE_END, 0);
+	a = agent_fork("reader");
+	if (!a) {
+		close(w);
+		op_poll_for("reader", r, POLLIN, -1);
+		_exit(0);
+	}
+	expect_asleep(a, "poll on empty");
+	b = agent_fork("writer 2");
+	if (!b) {
+		close(r);
+		op_write("writer 2", w, PIPE_SIZE + 100, 'h');
+		_exit(0);
+	}
+	agent_collect(a);
+	expect_asleep(b, "write larger than the pipe");
+	op_read("reader", r, 2 * PIPE_SIZE);
+	agent_collect(b);
+	op_read("reader", r, 2 * PIPE_SIZE);
+
 	op_write("writer", w, PIPE_SIZE, 'g');
 	a = agent_fork("writer 3");
 	if (!a) {
@@ -2181,27 +2206,44 @@ DIFFERENTIAL(sleeping_polls_are_woken,
 	agent_collect(a);
 }
 
+/** @brief epoll_wait() on @p ep with a timeout of @p ms and record the
+ *         events, by name.
+ * @param who the actor's name
+ * @param ep the epoll descriptor
+ * @param ms the timeout: 0 to look at once, -1 to sleep until an event
+ */
+static void op_epoll_wait(const char *who, int ep, int ms)
+{
+	struct epoll_event ev = { 0 };
+	int n = epoll_wait(ep, &ev, 1, ms);
+
+	say("%s: epoll_wait%s -> %s%s%s%s", who, ms ? " (sleeping)" : "",
+	    outcome(n), n > 0 && (ev.events & EPOLLIN) ? " IN" : "",
+	    n > 0 && (ev.events & EPOLLHUP) ? " HUP" : "",
+	    n > 0 && (ev.events & EPOLLERR) ? " ERR" : "");
+}
+
 /** @brief epoll_wait() on @p ep at once and record the events, by name.
  * @param who the actor's name
  * @param ep the epoll descriptor
  */
 static void op_epoll(const char *who, int ep)
 {
-	struct epoll_event ev = { 0 };
-	int n = epoll_wait(ep, &ev, 1, 0);
-
-	say("%s: epoll_wait -> %s%s%s%s", who, outcome(n),
-	    n > 0 && (ev.events & EPOLLIN) ? " IN" : "",
-	    n > 0 && (ev.events & EPOLLHUP) ? " HUP" : "",
-	    n > 0 && (ev.events & EPOLLERR) ? " ERR" : "");
+	op_epoll_wait(who, ep, 0);
 }
 
 /* epoll in edge-triggered mode on the read end: every write that puts
- * bytes in is an event, also a write into a pipe that was not empty. */
+ * bytes in is an event, also a write into a pipe that was not empty.
+ * Then epoll in level-triggered mode, set up on the read end while it is
+ * hung up (no writer left): the registration joins the end's queue all
+ * the same, and once a writer came back, an epoll_wait() asleep on the
+ * empty pipe is woken by its bytes. */
 DIFFERENTIAL(epoll_edge_triggered_sees_every_write,
-	     "rule 17: once the read end was polled, every write that puts bytes in wakes it (poll_usage)")
+	     "rule 17: once the read end was polled, every write that puts bytes in wakes it (poll_usage); and an epoll set up while the end was hung up is woken by the bytes of a writer that came back (poll_wait() before any early return of .poll)")
 {
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLET };
+	struct epoll_event level = { .events = EPOLLIN };
+	struct agent *a;
 	int ep, r, w;
 
 	open_pair(&w, &r);
@@ -2220,6 +2262,23 @@ DIFFERENTIAL(epoll_edge_triggered_sees_every_write,
 	op_epoll("reader", ep);
 	op_close("writer", w);
 	op_epoll("reader", ep);
+
+	ep = epoll_create1(0);
+	say("reader: epoll_ctl EPOLLIN, hung up -> %s",
+	    outcome(epoll_ctl(ep, EPOLL_CTL_ADD, r, &level)));
+	op_epoll("reader", ep);
+	w = op_open("writer", WRITE_END, 0);
+	op_epoll("reader", ep);
+	a = agent_fork("reader 2");
+	if (!a) {
+		close(w);
+		op_epoll_wait("reader 2", ep, -1);
+		_exit(0);
+	}
+	expect_asleep(a, "epoll_wait on empty");
+	op_write("writer", w, 1, 'd');
+	agent_collect(a);
+	op_read("reader", r, 10);
 }
 
 /* An open waiting for the other end returns once that end has been
@@ -4008,17 +4067,26 @@ TEST_F_TIMEOUT(pipe, large_writes_start_past_pipe_buf_whatever_the_size, 60)
 	EXPECT_EQ(0, module_load(MODULE, ""));
 }
 
-/* Rule 7: a reader woken for bytes that leaves without them wakes the
- * next one, also when its copy fails (EFAULT). Two reads sleep on the
- * empty pipe, the first into an unmapped buffer; a write of 20 bytes
- * wakes it (the first asleep, with exclusive waits), it fails with EFAULT
- * and takes nothing, and the second read must get the 20 bytes with no
- * further write. */
-TEST_F_TIMEOUT(pipe, a_read_that_faults_wakes_the_next_reader, 60)
+/** @brief The test of a_read_that_faults_wakes_the_next_reader and
+ *         a_write_that_faults_wakes_the_next_writer: two calls of one kind
+ *         asleep (reads on the empty pipe, writes of 8 bytes on the full
+ *         one), the first with an unmapped buffer; a call of the other
+ *         kind wakes the first (the first asleep, with exclusive waits),
+ *         which fails with EFAULT and moves nothing; the second must then
+ *         go through with no further call, as on a named pipe.
+ * @param _metadata the test
+ * @param is_write nonzero for the writes
+ */
+static void faulting_call_wakes_the_next(struct __test_metadata *_metadata,
+					 int is_write)
 {
+	static const char data[] = "0123456789abcdefghij";
 	struct fifo_call c[2] = { { 0 } }, *calls[1] = { &c[1] };
 	struct fifo_call *all[2] = { &c[0], &c[1] };
-	char got[32] = "", *bad;
+	const char *rule = is_write ? "rule 12" : "rule 7";
+	const size_t count = is_write ? 8 : 20;
+	char buf[32] = "", got[32] = "", *bad;
+	static char full[PIPE_SIZE];
 	pthread_t threads[2];
 	int i, r, w;
 	char st;
@@ -4028,24 +4096,47 @@ TEST_F_TIMEOUT(pipe, a_read_that_faults_wakes_the_next_reader, 60)
 	ASSERT_EQ(0, open_both_ends(&r, &w)) {
 		TH_LOG("cannot open both ends: %s", strerror(errno));
 	}
+	if (is_write) {
+		memcpy(buf, data, count);
+		memset(full, 'x', sizeof(full));
+		ASSERT_EQ(PIPE_SIZE, write(w, full, sizeof(full)));
+	}
 	for (i = 0; i < 2; i++) {
-		c[i] = (struct fifo_call){ .fd = r, .buf = i ? got : bad,
-					   .count = sizeof(got) - 1 };
+		c[i] = (struct fifo_call){
+			.fd = is_write ? w : r, .buf = i ? buf : bad,
+			.count = is_write ? count : sizeof(buf) - 1,
+			.is_write = is_write,
+		};
 		st = start_call(&threads[i], &c[i]);
 		ASSERT_EQ('S', st) {
-			TH_LOG("rule 7: a read of the empty pipe sleeps; it %s",
-			       call_state(&c[i], st));
+			TH_LOG("%s: a %s sleeps; it %s", rule,
+			       is_write ? "write of 8 bytes to the full pipe" :
+			       "read of the empty pipe", call_state(&c[i], st));
 		}
 	}
-	ASSERT_EQ(20, write(w, "0123456789abcdefghij", 20));
+	/* The call of the other kind that wakes the first sleeper. */
+	if (is_write) {
+		ASSERT_EQ(PIPE_SIZE, read(r, full, sizeof(full)));
+	} else {
+		ASSERT_EQ((ssize_t)count, write(w, data, count));
+	}
 	EXPECT_EQ(1, calls_end(calls, 1)) {
-		TH_LOG("rule 7: 20 bytes are in the pipe and a read sleeps on: the read woken for them, whose buffer is unmapped, failed (EFAULT) without waking the next reader? %s",
+		TH_LOG("%s: %s and a %s sleeps on: the %s woken for %s, whose buffer is unmapped, failed (EFAULT) without waking the next %s? %s",
+		       rule, is_write ? "the pipe is empty" :
+		       "20 bytes are in the pipe",
+		       is_write ? "write of 8 bytes" : "read",
+		       is_write ? "write" : "read",
+		       is_write ? "the room" : "them",
+		       is_write ? "writer" : "reader",
 		       atomic_load(&c[0].done) ? "it has returned" :
 		       "it sleeps on too");
 	}
 	if (atomic_load(&c[1].done)) {
-		EXPECT_EQ(20, c[1].ret);
-		EXPECT_STREQ("0123456789abcdefghij", got);
+		EXPECT_EQ((ssize_t)count, c[1].ret);
+		if (is_write && c[1].ret == (ssize_t)count) {
+			EXPECT_EQ((ssize_t)count, read(r, got, sizeof(got)));
+		}
+		EXPECT_EQ(0, memcmp(is_write ? got : buf, data, count));
 	}
 	if (atomic_load(&c[0].done)) {
 		EXPECT_EQ(-1, c[0].ret);
@@ -4055,6 +4146,28 @@ TEST_F_TIMEOUT(pipe, a_read_that_faults_wakes_the_next_reader, 60)
 	close(w);
 	close(r);
 	munmap(bad, 4096);
+}
+
+/* Rule 7: a reader woken for bytes that leaves without them wakes the
+ * next one, also when its copy fails (EFAULT). Two reads sleep on the
+ * empty pipe, the first into an unmapped buffer; a write of 20 bytes
+ * wakes it (the first asleep, with exclusive waits), it fails with EFAULT
+ * and takes nothing, and the second read must get the 20 bytes with no
+ * further write. */
+TEST_F_TIMEOUT(pipe, a_read_that_faults_wakes_the_next_reader, 60)
+{
+	faulting_call_wakes_the_next(_metadata, 0);
+}
+
+/* Rule 12: a writer woken for room that leaves without it wakes the next
+ * one, also when its copy fails (EFAULT), as on a named pipe. The pipe is
+ * full; two writes of 8 bytes sleep for room, the first from an unmapped
+ * buffer; a read of everything wakes it, it fails with EFAULT and adds
+ * nothing, and the second write must go in with no further read: the
+ * room the first left is there. */
+TEST_F_TIMEOUT(pipe, a_write_that_faults_wakes_the_next_writer, 60)
+{
+	faulting_call_wakes_the_next(_metadata, 1);
 }
 
 /* Rule 21: release waits for the semaphore uninterruptibly, and always
@@ -4999,6 +5112,76 @@ TEST_F_TIMEOUT(pipe, closes_give_back_what_opens_took, 120)
 		if (err < 0)
 			TH_LOG("rule 24: a close frees what its open allocated, and a refused open frees it before it returns; the kernel kept at least 8 bytes per open (kfree() of the file's private_data missing in .release, or on a refusal's path of .open: ENXIO, or EACCES when it allocates before it checks the direction?)");
 	}
+}
+
+/** @brief Open @p path with @p flags in a child, where it sleeps in the
+ *         rendezvous (no file of the other end is open), and end that
+ *         open with a signal: it must fail with EINTR.
+ * @param _metadata the test
+ * @param path the end
+ * @param flags O_RDONLY for the read end, O_WRONLY for the write end
+ */
+static void interrupt_an_open(struct __test_metadata *_metadata,
+			      const char *path, int flags)
+{
+	int status = 0;
+	pid_t pid;
+	char st;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		int fd;
+
+		if (sigusr1_interrupts())
+			_exit(2);
+		fd = open(path, flags);
+		_exit(fd < 0 && errno == EINTR ? 0 : 1);
+	}
+	st = task_wait_asleep(pid, NULL, WAIT_MS);
+	EXPECT_EQ('S', st) {
+		TH_LOG("rule 5: an open of %s with no file of the other end open sleeps (state %c)",
+		       path, st ? st : '?');
+	}
+	kill(pid, SIGUSR1);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		TH_LOG("rule 5: an open of %s that a signal ended failed otherwise than with EINTR",
+		       path);
+	}
+}
+
+/* Rules 5 and 24: whichever way an open ends, what it allocated goes back,
+ * and rmmod leaves nothing of what the module's code allocated. With the
+ * module loaded again: each end opened and closed, opens refused with
+ * ENXIO and EACCES, an open of each end that a signal ends in the
+ * rendezvous, a few bytes through. After the unload, no object the
+ * module's code allocated may be left, however small (SLUB's records:
+ * its allocation stack runs through code that is gone). */
+TEST_F_TIMEOUT(pipe, every_kind_of_open_leaves_nothing_at_unload, 120)
+{
+	char msg[512], got[8];
+	long long before;
+	int r, w;
+
+	ASSERT_EQ(0, module_unload_when_free(MODULE, 5000));
+	before = reload_checks_orphans_at_rest();
+	ASSERT_EQ(0, module_load(MODULE, ""));
+	EXPECT_EQ(0, open_close_step(NULL, 0, msg, sizeof(msg))) {
+		TH_LOG("%s", msg);
+	}
+	interrupt_an_open(_metadata, PIPE_OUT, O_RDONLY);
+	interrupt_an_open(_metadata, PIPE_IN, O_WRONLY);
+	ASSERT_EQ(0, open_both_ends(&r, &w)) {
+		TH_LOG("cannot open both ends: %s", strerror(errno));
+	}
+	EXPECT_EQ(5, write(w, "bytes", 5));
+	EXPECT_EQ(5, read(r, got, sizeof(got)));
+	close(w);
+	close(r);
+	expect_no_leftovers(_metadata, MODULE, before,
+			    "opens and closes of each end, refused opens (ENXIO, EACCES), an open of each end ended by a signal in the rendezvous, and the unload",
+			    0);
 }
 
 /* Rule 24: after rmmod the device numbers lead nowhere. A node made with
