@@ -355,6 +355,43 @@ long long reload_checks_orphans(char *first, size_t first_size)
 /** @brief The pause between two measurements over the limit. */
 #define SETTLE_STEP_MS 250
 
+/** @brief A measurement that settle_and_measure() repeats: it measures
+ *         once, the kernel brought to rest just before, and says whether
+ *         to stop.
+ * @param arg what it measures into
+ * @return true to stop (the figures are final), false to measure again
+ */
+typedef bool (*settled_measure)(void *arg);
+
+/** @brief Bring the kernel's counters to rest (settle()) and measure with
+ *         @p measure, again every SETTLE_STEP_MS until it says to stop or
+ *         SETTLE_MS are over.
+ * @param measure the measurement
+ * @param arg its argument
+ * @return how many times it measured
+ */
+static unsigned int settle_and_measure(settled_measure measure, void *arg)
+{
+	struct timespec step_pause = { 0, SETTLE_STEP_MS * 1000000L };
+	unsigned int measured = 0;
+
+	do {
+		if (measured++)
+			nanosleep(&step_pause, NULL);
+		settle();
+	} while (!measure(arg) && measured * SETTLE_STEP_MS < SETTLE_MS);
+	return measured;
+}
+
+/** @brief "1 object" or "N objects", for a message.
+ * @param n the count
+ * @return the noun to print after it
+ */
+static const char *objects(long long n)
+{
+	return n == 1 ? "object" : "objects";
+}
+
 /*
  * Where a driver's buffer is counted. kmalloc() of more than
  * KMALLOC_MAX_CACHE_SIZE (two pages, 8 KiB, with SLUB) bypasses the slab
@@ -370,16 +407,50 @@ long long reload_checks_orphans(char *first, size_t first_size)
  * pages is free, counted in VmallocUsed (vmalloc_nr_pages()). Both are
  * counted, so that either way the buffer shows.
  */
+/** @brief The figures reload_checks_steps_free() measures until the
+ *         kernel's memory is back where it was (settle_and_measure()). */
+struct memory_figures {
+	/** @brief SUnreclaim and VmallocUsed before the steps (bytes). */
+	long long before;
+	/** @brief The most they may grow by. */
+	long long limit;
+	/** @brief The leftover objects before (-1: no records kept). */
+	long long orphans0;
+	/** @brief SUnreclaim and VmallocUsed now. */
+	long long slab, vm;
+	/** @brief Their growth. */
+	long long growth;
+	/** @brief The leftover objects now (-1: not counted). */
+	long long orphans;
+	/** @brief The first group of leftover objects, for the message. */
+	char first[1024];
+};
+
+/** @brief Measure struct memory_figures once: a settled_measure.
+ * @param arg the struct memory_figures
+ * @return true once the growth is under the limit and no object is left
+ *         over
+ */
+static bool memory_back(void *arg)
+{
+	struct memory_figures *f = arg;
+
+	f->growth = reload_checks_kernel_memory(&f->slab, &f->vm) - f->before;
+	if (f->orphans0 >= 0)
+		f->orphans = reload_checks_orphans(f->first, sizeof(f->first));
+	return f->growth < f->limit && f->orphans <= f->orphans0;
+}
+
 int reload_checks_steps_free(const char *what, reload_checks_step step,
 			     void *arg, size_t leak, unsigned int cycles,
 			     char *msg, size_t msg_size)
 {
-	long long slab0 = 0, vm0 = 0, slab1 = 0, vm1 = 0, before = 0, growth;
-	long long limit = (long long)cycles * (long long)leak / 2;
-	struct timespec step_pause = { 0, SETTLE_STEP_MS * 1000000L };
-	long long orphans0 = -1, orphans1 = -1;
-	unsigned int i, measured = 0;
-	char first[1024] = "";
+	struct memory_figures f = {
+		.limit = (long long)cycles * (long long)leak / 2,
+		.orphans0 = -1, .orphans = -1,
+	};
+	long long slab0 = 0, vm0 = 0;
+	unsigned int i, measured;
 	size_t len;
 	int err;
 
@@ -391,87 +462,96 @@ int reload_checks_steps_free(const char *what, reload_checks_step step,
 			return err;
 		if (i)
 			continue;
-		settle();
-		before = reload_checks_kernel_memory(&slab0, &vm0);
-		if (before < 0) {
+		/* Settles the kernel's counters, for both figures. */
+		f.orphans0 = reload_checks_orphans_at_rest();
+		f.before = reload_checks_kernel_memory(&slab0, &vm0);
+		if (f.before < 0) {
 			snprintf(msg, msg_size, "cannot read /proc/meminfo");
 			return EIO;
 		}
-		orphans0 = reload_checks_orphans_at_rest();
 	}
-	do {
-		if (measured++)
-			nanosleep(&step_pause, NULL);
-		settle();
-		growth = reload_checks_kernel_memory(&slab1, &vm1) - before;
-		if (orphans0 >= 0)
-			orphans1 = reload_checks_orphans(first, sizeof(first));
-	} while ((growth >= limit || orphans1 > orphans0) &&
-		 measured * SETTLE_STEP_MS < SETTLE_MS);
+	measured = settle_and_measure(memory_back, &f);
 	/* The leftover objects first: a test's message may be short. */
 	msg[0] = '\0';
-	if (orphans1 > orphans0)
+	if (f.orphans > f.orphans0)
 		snprintf(msg, msg_size,
-			 "%lld objects that the module's code allocated are still allocated after %u %s, where none may be (their stacks run through code that is gone now: a bare address is the unloaded module, or its init function); the first group, from SLUB's records: %s; ",
-			 orphans1 - orphans0, cycles, what, first);
+			 "%lld %s that the module's code allocated %s still allocated after %u %s, where none may be (their stacks run through code that is gone now: a bare address is the unloaded module, or its init function); the first group, from SLUB's records: %s; ",
+			 f.orphans - f.orphans0,
+			 objects(f.orphans - f.orphans0),
+			 f.orphans - f.orphans0 == 1 ? "is" : "are", cycles,
+			 what, f.first);
 	len = strlen(msg);
 	snprintf(msg + len, msg_size - len, "%u %s: SUnreclaim + VmallocUsed grew by %lld KiB (SUnreclaim %lld -> %lld KiB, VmallocUsed %lld -> %lld KiB; measured %u times), limit %lld KiB (half of %u x %zu bytes)",
-		 cycles, what, growth / 1024, slab0 / 1024, slab1 / 1024,
-		 vm0 / 1024, vm1 / 1024, measured, limit / 1024, cycles,
+		 cycles, what, f.growth / 1024, slab0 / 1024, f.slab / 1024,
+		 vm0 / 1024, f.vm / 1024, measured, f.limit / 1024, cycles,
 		 leak);
 	len = strlen(msg);
-	if (orphans0 < 0)
+	if (f.orphans0 < 0)
 		snprintf(msg + len, msg_size - len,
 			 "; this kernel keeps no allocation records (slub_debug=U), so leaks smaller than that are not looked for");
-	else if (orphans1 <= orphans0)
+	else if (f.orphans <= f.orphans0)
 		snprintf(msg + len, msg_size - len,
-			 "; no object the module's code allocated is left over (SLUB's records: %lld objects of code that is gone before, %lld after)",
-			 orphans0, orphans1);
-	return growth < limit && orphans1 <= orphans0 ? 0 : -1;
+			 "; no object the module's code allocated is left over (SLUB's records: %lld %s of code that is gone before, %lld after)",
+			 f.orphans0, objects(f.orphans0), f.orphans);
+	return f.growth < f.limit && f.orphans <= f.orphans0 ? 0 : -1;
+}
+
+/** @brief A count of leftover objects, measured until it stops falling
+ *         (reload_checks_orphans_at_rest()) or is down to a bound
+ *         (reload_checks_no_leftovers()). */
+struct orphan_count {
+	/** @brief The count at the last measurement (-1: no records). */
+	long long count;
+	/** @brief reload_checks_no_leftovers()'s bound, or -1 to measure
+	 *         until the count stops falling. */
+	long long bound;
+	/** @brief The first group of leftover objects, for a message. */
+	char first[1024];
+};
+
+/** @brief Count the leftover objects once: a settled_measure.
+ * @param arg the struct orphan_count
+ * @return true when the count is final: none, no records, down to the
+ *         bound, or (with no bound) no lower than the measurement before
+ */
+static bool orphans_settled(void *arg)
+{
+	struct orphan_count *c = arg;
+	long long again = reload_checks_orphans(c->first, sizeof(c->first));
+	bool falling = c->count < 0 || again < c->count;
+
+	c->count = again;
+	if (again <= 0)
+		return true;
+	return c->bound >= 0 ? again <= c->bound : !falling;
 }
 
 long long reload_checks_orphans_at_rest(void)
 {
-	struct timespec step_pause = { 0, SETTLE_STEP_MS * 1000000L };
-	unsigned int measured = 1;
-	long long count, again;
+	/* Objects of code now gone, freed late (KASAN's quarantine holds
+	 * the previous load's for a while), would hide a leak after. */
+	struct orphan_count c = { .count = -1, .bound = -1 };
 
-	settle();
-	count = reload_checks_orphans(NULL, 0);
-	/* Objects of code now gone, freed late, would hide a leak after. */
-	while (count > 0 && measured++ * SETTLE_STEP_MS < SETTLE_MS) {
-		nanosleep(&step_pause, NULL);
-		settle();
-		again = reload_checks_orphans(NULL, 0);
-		if (again >= count)
-			return again;
-		count = again;
-	}
-	return count;
+	settle_and_measure(orphans_settled, &c);
+	return c.count;
 }
 
 int reload_checks_no_leftovers(long long before, const char *what,
 			       char *msg, size_t msg_size)
 {
-	struct timespec step_pause = { 0, SETTLE_STEP_MS * 1000000L };
-	unsigned int measured = 0;
-	char first[1024] = "";
-	long long after;
+	struct orphan_count c = { .count = -1, .bound = before };
+	long long left;
 
 	msg[0] = '\0';
 	if (before < 0)
 		return 0;
-	do {
-		if (measured++)
-			nanosleep(&step_pause, NULL);
-		settle();
-		after = reload_checks_orphans(first, sizeof(first));
-	} while (after > before && measured * SETTLE_STEP_MS < SETTLE_MS);
-	if (after <= before)
+	settle_and_measure(orphans_settled, &c);
+	if (c.count <= before)
 		return 0;
+	left = c.count - before;
 	snprintf(msg, msg_size,
-		 "%lld objects that the module's code allocated are still allocated after %s (their stacks run through code that is gone now: a bare address is the unloaded module, or its init function); the first group, from SLUB's records: %s",
-		 after - before, what, first);
+		 "%lld %s that the module's code allocated %s still allocated after %s (their stacks run through code that is gone now: a bare address is the unloaded module, or its init function); the first group, from SLUB's records: %s",
+		 left, objects(left), left == 1 ? "is" : "are", what, c.first);
 	return -1;
 }
 
