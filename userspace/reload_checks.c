@@ -416,8 +416,10 @@ struct memory_figures {
 	long long limit;
 	/** @brief The leftover objects before (-1: no records kept). */
 	long long orphans0;
-	/** @brief SUnreclaim and VmallocUsed now. */
-	long long slab, vm;
+	/** @brief SUnreclaim now (bytes). */
+	long long slab;
+	/** @brief VmallocUsed now (bytes). */
+	long long vm;
 	/** @brief Their growth. */
 	long long growth;
 	/** @brief The leftover objects now (-1: not counted). */
