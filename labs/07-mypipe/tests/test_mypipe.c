@@ -5308,18 +5308,24 @@ TEST_F_TIMEOUT(pipe,
 /** @brief Rule 7, "empty" is the pipe's when the write holds the
  *         semaphore: a read frozen in its copy of the 16 bytes there
  *         holds it; a second read, then a write of 1 byte, wait for it.
- *         The frozen read goes on: the second read finds the pipe empty
- *         and sleeps, and the write then puts its byte into the empty
- *         pipe and must wake it. A write that looked at the pipe before
- *         down() saw 16 bytes there and wakes nobody.
+ *         The frozen read goes on: the second read, handed the semaphore
+ *         first, finds the pipe empty, lets it go and sleeps; the write,
+ *         handed it next, is frozen in its own copy until the read is
+ *         seen asleep, then puts its byte into the empty pipe and must
+ *         wake it. A write that looked at the pipe before down() saw 16
+ *         bytes there and wakes nobody. (Without the write's frozen copy,
+ *         a write that ran before the read had gone to sleep would leave
+ *         its byte for the read to find, and such a write would pass on a
+ *         busy machine.)
  * @param _metadata the test
  */
 static void write_that_waited_wakes_the_reader(struct __test_metadata *_metadata)
 {
 	static char got[64];
 	struct fifo_call f, rd = { 0 }, wr = { 0 }, *calls[2] = { &rd, &wr };
+	struct copy_stall cs, wcs;
 	pthread_t ft, threads[2];
-	struct copy_stall cs;
+	char *wbuf, st;
 	int r, w;
 
 	ASSERT_EQ(0, open_both_ends(&r, &w)) {
@@ -5331,7 +5337,10 @@ static void write_that_waited_wakes_the_reader(struct __test_metadata *_metadata
 	}
 	rd = (struct fifo_call){ .fd = r, .buf = got, .count = sizeof(got) };
 	expect_waits_for_the_semaphore(_metadata, &threads[0], &rd, "a read");
-	wr = (struct fifo_call){ .fd = w, .buf = "x", .count = 1,
+	/* The write's 1 byte lies on a page that stalls its copy. */
+	wbuf = copy_stall_init(&wcs, 0, 0);
+	ASSERT_NE(NULL, wbuf);
+	wr = (struct fifo_call){ .fd = w, .buf = wbuf, .count = 1,
 				 .is_write = 1 };
 	expect_waits_for_the_semaphore(_metadata, &threads[1], &wr,
 				       "a write");
@@ -5339,11 +5348,22 @@ static void write_that_waited_wakes_the_reader(struct __test_metadata *_metadata
 	pthread_join(ft, NULL);
 	copy_stall_destroy(&cs);
 	EXPECT_EQ(16, f.ret);
+	ASSERT_EQ(1, copy_stall_wait(&wcs, -1, WAIT_MS)) {
+		TH_LOG("the write of 1 byte never reached its copy_from_user() (it %s)",
+		       atomic_load(&wr.done) ? "returned" : "waits on");
+	}
+	st = task_wait_asleep(rd.tid, &rd.done, WAIT_MS);
+	EXPECT_EQ('S', st) {
+		TH_LOG("rule 7: a read that found the pipe empty sleeps; it %s",
+		       call_state(&rd, st));
+	}
+	ASSERT_EQ(0, copy_stall_release(&wcs, 'x'));
 	EXPECT_EQ(1, calls_end(calls, 2)) {
 		TH_LOG("rule 7: a write of 1 byte waited for the semaphore while a read took the 16 bytes there, and put its byte into the empty pipe; the read that found the pipe empty meanwhile sleeps on (the write %s): the write must decide that the pipe was empty after down(), under the semaphore, not before it",
 		       atomic_load(&wr.done) ? "returned" : "did not return either");
 	}
 	calls_finish(calls, threads, 2);
+	copy_stall_destroy(&wcs);
 	EXPECT_EQ(1, wr.ret);
 	EXPECT_EQ(1, rd.ret) {
 		TH_LOG("the woken read should get the 1 byte of the write");
