@@ -64,6 +64,7 @@
 #include "child_process.h"
 #include "copy_stall.h"
 #include "cpu_order.h"
+#include "early_caller_expect.h"
 #include "fifo_call.h"
 #include "held_call.h"
 #include "kmsg_check.h"
@@ -76,7 +77,7 @@
 #include "task_stuck.h"
 #include "tests_stop.h"
 #include "unload_leftovers.h"
-#include "untouched_pages.h"
+#include "untouched_expect.h"
 
 /** @brief Where a test that switched the kernel to full preemption noted
  *         the model to switch back to: FIXTURE_TEARDOWN(fifo) switches
@@ -123,6 +124,53 @@ struct sleeper {
 	int done[2];
 };
 
+/** @brief sleeper_start(), with the call's buffer given.
+ * @param s the sleeper, filled in here
+ * @param fd the descriptor
+ * @param data for a write, the bytes to copy into s->sh->buf; NULL for a
+ *        read
+ * @param count the call's byte count
+ * @param buf the buffer the call uses instead of s->sh->buf (one that
+ *        faults, say), or NULL for s->sh->buf
+ * @return as sleeper_start()
+ */
+static char sleeper_start_with(struct sleeper *s, int fd, const char *data,
+			       size_t count, char *buf)
+{
+	struct fifo_call *c;
+	char byte;
+
+	memset(s, 0, sizeof(*s));
+	s->pid = -1;
+	s->sh = mmap(NULL, sizeof(*s->sh), PROT_READ | PROT_WRITE,
+		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (s->sh == MAP_FAILED) {
+		s->sh = NULL;
+		return '?';
+	}
+	if (count > sizeof(s->sh->buf) || pipe(s->ready) || pipe(s->done))
+		return '?';
+	c = &s->sh->call;
+	c->fd = fd;
+	c->buf = buf ? buf : s->sh->buf;
+	c->count = count;
+	c->is_write = data != NULL;
+	if (data)
+		memcpy(s->sh->buf, data, count);
+	c->ready_pipe = s->ready[1];
+	c->done_pipe = s->done[1];
+	s->pid = fork_detached();
+	if (s->pid < 0)
+		return '?';
+	if (s->pid == 0) {
+		fifo_call_main(c);
+		_exit(0);
+	}
+	if (read(s->ready[0], &byte, 1) != 1)
+		return '?';
+	return task_wait_asleep(s->pid, &c->done, 5000);
+}
+
 /** @brief Start a child process making one call, and wait until it sleeps.
  *
  * The child inherits the test's signal handlers and descriptors, and is
@@ -140,38 +188,7 @@ struct sleeper {
 static char sleeper_start(struct sleeper *s, int fd, const char *data,
 			  size_t count)
 {
-	struct fifo_call *c;
-	char byte;
-
-	memset(s, 0, sizeof(*s));
-	s->pid = -1;
-	s->sh = mmap(NULL, sizeof(*s->sh), PROT_READ | PROT_WRITE,
-		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (s->sh == MAP_FAILED) {
-		s->sh = NULL;
-		return '?';
-	}
-	if (count > sizeof(s->sh->buf) || pipe(s->ready) || pipe(s->done))
-		return '?';
-	c = &s->sh->call;
-	c->fd = fd;
-	c->buf = s->sh->buf;
-	c->count = count;
-	c->is_write = data != NULL;
-	if (data)
-		memcpy(s->sh->buf, data, count);
-	c->ready_pipe = s->ready[1];
-	c->done_pipe = s->done[1];
-	s->pid = fork_detached();
-	if (s->pid < 0)
-		return '?';
-	if (s->pid == 0) {
-		fifo_call_main(c);
-		_exit(0);
-	}
-	if (read(s->ready[0], &byte, 1) != 1)
-		return '?';
-	return task_wait_asleep(s->pid, &c->done, 5000);
+	return sleeper_start_with(s, fd, data, count, NULL);
 }
 
 /** @brief Wait up to @p timeout_ms for the sleeper's call to return.
@@ -659,6 +676,17 @@ TEST_F_TIMEOUT(fifo, is_not_seekable, TIMEOUT)
 		TH_LOG("a FIFO has no offsets: open it with stream_open()");
 	}
 	EXPECT_EQ(ESPIPE, errno);
+	errno = 0;
+	EXPECT_EQ(-1, pwrite(self->fd, "wxyz", 4, 0)) {
+		TH_LOG("a FIFO has no offsets, for writing either: pwrite() must fail with ESPIPE and write nothing (stream_open() clears FMODE_PWRITE too)");
+	}
+	EXPECT_EQ(ESPIPE, errno);
+	errno = 0;
+	EXPECT_EQ(4, read(self->fd, buf, 4));
+	EXPECT_EQ(0, memcmp(buf, "abcd", 4)) {
+		TH_LOG("after a refused pwrite() the FIFO holds what write() put in, \"abcd\", and nothing else: got \"%.4s\"",
+		       buf);
+	}
 }
 
 /** @brief A fault on the user's buffer fails the call and loses nothing. */
@@ -2302,23 +2330,6 @@ TEST_F_TIMEOUT(fifo, write_stops_at_an_unmapped_page, 15)
 /** @brief The rule copies_fault_in_untouched_pages checks, for its
  *         failure messages. */
 #define UNTOUCHED_RULE "any valid buffer works, also one whose page the process has not touched yet: the copy faults the page in, which may sleep, so no spinlock is held across a copy (the handout's \"a buffer the process has not touched yet\")"
-
-/** @brief Check the premise of copies_fault_in_untouched_pages: the page
- *         at @p addr is not mapped, so that the driver's copy faults.
- * @param _metadata the test
- * @param addr the buffer
- * @param what the buffer, for the message
- */
-static void expect_untouched(struct __test_metadata *_metadata,
-			     const void *addr, const char *what)
-{
-	int mapped = untouched_page_mapped(addr);
-
-	ASSERT_EQ(0, mapped) {
-		TH_LOG("the test's own premise failed: %s is %s before the call (the kit's fault, not the driver's)",
-		       what, mapped < 0 ? "of unknown state (no /proc/self/pagemap)" : "mapped");
-	}
-}
 
 /** @brief Make a read into (write from) a buffer whose page is not mapped
  *         yet, and compare its result with the model's.
@@ -4550,7 +4561,187 @@ TEST_F_TIMEOUT(fifo, woken_write_stopped_at_the_lock_leaves_the_room, 20)
 {
 	woken_call_stopped_at_the_lock(_metadata, self, 1);
 }
+
+/** @brief The rule the woken_*_that_faults_* tests check, for their
+ *         failure messages. */
+#define FAULTED_PASS_ON_RULE "a woken call whose copy faults (EFAULT, nothing moved) leaves what it was woken for, which must still reach the other sleepers: every transfer wakes every sleeper of the other side (with exclusive waits, which wake one sleeper only, a woken call that leaves with nothing must wake the next before it returns)"
+
+/** @brief A woken call whose copy faults leaves what it was woken for to
+ *         the other sleeper.
+ *
+ * Two calls of 4 bytes sleep on the empty (full) FIFO, the first with a
+ * buffer in a page it may not touch (PROT_NONE), the second with a good
+ * one; then a write (read) of 1 byte serves one of them. A driver that
+ * wakes every sleeper lets the good call have the byte (the room) in
+ * either order: if the faulting call runs first, it fails with EFAULT
+ * and moves nothing; if it runs second, it finds nothing and sleeps
+ * again. With exclusive waits, the call woken is the first to sleep, the
+ * faulting one, and when it leaves with nothing, nobody but itself can
+ * wake the good call for what is still there.
+ *
+ * @param _metadata the test
+ * @param self the fixture
+ * @param is_write nonzero for writers, zero for readers
+ */
+static void woken_call_that_faults(struct __test_metadata *_metadata,
+				   FIXTURE_DATA(fifo) *self, int is_write)
+{
+	const char *call = is_write ? "write" : "read";
+	const char *what = is_write ? "room for 1 byte" : "1 byte";
+	struct sleeper *s = self->sleepers;
+	char fill[FIFO_SIZE], byte = 'q', got = 0, g[48], st;
+	struct fifo_model m;
+	char *bad;
+	ssize_t n;
+
+	bad = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, bad);
+	ASSERT_EQ(0, fifo_model_init(&m, FIFO_SIZE, FIFO_STAGE, NULL));
+	if (is_write) {
+		pattern(fill, FIFO_SIZE, 31);
+		ASSERT_EQ(FIFO_SIZE, write(self->nb, fill, FIFO_SIZE));
+		fifo_model_write(&m, fill, FIFO_SIZE, 1);
+	}
+	st = sleeper_start_with(&s[0], self->fd, is_write ? "bbbb" : NULL, 4,
+				bad);
+	ASSERT_EQ('S', st) {
+		TH_LOG("a %s of 4 bytes %s a page it may not touch should sleep on the %s FIFO, before it looks at its buffer: %s",
+		       call, is_write ? "from" : "into",
+		       is_write ? "full" : "empty", not_asleep(&s[0], st));
+	}
+	st = sleeper_start(&s[1], self->fd, is_write ? "gggg" : NULL, 4);
+	ASSERT_EQ('S', st) {
+		TH_LOG("a second %s of 4 bytes should sleep on the %s FIFO: %s",
+		       call, is_write ? "full" : "empty",
+		       not_asleep(&s[1], st));
+	}
+	n = is_write ? serve_by_reading(self->nb, &got, 1, s, 2) :
+		       serve_by_writing(self->nb, &byte, 1, s, 2);
+	ASSERT_EQ(1, n);
+	if (is_write)
+		fifo_model_read(&m, 1, 1, NULL);
+	else
+		fifo_model_write(&m, &byte, 1, 1);
+	EXPECT_TRUE(sleeper_returned(&s[1], WAKE_MS)) {
+		TH_LOG("the %s with a good buffer still sleeps next to %s, after the one woken with it %s; rule: " FAULTED_PASS_ON_RULE,
+		       call, what, sleeper_returned(&s[0], 0) ?
+		       "failed on its buffer" : "went back to sleep");
+	}
+	if (sleeper_returned(&s[1], 0)) {
+		n = s[1].sh->call.ret;
+		EXPECT_EQ(1, n) {
+			TH_LOG("the %s of 4 bytes with a good buffer, woken for %s, returned %s, not 1",
+			       call, what,
+			       fifo_model_describe_call(n, s[1].sh->call.err,
+							g, sizeof(g)));
+		}
+		if (n == 1 && is_write) {
+			fifo_model_write(&m, "g", 1, 0);
+		} else if (n == 1) {
+			fifo_model_read(&m, 1, 0, NULL);
+			EXPECT_EQ(byte, s[1].sh->buf[0]);
+		}
+	}
+	if (sleeper_returned(&s[0], 0)) {
+		n = s[0].sh->call.ret;
+		EXPECT_EQ(-1, n) {
+			TH_LOG("the %s %s a page it may not touch returned %zd, not -1 (EFAULT)",
+			       call, is_write ? "from" : "into", n);
+		}
+		if (n < 0) {
+			EXPECT_EQ(EFAULT, s[0].sh->call.err);
+		}
+	}
+	sleeper_free(&s[0], self->nb);
+	sleeper_free(&s[1], self->nb);
+	expect_contents(_metadata, &m,
+			"after the call that faulted (it must have moved nothing) and the other one");
+	fifo_model_destroy(&m);
+	munmap(bad, 4096);
+}
+
+/** @brief A reader woken for a byte whose copy faults leaves the byte to
+ *         the other sleeping reader (woken_call_that_faults()).
+ */
+TEST_F_TIMEOUT(fifo, woken_read_that_faults_leaves_the_bytes, 20)
+{
+	woken_call_that_faults(_metadata, self, 0);
+}
+
+/** @brief A writer woken for room whose copy faults leaves the room to
+ *         the other sleeping writer (woken_call_that_faults()).
+ */
+TEST_F_TIMEOUT(fifo, woken_write_that_faults_leaves_the_room, 20)
+{
+	woken_call_that_faults(_metadata, self, 1);
+}
 #endif /* FIFO_STAGE >= 4 */
+
+#ifdef FIFO_MODULE
+/** @brief The rule expect_works_the_moment_its_node_appears() checks. */
+#define REGISTER_LAST_RULE "rule: the device works from the moment its node appears, while init is still running: set everything up (the FIFO, the mutexes, the wait queues) before the registration that makes the node, and change nothing a caller can see after it (register last)"
+
+/** @brief Load the module while a real-time thread (early_caller.h) uses
+ *         @p node the moment it appears, inside the registration: it
+ *         writes 5 bytes, then starts a write of 8 that freezes in its
+ *         copy, holding the writers' mutex, while init goes on. Once the
+ *         load is through, a write of 3 must wait for that mutex; let go,
+ *         the frozen write puts in its 8 bytes and the waiting one its 3:
+ *         the FIFO holds all 16, in order. A FIFO set up after the
+ *         registration (INIT_KFIFO(), a kfifo_reset()) drops the first
+ *         bytes; a mutex set up after it (mutex_init()) is made free
+ *         again under the frozen write, and the write of 3 goes through.
+ *         Under full preemption where the kernel can switch; elsewhere
+ *         the early thread runs when init sleeps or returns, and the test
+ *         shows less.
+ * @param _metadata the test
+ * @param node the device node to watch (minor 0's where there are many)
+ */
+static void expect_works_the_moment_its_node_appears(struct __test_metadata *_metadata,
+						     const char *node)
+{
+	static const char want[] = EARLY_CALLER_FIRST "FROZEN!!abc";
+	struct sleeper s = { 0 };
+	struct early_load l;
+	char buf[2 * FIFO_SIZE], st = 0;
+	int fd = -1;
+	ssize_t n;
+
+	ASSERT_EQ(0, module_unload_when_free(FIFO_MODULE, 5000));
+	ASSERT_NE(0, access(node, F_OK)) {
+		TH_LOG("%s is still there after rmmod", node);
+	}
+	early_load_begin(&l, FIFO_MODULE, node, NULL, &fifo_preempt_switched);
+	if (expect_early_calls(_metadata, &l, node, REGISTER_LAST_RULE)) {
+		fd = open(node, O_RDWR | O_NONBLOCK);
+		EXPECT_LE(0, fd);
+	}
+	if (l.frozen && fd >= 0) {
+		st = sleeper_start(&s, fd, "abc", 3);
+		EXPECT_EQ('S', st) {
+			TH_LOG("a write of 3 bytes made once the load was through should wait for the writers' mutex, which the write frozen in its copy since the node appeared holds: %s. Was the mutex set up (mutex_init()) after the registration, under that write? " REGISTER_LAST_RULE,
+			       not_asleep(&s, st));
+		}
+	}
+	early_load_end(&l, "FROZEN!!");
+	if (s.sh) {
+		if (st == 'S') {
+			EXPECT_TRUE(sleeper_returned(&s, WAKE_MS)) {
+				TH_LOG("the write of 3 bytes still waits once the frozen write has returned");
+			}
+		}
+		sleeper_free(&s, fd);
+	}
+	if (fd < 0)
+		return;
+	n = read(fd, buf, sizeof(buf));
+	EXPECT_TRUE(n == (ssize_t)strlen(want) && !memcmp(buf, want, n)) {
+		TH_LOG("the FIFO holds \"%.*s\" (%zd bytes), not \"%s\": the 5 bytes written the moment the node appeared, the 8 of the write frozen then, the 3 of the write that waited for it. Bytes lost at the start: was the FIFO set up (INIT_KFIFO(), kfifo_reset()) after the registration, when a caller could already write? " REGISTER_LAST_RULE,
+		       n > 0 ? (int)n : 0, buf, n, want);
+	}
+	close(fd);
+}
+#endif /* FIFO_MODULE */
 
 #if FIFO_STAGE <= 4
 /* ---------------------------------------------------------------------
@@ -5512,6 +5703,15 @@ TEST_F_TIMEOUT(reload, unload_leaves_nothing_behind, 30)
 	expect_no_leftovers(_metadata, FIFO_MODULE, before,
 			    "a load, an open, a write, a read, a close and an unload",
 			    0);
+}
+
+/** @brief The device works from the moment its node appears, also while
+ *         the load that made it is still in init
+ *         (expect_works_the_moment_its_node_appears()).
+ */
+TEST_F_TIMEOUT(reload, works_the_moment_its_node_appears, 30)
+{
+	expect_works_the_moment_its_node_appears(_metadata, FIFO_DEV);
 }
 
 /** @brief A load and an unload of the module that succeed log no error:

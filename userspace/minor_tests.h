@@ -1284,6 +1284,145 @@ TEST_F_TIMEOUT(minors, poll_answers_while_a_read_and_a_write_are_frozen, 20)
 	close(go[1]);
 }
 
+#if FIFO_STAGE >= 6
+/** @brief The rule fasync_waits_for_no_call_in_progress checks, for its
+ *         failure messages. */
+#define FASYNC_NO_LOCK_RULE "rule: .fasync takes none of the device's locks (fasync_helper() has its own): setting or clearing O_ASYNC, and the last close of a file that had it, return at once, also while a read or write of the minor is in progress"
+
+/** @brief What the child of fasync_waits_for_no_call_in_progress does,
+ *         one byte to the report pipe after each step. */
+static const char *const fasync_steps[] = {
+	"fcntl(F_SETFL) setting O_ASYNC",
+	"fcntl(F_SETFL) clearing O_ASYNC",
+	"fcntl(F_SETFL) setting O_ASYNC again",
+	"close() of a file with O_ASYNC, its last",
+};
+
+/** @brief Wait for the child's report of @p step, and fail if the child
+ *         is found asleep before it comes.
+ * @param _metadata the test
+ * @param report the report pipe's read end
+ * @param pid the child
+ * @param step the step
+ * @param during the call in progress, for the message
+ * @return 1 if the step was reported, 0 if not
+ */
+static int fasync_step_returned(struct __test_metadata *_metadata, int report,
+				pid_t pid, unsigned int step,
+				const char *during)
+{
+	char st;
+	int ms;
+
+	/* A child that is slow to be scheduled is runnable, never asleep:
+	 * only a call asleep inside the kernel fails it. */
+	for (ms = 0; ms < 10000; ms += 10) {
+		if (await_byte(report, 10))
+			return 1;
+		st = task_state(pid);
+		if (st == 'S' || st == 'D')
+			break;
+	}
+	EXPECT_TRUE(0) {
+		TH_LOG("%s did not return while %s: the process sleeps in state %c%s; " FASYNC_NO_LOCK_RULE,
+		       fasync_steps[step], during, st ? st : '?',
+		       st == 'D' ? " (mutex_lock(), which no signal ends: the process cannot even be killed until the call in progress is through)" : "");
+	}
+	return 0;
+}
+
+/** @brief Setting and clearing O_ASYNC, and the last close of a file
+ *         that had it, wait for no read or write in progress: each
+ *         returns at once while a write on the minor (then a read) is
+ *         frozen in its copy, holding its mutex. A .fasync that takes
+ *         one of the device's mutexes around fasync_helper() makes
+ *         fcntl() and close() wait for any call in progress, with
+ *         mutex_lock() in state D, which no signal ends.
+ */
+TEST_F_TIMEOUT(minors, fasync_waits_for_no_call_in_progress, 30)
+{
+	char fill[FIFO_SIZE], during[96], byte;
+	int go[2], report[2], reading, frozen, status;
+	struct fifo_call call;
+	struct copy_stall cs;
+	unsigned int step;
+	pthread_t t;
+	pid_t pid;
+
+	memset(fill, 'f', sizeof(fill));
+	for (reading = 0; reading < 2; reading++) {
+		if (reading) {
+			/* Full, so that the read has bytes to copy. */
+			ASSERT_EQ(FIFO_SIZE, write(self->fd[2], fill,
+						   FIFO_SIZE));
+		}
+		ASSERT_EQ(0, pipe(go));
+		ASSERT_EQ(0, pipe(report));
+		/* Forked before the stall: its calls are made on the minor,
+		 * not in this process's frozen address space. */
+		pid = fork_detached();
+		ASSERT_LE(0, pid);
+		if (pid == 0) {
+			int fd = open(node(2), O_RDWR | O_NONBLOCK);
+			const int fl = O_RDWR | O_NONBLOCK;
+
+			if (fd < 0 || fcntl(fd, F_SETOWN, getpid()) ||
+			    write(report[1], "o", 1) != 1 ||
+			    read(go[0], &byte, 1) != 1)
+				_exit(2);
+			if (fcntl(fd, F_SETFL, fl | O_ASYNC) ||
+			    write(report[1], "1", 1) != 1 ||
+			    fcntl(fd, F_SETFL, fl) ||
+			    write(report[1], "2", 1) != 1 ||
+			    fcntl(fd, F_SETFL, fl | O_ASYNC) ||
+			    write(report[1], "3", 1) != 1 || close(fd) ||
+			    write(report[1], "4", 1) != 1)
+				_exit(3);
+			_exit(0);
+		}
+		ASSERT_TRUE(await_byte(report[0], 5000)) {
+			TH_LOG("the child could not open %s", node(2));
+		}
+		frozen = freeze_call(&cs, &call, &t, self->fd[2], !reading, 12,
+				     4);
+		ASSERT_LE(0, frozen);
+		EXPECT_EQ(1, frozen) {
+			TH_LOG("the %s of 12 bytes never reached its copy %s user memory",
+			       reading ? "read" : "write",
+			       reading ? "to" : "from");
+		}
+		snprintf(during, sizeof(during), "a %s of the same minor was frozen in its copy %s user memory",
+			 reading ? "read" : "write", reading ? "to" : "from");
+		ASSERT_EQ(1, write(go[1], "g", 1));
+		for (step = 0; step < 4; step++)
+			if (!fasync_step_returned(_metadata, report[0], pid,
+						  step, during))
+				break;
+		copy_stall_release(&cs, 't');
+		pthread_join(t, NULL);
+		EXPECT_EQ(12, call.ret) {
+			TH_LOG("the %s returned %zd once its copy went on, not 12",
+			       reading ? "read" : "write", call.ret);
+		}
+		copy_stall_destroy(&cs);
+		status = -1;
+		if (wait_for_child(pid, &status, 5000)) {
+			kill(pid, SIGKILL);
+			wait_for_child(pid, &status, 1000);
+		}
+		EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status)) {
+			TH_LOG("the child's fcntl() or close() failed (status %#x)",
+			       status);
+		}
+		drain_all(self->fd[2]);
+		close(go[0]);
+		close(go[1]);
+		close(report[0]);
+		close(report[1]);
+	}
+}
+#endif /* FIFO_STAGE >= 6 */
+
 /* ------------------------------------------------------------------ */
 /* matches_the_model: seeded random sequences against minor_model.h    */
 /* ------------------------------------------------------------------ */
@@ -2622,7 +2761,10 @@ static int unload_and_check(struct __test_metadata *_metadata,
  *         EINVAL and leaves nothing behind. */
 TEST_F_TIMEOUT(module, ndevices_param, 30)
 {
-	const char *bad[] = { "ndevices=0", "ndevices=33", "ndevices=1000" };
+	/* A uint's whole range reaches init, which refuses what is out of
+	 * 1 to 32: an int parameter would give ERANGE for the two largest. */
+	const char *bad[] = { "ndevices=0", "ndevices=33", "ndevices=1000",
+			      "ndevices=2147483648", "ndevices=4294967295" };
 	static const struct {
 		int n, size;
 	} good[] = { { 1, 64 }, { 32, 64 }, { 3, 16 } };
@@ -2637,8 +2779,10 @@ TEST_F_TIMEOUT(module, ndevices_param, 30)
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err = try_params(bad[i]);
 		EXPECT_EQ(EINVAL, err) {
-			TH_LOG("%s: init must refuse it with -EINVAL (rule: ndevices is 1 to 32), not %s",
+			TH_LOG("%s: init must refuse it with -EINVAL (rule: ndevices is a uint, 1 to 32), not %s",
 			       bad[i], err ? strerror(err) : "load it");
+			if (err == ERANGE)
+				TH_LOG("ERANGE comes from the kernel's parsing of the value, before init runs: is ndevices declared as an int instead of a uint (module_param(ndevices, uint, 0444))?");
 		}
 		count_leftovers(&l);
 		EXPECT_EQ(0, l.nodes + l.sysfs + l.procfs) {
@@ -2722,6 +2866,15 @@ TEST_F_TIMEOUT(module, load_and_unload_log_no_error, 30)
 			       "with every FIFO empty", msg);
 		}
 	}
+}
+
+/** @brief Minor 0 works from the moment its node appears, while the
+ *         load that made it is still in init, registering the others
+ *         (expect_works_the_moment_its_node_appears()).
+ */
+TEST_F_TIMEOUT(module, works_the_moment_its_node_appears, 30)
+{
+	expect_works_the_moment_its_node_appears(_metadata, node(0));
 }
 
 /** @brief fifo_size (Lab 04's rule, which every minor inherits): the

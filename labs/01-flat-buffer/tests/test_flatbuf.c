@@ -39,11 +39,13 @@
 
 #include "child_process.h"
 #include "copy_stall.h"
+#include "early_caller_expect.h"
 #include "file_model.h"
 #include "kmsg_check.h"
 #include "module_reload.h"
 #include "reload_checks.h"
 #include "unload_leftovers.h"
+#include "untouched_expect.h"
 #include "signal_note.h"
 #include "task_state.h"
 
@@ -288,9 +290,18 @@ static const size_t huge_counts[] = {
  *         call. Only its first bytes are ever copied. */
 static char huge_call_buf[FLATBUF_SIZE];
 
+/** @brief pread() and pwrite() offsets far past the buffer, three of which
+ *         a position cut to 32 bits (an unsigned int) takes into it:
+ *         2^32 + 5 to 5, 2^32 to 0, 2^33 + 1 to 1. The kernel passes each
+ *         to the driver: none is negative, and none ends past LLONG_MAX
+ *         with a count of up to 100. */
+static const long long far_offsets[] = {
+	(1LL << 32) + 5, 1LL << 32, (1LL << 33) + 1, LLONG_MAX - 100,
+};
+
 TEST_F_TIMEOUT(flatbuf, read_stops_at_end_of_data, TIMEOUT)
 {
-	char buf[FLATBUF_SIZE];
+	char buf[FLATBUF_SIZE], canary[FLATBUF_SIZE];
 	unsigned int i;
 	ssize_t n;
 
@@ -310,6 +321,21 @@ TEST_F_TIMEOUT(flatbuf, read_stops_at_end_of_data, TIMEOUT)
 	}
 	EXPECT_EQ(30, lseek(self->fd, 0, SEEK_CUR)) {
 		TH_LOG("rule: a read that returns 0 leaves the position alone");
+	}
+	/* Far past the end: 0, and the buffer stays as it was. */
+	memset(canary, '~', sizeof(canary));
+	for (i = 0; i < sizeof(far_offsets) / sizeof(far_offsets[0]); i++) {
+		memcpy(buf, canary, sizeof(buf));
+		errno = 0;
+		n = pread(self->fd, buf, sizeof(buf), far_offsets[i]);
+		EXPECT_EQ(0, n) {
+			TH_LOG("rules 6 and 13: pread() reads at its own offset, and %lld is far past the end of the data (10 bytes): it must return 0, but it returned %zd (%s)",
+			       far_offsets[i], n, n < 0 ? strerror(errno) : "no error");
+		}
+		EXPECT_EQ(0, memcmp(buf, canary, sizeof(buf))) {
+			TH_LOG("rules 6 and 13: a pread() at %lld, past the end of the data, must leave the caller's buffer alone; it wrote to it",
+			       far_offsets[i]);
+		}
 	}
 	/* Huge counts: still the 10 bytes there. */
 	for (i = 0; i < sizeof(huge_counts) / sizeof(huge_counts[0]); i++) {
@@ -455,6 +481,8 @@ TEST_F_TIMEOUT(flatbuf, write_is_cut_short_at_the_end, TIMEOUT)
 TEST_F_TIMEOUT(flatbuf, write_when_full_fails_with_enospc, TIMEOUT)
 {
 	char big[100], buf[FLATBUF_SIZE];
+	unsigned int i;
+	ssize_t n;
 	int fd;
 
 	memset(big, 'x', sizeof(big));
@@ -473,8 +501,29 @@ TEST_F_TIMEOUT(flatbuf, write_when_full_fails_with_enospc, TIMEOUT)
 		TH_LOG("rule: no room at position 1000 either: ENOSPC");
 	}
 	EXPECT_EQ(ENOSPC, errno);
+	/* Nor far past the end, where a position cut to 32 bits wraps. */
+	for (i = 0; i < sizeof(far_offsets) / sizeof(far_offsets[0]); i++) {
+		errno = 0;
+		n = pwrite(self->fd, "y", 1, far_offsets[i]);
+		EXPECT_EQ(-1, n) {
+			TH_LOG("rules 9 and 13: pwrite() writes at its own offset, and at %lld there is no room: it must fail with ENOSPC, but it returned %zd",
+			       far_offsets[i], n);
+			if (n == 1)
+				TH_LOG("typical bug: the position is kept in 32 bits (an unsigned int), which turns %lld into %u, inside the buffer; keep it in a loff_t",
+				       far_offsets[i], (unsigned int)far_offsets[i]);
+		}
+		if (n == -1) {
+			EXPECT_EQ(ENOSPC, errno) {
+				TH_LOG("rule 9: pwrite() at %lld, with no room there, must fail with ENOSPC, not %s",
+				       far_offsets[i], strerror(errno));
+			}
+		}
+	}
 	ASSERT_EQ(FLATBUF_SIZE, pread(self->fd, buf, sizeof(buf), 0));
-	EXPECT_EQ(0, memcmp(buf, big, FLATBUF_SIZE));
+	EXPECT_EQ(0, memcmp(buf, big, FLATBUF_SIZE)) {
+		TH_LOG("rule 9: a write with no room at its position changes nothing; the 64 bytes of 'x' are now \"%.64s\"",
+		       buf);
+	}
 
 	/* The room is counted from the position, not from the data's end. */
 	fd = open(DEV, O_RDWR | O_TRUNC);
@@ -558,10 +607,12 @@ TEST_F_TIMEOUT(flatbuf, o_trunc_empties_the_buffer, TIMEOUT)
 	}
 }
 
-/* Only an open that may write truncates: O_RDONLY | O_TRUNC reads. */
+/* Only an open that may write truncates: O_RDONLY | O_TRUNC reads, and
+ * access mode 3 | O_TRUNC neither reads nor writes. */
 TEST_F_TIMEOUT(flatbuf, o_trunc_only_when_opened_for_writing, TIMEOUT)
 {
 	char buf[2 * FLATBUF_SIZE];
+	long long len;
 	int fd;
 
 	ASSERT_EQ(11, write(self->fd, "hello world", 11));
@@ -576,6 +627,21 @@ TEST_F_TIMEOUT(flatbuf, o_trunc_only_when_opened_for_writing, TIMEOUT)
 	EXPECT_EQ(0, memcmp(buf, "hello world", 11));
 	close(fd);
 	EXPECT_EQ(11, data_length());
+
+	/* Access mode 3 (flags & O_ACCMODE == 3) opens for neither reading
+	 * nor writing: f_mode gets neither FMODE_READ nor FMODE_WRITE. */
+	fd = open(DEV, 3 | O_TRUNC);
+	ASSERT_LE(0, fd) {
+		TH_LOG("open(\"%s\", 3 | O_TRUNC) failed: %s", DEV,
+		       strerror(errno));
+	}
+	close(fd);
+	len = data_length();
+	EXPECT_EQ(11, len) {
+		TH_LOG("rule 4: only an open for writing (O_WRONLY or O_RDWR) with O_TRUNC empties the buffer; open(\"%s\", 3 | O_TRUNC), whose access mode 3 allows neither reading nor writing, left %lld bytes of the 11",
+		       DEV, len);
+		TH_LOG("typical bug: an open for writing told from the access mode in f_flags (anything but O_RDONLY, or either bit O_WRONLY or O_RDWR); FMODE_WRITE in file->f_mode is what says it");
+	}
 }
 
 TEST_F_TIMEOUT(flatbuf, o_append_appends, TIMEOUT)
@@ -919,6 +985,87 @@ TEST_F_TIMEOUT(flatbuf, partial_copy_stops_at_the_fault, TIMEOUT)
 	munmap(e.area, 2 * e.page);
 }
 
+/** @brief The rule copies_fault_in_untouched_pages checks, for its
+ *         failure messages. */
+#define UNTOUCHED_RULE "rule 18: any valid buffer works, also one whose page the process has not touched yet; the copy faults the page in, which may sleep, so the lock held across it must be one a task may sleep under (the mutex, never a spinlock)"
+
+/* A pwrite() from, then a pread() into, pages the process has not touched
+ * yet, through a descriptor without and one with O_NONBLOCK: every byte
+ * moves. The driver's copy faults the page in, which works only where it
+ * may sleep; under a spinlock it fails with EFAULT, which a buffer the
+ * test has just written to never shows. */
+TEST_F_TIMEOUT(flatbuf, copies_fault_in_untouched_pages, TIMEOUT)
+{
+	const size_t count = 24;
+	const off_t at = 5;
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	int nb = open(DEV, O_RDWR | O_NONBLOCK);
+	const int fds[2] = { self->fd, nb };
+	char *data, *src, *dst, buf[2 * FLATBUF_SIZE];
+	unsigned int i;
+	size_t j;
+	ssize_t n;
+
+	ASSERT_LE(0, nb);
+	data = malloc(page);
+	ASSERT_NE(NULL, data);
+	for (j = 0; j < page; j++)
+		data[j] = (char)('a' + j % 26);
+	src = untouched_file_copy(data, page);
+	ASSERT_NE(NULL, src);
+	dst = untouched_anon(page);
+	ASSERT_NE(NULL, dst);
+	ASSERT_EQ(10, pwrite(self->fd, "0123456789", 10, 0));
+	for (i = 0; i < 2; i++) {
+		/* Other bytes each time: from further into the page. */
+		const char *how = i ? "an O_NONBLOCK" : "a";
+		const char *want = data + 32 * i;
+
+		expect_untouched(_metadata, src + 32 * i, "the write's buffer");
+		expect_untouched(_metadata, dst + 32 * i, "the read's buffer");
+		errno = 0;
+		n = pwrite(fds[i], src + 32 * i, count, at);
+		EXPECT_EQ((ssize_t)count, n) {
+			TH_LOG("%s pwrite(%zu) at %lld from a page the process has not touched yet returned %zd (%s), not %zu; %s",
+			       how, count, (long long)at, n,
+			       n < 0 ? strerror(errno) : "no error", count,
+			       UNTOUCHED_RULE);
+		}
+		if (n != (ssize_t)count) {
+			/* Put the bytes in anyway, for the read. */
+			ASSERT_EQ((ssize_t)count, pwrite(self->fd, want, count, at));
+		}
+		ASSERT_EQ(at + (ssize_t)count, contents(buf));
+		EXPECT_EQ(0, memcmp(buf, "01234", 5));
+		EXPECT_EQ(0, memcmp(buf + at, want, count)) {
+			TH_LOG("%s pwrite(%zu) at %lld from a page not touched yet left \"%.*s\", not \"%.*s\"",
+			       how, count, (long long)at, (int)count, buf + at,
+			       (int)count, want);
+		}
+		errno = 0;
+		n = pread(fds[i], dst + 32 * i, count, at);
+		EXPECT_EQ((ssize_t)count, n) {
+			TH_LOG("%s pread(%zu) at %lld into a page the process has not touched yet returned %zd (%s), not %zu; %s",
+			       how, count, (long long)at, n,
+			       n < 0 ? strerror(errno) : "no error", count,
+			       UNTOUCHED_RULE);
+		}
+		if (n == (ssize_t)count) {
+			EXPECT_EQ(0, memcmp(dst + 32 * i, want, count)) {
+				TH_LOG("%s pread(%zu) into a page not touched yet got \"%.*s\", not \"%.*s\"",
+				       how, count, (int)count, dst + 32 * i,
+				       (int)count, want);
+			}
+		}
+		ASSERT_EQ(0, untouched_again(src, page));
+		ASSERT_EQ(0, untouched_again(dst, page));
+	}
+	munmap(src, page);
+	munmap(dst, page);
+	free(data);
+	close(nb);
+}
+
 /** @brief A thread doing one pwrite() of the whole buffer at offset 0. */
 struct stalled_write {
 	/** @brief Where to write. */
@@ -1189,6 +1336,8 @@ enum waiter_kind {
 	WAIT_READ,		/**< pread(fd, buf, 64, 0) */
 	WAIT_SEEK_END,		/**< lseek(fd, 0, SEEK_END) */
 	WAIT_OPEN_TRUNC,	/**< open(DEV, O_WRONLY | O_TRUNC) */
+	WAIT_NB_WRITE,		/**< WAIT_WRITE, fd opened with O_NONBLOCK */
+	WAIT_NB_READ,		/**< WAIT_READ, fd opened with O_NONBLOCK */
 	WAIT_KINDS,		/**< how many kinds the loops go through */
 	/** write(fd, "xyz", 3) through a new O_WRONLY | O_APPEND open, then
 	 *  its position: not in the loops over WAIT_KINDS */
@@ -1201,7 +1350,24 @@ static const char *const waiter_call[WAIT_KINDS] = {
 	"pread(fd, buf, 64, 0)",
 	"lseek(fd, 0, SEEK_END)",
 	"open(\"" DEV "\", O_WRONLY | O_TRUNC)",
+	"pwrite(fd, \"12345678\", 8, 0) on an O_NONBLOCK open",
+	"pread(fd, buf, 64, 0) on an O_NONBLOCK open",
 };
+
+/** @brief Whether waiters of @p kind make their call through a
+ *         descriptor opened with O_NONBLOCK.
+ *
+ * The test opens it before any waiter starts: misc_open() calls the
+ * driver's open under the mutex of all misc devices, which an O_TRUNC
+ * open asleep on the buffer's lock keeps, so any open waits meanwhile.
+ *
+ * @param kind the call
+ * @return nonzero if so
+ */
+static int waiter_nonblock(enum waiter_kind kind)
+{
+	return kind == WAIT_NB_WRITE || kind == WAIT_NB_READ;
+}
 
 /** @brief What a waiter shares with the test (MAP_SHARED). */
 struct waiter_shared {
@@ -1237,7 +1403,8 @@ struct waiter {
  * @param w the waiter, filled in
  * @param kind the call
  * @param fd the descriptor (inherited; ignored by WAIT_OPEN_TRUNC and
- *        WAIT_APPEND_XYZ)
+ *        WAIT_APPEND_XYZ), opened with O_NONBLOCK for the kinds
+ *        waiter_nonblock() names
  * @param restart nonzero: SIGUSR1's handler is note_signal() with
  *        SA_RESTART (the call must go on waiting after it); zero:
  *        ignore_signal() without SA_RESTART (the call fails with EINTR)
@@ -1277,9 +1444,11 @@ static char waiter_start_sa(struct waiter *w, enum waiter_kind kind, int fd,
 		errno = 0;
 		switch (kind) {
 		case WAIT_WRITE:
+		case WAIT_NB_WRITE:
 			sh->ret = pwrite(fd, "12345678", 8, 0);
 			break;
 		case WAIT_READ:
+		case WAIT_NB_READ:
 			sh->ret = pread(fd, sh->buf, FLATBUF_SIZE, 0);
 			break;
 		case WAIT_SEEK_END:
@@ -1374,9 +1543,35 @@ static const char *not_asleep_because(char state)
 	}
 }
 
+/** @brief Whether the waiter's call has returned -1 with EAGAIN: what an
+ *         O_NONBLOCK call that would not wait for the lock gives.
+ * @param w the waiter
+ * @return nonzero if so
+ */
+static int waiter_gave_eagain(const struct waiter *w)
+{
+	return w->sh && atomic_load(&w->sh->done) && w->sh->ret == -1 &&
+	       w->sh->err == EAGAIN;
+}
+
+/** @brief Explain, for a failure message, a waiter that did not sleep:
+ *         as not_asleep_because(), and rule 12 for an O_NONBLOCK call
+ *         that failed at once with EAGAIN.
+ * @param w the waiter
+ * @param state what waiter_start() returned
+ * @return the explanation
+ */
+static const char *waiter_not_asleep(const struct waiter *w, char state)
+{
+	if (state == 'X' && waiter_gave_eagain(w))
+		return "it failed at once with EAGAIN; rule 12: O_NONBLOCK changes nothing on this device, so a read or write with O_NONBLOCK that finds the mutex taken sleeps on it, interruptibly, like any other call (rule 18): take it with mutex_lock_interruptible() whatever the flags, not with mutex_trylock() and -EAGAIN";
+	return not_asleep_because(state);
+}
+
 /* While a write holds the lock in the middle of its copy_from_user(), a
- * second writer, a reader, an lseek(SEEK_END) and an O_TRUNC open each
- * sleep, interruptibly, until the write is done; then each goes on. */
+ * second writer, a reader, an lseek(SEEK_END), an O_TRUNC open, and a
+ * writer and a reader with O_NONBLOCK (which changes nothing, rule 12)
+ * each sleep, interruptibly, until the write is done; then each goes on. */
 TEST_F_TIMEOUT(flatbuf, others_wait_while_a_write_holds_the_lock, 15)
 {
 	char want[FLATBUF_SIZE], buf[2 * FLATBUF_SIZE], old[10];
@@ -1391,7 +1586,8 @@ TEST_F_TIMEOUT(flatbuf, others_wait_while_a_write_holds_the_lock, 15)
 	memset(want + FLATBUF_SIZE / 2, 'C', FLATBUF_SIZE / 2);
 	memset(old, 'A', sizeof(old));
 	for (kind = 0; kind < WAIT_KINDS; kind++) {
-		fd = open(DEV, O_RDWR | O_TRUNC);
+		fd = open(DEV, O_RDWR | O_TRUNC |
+			  (waiter_nonblock(kind) ? O_NONBLOCK : 0));
 		ASSERT_LE(0, fd);
 		ASSERT_EQ(10, write(fd, old, sizeof(old)));
 		ASSERT_EQ(0, lseek(fd, 0, SEEK_SET));
@@ -1403,7 +1599,7 @@ TEST_F_TIMEOUT(flatbuf, others_wait_while_a_write_holds_the_lock, 15)
 		state = waiter_start(&w, kind, fd);
 		EXPECT_EQ('S', state) {
 			TH_LOG("rule: while a write holds the lock (frozen inside copy_from_user()), %s must sleep until the write is done; %s",
-			       waiter_call[kind], not_asleep_because(state));
+			       waiter_call[kind], waiter_not_asleep(&w, state));
 		}
 		n = frozen_write_finish(&f);
 		EXPECT_EQ(FLATBUF_SIZE, n);
@@ -1418,7 +1614,14 @@ TEST_F_TIMEOUT(flatbuf, others_wait_while_a_write_holds_the_lock, 15)
 		}
 		switch (kind) {
 		case WAIT_WRITE:
-			EXPECT_EQ(8, w.sh->ret);
+		case WAIT_NB_WRITE:
+			EXPECT_EQ(8, w.sh->ret) {
+				TH_LOG("%s returned %lld (%s), not 8: once the frozen write is done, it writes its 8 bytes",
+				       waiter_call[kind], w.sh->ret,
+				       w.sh->ret < 0 ? strerror(w.sh->err) : "no error");
+			}
+			if (w.sh->ret != 8)
+				break;
 			memcpy(want, "12345678", 8);
 			ASSERT_EQ(FLATBUF_SIZE, contents(buf));
 			EXPECT_EQ(0, memcmp(buf, want, FLATBUF_SIZE)) {
@@ -1428,8 +1631,11 @@ TEST_F_TIMEOUT(flatbuf, others_wait_while_a_write_holds_the_lock, 15)
 			memset(want, 'B', 8);
 			break;
 		case WAIT_READ:
+		case WAIT_NB_READ:
 			EXPECT_EQ(FLATBUF_SIZE, w.sh->ret) {
-				TH_LOG("the read must see the whole of the write it waited for");
+				TH_LOG("%s returned %lld (%s), not 64: the read must see the whole of the write it waited for",
+				       waiter_call[kind], w.sh->ret,
+				       w.sh->ret < 0 ? strerror(w.sh->err) : "no error");
 			}
 			EXPECT_EQ(0, memcmp(w.sh->buf, want, FLATBUF_SIZE)) {
 				TH_LOG("the read must see the whole of the write it waited for: got \"%.64s\"",
@@ -1463,8 +1669,9 @@ TEST_F_TIMEOUT(flatbuf, signal_ends_the_wait_for_the_lock, 15)
 {
 	struct waiter w[WAIT_KINDS], late;
 	char want[FLATBUF_SIZE], buf[2 * FLATBUF_SIZE], old[10], state;
+	char asleep[WAIT_KINDS];
 	struct frozen_write f;
-	int kind, other, started, seekfd;
+	int kind, other, started, seekfd, nbfd;
 	ssize_t n;
 
 	alarm(0);	/* this test bounds its own waits */
@@ -1477,6 +1684,8 @@ TEST_F_TIMEOUT(flatbuf, signal_ends_the_wait_for_the_lock, 15)
 	seekfd = open(DEV, O_RDONLY);
 	ASSERT_LE(0, seekfd);
 	ASSERT_EQ(5, lseek(seekfd, 5, SEEK_SET));
+	nbfd = open(DEV, O_RDWR | O_NONBLOCK);
+	ASSERT_LE(0, nbfd);
 
 	started = frozen_write_start(&f, self->fd);
 	ASSERT_EQ(1, started) {
@@ -1485,11 +1694,13 @@ TEST_F_TIMEOUT(flatbuf, signal_ends_the_wait_for_the_lock, 15)
 	}
 	for (kind = 0; kind < WAIT_KINDS; kind++) {
 		state = waiter_start(&w[kind], kind,
-				     kind == WAIT_SEEK_END ? seekfd : self->fd);
+				     kind == WAIT_SEEK_END ? seekfd :
+				     waiter_nonblock(kind) ? nbfd : self->fd);
 		EXPECT_EQ('S', state) {
 			TH_LOG("rule: while a write holds the lock, %s must sleep, interruptibly; %s",
-			       waiter_call[kind], not_asleep_because(state));
+			       waiter_call[kind], waiter_not_asleep(&w[kind], state));
 		}
+		asleep[kind] = state == 'S';
 	}
 	for (kind = 0; kind < WAIT_KINDS; kind++) {
 		if (!w[kind].sh || waiter_returned(&w[kind], 0))
@@ -1513,6 +1724,8 @@ TEST_F_TIMEOUT(flatbuf, signal_ends_the_wait_for_the_lock, 15)
 		/* The others still wait: the interrupted call did not touch
 		 * the lock it never got. */
 		for (other = kind + 1; other < WAIT_KINDS; other++) {
+			if (!asleep[other])
+				continue;
 			EXPECT_EQ('S', task_state(w[other].pid)) {
 				TH_LOG("rule: an interrupted call changes nothing: after %s was interrupted, %s stopped waiting; did the interrupted call unlock a mutex it never held?",
 				       waiter_call[kind], waiter_call[other]);
@@ -1537,9 +1750,12 @@ TEST_F_TIMEOUT(flatbuf, signal_ends_the_wait_for_the_lock, 15)
 		TH_LOG("rule: an interrupted call changes nothing: the buffer must hold exactly the frozen write's bytes: got \"%.64s\"",
 		       buf);
 	}
-	if (w[WAIT_READ].sh) {
-		EXPECT_TRUE(all_bytes_are(w[WAIT_READ].sh->buf, FLATBUF_SIZE, '?')) {
-			TH_LOG("rule: an interrupted read copies nothing to its buffer");
+	for (kind = 0; kind < WAIT_KINDS; kind++) {
+		if ((kind != WAIT_READ && kind != WAIT_NB_READ) || !w[kind].sh)
+			continue;
+		EXPECT_TRUE(all_bytes_are(w[kind].sh->buf, FLATBUF_SIZE, '?')) {
+			TH_LOG("rule: an interrupted read copies nothing to its buffer (%s)",
+			       waiter_call[kind]);
 		}
 	}
 	EXPECT_EQ(5, lseek(seekfd, 0, SEEK_CUR)) {
@@ -1553,6 +1769,7 @@ TEST_F_TIMEOUT(flatbuf, signal_ends_the_wait_for_the_lock, 15)
 		waiter_end(&w[kind]);
 	waiter_end(&late);
 	close(seekfd);
+	close(nbfd);
 	/* And the lock still works. */
 	EXPECT_EQ(3, pwrite(self->fd, "end", 3, 0));
 	EXPECT_EQ(FLATBUF_SIZE, data_length());
@@ -1560,12 +1777,13 @@ TEST_F_TIMEOUT(flatbuf, signal_ends_the_wait_for_the_lock, 15)
 
 /* A read holds the lock for its whole access, its copy_to_user()
  * included: while a read is frozen half-way through its copy, a write, an
- * lseek(SEEK_END) and an O_TRUNC open from other processes sleep until it
- * is done, and the read returns the bytes as they were. */
+ * lseek(SEEK_END), an O_TRUNC open and an O_NONBLOCK write from other
+ * processes sleep until it is done, and the read returns the bytes as
+ * they were. */
 TEST_F_TIMEOUT(flatbuf, others_wait_while_a_read_holds_the_lock, 15)
 {
 	static const enum waiter_kind kinds[] = {
-		WAIT_WRITE, WAIT_SEEK_END, WAIT_OPEN_TRUNC,
+		WAIT_WRITE, WAIT_SEEK_END, WAIT_OPEN_TRUNC, WAIT_NB_WRITE,
 	};
 	struct stalled_read sr;
 	struct copy_stall cs;
@@ -1580,7 +1798,8 @@ TEST_F_TIMEOUT(flatbuf, others_wait_while_a_read_holds_the_lock, 15)
 		old[i] = (char)('a' + i % 26);
 	ASSERT_EQ(0, pipe(done));
 	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-		fd = open(DEV, O_RDWR | O_TRUNC);
+		fd = open(DEV, O_RDWR | O_TRUNC |
+			  (waiter_nonblock(kinds[i]) ? O_NONBLOCK : 0));
 		ASSERT_LE(0, fd);
 		ASSERT_EQ(40, write(fd, old, sizeof(old)));
 		/* A pread(64) at 0 of the 40 bytes, frozen after 16. */
@@ -1606,8 +1825,9 @@ TEST_F_TIMEOUT(flatbuf, others_wait_while_a_read_holds_the_lock, 15)
 		EXPECT_EQ('S', state) {
 			TH_LOG("rule 18: a read holds the mutex for its whole access, its copy_to_user() included; while a read is frozen inside copy_to_user(), %s must sleep until the read is done: %s",
 			       waiter_call[kinds[i]],
-			       state == 'X' ? "it returned at once: the read let the mutex go before its copy (copying to a local buffer under the lock, then to the user outside it, is the same bug)" :
-			       not_asleep_because(state));
+			       state == 'X' && !waiter_gave_eagain(&w) ?
+			       "it returned at once: the read let the mutex go before its copy (copying to a local buffer under the lock, then to the user outside it, is the same bug)" :
+			       waiter_not_asleep(&w, state));
 		}
 		ASSERT_EQ(0, copy_stall_release(&cs, 0));
 		pthread_join(t, NULL);
@@ -1647,7 +1867,8 @@ TEST_F_TIMEOUT(flatbuf, sa_restart_restarts_a_wait_for_the_lock, 15)
 	memset(want, 'B', FLATBUF_SIZE / 2);
 	memset(want + FLATBUF_SIZE / 2, 'C', FLATBUF_SIZE / 2);
 	for (kind = 0; kind < WAIT_KINDS; kind++) {
-		fd = open(DEV, O_RDWR | O_TRUNC);
+		fd = open(DEV, O_RDWR | O_TRUNC |
+			  (waiter_nonblock(kind) ? O_NONBLOCK : 0));
 		ASSERT_LE(0, fd);
 		ASSERT_EQ(1, frozen_write_start(&f, self->fd)) {
 			TH_LOG("the 64-byte write returned %zd without copying all of its buffer (or userfaultfd failed: %s)",
@@ -1656,7 +1877,7 @@ TEST_F_TIMEOUT(flatbuf, sa_restart_restarts_a_wait_for_the_lock, 15)
 		state = waiter_start_sa(&w, kind, fd, 1);
 		EXPECT_EQ('S', state) {
 			TH_LOG("rule 18: while a write holds the lock, %s must sleep, interruptibly; %s",
-			       waiter_call[kind], not_asleep_because(state));
+			       waiter_call[kind], waiter_not_asleep(&w, state));
 		}
 		if (state == 'S') {
 			ASSERT_EQ(0, kill(w.pid, SIGUSR1));
@@ -1684,9 +1905,11 @@ TEST_F_TIMEOUT(flatbuf, sa_restart_restarts_a_wait_for_the_lock, 15)
 			}
 			switch (kind) {
 			case WAIT_WRITE:
+			case WAIT_NB_WRITE:
 				EXPECT_EQ(8, w.sh->ret);
 				break;
 			case WAIT_READ:
+			case WAIT_NB_READ:
 				EXPECT_EQ(FLATBUF_SIZE, w.sh->ret);
 				EXPECT_EQ(0, memcmp(w.sh->buf, want,
 						    FLATBUF_SIZE)) {
@@ -2060,7 +2283,9 @@ static size_t gen_count(unsigned long long *s)
 }
 
 /** @brief A random pread()/pwrite() offset: mostly in [0, 72), some
- *         negative, huge, or at the end of the data.
+ *         negative, huge (some 4 or 8 GiB past one in [0, 72), which a
+ *         position cut to 32 bits takes back there), or at the end of the
+ *         data.
  * @param s the generator's state
  * @param m the model, for the data's length
  * @return the offset
@@ -2069,8 +2294,11 @@ static long long gen_offset(unsigned long long *s, const struct file_model *m)
 {
 	unsigned long long r = rng_below(s, 100);
 
-	if (r < 76)
+	if (r < 73)
 		return (long long)rng_below(s, 72);
+	if (r < 76)
+		return ((long long)(1 + rng_below(s, 2)) << 32) +
+		       (long long)rng_below(s, 72);
 	if (r < 82)
 		return FLATBUF_SIZE;
 	if (r < 88)
@@ -2765,6 +2993,70 @@ TEST_F_TIMEOUT(flatbuf, matches_the_model_across_processes, 20)
 	alarm(0);	/* this test bounds its own waits */
 	model_test(_metadata, seeds, 3, 400, 1);
 }
+
+/** @brief Where works_the_moment_its_node_appears noted the preemption
+ *         model to switch back to. */
+static struct preempt_full preempt_switched;
+
+/*
+ * The device works from the moment its node appears, while init still
+ * runs (register last). The module is loaded while a real-time thread on
+ * the same CPU (early_caller.h) waits for /dev/flatbuf: the moment it
+ * appears, inside misc_register() under full preemption, the thread
+ * writes "early" at 0, then starts a write of 8 bytes at 5 that freezes
+ * in its copy, holding the mutex, while init goes on. Once the load is
+ * through, a read must wait for that mutex, and then get the 13 bytes.
+ * A buffer emptied after the registration loses "early"; a mutex set up
+ * after it (mutex_init()) is free again under the frozen write, and the
+ * read goes through.
+ */
+TEST_F_TIMEOUT(flatbuf, works_the_moment_its_node_appears, 30)
+{
+	static const char want[] = EARLY_CALLER_FIRST "FROZEN!!";
+	const size_t len = sizeof(want) - 1;
+	struct early_load l;
+	struct waiter w = { 0 };
+	char buf[2 * FLATBUF_SIZE], st = 0;
+	int fd = -1;
+	ssize_t n;
+
+	alarm(0);	/* this test bounds its own waits */
+	close(self->fd);
+	self->fd = -1;
+	ASSERT_EQ(0, module_unload_when_free(MODULE, 5000));
+	ASSERT_NE(0, access(DEV, F_OK));
+	early_load_begin(&l, MODULE, DEV, NULL, &preempt_switched);
+	if (expect_early_calls(_metadata, &l, DEV,
+			       "rule 1: the device works from the moment its node appears; set everything up before the registration (register last)")) {
+		fd = open(DEV, O_RDWR);
+		EXPECT_LE(0, fd);
+	}
+	if (l.frozen && fd >= 0) {
+		st = waiter_start(&w, WAIT_READ, fd);
+		EXPECT_EQ('S', st) {
+			TH_LOG("%s made once the load was through should wait for the mutex, which the write frozen in its copy since the node appeared holds: %s. Was the mutex set up (mutex_init()) after misc_register(), under that write? rule 1: the device works from the moment its node appears; set everything up before the registration (register last)",
+			       waiter_call[WAIT_READ], waiter_not_asleep(&w, st));
+		}
+	}
+	early_load_end(&l, "FROZEN!!");
+	if (w.sh) {
+		if (st == 'S') {
+			EXPECT_TRUE(waiter_returned(&w, 2000)) {
+				TH_LOG("the read still waits once the frozen write has returned");
+			}
+		}
+		waiter_end(&w);
+	}
+	if (fd < 0)
+		return;
+	n = contents(buf);
+	EXPECT_TRUE(n == (ssize_t)len && !memcmp(buf, want, len)) {
+		TH_LOG("the buffer holds %zd bytes, \"%.*s\", not the 13 of \"%s\": \"early\" written at 0 the moment the node appeared, and the 8 bytes of the write frozen then at 5. Was the buffer emptied (len = 0, memset()) after misc_register(), when a caller could already write? rule 1: the device works from the moment its node appears; set everything up before the registration (register last)",
+		       n, n > 0 ? (int)n : 0, buf, want);
+	}
+	close(fd);
+}
+
 
 /* Unloading removes the node; loading again gives an empty, working
  * device. Last, because it unloads the module the other tests use. */

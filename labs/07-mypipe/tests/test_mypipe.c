@@ -53,6 +53,7 @@
 #include "child_process.h"
 #include "copy_stall.h"
 #include "cpu_order.h"
+#include "early_caller.h"
 #include "fifo_call.h"
 #include "held_call.h"
 #include "fifo_model.h"
@@ -67,6 +68,7 @@
 #include "task_stuck.h"
 #include "tests_stop.h"
 #include "unload_leftovers.h"
+#include "untouched_pages.h"
 
 /** @brief The write end. */
 #define PIPE_IN "/dev/mypipe/mypipe_in"
@@ -1817,6 +1819,64 @@ DIFFERENTIAL(bad_pointers_get_efault,
 	say("reader: read into a PROT_NONE page -> %s",
 	    outcome(read(r, none, 3)));
 	op_read("reader", r, 10);
+}
+
+/* Any valid buffer works, also one whose page the process has not touched
+ * yet (a new memory file's mapping to write from, new anonymous memory to
+ * read into): the copy faults the page in, which may sleep, through a
+ * descriptor without O_NONBLOCK and one with it. A copy made under a
+ * spinlock cannot fault and fails with EFAULT, which no buffer the
+ * scenario has written itself shows. */
+DIFFERENTIAL(copies_fault_in_untouched_pages,
+	     "rule 20: any valid buffer works, also one in a page the process has not touched yet: the copy faults the page in, which may sleep, so no spinlock is held across a copy")
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	char *data = malloc(page), *src = NULL, *dst = NULL;
+	char spare[24];
+	int i, r, w;
+	size_t k;
+
+	if (data) {
+		for (k = 0; k < page; k++)
+			data[k] = (char)('a' + k % 26);
+		src = untouched_file_copy(data, page);
+		dst = untouched_anon(page);
+	}
+	if (!src || !dst) {
+		say("(cannot map the buffers: %s)", strerror(errno));
+		return;
+	}
+	open_pair(&w, &r);
+	for (i = 0; i < 2; i++) {
+		/* Other bytes each time: from further into the page. */
+		const char *how = i ? " O_NONBLOCK" : "";
+		const char *want = data + 32 * i;
+		char *from = src + 32 * i, *into = dst + 32 * i;
+		ssize_t n;
+
+		if (untouched_page_mapped(from) || untouched_page_mapped(into))
+			say("(the test's own premise failed: a buffer's page is mapped before the call)");
+		n = write(w, from, 24);
+		say("writer%s: write 24 from a page not touched yet -> %s", how,
+		    outcome(n));
+		if (n != 24 && write(w, want, 24) != 24)
+			say("writer%s: the 24 bytes could not be put in at all", how);
+		n = read(r, into, 24);
+		say("reader%s: read 24 into a page not touched yet -> %s%s", how,
+		    outcome(n),
+		    n == 24 && memcmp(into, want, 24) ? ", other bytes" : "");
+		if (n != 24 && read(r, spare, sizeof(spare)) < 0)
+			say("reader%s: the 24 bytes could not be taken out", how);
+		untouched_again(src, page);
+		untouched_again(dst, page);
+		set_nonblock(w, 1);
+		set_nonblock(r, 1);
+	}
+	close(w);
+	close(r);
+	munmap(src, page);
+	munmap(dst, page);
+	free(data);
 }
 
 /* A read or write of 0 bytes returns 0 at once, whatever the pipe holds
@@ -3813,11 +3873,154 @@ TEST_F_TIMEOUT(pipe, woken_large_write_stopped_at_the_semaphore_keeps_its_count,
 	large_write_stopped_at_the_semaphore(_metadata, 1, 0);
 }
 
+static size_t live_view_used(struct __test_metadata *_metadata);
+
+/** @brief The rest of a large write in large_write_woken_into_less_room(). */
+#define WOKEN_REST 1000
+
+/** @brief The small write that takes room from the woken large write in
+ *         large_write_woken_into_less_room(). */
+#define ROOM_TAKER 3500
+
+/** @brief Rules 11 and 12 after a wake-up: a large write woken for room
+ *         that finds less room than it has bytes left puts in what fits.
+ *
+ * Through the empty pipe, a write W of PIPE_SIZE + WOKEN_REST bytes puts
+ * PIPE_SIZE in and sleeps. Everything runs on one CPU and the test is
+ * real-time meanwhile (cpu_order.h): a read of PIPE_SIZE bytes wakes W,
+ * and before W can run a write of ROOM_TAKER bytes with O_NONBLOCK,
+ * through a descriptor of its own, takes the semaphore and is frozen in
+ * its copy. W, past its wait for room (the ring is still empty), waits
+ * for the semaphore; once the frozen write is in, W finds room for 596
+ * bytes of its 1000: it must put them in and sleep again (the live view
+ * shows the pipe full), not wait for room for all it has left (only a
+ * write of at most PIPE_BUF bytes in all goes in whole); the next read
+ * lets it put in its last 404 and return. Every byte is checked: W's
+ * first PIPE_SIZE, the small write's, then W's last 1000.
+ *
+ * @param _metadata the test
+ * @param r the read end, with O_NONBLOCK
+ * @param w the write end, without
+ */
+static void large_write_woken_into_less_room(struct __test_metadata *_metadata,
+					     int r, int w)
+{
+	static char big[PIPE_SIZE + WOKEN_REST], small[ROOM_TAKER];
+	static char want[sizeof(big) + sizeof(small)], got[sizeof(want) + 1];
+	struct fifo_call wr = { 0 }, a = { 0 }, *calls[1] = { &wr };
+	size_t i, total, used, fits = PIPE_SIZE - ROOM_TAKER;
+	ssize_t first, n;
+	struct cpu_order order;
+	struct copy_stall cs;
+	pthread_t t, at;
+	int w2, frozen = -1;
+	char st;
+
+	/* Two patterns, so that each byte tells whose and which it is; the
+	 * small write's first 8 bytes are its frozen copy's head. */
+	for (i = 0; i < sizeof(big); i++)
+		big[i] = (char)('a' + i % 23);
+	memset(small, '#', 8);
+	for (i = 8; i < sizeof(small); i++)
+		small[i] = (char)('A' + i % 19);
+	memcpy(want, big, PIPE_SIZE);
+	memcpy(want + PIPE_SIZE, small, sizeof(small));
+	memcpy(want + PIPE_SIZE + sizeof(small), big + PIPE_SIZE, WOKEN_REST);
+	while (read(r, got, sizeof(got)) > 0)
+		;
+	w2 = open(PIPE_IN, O_WRONLY | O_NONBLOCK);
+	ASSERT_LE(0, w2) {
+		TH_LOG("rule 4: an open of the write end with O_NONBLOCK while a reader is there succeeds; it failed: %s",
+		       strerror(errno));
+	}
+	ASSERT_EQ(0, cpu_order_pin(&order)) {
+		TH_LOG("cannot run the test on one CPU: %s", strerror(errno));
+	}
+	wr = (struct fifo_call){ .fd = w, .buf = big, .count = sizeof(big),
+				 .is_write = 1 };
+	st = start_call(&t, &wr);
+	ASSERT_EQ('S', st) {
+		TH_LOG("rule 11: a write of %zu bytes into the empty pipe of %d puts %d in and sleeps for the rest; it %s",
+		       sizeof(big), PIPE_SIZE, PIPE_SIZE, call_state(&wr, st));
+	}
+	ASSERT_EQ(0, cpu_order_hold(&order)) {
+		TH_LOG("cannot make the test real-time: %s", strerror(errno));
+	}
+	/*
+	 * W, woken by the read, cannot run until the release: nothing
+	 * between here and cpu_order_release() may end the test.
+	 */
+	first = read(r, got, PIPE_SIZE);
+	if (first == PIPE_SIZE)
+		frozen = freeze_call(&cs, &a, &at, w2, 1, sizeof(small), 8,
+				     '#');
+	cpu_order_release(&order);
+	ASSERT_EQ(PIPE_SIZE, first) {
+		TH_LOG("rule 11: the large write should have put %d bytes in before it slept; a read of %d got %zd",
+		       PIPE_SIZE, PIPE_SIZE, first);
+	}
+	ASSERT_EQ(1, frozen) {
+		TH_LOG("the write of %d bytes that should hold the semaphore was not frozen in its copy (it returned %zd): did the woken large write take the room first, although it could not run?",
+		       ROOM_TAKER, a.ret);
+	}
+	st = task_wait_asleep(wr.tid, &wr.done, WAIT_MS);
+	EXPECT_EQ('S', st) {
+		TH_LOG("rules 12 and 21: the large write, woken with room for %d bytes while another write holds the semaphore, waits for it in state S; it %s",
+		       PIPE_SIZE, call_state(&wr, st));
+	}
+	if (!copy_stall_release_data(&cs, small + 8, sizeof(small) - 8))
+		pthread_join(at, NULL);
+	copy_stall_destroy(&cs);
+	EXPECT_EQ(ROOM_TAKER, a.ret) {
+		TH_LOG("rule 10: into the empty pipe, a write of %d bytes with O_NONBLOCK goes in whole; it returned %zd (%s)",
+		       ROOM_TAKER, a.ret, a.ret < 0 ? strerror(a.err) : "no error");
+	}
+	st = task_wait_asleep(wr.tid, &wr.done, WAIT_MS);
+	EXPECT_EQ('S', st) {
+		TH_LOG("rule 11: the large write, with %d bytes left and room for %zu once it had the semaphore, puts those in and sleeps for room again; it %s",
+		       WOKEN_REST, fits, call_state(&wr, st));
+	}
+	used = live_view_used(_metadata);
+	EXPECT_EQ(PIPE_SIZE, used) {
+		TH_LOG("rules 11 and 12: a large write woken for room with %d bytes left, which found room for %zu once it had the semaphore (a write of %d took the rest first), puts in what fits and sleeps for the rest: the pipe should be full, used %d; the live view shows used %zu%s. Once woken, a large write puts in what fits, also when it has PIPE_BUF bytes or fewer left: only a write of at most PIPE_BUF bytes in all goes in whole",
+		       WOKEN_REST, fits, ROOM_TAKER, PIPE_SIZE, used,
+		       used == ROOM_TAKER ? ": nothing of the large write went in (it waits for room for all it has left?)" : "");
+	}
+	total = first;
+	n = read(r, got + total, sizeof(got) - total);
+	total += n > 0 ? n : 0;
+	EXPECT_EQ(1, calls_end(calls, 1)) {
+		TH_LOG("rule 12: a read made room for %d bytes and the large write asleep for room sleeps on",
+		       PIPE_SIZE);
+	}
+	while ((n = read(r, got + total, sizeof(got) - total)) > 0)
+		total += n;
+	if (atomic_load(&wr.done)) {
+		EXPECT_EQ((ssize_t)sizeof(big), wr.ret) {
+			TH_LOG("rule 11: a large write returns when all is in: %zu; it returned %zd (%s)",
+			       sizeof(big), wr.ret,
+			       wr.ret < 0 ? strerror(wr.err) : "no error");
+		}
+	}
+	for (i = 0; i < total && i < sizeof(want) && got[i] == want[i]; i++)
+		;
+	EXPECT_TRUE(total == sizeof(want) && i == total) {
+		TH_LOG("rules 6 and 11: the reads should give, in order, the large write's first %d bytes, the %d of the small write, then the large write's last %d (%zu bytes); they gave %zu, the same up to byte %zu",
+		       PIPE_SIZE, ROOM_TAKER, WOKEN_REST, sizeof(want), total,
+		       i);
+	}
+	calls_finish(calls, &t, 1);
+	cpu_order_unpin(&order);
+	close(w2);
+}
+
 /* Rule 11: a large write puts in what fits first, with O_NONBLOCK (and
  * returns that count) and without (and then sleeps for the rest). With
  * 10 bytes in the pipe of 4096, a write of 5000 puts 4086 in at once:
  * it does not wait for PIPE_BUF bytes of room, which only a small write
- * needs (rule 10), and a sleeping writer before it goes on (rule 12). */
+ * needs (rule 10), and a sleeping writer before it goes on (rule 12).
+ * Woken, it puts in what fits again, also when another write took part
+ * of the room first (large_write_woken_into_less_room()). */
 TEST_F_TIMEOUT(pipe, large_write_puts_in_what_fits_before_it_sleeps, 60)
 {
 	static char big[5000], got[2 * PIPE_SIZE];
@@ -3875,6 +4078,7 @@ TEST_F_TIMEOUT(pipe, large_write_puts_in_what_fits_before_it_sleeps, 60)
 		}
 	}
 	calls_finish(calls, threads, 1);
+	large_write_woken_into_less_room(_metadata, r, w);
 	close(w);
 	close(r);
 }
@@ -4266,6 +4470,165 @@ static int module_records(struct __test_metadata *_metadata, int kmsg,
 	return lines;
 }
 
+/** @brief Start the call @p c of data_path_does_not_log in thread @p t
+ *         and wait until it sleeps; count it in @p off when it does not.
+ * @param _metadata the test
+ * @param off the count of quiet_call()
+ * @param t the thread
+ * @param c the call
+ */
+static void quiet_sleeper(struct __test_metadata *_metadata, int *off,
+			  pthread_t *t, struct fifo_call *c)
+{
+	char st = start_call(t, c);
+
+	ASSERT_NE('?', st) {
+		TH_LOG("cannot start a thread: %s", strerror(errno));
+	}
+	if (st != 'S')
+		(*off)++;
+}
+
+/** @brief Wait until the call @p c of data_path_does_not_log, made in
+ *         thread @p t, returns (SIGUSR1 ends it if it sleeps on), and
+ *         count it in @p off when it did not return what the rules say.
+ * @param off the count of quiet_call()
+ * @param t the thread, joined here
+ * @param c the call
+ * @param want what it should return
+ * @param want_err the errno it should leave when @p want is -1
+ */
+static void quiet_sleeper_ends(int *off, pthread_t t, struct fifo_call *c,
+			       ssize_t want, int want_err)
+{
+	if (!calls_end(&c, 1))
+		(*off)++;
+	calls_finish(&c, &t, 1);
+	errno = c->err;
+	quiet_call(off, c->ret, want, want_err);
+}
+
+/** @brief Make the call @p c of data_path_does_not_log in a thread, wait
+ *         until it sleeps, and end its sleep with SIGUSR1 (whose handler
+ *         the caller installed); count it in @p off when it went
+ *         otherwise than the rules say.
+ * @param _metadata the test
+ * @param off the count of quiet_call()
+ * @param c the call
+ * @param want what it should return
+ * @param want_err the errno it should leave when @p want is -1
+ */
+static void quiet_interrupted(struct __test_metadata *_metadata, int *off,
+			      struct fifo_call *c, ssize_t want, int want_err)
+{
+	pthread_t t;
+
+	quiet_sleeper(_metadata, off, &t, c);
+	syscall(SYS_tgkill, getpid(), c->tid, SIGUSR1);
+	quiet_sleeper_ends(off, t, c, want, want_err);
+}
+
+/** @brief In data_path_does_not_log, a call woken, then stopped by a
+ *         signal at the semaphore: a read of the empty pipe, which a
+ *         write of 20 bytes wakes, or a write of PIPE_SIZE + 1000 bytes
+ *         asleep after PIPE_SIZE, which a read of them wakes.
+ *
+ * Before the woken call can run (everything on one CPU, the test
+ * real-time meanwhile: cpu_order.h), a call of its side is frozen in its
+ * copy, holding the semaphore; the woken call waits for it, and SIGUSR1
+ * (without SA_RESTART) ends that wait: EINTR, or the write's PIPE_SIZE.
+ * The pipe is empty afterwards.
+ *
+ * @param _metadata the test
+ * @param off the count of quiet_call()
+ * @param order the CPU order, pinned
+ * @param r the read end, without O_NONBLOCK
+ * @param w the write end, without O_NONBLOCK
+ * @param is_write nonzero for the write
+ */
+static void quiet_woken_then_stopped(struct __test_metadata *_metadata,
+				     int *off, struct cpu_order *order,
+				     int r, int w, int is_write)
+{
+	static const char data[] = "0123456789abcdefghij";
+	static char buf[PIPE_SIZE + 1000], got[PIPE_SIZE];
+	struct fifo_call c = { .fd = is_write ? w : r, .buf = buf,
+			       .count = is_write ? sizeof(buf) : 64,
+			       .is_write = is_write };
+	struct fifo_call a = { 0 }, *calls[1] = { &c };
+	ssize_t wake = is_write ? PIPE_SIZE : 20, moved;
+	struct copy_stall cs;
+	pthread_t t, at;
+	int frozen = -1;
+
+	quiet_sleeper(_metadata, off, &t, &c);
+	ASSERT_EQ(0, cpu_order_hold(order)) {
+		TH_LOG("cannot make the test real-time: %s", strerror(errno));
+	}
+	/* The woken call cannot run until the release. */
+	moved = is_write ? read(r, got, wake) : write(w, data, wake);
+	if (moved == wake)
+		frozen = freeze_call(&cs, &a, &at, c.fd, is_write,
+				     is_write ? 32 : 4, is_write ? 8 : 2, 'A');
+	cpu_order_release(order);
+	ASSERT_EQ(1, frozen) {
+		TH_LOG("the %s that should hold the semaphore was not frozen in its copy (the %s before it returned %zd)",
+		       is_write ? "write" : "read",
+		       is_write ? "read" : "write", moved);
+	}
+	if (task_wait_asleep(c.tid, &c.done, WAIT_MS) != 'S')
+		(*off)++;
+	syscall(SYS_tgkill, getpid(), c.tid, SIGUSR1);
+	/* Ended before the frozen call lets the semaphore go to it. */
+	calls_end(calls, 1);
+	if (!copy_stall_release(&cs, 'a'))
+		pthread_join(at, NULL);
+	copy_stall_destroy(&cs);
+	quiet_call(off, a.ret, is_write ? 32 : 4, 0);
+	quiet_sleeper_ends(off, t, &c, is_write ? PIPE_SIZE : -1, EINTR);
+	set_nonblock(r, 1);
+	quiet_call(off, read(r, got, sizeof(got)), is_write ? 32 : 16, 0);
+	set_nonblock(r, 0);
+}
+
+/** @brief In data_path_does_not_log, a call asleep that the last close of
+ *         the other end ends: the close is through, and its own log lines
+ *         read and left out, before the woken call runs (everything on one
+ *         CPU, the test real-time meanwhile: cpu_order.h).
+ * @param _metadata the test
+ * @param kmsg /dev/kmsg, opened O_NONBLOCK
+ * @param shown as module_records()
+ * @param off the count of quiet_call()
+ * @param order the CPU order, pinned
+ * @param c the call
+ * @param last the last file of the other end, closed here
+ * @param want what the call should return
+ * @param want_err the errno it should leave when @p want is -1
+ * @param when the call, for the log
+ * @return the module's log lines the call made
+ */
+static int quiet_closed(struct __test_metadata *_metadata, int kmsg,
+			int *shown, int *off, struct cpu_order *order,
+			struct fifo_call *c, int last, ssize_t want,
+			int want_err, const char *when)
+{
+	int lines;
+	pthread_t t;
+
+	module_records(_metadata, kmsg, shown, NULL);
+	quiet_sleeper(_metadata, off, &t, c);
+	lines = module_records(_metadata, kmsg, shown, when);
+	ASSERT_EQ(0, cpu_order_hold(order)) {
+		TH_LOG("cannot make the test real-time: %s", strerror(errno));
+	}
+	/* The woken call cannot run until the release. */
+	close(last);
+	module_records(_metadata, kmsg, shown, NULL);
+	cpu_order_release(order);
+	quiet_sleeper_ends(off, t, c, want, want_err);
+	return lines + module_records(_metadata, kmsg, shown, when);
+}
+
 /* The course report's driver printed a line for every read and write:
  * the data path may log with pr_debug() (off unless dynamic debug turns it
  * on), never with printk(), whatever a call returns: bytes, end of file,
@@ -4273,13 +4636,23 @@ static int module_records(struct __test_metadata *_metadata, int kmsg,
  * times, and the log records of each run of calls are counted apart from
  * those of the test's opens and closes, which rule 22 leaves free: not
  * one may come from the calls (a rate-limited warning is still a line).
+ * Then calls that sleep, once each way their sleep can end: a signal
+ * (EINTR; a restart with SA_RESTART; a large write's count), a signal
+ * while they wait for the semaphore (before they looked at the pipe, and
+ * once woken), the last close of the other end (0, EPIPE).
  * Only the lines count: a call that returns something else is noted, not
  * failed (the tests of its rule fail it), and the calls go on. */
 TEST_F_TIMEOUT(pipe, data_path_does_not_log, 60)
 {
-	static char full[PIPE_SIZE];
+	struct sigaction restart = { .sa_handler = note_signal,
+				     .sa_flags = SA_RESTART };
+	static char full[PIPE_SIZE], big[PIPE_SIZE + 1000];
 	int kmsg, r, w, i, lines = 0, shown = 0, off = 0;
-	char byte = 'q', *bad;
+	struct fifo_call a = { 0 }, c;
+	char byte = 'q', got[64], *bad;
+	struct cpu_order order;
+	struct copy_stall cs;
+	pthread_t t, at;
 
 	signal(SIGPIPE, SIG_IGN);
 	bad = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -4334,13 +4707,79 @@ TEST_F_TIMEOUT(pipe, data_path_does_not_log, 60)
 		quiet_call(&off, write(w, &byte, 1), -1, EPIPE);
 	lines += module_records(_metadata, kmsg, &shown, "EPIPE writes");
 	close(w);
+
+	/* Calls that sleep, on one CPU for the closes (quiet_closed()). */
+	ASSERT_LE(0, signal_note_fd());
+	sigemptyset(&restart.sa_mask);
+	ASSERT_EQ(0, sigusr1_interrupts());
+	ASSERT_EQ(0, open_both_ends(&r, &w)) {
+		TH_LOG("cannot open both ends: %s", strerror(errno));
+	}
+	ASSERT_EQ(0, cpu_order_pin(&order)) {
+		TH_LOG("cannot run the test on one CPU: %s", strerror(errno));
+	}
+	module_records(_metadata, kmsg, &shown, NULL);
+	c = (struct fifo_call){ .fd = r, .buf = got, .count = 1 };
+	quiet_interrupted(_metadata, &off, &c, -1, EINTR);
+	ASSERT_EQ(0, sigaction(SIGUSR1, &restart, NULL));
+	c = (struct fifo_call){ .fd = r, .buf = got, .count = 1 };
+	quiet_sleeper(_metadata, &off, &t, &c);
+	if (restart_by_signal(c.tid, &c.done) != 'S')
+		off++;
+	quiet_call(&off, write(w, &byte, 1), 1, 0);
+	quiet_sleeper_ends(&off, t, &c, 1, 0);
+	lines += module_records(_metadata, kmsg, &shown,
+				"reads asleep on the empty pipe that a signal ended (EINTR; started again with SA_RESTART)");
+	ASSERT_EQ(0, sigusr1_interrupts());
+	quiet_call(&off, write(w, full, sizeof(full)), PIPE_SIZE, 0);
+	c = (struct fifo_call){ .fd = w, .buf = &byte, .count = 1,
+				.is_write = 1 };
+	quiet_interrupted(_metadata, &off, &c, -1, EINTR);
+	quiet_call(&off, read(r, full, sizeof(full)), PIPE_SIZE, 0);
+	c = (struct fifo_call){ .fd = w, .buf = big, .count = sizeof(big),
+				.is_write = 1 };
+	quiet_interrupted(_metadata, &off, &c, PIPE_SIZE, 0);
+	quiet_call(&off, read(r, full, sizeof(full)), PIPE_SIZE, 0);
+	lines += module_records(_metadata, kmsg, &shown,
+				"writes asleep on the full pipe that a signal ended (EINTR; a large write's count)");
+	ASSERT_EQ(1, freeze_call(&cs, &a, &at, w, 1, 32, 8, 'A')) {
+		TH_LOG("the write never reached its copy_from_user()");
+	}
+	c = (struct fifo_call){ .fd = r, .buf = got, .count = 1 };
+	quiet_interrupted(_metadata, &off, &c, -1, EINTR);
+	c = (struct fifo_call){ .fd = w, .buf = &byte, .count = 1,
+				.is_write = 1 };
+	quiet_interrupted(_metadata, &off, &c, -1, EINTR);
+	quiet_call(&off, thaw_the_write(&cs, at, &a), 32, 0);
+	quiet_call(&off, read(r, got, sizeof(got)), 32, 0);
+	quiet_woken_then_stopped(_metadata, &off, &order, r, w, 0);
+	quiet_woken_then_stopped(_metadata, &off, &order, r, w, 1);
+	lines += module_records(_metadata, kmsg, &shown,
+				"reads and writes whose wait for the semaphore a signal ended (EINTR; a large write's count), also once woken");
+	c = (struct fifo_call){ .fd = r, .buf = got, .count = 1 };
+	lines += quiet_closed(_metadata, kmsg, &shown, &off, &order, &c, w,
+			      0, 0,
+			      "a read asleep on the empty pipe that the last writer's close ended (0)");
+	w = open(PIPE_IN, O_WRONLY);
+	ASSERT_LE(0, w) {
+		TH_LOG("rule 3: an open of the write end while a reader is there returns at once; it failed: %s",
+		       strerror(errno));
+	}
+	quiet_call(&off, write(w, full, sizeof(full)), PIPE_SIZE, 0);
+	c = (struct fifo_call){ .fd = w, .buf = &byte, .count = 1,
+				.is_write = 1 };
+	lines += quiet_closed(_metadata, kmsg, &shown, &off, &order, &c, r,
+			      -1, EPIPE,
+			      "a write asleep on the full pipe that the last reader's close ended (EPIPE)");
+	close(w);
+	cpu_order_unpin(&order);
 	munmap(bad, 4096);
 	close(kmsg);
 	EXPECT_EQ(0, lines) {
-		TH_LOG("rule 22: %d kernel log lines from 100 writes and reads, then %d of each: of 0 bytes, EAGAIN, EFAULT, end of file and EPIPE; read and write log nothing, whatever they return (pr_debug() at most)",
+		TH_LOG("rule 22: %d kernel log lines from 100 writes and reads, then %d of each: of 0 bytes, EAGAIN, EFAULT, end of file and EPIPE, then reads and writes asleep that a signal (also at the semaphore) or the other end's last close ended; read and write log nothing, whatever they return and whatever ends their sleep (pr_debug() at most)",
 		       lines, QUIET_CALLS);
 		if (off)
-			TH_LOG("rule 22: %d of those calls did not return what rules 6 to 20 say (the tests of those rules check that); whatever a call returns, it logs nothing",
+			TH_LOG("rule 22: %d of those calls did not return what rules 6 to 21 say (the tests of those rules check that); whatever a call returns, it logs nothing",
 			       off);
 	}
 }
@@ -5233,6 +5672,186 @@ TEST_F_TIMEOUT(pipe, unload_leaves_the_device_numbers_dead, 60)
 	EXPECT_EQ(0, module_load(MODULE, ""));
 }
 
+/** @brief The rule works_the_moment_its_nodes_appear checks, printed when
+ *         it fails. */
+#define REGISTER_LAST_RULE "rule 1: the device works from the moment its nodes appear, while init still runs: set everything up (the ring, the semaphore, the wait queues, the counters) before the first cdev_add()/device_create(), and change nothing a caller can see after it (register last)"
+
+/** @brief How long, in ms, works_the_moment_its_nodes_appear waits at
+ *         most for its reader to wait for the semaphore, and then to
+ *         return: milliseconds on a correct driver; bounded below the
+ *         test's timeout, so that the test always gets to switch the
+ *         kernel back to its preemption model. */
+#define EARLY_WAIT_MS 10000
+
+/** @brief Which open of early_pipe_calls() failed, for the message:
+ *         PIPE_OUT or PIPE_IN, NULL while none did. */
+static const char *early_open_failed;
+
+/** @brief The early caller's calls on mypipe (early_caller.h), made on
+ *         its real-time thread the moment /dev/mypipe/mypipe_out appears:
+ *         open the read end with O_NONBLOCK into @c other_fd (rule 4: at
+ *         once), then the write end with O_NONBLOCK into @c fd (a reader
+ *         exists, so it opens), write EARLY_CALLER_FIRST, then write
+ *         EARLY_CALLER_FROZEN bytes from the frozen buffer, whose copy
+ *         freezes holding the semaphore.
+ * @param e the early caller; results in @c open_err, @c first_ret,
+ *        @c first_err, @c frozen_ret and @c frozen_err
+ */
+static void early_pipe_calls(struct early_caller *e)
+{
+	e->other_fd = open(PIPE_OUT, O_RDONLY | O_NONBLOCK);
+	if (e->other_fd < 0) {
+		e->open_err = errno;
+		early_open_failed = PIPE_OUT;
+		return;
+	}
+	e->fd = open(PIPE_IN, O_WRONLY | O_NONBLOCK);
+	if (e->fd < 0) {
+		e->open_err = errno;
+		early_open_failed = PIPE_IN;
+		return;
+	}
+	early_caller_writes(e);
+}
+
+/** @brief What the read of early_read_start()'s child returned (shared
+ *         memory). */
+struct early_read {
+	/** @brief What read() returned. */
+	ssize_t ret;
+	/** @brief errno after it. */
+	int err;
+	/** @brief Set once the read returned. */
+	atomic_int done;
+	/** @brief The bytes read. */
+	char buf[64];
+};
+
+/** @brief Start a child that reads up to sizeof(@c buf) bytes from @p fd
+ *         (the early caller's read end, O_NONBLOCK, inherited) into
+ *         @p r, and exits.
+ * @param fd the read end
+ * @param r where the child puts what its read returned
+ * @return the child's PID, or -1
+ */
+static pid_t early_read_start(int fd, struct early_read *r)
+{
+	pid_t pid = fork_detached();
+
+	if (pid)
+		return pid;
+	errno = 0;
+	r->ret = read(fd, r->buf, sizeof(r->buf));
+	r->err = errno;
+	atomic_store(&r->done, 1);
+	_exit(0);
+}
+
+/* Rule 1, register last: the device works from the moment its nodes
+ * appear, while init still runs. The module is loaded while a real-time
+ * thread on the same CPU (early_caller.h) waits for the second node,
+ * /dev/mypipe/mypipe_out: the moment it appears (inside device_create(),
+ * under full preemption where the kernel can switch) the thread opens the
+ * read end, then the write end, both with O_NONBLOCK, writes "early",
+ * then starts a write of 8 bytes that freezes in its copy, holding the
+ * semaphore, while init goes on. Once the load is through, an O_NONBLOCK
+ * read of the read end in another process must wait for the semaphore
+ * (state S, rule 21), and once the frozen write is let go it must get the
+ * 13 bytes "earlyFROZEN!!". A semaphore set up (sema_init()) after the
+ * nodes is free again under the frozen write, or its zeroed state is
+ * used; a ring or counters set up after them lose "early" or refuse the
+ * opens. Without full preemption (the kit's debug kernel) the early
+ * thread runs when init sleeps or returns, and the test shows less. */
+TEST_F_TIMEOUT(pipe, works_the_moment_its_nodes_appear, 60)
+{
+	static const char want[] = EARLY_CALLER_FIRST "FROZEN!!";
+	const ssize_t len = sizeof(want) - 1;
+	struct early_caller *e;
+	struct early_read *rd;
+	struct early_load l;
+	int status = 0;
+	pid_t pid = -1;
+	char st = 0;
+
+	block_sigpipe();
+	rd = mmap(NULL, sizeof(*rd), PROT_READ | PROT_WRITE,
+		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, rd);
+	ASSERT_EQ(0, module_unload_when_free(MODULE, 5000));
+	ASSERT_NE(0, access(PIPE_OUT, F_OK)) {
+		TH_LOG(PIPE_OUT " is still there after rmmod");
+	}
+	early_load_begin(&l, MODULE, PIPE_OUT, early_pipe_calls,
+			 &preempt_switched);
+	e = &l.caller;
+	if (l.no_full[0])
+		TH_LOG("(this kernel runs without full preemption, so the early caller runs when init sleeps or returns, not inside device_create(): %s)",
+		       l.no_full);
+	EXPECT_EQ(0, l.setup_err) {
+		TH_LOG("cannot set the early caller up: %s",
+		       strerror(l.setup_err));
+	}
+	EXPECT_EQ(0, l.load_err) {
+		TH_LOG("the module did not load: %s", strerror(l.load_err));
+	}
+	if (!l.load_err) {
+		EXPECT_EQ(0, e->open_err) {
+			TH_LOG("an O_NONBLOCK open of %s the moment " PIPE_OUT " appeared failed: %s (rule 4: the read end opens at once, and the write end once a file holds the read end); " REGISTER_LAST_RULE,
+			       early_open_failed ? early_open_failed : "an end",
+			       strerror(e->open_err));
+		}
+		EXPECT_EQ(5, e->first_ret) {
+			TH_LOG("a write of 5 bytes the moment " PIPE_OUT " appeared, with both ends open, returned %zd (%s), not 5; " REGISTER_LAST_RULE,
+			       e->first_ret, e->first_ret < 0 ?
+			       strerror(e->first_err) : "no error");
+		}
+		EXPECT_EQ(1, l.frozen) {
+			TH_LOG("the second early write, of 8 bytes, never reached its copy from user memory (it %s); " REGISTER_LAST_RULE,
+			       e->frozen_ret < 0 ? strerror(e->frozen_err) :
+			       "was not made, or did not copy");
+		}
+	}
+	if (l.frozen) {
+		pid = early_read_start(e->other_fd, rd);
+		EXPECT_LT(0, pid);
+	}
+	if (pid > 0) {
+		st = task_wait_asleep(pid, &rd->done, EARLY_WAIT_MS);
+		EXPECT_EQ('S', st) {
+			TH_LOG("an O_NONBLOCK read of " PIPE_OUT " made once the load was through should wait (state S) for the semaphore, which the write frozen in its copy since the nodes appeared holds (rule 21: O_NONBLOCK is about bytes, not the semaphore); it %s. Was the semaphore set up (sema_init()) after the nodes were made, under that write? " REGISTER_LAST_RULE,
+			       st == 'X' || st == 'Z' ?
+			       "returned without waiting" :
+			       "neither waited nor returned");
+		}
+	}
+	early_load_end(&l, "FROZEN!!");
+	if (pid > 0) {
+		if (wait_for_child(pid, &status, EARLY_WAIT_MS)) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+		}
+		EXPECT_TRUE(atomic_load(&rd->done)) {
+			TH_LOG("the read of " PIPE_OUT " did not return once the frozen write had let the semaphore go");
+		}
+	}
+	if (l.frozen) {
+		EXPECT_EQ(EARLY_CALLER_FROZEN, e->frozen_ret) {
+			TH_LOG("the write of 8 bytes frozen since the nodes appeared returned %zd (%s) once let go, not 8 (rule 10)",
+			       e->frozen_ret, e->frozen_ret < 0 ?
+			       strerror(e->frozen_err) : "no error");
+		}
+	}
+	if (pid > 0 && atomic_load(&rd->done)) {
+		EXPECT_TRUE(rd->ret == len && !memcmp(rd->buf, want, len)) {
+			TH_LOG("the read of " PIPE_OUT " returned %zd (%s), \"%.*s\", not the 13 bytes \"%s\": \"early\", written the moment the nodes appeared, and the 8 bytes of the write frozen then. Bytes lost at the start: was the ring or its counts set up after the nodes were made, when a caller could already write? " REGISTER_LAST_RULE,
+			       rd->ret, rd->ret < 0 ? strerror(rd->err) :
+			       "no error", rd->ret > 0 ? (int)rd->ret : 0,
+			       rd->buf, want);
+		}
+	}
+	munmap(rd, sizeof(*rd));
+}
+
 /* Rule 21: O_NONBLOCK means "do not wait for bytes or room", not "do not
  * wait for the semaphore". While a write frozen in its copy holds it, an
  * O_NONBLOCK read of bytes already in the pipe and an O_NONBLOCK write
@@ -5553,6 +6172,18 @@ static void read_live_view(struct __test_metadata *_metadata,
 		TH_LOG("the live view's line is not the given one: %s",
 		       v->line);
 	}
+}
+
+/** @brief The bytes in the ring, as the live view's "used" shows them.
+ * @param _metadata the test
+ * @return used
+ */
+static size_t live_view_used(struct __test_metadata *_metadata)
+{
+	struct live_view v;
+
+	read_live_view(_metadata, &v);
+	return v.used;
 }
 
 /** @brief Read the live view and check its counters.
