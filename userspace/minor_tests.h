@@ -1366,9 +1366,12 @@ TEST_F_TIMEOUT(minors, fasync_waits_for_no_call_in_progress, 30)
 			int fd = open(node(2), O_RDWR | O_NONBLOCK);
 			const int fl = O_RDWR | O_NONBLOCK;
 
+			/* "g" once it is past its read of the go byte: from
+			 * there on, nothing but the driver can put it to sleep. */
 			if (fd < 0 || fcntl(fd, F_SETOWN, getpid()) ||
 			    write(report[1], "o", 1) != 1 ||
-			    read(go[0], &byte, 1) != 1)
+			    read(go[0], &byte, 1) != 1 ||
+			    write(report[1], "g", 1) != 1)
 				_exit(2);
 			if (fcntl(fd, F_SETFL, fl | O_ASYNC) ||
 			    write(report[1], "1", 1) != 1 ||
@@ -1394,6 +1397,11 @@ TEST_F_TIMEOUT(minors, fasync_waits_for_no_call_in_progress, 30)
 		snprintf(during, sizeof(during), "a %s of the same minor was frozen in its copy %s user memory",
 			 reading ? "read" : "write", reading ? "to" : "from");
 		ASSERT_EQ(1, write(go[1], "g", 1));
+		/* Not a step: a child slow to wake from its read of the go
+		 * byte is asleep there, not in the driver. */
+		EXPECT_TRUE(await_byte(report[0], 10000)) {
+			TH_LOG("the child did not get the go byte");
+		}
 		for (step = 0; step < 4; step++)
 			if (!fasync_step_returned(_metadata, report[0], pid,
 						  step, during))
