@@ -204,11 +204,6 @@ int early_caller_start_calls(struct early_caller *e, const char *node,
 	return 0;
 }
 
-int early_caller_start(struct early_caller *e, const char *node)
-{
-	return early_caller_start_calls(e, node, NULL);
-}
-
 int early_caller_wait_frozen(struct early_caller *e, int timeout_ms)
 {
 	return copy_stall_wait(&e->cs, -1, timeout_ms);

@@ -99,8 +99,9 @@ void early_caller_writes(struct early_caller *e);
  */
 char *early_caller_frozen_buf(struct early_caller *e);
 
-/** @brief early_caller_start() with calls of the test's own: @p calls
- *         runs on the real-time thread once @p node is there (it may use
+/** @brief Watch for @p node and start the real-time thread that uses it
+ *         the moment it appears: @p calls runs on that thread once
+ *         @p node is there (it may use
  *         @c fd, @c other_fd and the result fields as it likes; they are
  *         closed by early_caller_finish()). A node in a directory that
  *         does not exist yet (/dev/NAME/node) is waited for too: the
@@ -112,16 +113,6 @@ char *early_caller_frozen_buf(struct early_caller *e);
  */
 int early_caller_start_calls(struct early_caller *e, const char *node,
 			     void (*calls)(struct early_caller *e));
-
-/** @brief Watch for @p node and start the real-time thread that uses it
- *         the moment it appears. Call it on the CPU the module will be
- *         loaded from (cpu_order_pin()), before loading it, with @p node
- *         absent.
- * @param e the early caller, filled in here
- * @param node the device node, e.g. /dev/fifodev
- * @return 0, or -1 with errno set
- */
-int early_caller_start(struct early_caller *e, const char *node);
 
 /** @brief Wait until the early caller's second write is frozen in its
  *         copy.
