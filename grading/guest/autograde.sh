@@ -480,15 +480,27 @@ _lab_hung_report() {
 # _lab_check_log.
 _lab_run_tests() {
 	_lab_why_missing="the test program did not report this test (it crashed, hung or was stopped)"
+	# LABKIT_ONLY (guest/init: the host's only=, for make check's hand
+	# mutants): the tests to run, comma-separated; kselftest's -t NAME
+	# runs those and no other.
+	_t_dir=$1
+	_t_prog=$2
+	set --
+	if [ -n "${LABKIT_ONLY:-}" ]; then
+		for _t_only in $(echo "$LABKIT_ONLY" | tr , ' '); do
+			set -- "$@" -t "$_t_only"
+		done
+		_lab_why_missing="not run: this run was asked for $LABKIT_ONLY only"
+	fi
 	: >"$_lab_work/testprog-pid"
 	# Where a test asks for the tests to stop (userspace/tests_stop.h).
 	LABKIT_STOP_FILE=$_lab_work/stop-request
 	export LABKIT_STOP_FILE
 	: >"$LABKIT_STOP_FILE"
 	(
-		cd "$1" || exit 1
+		cd "$_t_dir" || exit 1
 		_t_rc=0
-		timeout "$LAB_TEST_TIMEOUT" "./$2" &
+		timeout "$LAB_TEST_TIMEOUT" "./$_t_prog" "$@" &
 		echo "$!" >"$_lab_work/testprog-pid"
 		wait "$!" || _t_rc=$?
 		echo "$_t_rc" >"$_lab_work/testprog-status"

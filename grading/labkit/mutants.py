@@ -18,7 +18,11 @@ solutions/NN-name/, preceded by a header:
                                       KASAN...) can see.
 
 `make check` applies each one to a copy of the solution, grades it, and
-fails unless every Caught-by test failed and the run ended as stated.
+fails unless every Caught-by test failed and the run ended as stated. A
+mutant whose run must complete and whose Caught-by tests are all the test
+program's is graded on those tests only (Mutant.tests_to_run): they alone
+judge it, and the run takes seconds instead of the whole program's
+minute; the others are graded on every test.
 """
 
 import os
@@ -28,6 +32,13 @@ import subprocess
 
 from . import paths
 from .verdicts import Status, Verdict
+
+
+#: The autograder's own checks (grading/guest/autograde.sh): they judge
+#: what every test of the program did, so a mutant caught by one of them
+#: is graded on every test.
+AUTOGRADER_CHECKS = frozenset(("module_loads", "module_unloads",
+                               "kernel_log_clean"))
 
 
 class MutantError(Exception):
@@ -82,6 +93,17 @@ class Mutant:
     def checked_on(self, kver):
         """Whether `make check` grades this mutant on KVER."""
         return self.kernels is None or kver in self.kernels
+
+    def tests_to_run(self):
+        """The tests of the lab's program make check runs for this mutant:
+        its Caught-by tests, or () for every test. Every test when one of
+        them is an autograder check (AUTOGRADER_CHECKS), or when the run
+        may end in a crash or a timeout, which any test may be the one to
+        cause."""
+        if (self.verdicts != [Verdict.COMPLETE]
+                or AUTOGRADER_CHECKS & set(self.caught_by)):
+            return ()
+        return tuple(self.caught_by)
 
     def apply(self, kver):
         """Write the mutated lab tree for a run on KVER (runs on several

@@ -19,19 +19,21 @@ def _label(src_root):
 
 
 def grade(lab, src_root, kver, tag=None, make_args=(), timeout=None,
-          keep_dir=None, work_root=None, label=None, on_output=None):
+          keep_dir=None, work_root=None, label=None, on_output=None,
+          only=()):
     """Build LAB from SRC_ROOT/LAB and grade it on kernel KVER.
 
     SRC_ROOT is a tree laid out like labs/ (labs/, solutions/ or a
     submission); the build goes under WORK_ROOT (see build.modules);
     LABEL names the tree in reports; ON_OUTPUT sees the autograder's
-    output as it comes, and can stop the run (vm.Vm.wait). Returns
-    (LabResult, ModuleBuild).
+    output as it comes, and can stop the run (vm.Vm.wait); ONLY, if
+    given, names the only tests of the test program to run (vm.run_line):
+    the others fail as not run. Returns (LabResult, ModuleBuild).
     """
     label = label or _label(src_root)
     outcome, built = _build_and_run(lab, src_root, kver, tag, make_args,
                                     timeout, keep_dir, work_root=work_root,
-                                    on_output=on_output)
+                                    on_output=on_output, only=only)
     if outcome is None:
         return results.build_failed(lab, kver, label, built), built
     return results.from_run(lab, kver, label, outcome), built

@@ -375,15 +375,34 @@ def seed():
     return value
 
 
-def _module_stream(token, module_paths, workdir):
-    """What goes down ttyS2: "labkit-run TOKEN [SEED]", then for each
-    module (stripped of debug info, which the guest does not need and which
-    is most of its size) a line "labkit-module TOKEN NAME SIZE MD5" and its
-    bytes, then "labkit-modules-end TOKEN".
+def run_line(token, only=()):
+    """The line that starts a run: "labkit-run TOKEN [seed=N]
+    [only=TEST,...]" (grading/guest/init reads it).
 
-    SEED is the student's own seed for the model-based tests (seed()),
-    absent for graded runs, which use the tests' fixed seeds."""
-    out = f"labkit-run {token} {seed()}".rstrip().encode() + b"\n"
+    seed= is the student's own seed for the model-based tests (seed()),
+    absent for graded runs, which use the tests' fixed seeds. only= names
+    the test program's tests to run, the others being reported as not
+    run: make check's hand mutants need only the tests that must catch
+    them (grading/check)."""
+    words = ["labkit-run", token]
+    if seed():
+        words.append(f"seed={seed()}")
+    if only:
+        bad = [name for name in only
+               if not re.fullmatch(r"[a-z0-9_]+", name)]
+        if bad:
+            raise ValueError(f"only={','.join(bad)}: test names are "
+                             "lower-case letters, digits and _")
+        words.append("only=" + ",".join(only))
+    return " ".join(words) + "\n"
+
+
+def _module_stream(token, module_paths, workdir, only=()):
+    """What goes down ttyS2: run_line(TOKEN, ONLY), then for each module
+    (stripped of debug info, which the guest does not need and which is
+    most of its size) a line "labkit-module TOKEN NAME SIZE MD5" and its
+    bytes, then "labkit-modules-end TOKEN"."""
+    out = run_line(token, only).encode()
     for path in module_paths:
         name = os.path.basename(path)
         stripped = os.path.join(workdir, name)
@@ -455,7 +474,8 @@ class Vm:
     names another script of the kit (e.g. labs/04-blocking/tests/bench.sh),
     which then gets SCRIPT_ARGS and finds PROGRAMS, static programs, on its
     PATH; the lab's test program is not built for it. The modules arrive in
-    /kit/labs/LAB/ either way.
+    /kit/labs/LAB/ either way. ONLY limits the autograder's run to those
+    tests of the test program (run_line).
 
     The autograder's runs restore the booted guest from a snapshot when
     there is one, and save one when there is not (see snapshot.py), unless
@@ -463,8 +483,11 @@ class Vm:
     """
 
     def __init__(self, lab, kver, timeout=None, keep_dir=None,
-                 script=None, script_args=(), programs=(), snapshots=True):
+                 script=None, script_args=(), programs=(), snapshots=True,
+                 only=()):
         self.lab = lab
+        #: The tests the run is limited to (run_line), or () for all.
+        self.only = tuple(only)
         # None: the lab's own limit (Lab.vm_timeout), DEBUG_SLOWDOWN times
         # that on the debug kernel, whose checks slow every lock and
         # memory access (docs/debug-kernel.md, "Cost").
@@ -633,7 +656,8 @@ class Vm:
         """Hand the run's token and the built modules to the guest once it
         listens."""
         self._module_paths = module_paths
-        stream = _module_stream(self.token, module_paths, self._tmp.name)
+        stream = _module_stream(self.token, module_paths, self._tmp.name,
+                                self.only)
         if not self._await_ready():
             return  # the guest died or hung before; wait() tells which
         try:

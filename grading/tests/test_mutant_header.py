@@ -1,12 +1,13 @@
 # SPDX-License-Identifier: GPL-2.0
 """labkit.mutants: a hand-written mutant's header (Caught-by, Verdict,
-Kernels) and the kernels `make check` grades it on. No VM."""
+Kernels), the kernels and tests `make check` grades it on, and the run
+line that asks the guest for those tests. No VM."""
 
 import os
 import tempfile
 import unittest
 
-from labkit import mutants
+from labkit import mutants, vm
 from labkit.verdicts import Verdict
 
 from .support import write
@@ -61,6 +62,49 @@ class Header(unittest.TestCase):
         with open(m.path, "a", encoding="utf-8") as f:
             f.write("Kernels: debug\n")
         self.assertIsNone(mutants.Mutant(None, m.path).kernels)
+
+    def test_a_mutant_that_completes_runs_its_caught_by_tests_only(self):
+        m = self.mutant("Caught-by: a_test b_test\nVerdict: complete")
+        self.assertEqual(("a_test", "b_test"), m.tests_to_run())
+        self.assertEqual(("a_test",),
+                         self.mutant("Caught-by: a_test").tests_to_run())
+
+    def test_a_crash_or_a_timeout_runs_every_test(self):
+        # Any test may be the one that crashes or hangs the guest.
+        for verdict in ("crash", "timeout", "complete crash"):
+            m = self.mutant(f"Caught-by: a_test\nVerdict: {verdict}")
+            self.assertEqual((), m.tests_to_run(), verdict)
+
+    def test_an_autograder_check_runs_every_test(self):
+        # kernel_log_clean and the module checks judge every test's calls.
+        for check in ("kernel_log_clean", "module_unloads", "module_loads"):
+            m = self.mutant(f"Caught-by: a_test {check}")
+            self.assertEqual((), m.tests_to_run(), check)
+
+
+class RunLine(unittest.TestCase):
+    """vm.run_line: how the host asks the guest for a run (guest/init)."""
+
+    def setUp(self):
+        saved = os.environ.pop("LABKIT_SEED", None)
+        if saved is not None:
+            self.addCleanup(os.environ.__setitem__, "LABKIT_SEED", saved)
+
+    def test_a_graded_run_names_its_token_only(self):
+        self.assertEqual("labkit-run 00ff\n", vm.run_line("00ff"))
+
+    def test_only_and_seed_are_words_of_their_own(self):
+        self.assertEqual("labkit-run 00ff only=a_b,c9\n",
+                         vm.run_line("00ff", ("a_b", "c9")))
+        os.environ["LABKIT_SEED"] = "42"
+        self.addCleanup(os.environ.pop, "LABKIT_SEED")
+        self.assertEqual("labkit-run 00ff seed=42 only=t\n",
+                         vm.run_line("00ff", ("t",)))
+
+    def test_a_name_the_guest_would_refuse_is_refused_here(self):
+        for name in ("a,b", "a b", "A", "-t", ""):
+            with self.assertRaises(ValueError, msg=name):
+                vm.run_line("00ff", (name,))
 
 
 if __name__ == "__main__":
