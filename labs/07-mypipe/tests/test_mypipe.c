@@ -2478,9 +2478,14 @@ static int copy_reached(struct copy_stall *cs, struct fifo_call **calls,
 		for (i = 0; i < n; i++)
 			if (!atomic_load(&calls[i]->done))
 				tids[left++] = calls[i]->tid;
-		/* Returned without a fault: no copy will fault now. */
-		if (!left && !copy_stall_wait(cs, -1, 0))
-			return 0;
+		/* All returned (a call whose copy faulted on the frozen page
+		 * would still be blocked in it): none of them reaches the copy
+		 * now. Returning at once keeps a driver whose copies fail (one
+		 * that copies under a spinlock) from waiting out WAIT_MS in
+		 * every such test, which took the program past its time
+		 * limit. */
+		if (!left)
+			return copy_stall_wait(cs, -1, 0) == 1;
 		if (stuck_watch_look(&w, tids, left, STUCK_MS))
 			return 0;
 	}
