@@ -662,10 +662,50 @@ TEST_F_TIMEOUT(fifo, wraps_around_the_end, TIMEOUT)
 	EXPECT_EQ(0, memcmp(buf, data + 50, 50));
 }
 
-/** @brief The device is a stream: lseek() fails with ESPIPE. */
+/** @brief The file position of descriptor @p fd, as /proc/self/fdinfo
+ *         shows it (the "pos:" line).
+ * @param fd the descriptor
+ * @return the position, or -1 when it cannot be read
+ */
+static long long fd_position(int fd)
+{
+	char path[64], line[128];
+	long long pos = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "pos: %lld", &pos) == 1)
+			break;
+	fclose(f);
+	return pos;
+}
+
+/** @brief The open flags is_not_seekable() tries, with their names. */
+static const struct {
+	int flags;
+	const char *name;
+} stream_opens[] = {
+	{ O_RDONLY, "O_RDONLY" },
+	{ O_WRONLY, "O_WRONLY" },
+	{ O_WRONLY | O_TRUNC, "O_WRONLY | O_TRUNC" },
+	{ O_RDWR | O_TRUNC, "O_RDWR | O_TRUNC" },
+	{ O_WRONLY | O_APPEND, "O_WRONLY | O_APPEND" },
+	{ O_RDWR | O_NONBLOCK, "O_RDWR | O_NONBLOCK" },
+};
+
+/** @brief The device is a stream, however it is opened: lseek(), pread()
+ *         and pwrite() fail with ESPIPE and move nothing, and read() and
+ *         write() leave the file position at 0, as a named pipe's.
+ */
 TEST_F_TIMEOUT(fifo, is_not_seekable, TIMEOUT)
 {
 	char buf[4];
+	unsigned int i;
+	int fd;
 
 	errno = 0;
 	EXPECT_EQ(-1, lseek(self->fd, 0, SEEK_SET));
@@ -685,6 +725,44 @@ TEST_F_TIMEOUT(fifo, is_not_seekable, TIMEOUT)
 	EXPECT_EQ(4, read(self->fd, buf, 4));
 	EXPECT_EQ(0, memcmp(buf, "abcd", 4)) {
 		TH_LOG("after a refused pwrite() the FIFO holds what write() put in, \"abcd\", and nothing else: got \"%.4s\"",
+		       buf);
+	}
+	EXPECT_EQ(0, fd_position(self->fd)) {
+		TH_LOG("after a write and a read of 4 bytes the file position is %lld, not 0 as a named pipe's: a stream has no position, and read() and write() leave it alone (task 1: stream_open())",
+		       fd_position(self->fd));
+	}
+	for (i = 0; i < sizeof(stream_opens) / sizeof(stream_opens[0]); i++) {
+		fd = open(FIFO_DEV, stream_opens[i].flags);
+		ASSERT_LE(0, fd) {
+			TH_LOG("open(%s) failed: %s", stream_opens[i].name,
+			       strerror(errno));
+		}
+		errno = 0;
+		EXPECT_TRUE(lseek(fd, 0, SEEK_SET) == -1 && errno == ESPIPE) {
+			TH_LOG("an open with %s is a stream too: lseek() must fail with ESPIPE (%s); every open goes through stream_open()",
+			       stream_opens[i].name, strerror(errno));
+		}
+		errno = 0;
+		if ((stream_opens[i].flags & O_ACCMODE) != O_WRONLY) {
+			EXPECT_TRUE(pread(fd, buf, 1, 0) == -1 &&
+				    errno == ESPIPE) {
+				TH_LOG("an open with %s is a stream too: pread() must fail with ESPIPE (%s); every open goes through stream_open()",
+				       stream_opens[i].name, strerror(errno));
+			}
+		}
+		errno = 0;
+		if ((stream_opens[i].flags & O_ACCMODE) != O_RDONLY) {
+			EXPECT_TRUE(pwrite(fd, "p", 1, 0) == -1 &&
+				    errno == ESPIPE) {
+				TH_LOG("an open with %s is a stream too: pwrite() must fail with ESPIPE (%s) and put nothing in; every open goes through stream_open()",
+				       stream_opens[i].name, strerror(errno));
+			}
+		}
+		close(fd);
+	}
+	errno = 0;
+	EXPECT_EQ(0, drain(self->nb, buf, sizeof(buf))) {
+		TH_LOG("the refused pread() and pwrite() calls moved bytes: the FIFO holds \"%.4s\"",
 		       buf);
 	}
 }
