@@ -72,6 +72,7 @@
 #include "preempt_full.h"
 #include "reload_checks.h"
 #include "signal_note.h"
+#include "small_file.h"
 #include "sleep_timer.h"
 #include "task_state.h"
 #include "task_stuck.h"
@@ -669,19 +670,10 @@ TEST_F_TIMEOUT(fifo, wraps_around_the_end, TIMEOUT)
  */
 static long long fd_position(int fd)
 {
-	char path[64], line[128];
-	long long pos = -1;
-	FILE *f;
+	char path[64];
 
 	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "pos: %lld", &pos) == 1)
-			break;
-	fclose(f);
-	return pos;
+	return small_file_field(path, "pos");
 }
 
 /** @brief The open flags is_not_seekable() tries, with their names. */

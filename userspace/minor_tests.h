@@ -34,6 +34,7 @@
 #include "kmsg_check.h"
 #include "minor_model.h"
 #include "reload_checks.h"
+#include "small_file.h"
 #include "task_stuck.h"
 #include "unload_leftovers.h"
 
@@ -178,19 +179,10 @@ static int read_param(const char *param, char *value, size_t size)
  */
 static long voluntary_switches(pid_t pid)
 {
-	char path[64], line[128];
-	long n = -1;
-	FILE *f;
+	char path[64];
 
 	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "voluntary_ctxt_switches: %ld", &n) == 1)
-			break;
-	fclose(f);
-	return n;
+	return (long)small_file_field(path, "voluntary_ctxt_switches");
 }
 
 /** @brief Wait until process @p pid is asleep and off the CPU

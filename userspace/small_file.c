@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -43,4 +44,22 @@ int small_file_write(const char *path, const char *text)
 		return 0;
 	errno = n < 0 ? err : EIO;
 	return -1;
+}
+
+long long small_file_field(const char *path, const char *key)
+{
+	char line[256];
+	size_t len = strlen(key);
+	long long n = -1;
+	FILE *f;
+
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, len) && line[len] == ':' &&
+		    sscanf(line + len + 1, "%lld", &n) == 1)
+			break;
+	fclose(f);
+	return n;
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /** @file small_file.h
  * @brief Read or write a small file of /proc, /sys or debugfs in one
- *        call: a task's stat, a sysctl, a CPU's hotplug switch.
+ *        call: a task's stat, a sysctl, a CPU's hotplug switch; or one
+ *        field of a "KEY: NUMBER" file.
  */
 #ifndef LABKIT_SMALL_FILE_H
 #define LABKIT_SMALL_FILE_H
@@ -25,5 +26,13 @@ ssize_t small_file_read(const char *path, char *buf, size_t size);
  *         short write)
  */
 int small_file_write(const char *path, const char *text);
+
+/** @brief The number on the line "KEY: NUMBER" of @p path, a file of
+ *         lines of that shape (/proc/PID/status, /proc/self/fdinfo/FD).
+ * @param path the file
+ * @param key the line's key, without its colon
+ * @return the number, or -1 when the file or the line is missing
+ */
+long long small_file_field(const char *path, const char *key);
 
 #endif /* LABKIT_SMALL_FILE_H */
