@@ -2502,11 +2502,23 @@ TEST_F_TIMEOUT(fifo, opens_and_closes_leave_the_fifo_alone, 15)
 	int fd[10];
 	ssize_t n;
 
+	const int status = O_ACCMODE | O_NONBLOCK | O_APPEND;
+	int got_flags;
+
 	ASSERT_EQ(3, write(self->fd, "abc", 3));
 	/* Opens in a row, with and without O_NONBLOCK, O_TRUNC and
-	 * O_APPEND; none of them ... */
-	for (i = 0; i < nflags; i++)
+	 * O_APPEND; each keeps its flags (F_GETFL: its access mode, and
+	 * O_NONBLOCK and O_APPEND, which the open file keeps as a named
+	 * pipe's does); none of them ... */
+	for (i = 0; i < nflags; i++) {
 		fd[i] = open_dev(_metadata, flags[i]);
+		got_flags = fcntl(fd[i], F_GETFL);
+		EXPECT_EQ(flags[i] & status, got_flags & status) {
+			TH_LOG("an open with flags %#o: F_GETFL gives %#o, so the open file lost or gained a flag (mode, O_NONBLOCK, O_APPEND: %#o where it was given %#o); rule: open accepts any flags, and they stay the open file's own: .open leaves file->f_flags alone",
+			       flags[i], got_flags, got_flags & status,
+			       flags[i] & status);
+		}
+	}
 	for (i = 0; i < nflags; i++)
 		close(fd[i]);
 	/* ... and none of their closes touches the data. Each new open
