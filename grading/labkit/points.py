@@ -18,7 +18,9 @@ total compares exactly), and every report prints them with show().
 
 import re
 
-_NAME = re.compile(r"^[a-z0-9_]+$")
+#: What a test's name may be (the guest also checks the names it is
+#: sent: grading/guest/init).
+TEST_NAME = re.compile(r"^[a-z0-9_]+$")
 #: A number of points as a file or a report states it: ASCII digits,
 #: then ".5" for a half.
 NUMBER = r"[0-9]+(?:\.5)?"
@@ -99,7 +101,7 @@ def parse(text, where, visibilities=None):
         if len(words) != width:
             raise PointsError(f"{bad}: {line.strip()!r}")
         name, points = words[0], words[1]
-        if not _NAME.match(name):
+        if not TEST_NAME.match(name):
             raise PointsError(f"{bad}, a name of a-z, 0-9 and _: {name!r}")
         try:
             worth = value(points)

@@ -102,7 +102,7 @@ class RunLine(unittest.TestCase):
                          vm.run_line("00ff", ("t",)))
 
     def test_a_name_the_guest_would_refuse_is_refused_here(self):
-        for name in ("a,b", "a b", "A", "-t", ""):
+        for name in ("a,b", "a b", "A", "-t", "", "a\n"):
             with self.assertRaises(ValueError, msg=name):
                 vm.run_line("00ff", (name,))
 
