@@ -1658,80 +1658,101 @@ TEST_F_TIMEOUT(fifo, several_readers_one_byte_one_winner, 15)
 
 /**
  * @brief The race the loop around the sleep is for, made to happen every
- * time (woken_reader_rechecks_under_the_lock).
+ * time (woken_reader_rechecks_under_the_lock,
+ * woken_writer_rechecks_under_the_lock).
  *
- * Reader B sleeps on the empty FIFO; 32 bytes come, which wakes it, but
- * before B runs, reader A takes the readers' lock and starts copying all
- * 32 bytes, and is frozen half-way (copy_stall.h): B now sees data, leaves
- * its wait, and queues for the lock. When A is let go, it takes all 32,
- * and B, given the lock, finds the FIFO empty again. It must go back to
- * sleep: returning 0 would be end of file. The test and A run as SCHED_FIFO
- * on one CPU (cpu_order.h), so that B, an ordinary process, runs only when
- * the test lets it.
+ * Reads: reader B sleeps on the empty FIFO; 32 bytes come, which wakes it,
+ * but before B runs, reader A takes the readers' lock and starts copying
+ * all 32 bytes, and is frozen half-way (copy_stall.h): B now sees data,
+ * leaves its wait, and queues for the lock. When A is let go, it takes all
+ * 32, and B, given the lock, finds the FIFO empty again. It must go back
+ * to sleep: returning 0 would be end of file.
+ *
+ * Writes, the mirror image: writer B sleeps on the full FIFO; a read makes
+ * 32 bytes of room, which wakes it, but before B runs, writer A takes the
+ * writers' lock and starts copying 32 bytes, frozen half-way: B sees room
+ * (A's bytes are not in yet), leaves its wait and queues for the lock.
+ * When A is let go, it fills the room, and B, given the lock, finds the
+ * FIFO full again. It must go back to sleep: a write of 0 bytes, or an
+ * error, would be wrong.
+ *
+ * The test and A run as SCHED_FIFO on one CPU (cpu_order.h), so that B,
+ * an ordinary process, runs only when the test lets it.
  *
  * With @p nonblock_meanwhile, fcntl() sets O_NONBLOCK on B's file while B
- * sleeps: B, finding the FIFO empty again, must then answer EAGAIN, as a
- * pipe does (O_NONBLOCK is read each time the call decides).
+ * sleeps: B, finding the FIFO empty (full) again, must then answer
+ * EAGAIN, as a pipe does (O_NONBLOCK is read each time the call decides,
+ * including after a sleep, not once before the first).
  *
  * @param _metadata the test
  * @param self the fixture
+ * @param is_write nonzero for writers, zero for readers
  * @param nonblock_meanwhile whether B's file is made O_NONBLOCK while B
  *        sleeps
  */
-static void woken_reader_finds_nothing(struct __test_metadata *_metadata,
-				       FIXTURE_DATA(fifo) *self,
-				       int nonblock_meanwhile)
+static void woken_call_finds_nothing(struct __test_metadata *_metadata,
+				     FIXTURE_DATA(fifo) *self, int is_write,
+				     int nonblock_meanwhile)
 {
-	struct sleeper *b = &self->sleepers[nonblock_meanwhile];
-	struct fifo_call a = { .fd = self->fd, .count = 32, .ready_pipe = -1 };
+	const char *who = is_write ? "writer" : "reader";
+	const char *what = is_write ? "room" : "data";
+	const char *other = is_write ? "writer" : "reader";
+	struct sleeper *b = &self->sleepers[2 * is_write + nonblock_meanwhile];
+	struct fifo_call a = {
+		.fd = self->fd, .count = 32, .is_write = is_write,
+		.ready_pipe = -1,
+	};
 	int bfd = open_dev(_metadata, O_RDWR);
-	char data[32], st;
+	char data[FIFO_SIZE], got[FIFO_SIZE], st;
 	struct cpu_order order;
 	struct copy_stall cs;
 	int a_done[2], frozen = -1;
-	ssize_t wrote;
+	ssize_t moved, n;
 	pthread_t at;
 
 	memset(data, 'd', sizeof(data));
+	if (is_write)
+		ASSERT_EQ(FIFO_SIZE, write(self->nb, data, FIFO_SIZE));
 	ASSERT_EQ(0, cpu_order_pin(&order)) {
 		TH_LOG("cannot run the test on one CPU: %s", strerror(errno));
 	}
-	st = sleeper_start(b, bfd, NULL, 8);
+	st = sleeper_start(b, bfd, is_write ? "bbbbbbbb" : NULL, 8);
 	ASSERT_EQ('S', st) {
-		TH_LOG("a read of the empty FIFO should sleep: %s",
+		TH_LOG("a %s of the %s FIFO should sleep: %s",
+		       is_write ? "write" : "read", is_write ? "full" : "empty",
 		       not_asleep(b, st));
 	}
 	if (nonblock_meanwhile)
 		set_nonblock(_metadata, bfd, 1);
 	ASSERT_EQ(0, pipe(a_done));
 	a.done_pipe = a_done[1];
-	a.buf = copy_stall_init(&cs, 16, 0);
+	a.buf = copy_stall_init(&cs, 16, is_write ? 'A' : 0);
 	ASSERT_NE(NULL, a.buf);
 	ASSERT_EQ(0, cpu_order_hold(&order)) {
 		TH_LOG("cannot make the test real-time: %s", strerror(errno));
 	}
 	/*
-	 * The write wakes B, which cannot run until cpu_order_release(): A
+	 * The call wakes B, which cannot run until cpu_order_release(): A
 	 * (SCHED_FIFO too) runs before it, and stalls after 16 bytes. Nothing
 	 * here may end the test before the release.
 	 */
-	wrote = write(self->nb, data, sizeof(data));
-	if (wrote == sizeof(data) &&
-	    !pthread_create(&at, NULL, fifo_call_main, &a))
+	moved = is_write ? read(self->nb, got, 32) : write(self->nb, data, 32);
+	if (moved == 32 && !pthread_create(&at, NULL, fifo_call_main, &a))
 		frozen = copy_stall_wait(&cs, a_done[0], 5000);
 	cpu_order_release(&order);
-	ASSERT_EQ(32, wrote);
+	ASSERT_EQ(32, moved);
 	ASSERT_EQ(1, frozen) {
-		TH_LOG("reader A was not frozen in its copy (it returned %zd): did B take the data first?",
-		       a.ret);
+		TH_LOG("%s A was not frozen in its copy (it returned %zd): did B take the %s first?",
+		       who, a.ret, what);
 	}
-	/* B runs now, sees the 32 bytes, and waits for A's lock. */
+	/* B runs now, sees the data (the room), and waits for A's lock. */
 	st = task_wait_asleep(b->pid, &b->sh->call.done, 5000);
-	ASSERT_EQ(0, copy_stall_release(&cs, 'd'));
+	ASSERT_EQ(0, copy_stall_release(&cs, is_write ? 'A' : 'd'));
 	pthread_join(at, NULL);
 	EXPECT_EQ(32, a.ret);
 	ASSERT_EQ('S', st) {
-		TH_LOG("reader B returned %zd before A was let go", b->sh->call.ret);
+		TH_LOG("%s B returned %zd before A was let go", who,
+		       b->sh->call.ret);
 	}
 	/* A took everything: B sleeps again, or (now O_NONBLOCK) returns
 	 * EAGAIN. */
@@ -1739,21 +1760,34 @@ static void woken_reader_finds_nothing(struct __test_metadata *_metadata,
 	if (nonblock_meanwhile) {
 		EXPECT_TRUE(st == 'X' && b->sh->call.ret == -1 &&
 			    b->sh->call.err == EAGAIN) {
-			TH_LOG("a reader woken for data another reader then took, its file made O_NONBLOCK by fcntl() while it slept, %s: it must answer EAGAIN, as a pipe does (test file->f_flags & O_NONBLOCK inside the loop, each time the FIFO is found empty, not once before it)",
+			TH_LOG("a %s woken for %s another %s then took, its file made O_NONBLOCK by fcntl() while it slept, %s: it must answer EAGAIN, as a pipe does (test file->f_flags & O_NONBLOCK inside the loop, each time the FIFO is found %s, not once before it)",
+			       who, what, other,
 			       st == 'S' ? "went back to sleep" :
 			       st == 'X' ? "returned something else" :
-			       "neither slept nor returned");
+			       "neither slept nor returned",
+			       is_write ? "full" : "empty");
 		}
 	} else {
 		EXPECT_EQ('S', st) {
-			TH_LOG("a reader woken for data another reader then took returned %zd (%s): after waking, take the lock and check again, in a loop",
-			       b->sh->call.ret,
+			TH_LOG("a %s woken for %s another %s then took returned %zd (%s): after waking, take the lock and check again, in a loop",
+			       who, what, other, b->sh->call.ret,
 			       b->sh->call.ret < 0 ? strerror(b->sh->call.err) : "no error");
 		}
 	}
 	copy_stall_destroy(&cs);
 	cpu_order_unpin(&order);
 	sleeper_free(b, self->nb);
+	if (is_write) {
+		/* What A left: the first filling's last FIFO_SIZE - 32 bytes,
+		 * then A's 32; B, interrupted, added nothing. */
+		n = drain(self->nb, got, sizeof(got));
+		memset(data + FIFO_SIZE - 32, 'A', 32);
+		EXPECT_TRUE(n == FIFO_SIZE && !memcmp(got, data, FIFO_SIZE)) {
+			TH_LOG("after the race the FIFO should hold its %d bytes and end with A's 32 'A's; it held %zd bytes%s",
+			       FIFO_SIZE, n, n == FIFO_SIZE ?
+			       " in another order or with B's 'b's among them" : "");
+		}
+	}
 	close(a_done[0]);
 	close(a_done[1]);
 	close(bfd);
@@ -1764,8 +1798,17 @@ static void woken_reader_finds_nothing(struct __test_metadata *_metadata,
  *         O_NONBLOCK while it slept, it answers EAGAIN instead. */
 TEST_F_TIMEOUT(fifo, woken_reader_rechecks_under_the_lock, 20)
 {
-	woken_reader_finds_nothing(_metadata, self, 0);
-	woken_reader_finds_nothing(_metadata, self, 1);
+	woken_call_finds_nothing(_metadata, self, 0, 0);
+	woken_call_finds_nothing(_metadata, self, 0, 1);
+}
+
+/** @brief A writer woken for room that another writer fills first looks
+ *         again under the lock and sleeps again; and if its file was made
+ *         O_NONBLOCK while it slept, it answers EAGAIN instead. */
+TEST_F_TIMEOUT(fifo, woken_writer_rechecks_under_the_lock, 20)
+{
+	woken_call_finds_nothing(_metadata, self, 1, 0);
+	woken_call_finds_nothing(_metadata, self, 1, 1);
 }
 
 /** @brief The course notes woke readers only when the FIFO was not full after
@@ -2889,9 +2932,12 @@ TEST_F_TIMEOUT(fifo, signal_ends_a_wait_for_the_writers_lock, 15)
 
 /** @brief With SA_RESTART, a signal that interrupts a wait for a lock
  *         runs its handler and the call goes on waiting, then completes
- *         as if nothing had happened (the driver returned -ERESTARTSYS).
+ *         as if nothing had happened (the driver returned -ERESTARTSYS),
+ *         for a read and a write, on a blocking and on an O_NONBLOCK
+ *         descriptor alike: O_NONBLOCK is about data and room, not about
+ *         the lock, nor about how a signal ends the wait for it.
  */
-TEST_F_TIMEOUT(fifo, sa_restart_resumes_a_wait_for_a_lock, 15)
+TEST_F_TIMEOUT(fifo, sa_restart_resumes_a_wait_for_a_lock, 20)
 {
 	struct sigaction restart = {
 		.sa_handler = note_signal, .sa_flags = SA_RESTART,
@@ -2900,59 +2946,74 @@ TEST_F_TIMEOUT(fifo, sa_restart_resumes_a_wait_for_a_lock, 15)
 	struct sleeper *b;
 	struct frozen a;
 	char data[48], buf[FIFO_SIZE];
-	int is_write;
+	int nb = open_dev(_metadata, O_RDWR | O_NONBLOCK);
+	int is_write, nonblock;
 	char st;
 
 	ASSERT_LE(0, signal_note_fd());
 	ASSERT_EQ(0, sigaction(SIGUSR1, &restart, NULL));
 	pattern(data, sizeof(data), 3);
 	for (is_write = 0; is_write < 2; is_write++) {
-		const char *lock = is_write ? "writers'" : "readers'";
+		for (nonblock = 0; nonblock < 2; nonblock++) {
+			const char *lock = is_write ? "writers'" : "readers'";
+			const char *kind = nonblock ? "O_NONBLOCK " : "";
+			int bfd = nonblock ? nb : self->fd;
 
-		b = &self->sleepers[is_write];
-		if (!is_write)
-			ASSERT_EQ(48, write(self->fd, data, 48));
-		ASSERT_EQ(1, frozen_start(&a, self->fd, is_write, 32));
-		st = sleeper_start(b, self->fd, is_write ? "bbbbbbbb" : NULL, 8);
-		EXPECT_EQ('S', st) {
-			TH_LOG("a second caller should wait for the %s mutex in state S: %s",
-			       lock, not_waiting(b, st, lock));
-		}
-		if (st == 'S') {
-			ASSERT_EQ(0, kill(b->pid, SIGUSR1));
-			ASSERT_TRUE(await_byte(signal_note_fd(), 5000)) {
-				TH_LOG("the signal handler did not run");
-			}
-			st = task_wait_asleep(b->sh->call.tid, &b->sh->call.done,
-					      5000);
+			b = &self->sleepers[2 * is_write + nonblock];
+			if (!is_write)
+				ASSERT_EQ(48, write(self->fd, data, 48));
+			ASSERT_EQ(1, frozen_start(&a, self->fd, is_write, 32));
+			st = sleeper_start(b, bfd, is_write ? "bbbbbbbb" : NULL, 8);
 			EXPECT_EQ('S', st) {
-				char g[32];
+				TH_LOG("a second %scaller should wait for the %s mutex in state S: %s",
+				       kind, lock, not_waiting(b, st, lock));
+			}
+			if (st == 'S') {
+				ASSERT_EQ(0, kill(b->pid, SIGUSR1));
+				ASSERT_TRUE(await_byte(signal_note_fd(), 5000)) {
+					TH_LOG("the signal handler did not run");
+				}
+				st = task_wait_asleep(b->sh->call.tid,
+						      &b->sh->call.done, 5000);
+				EXPECT_EQ('S', st) {
+					char g[32];
 
-				TH_LOG("after a signal whose handler has SA_RESTART, the call waiting for the %s mutex did not wait again (it returned or is not asleep: %s): return -ERESTARTSYS when mutex_lock_interruptible() fails, not -EINTR",
-				       lock, st == 'X' ? fifo_model_describe_call(
-					b->sh->call.ret, b->sh->call.err, g,
-					sizeof(g)) : not_asleep(b, st));
+					TH_LOG("after a signal whose handler has SA_RESTART, the %s%s waiting for the %s mutex did not wait again (it returned or is not asleep: %s): return -ERESTARTSYS when mutex_lock_interruptible() fails, not -EINTR%s",
+					       kind, is_write ? "write" : "read",
+					       lock, st == 'X' ?
+					       fifo_model_describe_call(
+						b->sh->call.ret, b->sh->call.err,
+						g, sizeof(g)) : not_asleep(b, st),
+					       nonblock ? ", whatever O_NONBLOCK says (the kernel restarts the call; it is not the driver's to refuse)" : "");
+				}
 			}
-		}
-		EXPECT_EQ(32, frozen_release(&a));
-		frozen_destroy(&a);
-		EXPECT_TRUE(sleeper_returned(b, WAKE_MS));
-		sleeper_finish(b, self->nb);
-		EXPECT_EQ(8, b->sh->call.ret) {
-			TH_LOG("the restarted call returned %zd (%s), not 8",
-			       b->sh->call.ret, strerror(b->sh->call.err));
-		}
-		if (!is_write) {
-			EXPECT_EQ(0, memcmp(b->sh->buf, data + 32, 8)) {
-				TH_LOG("the restarted read should get the 8 bytes after the first reader's 32");
+			EXPECT_EQ(32, frozen_release(&a));
+			frozen_destroy(&a);
+			EXPECT_TRUE(sleeper_returned(b, WAKE_MS));
+			sleeper_finish(b, self->nb);
+			EXPECT_EQ(8, b->sh->call.ret) {
+				TH_LOG("the restarted %s%s returned %zd (%s), not 8",
+				       kind, is_write ? "write" : "read",
+				       b->sh->call.ret,
+				       strerror(b->sh->call.err));
 			}
-			ASSERT_EQ(8, drain(self->nb, buf, sizeof(buf)));
-		} else {
-			ASSERT_EQ(40, drain(self->nb, buf, sizeof(buf)));
-			EXPECT_EQ(0, memcmp(buf + 32, "bbbbbbbb", 8));
+			if (b->sh->call.ret != 8) {
+				/* Reported above; start the next case empty. */
+				drain_all(self->nb);
+			} else if (!is_write) {
+				EXPECT_EQ(0, memcmp(b->sh->buf, data + 32, 8)) {
+					TH_LOG("the restarted %sread should get the 8 bytes after the first reader's 32",
+					       kind);
+				}
+				ASSERT_EQ(8, drain(self->nb, buf, sizeof(buf)));
+			} else {
+				ASSERT_EQ(40, drain(self->nb, buf, sizeof(buf)));
+				EXPECT_EQ(0, memcmp(buf + 32, "bbbbbbbb", 8));
+			}
 		}
 	}
 	ASSERT_EQ(0, sigaction(SIGUSR1, &plain, NULL));
+	close(nb);
 }
 
 /** @brief The bytes a read may take, or the room a write may fill, are
