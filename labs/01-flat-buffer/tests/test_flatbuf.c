@@ -22,6 +22,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stddef.h>
@@ -39,10 +40,12 @@
 
 #include "child_process.h"
 #include "copy_stall.h"
+#include "cpu_order.h"
 #include "early_caller_expect.h"
 #include "file_model.h"
 #include "kmsg_check.h"
 #include "module_reload.h"
+#include "preempt_full.h"
 #include "reload_checks.h"
 #include "unload_leftovers.h"
 #include "untouched_expect.h"
@@ -77,6 +80,13 @@ static void call_hung(int sig)
 	(void)sig;
 	(void)n;
 }
+
+/** @brief Where a test that switched the kernel to full preemption
+ *         (works_the_moment_its_node_appears,
+ *         o_trunc_empties_the_buffer_under_the_lock) noted the model to
+ *         switch back to: FIXTURE_TEARDOWN(flatbuf) switches back also
+ *         when an ASSERT ended the test. */
+static struct preempt_full preempt_switched;
 
 /** @brief Per-test state: a descriptor on an emptied device. */
 FIXTURE(flatbuf) {
@@ -140,10 +150,13 @@ FIXTURE_SETUP(flatbuf)
 	}
 }
 
-/** @brief Close the fixture's descriptor, unless a test did; load the
- *         module again if a test unloaded it and stopped half-way. */
+/** @brief Switch the kernel back to its preemption model if a test left
+ *         it switched; close the fixture's descriptor, unless a test did;
+ *         load the module again if a test unloaded it and stopped
+ *         half-way. */
 FIXTURE_TEARDOWN(flatbuf)
 {
+	preempt_full_end(&preempt_switched);
 	if (self->fd >= 0)
 		close(self->fd);
 	if (access("/sys/module/" MODULE, F_OK) != 0)
@@ -1408,12 +1421,18 @@ struct waiter {
  * @param restart nonzero: SIGUSR1's handler is note_signal() with
  *        SA_RESTART (the call must go on waiting after it); zero:
  *        ignore_signal() without SA_RESTART (the call fails with EINTR)
+ * @param realtime nonzero: the child makes its call as a SCHED_FIFO task
+ *        (priority 1), which a task of its CPU that wakes it does not
+ *        keep from running under full preemption (cpu_order.h,
+ *        preempt_full.h)
  * @return 'S' asleep and interruptible, 'D' asleep and not, 'X' the call
- *         returned, 0 running after 5 s, '?' the kit failed
+ *         returned, 0 running after 5 s, '?' the kit failed (or the
+ *         child could not become real-time)
  */
-static char waiter_start_sa(struct waiter *w, enum waiter_kind kind, int fd,
-			    int restart)
+static char waiter_start_how(struct waiter *w, enum waiter_kind kind, int fd,
+			     int restart, int realtime)
 {
+	struct sched_param rt = { .sched_priority = 1 };
 	struct sigaction sa = { .sa_handler = ignore_signal };
 	struct waiter_shared *sh;
 	char byte;
@@ -1439,6 +1458,8 @@ static char waiter_start_sa(struct waiter *w, enum waiter_kind kind, int fd,
 			sa.sa_flags = SA_RESTART;
 		}
 		sigaction(SIGUSR1, &sa, NULL);
+		if (realtime && sched_setscheduler(0, SCHED_FIFO, &rt))
+			_exit(1);
 		if (write(w->ready[1], "", 1) != 1)
 			_exit(1);
 		errno = 0;
@@ -1475,6 +1496,20 @@ static char waiter_start_sa(struct waiter *w, enum waiter_kind kind, int fd,
 	if (read(w->ready[0], &byte, 1) != 1)
 		return '?';
 	return task_wait_asleep(w->pid, &sh->done, 5000);
+}
+
+/** @brief Start a waiter with the SIGUSR1 handler @p restart chooses, as
+ *         an ordinary (not real-time) task; see waiter_start_how().
+ * @param w the waiter, filled in
+ * @param kind the call
+ * @param fd the descriptor
+ * @param restart as for waiter_start_how()
+ * @return as waiter_start_how()
+ */
+static char waiter_start_sa(struct waiter *w, enum waiter_kind kind, int fd,
+			    int restart)
+{
+	return waiter_start_how(w, kind, fd, restart, 0);
 }
 
 /** @brief Start a waiter whose SIGUSR1 ends its sleep with EINTR (handler
@@ -2994,9 +3029,108 @@ TEST_F_TIMEOUT(flatbuf, matches_the_model_across_processes, 20)
 	model_test(_metadata, seeds, 3, 400, 1);
 }
 
-/** @brief Where works_the_moment_its_node_appears noted the preemption
- *         model to switch back to. */
-static struct preempt_full preempt_switched;
+/*
+ * Rules 4 and 18: an O_TRUNC open empties the buffer, its zeroing
+ * included, while it holds the mutex. A write of 64 bytes is frozen in
+ * its copy, holding the mutex; an O_TRUNC open from another process waits
+ * for it, and behind the open a write of 8 bytes at 0 from a real-time
+ * process, through a descriptor opened before. Everything runs on one
+ * CPU (cpu_order.h) and, where the kernel can switch, under full
+ * preemption (preempt_full.h): when the open lets the mutex go, the write
+ * it wakes runs at once, before the open's next line. The three calls
+ * then come one after the other, and the buffer must hold what the model
+ * of the handout's rules (file_model.h) gives for them in that order: the
+ * 8 bytes, not zeros. Without full preemption the write runs once the
+ * open has returned, and the result must be the same.
+ */
+TEST_F_TIMEOUT(flatbuf, o_trunc_empties_the_buffer_under_the_lock, 15)
+{
+	static const char eight[] = "12345678";
+	char frozen[FLATBUF_SIZE], buf[2 * FLATBUF_SIZE], why[256];
+	char got[80], want[80], st_trunc, st_write;
+	struct cpu_order order;
+	struct file_model m;
+	struct frozen_write f;
+	struct waiter t = { 0 }, w = { 0 };
+	ssize_t n, model_ret;
+	int wfd, err = 0;
+
+	alarm(0);	/* this test bounds its own waits */
+	/* Before the test is pinned: the switch takes the other CPUs offline. */
+	if (preempt_full_begin(&preempt_switched, why, sizeof(why)))
+		TH_LOG("(this kernel runs without full preemption, so the real-time write runs once the O_TRUNC open has returned, not at its unlock: %s)",
+		       why);
+	/* Opened now: misc_open() calls the driver's open under the mutex of
+	 * all misc devices, which the O_TRUNC open asleep below keeps. */
+	wfd = open(DEV, O_WRONLY);
+	ASSERT_LE(0, wfd);
+	file_model_init(&m);
+	file_model_open(&m, 0, O_RDWR | O_TRUNC);	/* the fixture's */
+	file_model_open(&m, 1, O_WRONLY);		/* wfd */
+	ASSERT_EQ(0, cpu_order_pin(&order)) {
+		TH_LOG("cannot run the test on one CPU: %s", strerror(errno));
+	}
+	ASSERT_EQ(1, frozen_write_start(&f, self->fd)) {
+		TH_LOG("the 64-byte write returned %zd without copying all of its buffer (or userfaultfd failed: %s)",
+		       f.w.ret, strerror(errno));
+	}
+	st_trunc = waiter_start(&t, WAIT_OPEN_TRUNC, -1);
+	EXPECT_EQ('S', st_trunc) {
+		TH_LOG("rule 18: while a write holds the lock (frozen inside copy_from_user()), %s must sleep until the write is done; %s",
+		       waiter_call[WAIT_OPEN_TRUNC],
+		       not_asleep_because(st_trunc));
+	}
+	st_write = waiter_start_how(&w, WAIT_WRITE, wfd, 0, 1);
+	EXPECT_EQ('S', st_write) {
+		TH_LOG("rule 18: while a write holds the lock, a real-time %s must sleep until it is its turn; %s",
+		       waiter_call[WAIT_WRITE], not_asleep_because(st_write));
+	}
+	memset(frozen, 'B', FLATBUF_SIZE / 2);
+	memset(frozen + FLATBUF_SIZE / 2, 'C', FLATBUF_SIZE / 2);
+	model_ret = file_model_pwrite(&m, 0, frozen, FLATBUF_SIZE,
+				      FLATBUF_SIZE, 0, &err);
+	n = frozen_write_finish(&f);
+	EXPECT_EQ(model_ret, n);
+	EXPECT_TRUE(waiter_returned(&t, 5000)) {
+		TH_LOG("%s still sleeps after the write released the lock",
+		       waiter_call[WAIT_OPEN_TRUNC]);
+	}
+	EXPECT_TRUE(waiter_returned(&w, 5000)) {
+		TH_LOG("%s still sleeps after the write and the O_TRUNC open released the lock",
+		       waiter_call[WAIT_WRITE]);
+	}
+	cpu_order_unpin(&order);
+	EXPECT_EQ(0, preempt_full_end(&preempt_switched)) {
+		TH_LOG("cannot switch the kernel back to its preemption model");
+	}
+	if (st_trunc == 'S' && st_write == 'S' && waiter_returned(&t, 0) &&
+	    waiter_returned(&w, 0)) {
+		/* The open, then the write that waited behind it. */
+		file_model_open(&m, 2, O_WRONLY | O_TRUNC);
+		model_ret = file_model_pwrite(&m, 1, eight, 8, 8, 0, &err);
+		EXPECT_EQ(0, t.sh->ret) {
+			TH_LOG("the O_TRUNC open failed: %s",
+			       strerror(t.sh->err));
+		}
+		EXPECT_EQ(model_ret, w.sh->ret) {
+			TH_LOG("%s, which waited behind the O_TRUNC open, returned %lld (%s), not %zd",
+			       waiter_call[WAIT_WRITE], w.sh->ret,
+			       w.sh->ret < 0 ? strerror(w.sh->err) : "no error",
+			       model_ret);
+		}
+		n = contents(buf);
+		bytes_text(want, sizeof(want), m.data, m.len);
+		bytes_text(got, sizeof(got), (const unsigned char *)buf,
+			   n > 0 ? (size_t)n : 0);
+		EXPECT_TRUE(n == (ssize_t)m.len && !memcmp(buf, m.data, m.len)) {
+			TH_LOG("rules 4 and 18: 64 bytes written, then an O_TRUNC open that waited for that write, then %s that waited behind the open and ran the moment the open let the mutex go: the buffer holds %zd bytes, %s ('.' for a zero byte), not the %zu of %s. An O_TRUNC open holds the mutex for its whole access, its zeroing included: old bytes zeroed (memset()) after mutex_unlock() wipe those of a write that took the mutex meanwhile",
+			       waiter_call[WAIT_WRITE], n, got, m.len, want);
+		}
+	}
+	waiter_end(&t);
+	waiter_end(&w);
+	close(wfd);
+}
 
 /*
  * The device works from the moment its node appears, while init still
