@@ -1040,6 +1040,100 @@ TEST_F_TIMEOUT(minors, every_file_and_every_owner_is_signalled, 15)
 	close(grp);
 }
 
+/** @brief The rule o_async_at_open_joins_no_list checks, for its failure
+ *         messages. */
+#define OPEN_ASYNC_RULE "open() accepts O_ASYNC and F_GETFL shows it, but Linux calls no .fasync at open() (open(2), BUGS), and .open leaves the list alone: the file is on no list, as a named pipe opened so is on none, and no fcntl() puts it on one: the VFS calls .fasync only when F_SETFL changes the flag, and fasync_helper() clears the flag only when it takes the file off the list, so clearing O_ASYNC leaves it set, and setting it again changes nothing"
+
+/** @brief What o_async_at_open_joins_no_list does to the file it opened
+ *         with O_ASYNC before each write: the steps, for its messages. */
+static const char *const open_async_step_names[] = {
+	"was opened with O_RDWR | O_NONBLOCK | O_ASYNC, then given F_SETOWN (this process) and F_SETSIG",
+	"then got F_SETFL with O_ASYNC still set",
+	"then got F_SETFL clearing O_ASYNC",
+	"then got F_SETFL setting O_ASYNC again",
+};
+
+/** @brief Open @p path with O_ASYNC, give the file an owner (this
+ *         process) and rt_signal(), then set O_ASYNC again, clear it and
+ *         set it again, writing a byte to @p path through a descriptor of
+ *         its own after each step: F_GETFL shows O_ASYNC all along, and no
+ *         write signals the file.
+ * @param _metadata the harness's test
+ * @param path a node of the device, or a named pipe
+ * @param model nonzero for the named pipe: what it does differently is
+ *        the test's mistake (or the kernel's change), not the driver's
+ */
+static void open_async_run(struct __test_metadata *_metadata,
+			   const char *path, int model)
+{
+	const int fl = O_RDWR | O_NONBLOCK;
+	const int set[4] = { -1, fl | O_ASYNC, fl, fl | O_ASYNC };
+	char after[256], rule[sizeof(OPEN_ASYNC_RULE) + 128];
+	unsigned int step;
+	int a, w, got;
+
+	snprintf(rule, sizeof(rule), "%s%s", model ?
+		 "(this is the named pipe, the test's model: the kernel does not do what the test expects of it) " :
+		 "", OPEN_ASYNC_RULE);
+	a = open(path, fl | O_ASYNC);
+	ASSERT_LE(0, a) {
+		TH_LOG("open(%s, O_RDWR | O_NONBLOCK | O_ASYNC): %s", path,
+		       strerror(errno));
+	}
+	/* A reader is open (a): the named pipe's write end opens at once. */
+	w = open(path, O_WRONLY | O_NONBLOCK);
+	ASSERT_LE(0, w) {
+		TH_LOG("open(%s, O_WRONLY | O_NONBLOCK): %s", path,
+		       strerror(errno));
+	}
+	ASSERT_EQ(0, fcntl(a, F_SETOWN, getpid()));
+	ASSERT_EQ(0, fcntl(a, F_SETSIG, rt_signal()));
+	for (step = 0; step < 4; step++) {
+		if (set[step] >= 0) {
+			ASSERT_EQ(0, fcntl(a, F_SETFL, set[step])) {
+				TH_LOG("%s %s: F_SETFL failed: %s", path,
+				       open_async_step_names[step],
+				       strerror(errno));
+			}
+		}
+		snprintf(after, sizeof(after), "%s (fd %d) %s", path, a,
+			 open_async_step_names[step]);
+		got = fcntl(a, F_GETFL);
+		EXPECT_EQ(O_ASYNC, got & O_ASYNC) {
+			TH_LOG("%s: F_GETFL gives %#o, without O_ASYNC; rule: %s",
+			       after, got, rule);
+		}
+		ASSERT_EQ(1, write(w, "x", 1));
+		strncat(after, ", a write of 1 byte to it",
+			sizeof(after) - strlen(after) - 1);
+		expect_signals(_metadata, NULL, 0, after, rule);
+	}
+	close(w);
+	close(a);
+}
+
+/** @brief open() with O_ASYNC puts the file on no list, and no fcntl()
+ *         puts it on one: once it has an owner, no write signals it,
+ *         neither after an F_SETFL that leaves O_ASYNC set nor after one
+ *         that clears it and one that sets it again; F_GETFL shows O_ASYNC
+ *         all along. The same steps on a named pipe (mkfifo) first, the
+ *         model. */
+TEST_F_TIMEOUT(minors, o_async_at_open_joins_no_list, TIMEOUT)
+{
+	char fifo[64];
+
+	ASSERT_EQ(0, block_rt());
+	snprintf(fifo, sizeof(fifo), "/tmp/asyncfifo-test.%d", getpid());
+	unlink(fifo);
+	ASSERT_EQ(0, mkfifo(fifo, 0600)) {
+		TH_LOG("mkfifo(%s): %s", fifo, strerror(errno));
+	}
+	open_async_run(_metadata, fifo, 1);
+	unlink(fifo);
+	open_async_run(_metadata, node(6), 0);
+	drain_all(self->fd[6]);
+}
+
 #include "harness_main.h"
 
 LABKIT_HARNESS_MAIN
