@@ -758,6 +758,139 @@ TEST_F_TIMEOUT(minors, signals_come_after_the_copy, 15)
 	close(a);
 }
 
+/** @brief The rule a_call_signals_the_list_as_it_is_after_its_copy checks,
+ *         for its failure messages. */
+#define LIST_AFTER_THE_COPY_RULE "a write (read) signals, after its copy, every file on the minor's list as the list is then: O_ASYNC set, cleared and the last close take effect at once, also while a call of the minor is in progress (.fasync takes none of its locks), so a file that joined the list while the call waited or copied gets the call's signal, and one that left it meanwhile does not (kill_fasync(&dev->async_queue, ...) reads the device's list when it signals, not a copy of it taken when the call began)"
+
+/** @brief While a write of 12 bytes to an empty minor is frozen in its
+ *         copy from user memory (then a read of 12 from it, in its copy
+ *         to user memory), another process sets O_ASYNC on one file of
+ *         the minor, clears it on a second and closes a third (its last
+ *         close); a fourth stays on the list. When the call goes on, its
+ *         signal goes to the files on the list then: the one that joined
+ *         and the one that stayed, not the two that left.
+ *
+ * Each step must return while the call is frozen (the rule of
+ * fasync_waits_for_no_call_in_progress); a step found asleep fails the
+ * test, and the signals are then not checked, since the step took effect
+ * at a moment of the driver's choosing. The file that stays joins the
+ * list after the two that leave it: a driver that signals a list it read
+ * before the call then misses the file that joined, and walks no entry
+ * that was freed during the call (which would leave every later result
+ * to how that memory was reused).
+ */
+TEST_F_TIMEOUT(minors, a_call_signals_the_list_as_it_is_after_its_copy, 30)
+{
+	const int m = 5, fl = O_RDWR | O_NONBLOCK;
+	static const unsigned int steps[3] = { 0, 1, 3 };
+	struct minor_model_signal want[2], drop[MINOR_MODEL_SIGNALS];
+	int go[2], report[2], reading, frozen, status, returned;
+	int closes, clears, stays, joins;
+	char during[160], after[384], byte;
+	struct fifo_call call;
+	struct copy_stall cs;
+	unsigned int i;
+	pthread_t t;
+	pid_t pid;
+
+	ASSERT_EQ(0, block_rt());
+	for (reading = 0; reading < 2; reading++) {
+		/* The minor is empty for the write, which leaves its 12
+		 * bytes there for the read. */
+		closes = open_async(node(m), getpid());
+		clears = open_async(node(m), getpid());
+		stays = open_async(node(m), getpid());
+		joins = open(node(m), fl);
+		ASSERT_TRUE(closes >= 0 && clears >= 0 && stays >= 0 &&
+			    joins >= 0) {
+			TH_LOG("open, F_SETOWN, F_SETSIG or O_ASYNC on %s failed: %s",
+			       node(m), strerror(errno));
+		}
+		ASSERT_EQ(0, fcntl(joins, F_SETOWN, getpid()));
+		ASSERT_EQ(0, fcntl(joins, F_SETSIG, rt_signal()));
+		ASSERT_EQ(0, pipe(go));
+		ASSERT_EQ(0, pipe(report));
+		/* Forked before the stall, with a copy of each descriptor:
+		 * its calls are made on the files, not in this process's
+		 * frozen address space. "g" once it is past its read of the
+		 * go byte: from there on, nothing but the driver can put it
+		 * to sleep. */
+		pid = fork_detached();
+		ASSERT_LE(0, pid);
+		if (pid == 0) {
+			if (write(report[1], "o", 1) != 1 ||
+			    read(go[0], &byte, 1) != 1 ||
+			    write(report[1], "g", 1) != 1)
+				_exit(2);
+			if (fcntl(joins, F_SETFL, fl | O_ASYNC) ||
+			    write(report[1], "1", 1) != 1 ||
+			    fcntl(clears, F_SETFL, fl) ||
+			    write(report[1], "2", 1) != 1 || close(closes) ||
+			    write(report[1], "4", 1) != 1)
+				_exit(3);
+			_exit(0);
+		}
+		ASSERT_TRUE(await_byte(report[0], 5000)) {
+			TH_LOG("the child did not start");
+		}
+		frozen = freeze_call(&cs, &call, &t, self->fd[m], !reading, 12,
+				     4);
+		ASSERT_LE(0, frozen);
+		EXPECT_EQ(1, frozen) {
+			TH_LOG("the %s of 12 bytes never reached its copy %s user memory",
+			       reading ? "read" : "write",
+			       reading ? "to" : "from");
+		}
+		/* Not its last close: the child's copy is, now. */
+		close(closes);
+		snprintf(during, sizeof(during), "a %s of 12 bytes %s %s was frozen in its copy %s user memory",
+			 reading ? "read" : "write", reading ? "from" : "to",
+			 node(m), reading ? "to" : "from");
+		ASSERT_EQ(1, write(go[1], "g", 1));
+		EXPECT_TRUE(await_byte(report[0], 10000)) {
+			TH_LOG("the child did not get the go byte");
+		}
+		returned = 1;
+		for (i = 0; i < 3 && returned; i++)
+			returned = fasync_step_returned(_metadata, report[0],
+							pid, steps[i], during);
+		copy_stall_release(&cs, 't');
+		pthread_join(t, NULL);
+		EXPECT_EQ(12, call.ret) {
+			TH_LOG("the %s returned %zd once its copy went on, not 12",
+			       reading ? "read" : "write", call.ret);
+		}
+		copy_stall_destroy(&cs);
+		status = -1;
+		if (wait_for_child(pid, &status, 5000)) {
+			kill(pid, SIGKILL);
+			wait_for_child(pid, &status, 1000);
+		}
+		EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status)) {
+			TH_LOG("the child's fcntl() or close() failed (status %#x)",
+			       status);
+		}
+		if (frozen == 1 && returned) {
+			want[0] = sig_for(joins, reading ? POLL_OUT : POLL_IN);
+			want[1] = sig_for(stays, reading ? POLL_OUT : POLL_IN);
+			snprintf(after, sizeof(after), "%s, and meanwhile another process set O_ASYNC on fd %d, cleared it on fd %d and closed fd %d (its last close), while fd %d stayed on the list: the %s, once it went on and returned",
+				 during, joins, clears, closes, stays,
+				 reading ? "read" : "write");
+			expect_signals(_metadata, want, 2, after,
+				       LIST_AFTER_THE_COPY_RULE);
+		} else {
+			take_signals(drop);
+		}
+		close(joins);
+		close(clears);
+		close(stays);
+		close(go[0]);
+		close(go[1]);
+		close(report[0]);
+		close(report[1]);
+	}
+}
+
 /** @brief The side that the call of signals_whatever_the_woken_side_does_next
  *         wakes: a blocking read of 8 bytes on an empty minor (@p
  *         is_write 0) or a blocking write of 8 bytes on a full one, made
@@ -1038,6 +1171,100 @@ TEST_F_TIMEOUT(minors, every_file_and_every_owner_is_signalled, 15)
 	close(x);
 	close(y);
 	close(grp);
+}
+
+/** @brief The rule o_async_at_open_joins_no_list checks, for its failure
+ *         messages. */
+#define OPEN_ASYNC_RULE "open() accepts O_ASYNC and F_GETFL shows it, but Linux calls no .fasync at open() (open(2), BUGS), and .open leaves the list alone: the file is on no list, as a named pipe opened so is on none, and no fcntl() puts it on one: the VFS calls .fasync only when F_SETFL changes the flag, and fasync_helper() clears the flag only when it takes the file off the list, so clearing O_ASYNC leaves it set, and setting it again changes nothing"
+
+/** @brief What o_async_at_open_joins_no_list does to the file it opened
+ *         with O_ASYNC before each write: the steps, for its messages. */
+static const char *const open_async_step_names[] = {
+	"was opened with O_RDWR | O_NONBLOCK | O_ASYNC, then given F_SETOWN (this process) and F_SETSIG",
+	"then got F_SETFL with O_ASYNC still set",
+	"then got F_SETFL clearing O_ASYNC",
+	"then got F_SETFL setting O_ASYNC again",
+};
+
+/** @brief Open @p path with O_ASYNC, give the file an owner (this
+ *         process) and rt_signal(), then set O_ASYNC again, clear it and
+ *         set it again, writing a byte to @p path through a descriptor of
+ *         its own after each step: F_GETFL shows O_ASYNC all along, and no
+ *         write signals the file.
+ * @param _metadata the harness's test
+ * @param path a node of the device, or a named pipe
+ * @param model nonzero for the named pipe: what it does differently is
+ *        the test's mistake (or the kernel's change), not the driver's
+ */
+static void open_async_run(struct __test_metadata *_metadata,
+			   const char *path, int model)
+{
+	const int fl = O_RDWR | O_NONBLOCK;
+	const int set[4] = { -1, fl | O_ASYNC, fl, fl | O_ASYNC };
+	char after[256], rule[sizeof(OPEN_ASYNC_RULE) + 128];
+	unsigned int step;
+	int a, w, got;
+
+	snprintf(rule, sizeof(rule), "%s%s", model ?
+		 "(this is the named pipe, the test's model: the kernel does not do what the test expects of it) " :
+		 "", OPEN_ASYNC_RULE);
+	a = open(path, fl | O_ASYNC);
+	ASSERT_LE(0, a) {
+		TH_LOG("open(%s, O_RDWR | O_NONBLOCK | O_ASYNC): %s", path,
+		       strerror(errno));
+	}
+	/* A reader is open (a): the named pipe's write end opens at once. */
+	w = open(path, O_WRONLY | O_NONBLOCK);
+	ASSERT_LE(0, w) {
+		TH_LOG("open(%s, O_WRONLY | O_NONBLOCK): %s", path,
+		       strerror(errno));
+	}
+	ASSERT_EQ(0, fcntl(a, F_SETOWN, getpid()));
+	ASSERT_EQ(0, fcntl(a, F_SETSIG, rt_signal()));
+	for (step = 0; step < 4; step++) {
+		if (set[step] >= 0) {
+			ASSERT_EQ(0, fcntl(a, F_SETFL, set[step])) {
+				TH_LOG("%s %s: F_SETFL failed: %s", path,
+				       open_async_step_names[step],
+				       strerror(errno));
+			}
+		}
+		snprintf(after, sizeof(after), "%s (fd %d) %s", path, a,
+			 open_async_step_names[step]);
+		got = fcntl(a, F_GETFL);
+		EXPECT_EQ(O_ASYNC, got & O_ASYNC) {
+			TH_LOG("%s: F_GETFL gives %#o, without O_ASYNC; rule: %s",
+			       after, got, rule);
+		}
+		ASSERT_EQ(1, write(w, "x", 1));
+		strncat(after, ", a write of 1 byte to it",
+			sizeof(after) - strlen(after) - 1);
+		expect_signals(_metadata, NULL, 0, after, rule);
+	}
+	close(w);
+	close(a);
+}
+
+/** @brief open() with O_ASYNC puts the file on no list, and no fcntl()
+ *         puts it on one: once it has an owner, no write signals it,
+ *         neither after an F_SETFL that leaves O_ASYNC set nor after one
+ *         that clears it and one that sets it again; F_GETFL shows O_ASYNC
+ *         all along. The same steps on a named pipe (mkfifo) first, the
+ *         model. */
+TEST_F_TIMEOUT(minors, o_async_at_open_joins_no_list, TIMEOUT)
+{
+	char fifo[64];
+
+	ASSERT_EQ(0, block_rt());
+	snprintf(fifo, sizeof(fifo), "/tmp/asyncfifo-test.%d", getpid());
+	unlink(fifo);
+	ASSERT_EQ(0, mkfifo(fifo, 0600)) {
+		TH_LOG("mkfifo(%s): %s", fifo, strerror(errno));
+	}
+	open_async_run(_metadata, fifo, 1);
+	unlink(fifo);
+	open_async_run(_metadata, node(6), 0);
+	drain_all(self->fd[6]);
 }
 
 #include "harness_main.h"
