@@ -1290,6 +1290,41 @@ static const char *const fasync_steps[] = {
 	"close() of a file with O_ASYNC, its last",
 };
 
+/** @brief Let a call of 12 bytes frozen by freeze_call() go on and check
+ *         that it moved them all, then reap the child that made its fasync
+ *         steps meanwhile, which must have exited with 0 (a child still
+ *         there after 5 s is killed).
+ * @param _metadata the test
+ * @param cs the stall in the call's buffer, destroyed here
+ * @param call the call
+ * @param t the call's thread
+ * @param pid the child
+ * @param reading nonzero if the call is a read, for the messages
+ */
+static void frozen_call_and_child_finish(struct __test_metadata *_metadata,
+					 struct copy_stall *cs,
+					 struct fifo_call *call, pthread_t t,
+					 pid_t pid, int reading)
+{
+	int status = -1;
+
+	copy_stall_release(cs, 't');
+	pthread_join(t, NULL);
+	EXPECT_EQ(12, call->ret) {
+		TH_LOG("the %s returned %zd once its copy went on, not 12",
+		       reading ? "read" : "write", call->ret);
+	}
+	copy_stall_destroy(cs);
+	if (wait_for_child(pid, &status, 5000)) {
+		kill(pid, SIGKILL);
+		wait_for_child(pid, &status, 1000);
+	}
+	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status)) {
+		TH_LOG("the child's fcntl() or close() failed (status %#x)",
+		       status);
+	}
+}
+
 /** @brief Wait for the child's report of @p step, and fail if the child
  *         is found asleep before it comes.
  * @param _metadata the test
@@ -1334,7 +1369,7 @@ static int fasync_step_returned(struct __test_metadata *_metadata, int report,
 TEST_F_TIMEOUT(minors, fasync_waits_for_no_call_in_progress, 30)
 {
 	char fill[FIFO_SIZE], during[96], byte;
-	int go[2], report[2], reading, frozen, status;
+	int go[2], report[2], reading, frozen;
 	struct fifo_call call;
 	struct copy_stall cs;
 	unsigned int step;
@@ -1398,22 +1433,8 @@ TEST_F_TIMEOUT(minors, fasync_waits_for_no_call_in_progress, 30)
 			if (!fasync_step_returned(_metadata, report[0], pid,
 						  step, during))
 				break;
-		copy_stall_release(&cs, 't');
-		pthread_join(t, NULL);
-		EXPECT_EQ(12, call.ret) {
-			TH_LOG("the %s returned %zd once its copy went on, not 12",
-			       reading ? "read" : "write", call.ret);
-		}
-		copy_stall_destroy(&cs);
-		status = -1;
-		if (wait_for_child(pid, &status, 5000)) {
-			kill(pid, SIGKILL);
-			wait_for_child(pid, &status, 1000);
-		}
-		EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status)) {
-			TH_LOG("the child's fcntl() or close() failed (status %#x)",
-			       status);
-		}
+		frozen_call_and_child_finish(_metadata, &cs, &call, t, pid,
+					     reading);
 		drain_all(self->fd[2]);
 		close(go[0]);
 		close(go[1]);

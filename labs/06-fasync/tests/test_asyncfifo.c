@@ -784,7 +784,7 @@ TEST_F_TIMEOUT(minors, a_call_signals_the_list_as_it_is_after_its_copy, 30)
 	const int m = 5, fl = O_RDWR | O_NONBLOCK;
 	static const unsigned int steps[3] = { 0, 1, 3 };
 	struct minor_model_signal want[2], drop[MINOR_MODEL_SIGNALS];
-	int go[2], report[2], reading, frozen, status, returned;
+	int go[2], report[2], reading, frozen, returned;
 	int closes, clears, stays, joins;
 	char during[160], after[384], byte;
 	struct fifo_call call;
@@ -854,22 +854,8 @@ TEST_F_TIMEOUT(minors, a_call_signals_the_list_as_it_is_after_its_copy, 30)
 		for (i = 0; i < 3 && returned; i++)
 			returned = fasync_step_returned(_metadata, report[0],
 							pid, steps[i], during);
-		copy_stall_release(&cs, 't');
-		pthread_join(t, NULL);
-		EXPECT_EQ(12, call.ret) {
-			TH_LOG("the %s returned %zd once its copy went on, not 12",
-			       reading ? "read" : "write", call.ret);
-		}
-		copy_stall_destroy(&cs);
-		status = -1;
-		if (wait_for_child(pid, &status, 5000)) {
-			kill(pid, SIGKILL);
-			wait_for_child(pid, &status, 1000);
-		}
-		EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status)) {
-			TH_LOG("the child's fcntl() or close() failed (status %#x)",
-			       status);
-		}
+		frozen_call_and_child_finish(_metadata, &cs, &call, t, pid,
+					     reading);
 		if (frozen == 1 && returned) {
 			want[0] = sig_for(joins, reading ? POLL_OUT : POLL_IN);
 			want[1] = sig_for(stays, reading ? POLL_OUT : POLL_IN);
