@@ -1372,9 +1372,26 @@ DIFFERENTIAL(woken_reader_gets_the_bytes_the_last_writer_left,
 	cpu_order_unpin(&order);
 }
 
-DIFFERENTIAL(no_reader_means_sigpipe_and_epipe,
-	     "rule 13: no reader: SIGPIPE, and EPIPE when it does not kill")
+/** @brief Thread body: write 5 bytes through the write end @p arg (no
+ *         reader left, SIGPIPE blocked), then record whether SIGPIPE is
+ *         pending for this thread and take it.
+ * @param arg the descriptor, an int
+ * @return NULL
+ */
+static void *second_thread_writes(void *arg)
 {
+	op_write("writer thread", *(int *)arg, 5, 'x');
+	say_sigpipe_pending("writer thread");
+	say_sigpipe_taken("writer thread");
+	return NULL;
+}
+
+/* Last, a second thread of the writer's process writes: SIGPIPE is for
+ * that thread (current), not for the main one, the group's leader. */
+DIFFERENTIAL(no_reader_means_sigpipe_and_epipe,
+	     "rule 13: no reader: SIGPIPE to the writing thread itself, and EPIPE when it does not kill")
+{
+	pthread_t t;
 	struct agent *a;
 	int r, w;
 
@@ -1395,6 +1412,11 @@ DIFFERENTIAL(no_reader_means_sigpipe_and_epipe,
 	op_write("writer", w, 5, 'x');
 	say_sigpipe_pending("writer");
 	say_sigpipe_taken("writer");
+	if (pthread_create(&t, NULL, second_thread_writes, &w)) {
+		say("(cannot start a second thread)");
+		return;
+	}
+	pthread_join(t, NULL);
 }
 
 DIFFERENTIAL(full_pipe_without_reader_gives_epipe,
@@ -1971,25 +1993,30 @@ DIFFERENTIAL(pipe_buf_is_the_atomic_limit,
 	op_read("reader", r, 10);
 }
 
-/* A write that has not written anything yet and sleeps for room: a
- * signal ends it with EINTR, or, with SA_RESTART, restarts it: it sleeps
- * again, then writes when there is room. */
-DIFFERENTIAL(signals_end_sleeping_small_writes,
-	     "rule 14: a signal ends a write that moved nothing with -ERESTARTSYS (EINTR, or a restart with SA_RESTART)")
+/** @brief The pipe filled, a write of @p n bytes asleep for room before
+ *         it put anything in is ended by a signal (EINTR), then another
+ *         one, with SA_RESTART, is restarted by one and sleeps again.
+ * @param n the writes' size
+ * @return the read end; the restarted write, agent "restarting writer"
+ *         (the last agent started), is asleep in it, the pipe full
+ */
+static int sleeping_write_interrupted(size_t n)
 {
+	char what[32];
 	struct agent *a;
 	int r, w;
 
+	snprintf(what, sizeof(what), "write %zu on full", n);
 	open_pair(&w, &r);
 	op_write("writer", w, PIPE_SIZE, 'f');
 	a = agent_fork("writer 2");
 	if (!a) {
 		close(r);
 		catch_sigusr1(0);
-		op_write("writer 2", w, 10, 'x');
+		op_write("writer 2", w, n, 'x');
 		_exit(0);
 	}
-	expect_asleep(a, "write 10 on full");
+	expect_asleep(a, what);
 	kill(a->pid, SIGUSR1);
 	agent_collect(a);
 
@@ -1997,16 +2024,49 @@ DIFFERENTIAL(signals_end_sleeping_small_writes,
 	a = agent_fork("restarting writer");
 	if (!a) {
 		close(r);
-		op_write("restarting writer", w, 10, 'y');
+		op_write("restarting writer", w, n, 'y');
 		_exit(0);
 	}
-	expect_asleep(a, "write 10 on full");
+	expect_asleep(a, what);
 	kill(a->pid, SIGUSR1);
 	say("handler ran: %s", await_byte(signal_note_fd(), WAIT_MS) ? "yes" : "no");
 	expect_asleep(a, "write after the handler");
+	return r;
+}
+
+/* A write that has not written anything yet and sleeps for room: a
+ * signal ends it with EINTR, or, with SA_RESTART, restarts it: it sleeps
+ * again, then writes when there is room. */
+DIFFERENTIAL(signals_end_sleeping_small_writes,
+	     "rule 14: a signal ends a write that moved nothing with -ERESTARTSYS (EINTR, or a restart with SA_RESTART)")
+{
+	int r = sleeping_write_interrupted(10);
+
 	op_read("reader", r, PIPE_SIZE);
-	agent_collect(a);
+	agent_collect(&agents[n_agents - 1]);
 	op_read("reader", r, 100);
+}
+
+/** @brief Bytes of the large write of signals_end_sleeping_large_writes:
+ *         more than PIPE_BUF, and more than the pipe holds. */
+#define LARGE_ASLEEP (PIPE_SIZE + 1904)
+
+/* The same for a large write (more than PIPE_BUF bytes) asleep on a full
+ * pipe before it has put anything in: it has moved nothing, so a signal
+ * ends it with EINTR, or, with SA_RESTART, restarts it like a small one
+ * (only a call that returns a count is never started again). Restarted,
+ * it sleeps again, then goes in as the reader makes room (its first
+ * PIPE_SIZE bytes, then, after the next read, the rest), and returns
+ * its whole count. */
+DIFFERENTIAL(signals_end_sleeping_large_writes,
+	     "rule 14: a signal ends a write that moved nothing with -ERESTARTSYS, whatever its size: EINTR, or a restart with SA_RESTART (a large write that put nothing in has no count to return, and is started again)")
+{
+	int r = sleeping_write_interrupted(LARGE_ASLEEP);
+
+	op_read("reader", r, PIPE_SIZE);
+	op_read("reader", r, PIPE_SIZE);
+	agent_collect(&agents[n_agents - 1]);
+	op_read("reader", r, PIPE_SIZE);
 }
 
 /* Opens of either end asleep for the other end: a signal ends them with
@@ -2870,6 +2930,66 @@ static struct agent *agent_after_go(const char *name, const int go[2])
 
 /** @brief The rule like_fifo_open_sees_the_other_end_opened_right_after_it
  *         checks, printed when it fails. */
+/** @brief Open both ends, freeze a write of 32 bytes ("writer 0") in
+ *         its copy, holding the lock, and start agent "closer", whose
+ *         close of the last reader then waits for that lock; record it.
+ * @param cs the frozen copy
+ * @param h the write
+ * @param ht its thread
+ * @param w where the write end goes (the read end's last file is the
+ *        closer's)
+ * @return the closer, or NULL when the write could not be frozen (the
+ *         transcript says so)
+ */
+static struct agent *closer_waiting_for_the_lock(struct copy_stall *cs,
+						 struct fifo_call *h,
+						 pthread_t *ht, int *w)
+{
+	struct agent *closer;
+	int r, go[2];
+
+	if (pipe(go)) {
+		say("(cannot make the closer's pipe: %s)", strerror(errno));
+		return NULL;
+	}
+	open_pair(w, &r);
+	if (freeze_call(cs, h, ht, *w, 1, 32, 8, 'A') != 1) {
+		say("writer 0: a write of 32 bytes never reached its copy (returned %zd)",
+		    h->ret);
+		return NULL;
+	}
+	say("writer 0: write 32, frozen in its copy");
+	closer = agent_after_go("closer", go);
+	if (!closer) {
+		close(*w);
+		op_close("closer", r);
+		_exit(0);
+	}
+	/* The closer's descriptor is now the last of the read end. */
+	close(r);
+	if (write(go[1], "c", 1) != 1)
+		_exit(3);
+	expect_waiting_for_the_lock(closer, "close of the last reader");
+	return closer;
+}
+
+/** @brief Let writer 0, frozen by closer_waiting_for_the_lock(), go on,
+ *         and record what its write returned.
+ * @param cs its frozen copy, destroyed here
+ * @param ht its thread, joined here
+ * @param h the write
+ */
+static void writer_0_thawed(struct copy_stall *cs, pthread_t ht,
+			    struct fifo_call *h)
+{
+	if (copy_stall_release(cs, 'a'))
+		_exit(3);
+	pthread_join(ht, NULL);
+	copy_stall_destroy(cs);
+	errno = h->err;
+	say("writer 0: write 32 -> %s", outcome(h->ret));
+}
+
 #define RIGHT_AFTER_RULE "rules 3 and 21: an open that must wait decides what it waits for (the other end's open counter as it stands) under the semaphore, before up(): an open of the other end that takes the semaphore right after it counts, even when it runs before the sleeper's next line (an open that reads the counter after up() misses it and sleeps on although the other end is open)"
 
 /* Rules 3 and 21, the rendezvous against the semaphore's hand-over. A
@@ -2892,14 +3012,14 @@ static void scenario_open_sees_the_other_end_opened_right_after_it(void)
 	struct sched_param rt = { .sched_priority = 1 };
 	struct fifo_call h = { 0 };
 	struct agent *closer, *writer, *reader;
-	int r, w, go_close[2], go_leave[2];
+	int w, go_leave[2];
 	char c;
 	struct cpu_order order;
 	struct copy_stall cs;
 	pthread_t ht;
 
-	if (pipe(go_close) || pipe(go_leave)) {
-		say("(cannot make the agents' pipes: %s)", strerror(errno));
+	if (pipe(go_leave)) {
+		say("(cannot make the reader's pipe: %s)", strerror(errno));
 		return;
 	}
 	if (cpu_order_pin(&order)) {
@@ -2907,24 +3027,9 @@ static void scenario_open_sees_the_other_end_opened_right_after_it(void)
 		    strerror(errno));
 		return;
 	}
-	open_pair(&w, &r);
-	if (freeze_call(&cs, &h, &ht, w, 1, 32, 8, 'A') != 1) {
-		say("writer 0: a write of 32 bytes never reached its copy (returned %zd)",
-		    h.ret);
+	closer = closer_waiting_for_the_lock(&cs, &h, &ht, &w);
+	if (!closer)
 		return;
-	}
-	say("writer 0: write 32, frozen in its copy");
-	closer = agent_after_go("closer", go_close);
-	if (!closer) {
-		close(w);
-		op_close("closer", r);
-		_exit(0);
-	}
-	/* The closer's descriptor is now the last of the read end. */
-	close(r);
-	if (write(go_close[1], "c", 1) != 1)
-		_exit(3);
-	expect_waiting_for_the_lock(closer, "close of the last reader");
 	writer = agent_fork("writer");
 	if (!writer) {
 		close(w);
@@ -2944,12 +3049,7 @@ static void scenario_open_sees_the_other_end_opened_right_after_it(void)
 		_exit(0);
 	}
 	expect_waiting_for_the_lock(reader, "open of the read end");
-	if (copy_stall_release(&cs, 'a'))
-		_exit(3);
-	pthread_join(ht, NULL);
-	copy_stall_destroy(&cs);
-	errno = h.err;
-	say("writer 0: write 32 -> %s", outcome(h.ret));
+	writer_0_thawed(&cs, ht, &h);
 	agent_collect(closer);
 	agent_collect(writer);
 	if (write(go_leave[1], "l", 1) != 1)
@@ -2973,6 +3073,49 @@ TEST_F_TIMEOUT(pipe, like_fifo_open_sees_the_other_end_opened_right_after_it,
 	EXPECT_EQ(0, preempt_full_end(&preempt_switched)) {
 		TH_LOG("could not switch the kernel back to its preemption model");
 	}
+}
+
+#define CLOSE_UNDER_THE_LOCK_RULE "rules 18 and 21: release changes the counts only under the semaphore, which it takes uninterruptibly (down()), not even a fatal signal ends that wait: until the close has the semaphore nothing it does is visible (poll() of the other end sees the file still counted), and once it has it the file is counted out, also when SIGKILL came while it waited"
+
+/* Rules 18 and 21, the close of the last reader against the lock. A write
+ * frozen in its copy holds the lock (the semaphore; a named pipe's
+ * mutex), and the close of the last reader waits for it: until it has
+ * it, the reader is still counted, so a poll() of the write end (which
+ * takes no lock) sees no POLLERR. SIGKILL comes while the close waits:
+ * it does not end the wait (down(), mutex_lock()), and once the write
+ * is through the close counts its reader out before the closer dies: a
+ * poll() of the write end then sees POLLERR, and a write gets EPIPE. */
+static void scenario_a_close_counts_out_under_the_lock(void)
+{
+	struct fifo_call h = { 0 };
+	struct agent *closer;
+	struct copy_stall cs;
+	pthread_t ht;
+	int w;
+
+	signal(SIGPIPE, SIG_IGN);
+	closer = closer_waiting_for_the_lock(&cs, &h, &ht, &w);
+	if (!closer)
+		return;
+	op_poll_for("writer", w, 0, 0);
+	kill(closer->pid, SIGKILL);
+	say("closer: SIGKILL sent while it waits");
+	op_poll_for("writer", w, 0, 0);
+	writer_0_thawed(&cs, ht, &h);
+	agent_collect(closer);
+	op_poll_for("writer", w, 0, 0);
+	op_write("writer", w, 1, 'x');
+	op_close("writer", w);
+}
+
+TEST_F_TIMEOUT(pipe, like_fifo_a_close_counts_out_under_the_lock,
+	       DIFF_TIMEOUT)
+{
+	differential(_metadata, scenario_a_close_counts_out_under_the_lock,
+		     CLOSE_UNDER_THE_LOCK_RULE);
+	/* A reader counted for good would change every later test. */
+	EXPECT_EQ(0, module_unload_when_free(MODULE, 5000));
+	EXPECT_EQ(0, module_load(MODULE, ""));
 }
 
 /** @brief Send SIGUSR1, whose handler has SA_RESTART, to thread @p tid
