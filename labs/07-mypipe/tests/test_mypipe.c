@@ -2928,8 +2928,6 @@ static struct agent *agent_after_go(const char *name, const int go[2])
 	return a;
 }
 
-/** @brief The rule like_fifo_open_sees_the_other_end_opened_right_after_it
- *         checks, printed when it fails. */
 /** @brief Open both ends, freeze a write of 32 bytes ("writer 0") in
  *         its copy, holding the lock, and start agent "closer", whose
  *         close of the last reader then waits for that lock; record it.
@@ -2990,6 +2988,8 @@ static void writer_0_thawed(struct copy_stall *cs, pthread_t ht,
 	say("writer 0: write 32 -> %s", outcome(h->ret));
 }
 
+/** @brief The rule like_fifo_open_sees_the_other_end_opened_right_after_it
+ *         checks, printed when it fails. */
 #define RIGHT_AFTER_RULE "rules 3 and 21: an open that must wait decides what it waits for (the other end's open counter as it stands) under the semaphore, before up(): an open of the other end that takes the semaphore right after it counts, even when it runs before the sleeper's next line (an open that reads the counter after up() misses it and sleeps on although the other end is open)"
 
 /* Rules 3 and 21, the rendezvous against the semaphore's hand-over. A
@@ -3075,6 +3075,8 @@ TEST_F_TIMEOUT(pipe, like_fifo_open_sees_the_other_end_opened_right_after_it,
 	}
 }
 
+/** @brief The rule like_fifo_a_close_counts_out_under_the_lock checks,
+ *         printed when it fails. */
 #define CLOSE_UNDER_THE_LOCK_RULE "rules 18 and 21: release changes the counts only under the semaphore, which it takes uninterruptibly (down()), not even a fatal signal ends that wait: until the close has the semaphore nothing it does is visible (poll() of the other end sees the file still counted), and once it has it the file is counted out, also when SIGKILL came while it waited"
 
 /* Rules 18 and 21, the close of the last reader against the lock. A write
