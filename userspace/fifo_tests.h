@@ -1697,6 +1697,7 @@ static void woken_call_finds_nothing(struct __test_metadata *_metadata,
 	const char *who = is_write ? "writer" : "reader";
 	const char *what = is_write ? "room" : "data";
 	const char *other = is_write ? "writer" : "reader";
+	const char *took = is_write ? "filled" : "took";
 	struct sleeper *b = &self->sleepers[2 * is_write + nonblock_meanwhile];
 	struct fifo_call a = {
 		.fd = self->fd, .count = 32, .is_write = is_write,
@@ -1760,8 +1761,8 @@ static void woken_call_finds_nothing(struct __test_metadata *_metadata,
 	if (nonblock_meanwhile) {
 		EXPECT_TRUE(st == 'X' && b->sh->call.ret == -1 &&
 			    b->sh->call.err == EAGAIN) {
-			TH_LOG("a %s woken for %s another %s then took, its file made O_NONBLOCK by fcntl() while it slept, %s: it must answer EAGAIN, as a pipe does (test file->f_flags & O_NONBLOCK inside the loop, each time the FIFO is found %s, not once before it)",
-			       who, what, other,
+			TH_LOG("a %s woken for %s another %s then %s, its file made O_NONBLOCK by fcntl() while it slept, %s: it must answer EAGAIN, as a pipe does (test file->f_flags & O_NONBLOCK inside the loop, each time the FIFO is found %s, not once before it)",
+			       who, what, other, took,
 			       st == 'S' ? "went back to sleep" :
 			       st == 'X' ? "returned something else" :
 			       "neither slept nor returned",
@@ -1769,8 +1770,8 @@ static void woken_call_finds_nothing(struct __test_metadata *_metadata,
 		}
 	} else {
 		EXPECT_EQ('S', st) {
-			TH_LOG("a %s woken for %s another %s then took returned %zd (%s): after waking, take the lock and check again, in a loop",
-			       who, what, other, b->sh->call.ret,
+			TH_LOG("a %s woken for %s another %s then %s returned %zd (%s): after waking, take the lock and check again, in a loop",
+			       who, what, other, took, b->sh->call.ret,
 			       b->sh->call.ret < 0 ? strerror(b->sh->call.err) : "no error");
 		}
 	}
