@@ -3102,6 +3102,10 @@ static void scenario_a_close_counts_out_under_the_lock(void)
 	op_poll_for("writer", w, 0, 0);
 	kill(closer->pid, SIGKILL);
 	say("closer: SIGKILL sent while it waits");
+	/* Before the lock is let go: a close that SIGKILL ended is gone by
+	 * then, one that SIGKILL cannot end still waits. */
+	expect_waiting_for_the_lock(closer,
+				    "after SIGKILL, close of the last reader");
 	op_poll_for("writer", w, 0, 0);
 	writer_0_thawed(&cs, ht, &h);
 	agent_collect(closer);
