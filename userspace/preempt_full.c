@@ -129,11 +129,77 @@ online:
 	return ret;
 }
 
+/** @brief This boot's id, from /proc/sys/kernel/random/boot_id.
+ * @param id where it goes, NUL-terminated, without its newline
+ * @param size room in @p id
+ * @return 0, or -1 with errno set
+ */
+static int boot_id(char *id, size_t size)
+{
+	if (small_file_read("/proc/sys/kernel/random/boot_id", id, size) < 0)
+		return -1;
+	id[strcspn(id, "\n")] = '\0';
+	return 0;
+}
+
+/** @brief Note @p model as the one to switch back to (PREEMPT_FULL_NOTE).
+ * @param model the model in use before the switch
+ * @param why where the reason goes when it cannot be noted
+ * @param size room in @p why
+ * @return 0, or -1 (and @p why)
+ */
+static int note_write(const char *model, char *why, size_t size)
+{
+	char id[64], text[128];
+
+	if (boot_id(id, sizeof(id))) {
+		snprintf(why, size, "cannot read the boot id: %s",
+			 strerror(errno));
+		return -1;
+	}
+	snprintf(text, sizeof(text), "%s %s\n", model, id);
+	if (small_file_create(PREEMPT_FULL_NOTE, text)) {
+		snprintf(why, size, "cannot note the model in %s: %s",
+			 PREEMPT_FULL_NOTE, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int preempt_full_recover(void)
+{
+	char text[128], model[32], noted_id[64], id[64], why[128];
+
+	if (small_file_read(PREEMPT_FULL_NOTE, text, sizeof(text)) < 0)
+		return 0;
+	if (sscanf(text, "%31s %63s", model, noted_id) != 2 ||
+	    boot_id(id, sizeof(id)) || strcmp(id, noted_id)) {
+		unlink(PREEMPT_FULL_NOTE);
+		return 0;
+	}
+	if (model_set_alone(model, why, sizeof(why))) {
+		fprintf(stderr,
+			"# preempt_full: a test left the kernel under full preemption, and switching back to %s failed: %s\n",
+			model, why);
+		return -1;
+	}
+	fprintf(stderr,
+		"# preempt_full: a test ended under full preemption (killed before its teardown?): switched back to %s\n",
+		model);
+	unlink(PREEMPT_FULL_NOTE);
+	return 0;
+}
+
 int preempt_full_begin(struct preempt_full *p, char *why, size_t size)
 {
 	char model[sizeof(p->old)], now[sizeof(p->old)];
 
 	p->old[0] = '\0';
+	if (preempt_full_recover()) {
+		snprintf(why, size,
+			 "a model noted by an earlier test could not be set again");
+		return -1;
+	}
 	if (model_in_use(model, sizeof(model))) {
 		snprintf(why, size, "%s: %s", PREEMPT_MODEL,
 			 errno == ENOENT ?
@@ -143,10 +209,14 @@ int preempt_full_begin(struct preempt_full *p, char *why, size_t size)
 	}
 	if (!strcmp(model, "full"))
 		return 0;
+	if (note_write(model, why, size))
+		return -1;
 	if (model_set_alone("full", why, size)) {
 		/* Switched, but a CPU did not come back: switch back later. */
 		if (!model_in_use(now, sizeof(now)) && !strcmp(now, "full"))
 			snprintf(p->old, sizeof(p->old), "%s", model);
+		else
+			unlink(PREEMPT_FULL_NOTE);
 		return -1;
 	}
 	snprintf(p->old, sizeof(p->old), "%s", model);
@@ -164,5 +234,6 @@ int preempt_full_end(struct preempt_full *p)
 		return -1;
 	}
 	p->old[0] = '\0';
+	unlink(PREEMPT_FULL_NOTE);
 	return 0;
 }

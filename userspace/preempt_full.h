@@ -21,12 +21,24 @@
  * once crashed the guest (sleep_timer.h); so every CPU but CPU 0 is taken
  * offline for the switch and brought back after it.
  *
+ * A test killed by its time limit never reaches its teardown, and would
+ * leave the kernel under full preemption for the tests after it. So
+ * preempt_full_begin() notes the model to switch back to in a file
+ * (PREEMPT_FULL_NOTE, with the boot's id), preempt_full_end() removes the
+ * note, and preempt_full_recover(), which LABKIT_HARNESS_MAIN runs before
+ * every test and after the last (harness_main.h), switches back to the
+ * noted model when a note is left.
+ *
  * Needs root (debugfs, CPU hotplug), which the grading VM's tests have.
  */
 #ifndef LABKIT_PREEMPT_FULL_H
 #define LABKIT_PREEMPT_FULL_H
 
 #include <stddef.h>
+
+/** @brief Where preempt_full_begin() notes the model to switch back to,
+ *         and the boot it was noted in, until preempt_full_end(). */
+#define PREEMPT_FULL_NOTE "/tmp/labkit-preempt-model"
 
 /** @brief What preempt_full_begin() changed, for preempt_full_end(). */
 struct preempt_full {
@@ -51,5 +63,15 @@ int preempt_full_begin(struct preempt_full *p, char *why, size_t size);
  * @return 0, or -1 when the old model could not be set again
  */
 int preempt_full_end(struct preempt_full *p);
+
+/** @brief Switch back to the model a test noted and did not switch back
+ *         to (it was killed before preempt_full_end()), and remove the
+ *         note. A note of another boot is only removed. Harmless when
+ *         there is no note.
+ * @return 0 when there was nothing to do or the model is switched back;
+ *         -1 when a note of this boot could not be acted on (the reason
+ *         is printed, and the note is kept for the next try)
+ */
+int preempt_full_recover(void);
 
 #endif /* LABKIT_PREEMPT_FULL_H */

@@ -29,9 +29,15 @@ ssize_t small_file_read(const char *path, char *buf, size_t size)
 	return n;
 }
 
-int small_file_write(const char *path, const char *text)
+/** @brief Write @p text to @p path, opened with @p flags, in one write().
+ * @param path the file
+ * @param flags O_WRONLY, and O_CREAT | O_TRUNC to make it
+ * @param text what to write
+ * @return 0, or -1 with errno set (EIO for a short write)
+ */
+static int small_file_put(const char *path, int flags, const char *text)
 {
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	int fd = open(path, flags | O_CLOEXEC, 0600);
 	ssize_t n, len = (ssize_t)strlen(text);
 	int err;
 
@@ -44,6 +50,16 @@ int small_file_write(const char *path, const char *text)
 		return 0;
 	errno = n < 0 ? err : EIO;
 	return -1;
+}
+
+int small_file_write(const char *path, const char *text)
+{
+	return small_file_put(path, O_WRONLY, text);
+}
+
+int small_file_create(const char *path, const char *text)
+{
+	return small_file_put(path, O_WRONLY | O_CREAT | O_TRUNC, text);
 }
 
 long long small_file_field(const char *path, const char *key)

@@ -27,6 +27,15 @@ ssize_t small_file_read(const char *path, char *buf, size_t size);
  */
 int small_file_write(const char *path, const char *text);
 
+/** @brief Make @p path (mode 0600), or empty it, and write @p text to it
+ *         with one write().
+ * @param path the file
+ * @param text what to write
+ * @return 0 when all of it was written, or -1 with errno set (EIO for a
+ *         short write)
+ */
+int small_file_create(const char *path, const char *text);
+
 /** @brief The number on the line "KEY: NUMBER" of @p path, a file of
  *         lines of that shape (/proc/PID/status, /proc/self/fdinfo/FD).
  * @param path the file
