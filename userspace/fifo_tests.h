@@ -3667,6 +3667,409 @@ TEST_F_TIMEOUT(fifo, zero_length_calls_do_not_wait_for_the_lock, 15)
 	close(nb);
 }
 
+/** @brief The rule the every_way_out_of_a_*_lets_the_lock_go_once tests
+ *         check, for their messages. */
+#define LOCK_ONCE_RULE "each side's mutex is taken once and let go once on every way out of a call, the early ones too (nothing to read or no room, a fault, a signal): two callers of one side never copy at the same time. A second mutex_unlock() on the way out (an unlock before a goto to a label that unlocks again) lets go of the mutex the next caller took meanwhile, and on a kernel without mutex debugging nothing else tells"
+
+/** @brief Bytes the lock taker's call of the other side moves: data for
+ *         its frozen read, room for its frozen write. */
+#define LOCK_TAKER_OTHER 40
+
+/** @brief Bytes of the lock taker's frozen call (it stalls after 16). */
+#define LOCK_TAKER_HELD 32
+
+/** @brief A real-time thread of the test that takes one side's mutex the
+ *         moment a call K lets it go, and keeps it.
+ *
+ * Its first call, of one byte, waits for the mutex behind K. Once it has
+ * returned, a call of the other side brings data (room), and a third call
+ * of K's side, of LOCK_TAKER_HELD bytes, is frozen in its copy
+ * (copy_stall.h), holding the mutex. On K's CPU, under full preemption
+ * (preempt_full.h), the three run at K's unlock, before K's next
+ * instruction: whatever K does after that unlock, it does while this
+ * thread holds the mutex. All three use an O_NONBLOCK descriptor, so none
+ * of them sleeps on a wait queue.
+ */
+struct lock_taker {
+	/** @brief The call that waits for the mutex behind K. */
+	struct fifo_call first;
+	/** @brief The call of the other side. */
+	struct fifo_call other;
+	/** @brief The call frozen in its copy, holding the mutex. */
+	struct fifo_call held;
+	/** @brief The stall in @ref held's buffer. */
+	struct copy_stall cs;
+	/** @brief The first call's byte. */
+	char first_buf[1];
+	/** @brief The other call's bytes. */
+	char other_buf[LOCK_TAKER_OTHER];
+	/** @brief The thread. */
+	pthread_t thread;
+	/** @brief The first call writes here just before it starts. */
+	int ready[2];
+	/** @brief The frozen call writes here when it returned. */
+	int done[2];
+	/** @brief What pthread_setschedparam() returned in the thread. */
+	int rt_err;
+	/** @brief Nonzero while the thread runs. */
+	int running;
+};
+
+/** @brief Describe one call of a lock taker.
+ * @param c the call, zeroed before
+ * @param fd the descriptor
+ * @param buf the buffer
+ * @param count the byte count
+ * @param is_write nonzero for write()
+ */
+static void lock_taker_call(struct fifo_call *c, int fd, char *buf,
+			    size_t count, int is_write)
+{
+	c->fd = fd;
+	c->buf = buf;
+	c->count = count;
+	c->is_write = is_write;
+	c->ready_pipe = -1;
+	c->done_pipe = -1;
+}
+
+/** @brief The lock taker's thread: real-time, then its three calls.
+ * @param arg the struct lock_taker
+ * @return NULL
+ */
+static void *lock_taker_main(void *arg)
+{
+	struct lock_taker *t = arg;
+	struct sched_param rt = { .sched_priority = 1 };
+
+	t->rt_err = pthread_setschedparam(pthread_self(), SCHED_FIFO, &rt);
+	fifo_call_main(&t->first);
+	fifo_call_main(&t->other);
+	fifo_call_main(&t->held);
+	return NULL;
+}
+
+/** @brief Start a lock taker and wait until its first call sleeps (on
+ *         the mutex, which K waits for ahead of it).
+ * @param t the taker, filled in here
+ * @param fd an O_NONBLOCK descriptor on the device
+ * @param is_write nonzero for the writers' side
+ * @return the first call's state as task_wait_asleep() gives it ('S'
+ *         waiting), or '?' on an error of the test
+ */
+static char lock_taker_start(struct lock_taker *t, int fd, int is_write)
+{
+	char byte;
+
+	memset(t, 0, sizeof(*t));
+	if (pipe(t->ready) || pipe(t->done))
+		return '?';
+	t->first_buf[0] = 'v';
+	pattern(t->other_buf, sizeof(t->other_buf), 31);
+	lock_taker_call(&t->first, fd, t->first_buf, 1, is_write);
+	t->first.ready_pipe = t->ready[1];
+	lock_taker_call(&t->other, fd, t->other_buf, LOCK_TAKER_OTHER,
+			!is_write);
+	lock_taker_call(&t->held, fd, NULL, LOCK_TAKER_HELD, is_write);
+	t->held.done_pipe = t->done[1];
+	t->held.buf = copy_stall_init(&t->cs, 16, is_write ? 'v' : 0);
+	if (!t->held.buf || pthread_create(&t->thread, NULL, lock_taker_main, t))
+		return '?';
+	t->running = 1;
+	if (read(t->ready[0], &byte, 1) != 1)
+		return '?';
+	return task_wait_asleep(t->first.tid, &t->first.done, 5000);
+}
+
+/** @brief Let the lock taker's frozen call go on (a write's bytes are all
+ *         'v's) and wait until the thread ends.
+ * @param t the taker
+ */
+static void lock_taker_release(struct lock_taker *t)
+{
+	if (!t->running)
+		return;
+	copy_stall_release(&t->cs, 'v');
+	pthread_join(t->thread, NULL);
+	t->running = 0;
+}
+
+/** @brief Release the lock taker if need be, and free everything.
+ * @param t the taker
+ */
+static void lock_taker_destroy(struct lock_taker *t)
+{
+	lock_taker_release(t);
+	copy_stall_destroy(&t->cs);
+	close(t->ready[0]);
+	close(t->ready[1]);
+	close(t->done[0]);
+	close(t->done[1]);
+}
+
+/** @brief The ways out of a call that every_way_out_of_a_*() tries. */
+enum lock_way {
+	/** @brief O_NONBLOCK, nothing to read or no room: EAGAIN (stage 3
+	 *         on). */
+	LOCK_WAY_EAGAIN,
+	/** @brief Without O_NONBLOCK, nothing to read or no room: 0 or
+	 *         ENOSPC (stages 2 and 3). */
+	LOCK_WAY_NOTHING,
+	/** @brief A buffer of which not a byte can be copied: EFAULT. */
+	LOCK_WAY_FAULT,
+	/** @brief 8 bytes moved: the ordinary way out. */
+	LOCK_WAY_MOVES,
+	/** @brief How many ways. */
+	LOCK_WAYS
+};
+
+/** @brief Whether this lab's calls have way out @p way.
+ * @param way the way
+ * @return nonzero if so
+ */
+static int lock_way_exists(enum lock_way way)
+{
+	if (way == LOCK_WAY_EAGAIN)
+		return FIFO_STAGE >= 3;
+	if (way == LOCK_WAY_NOTHING)
+		return FIFO_STAGE <= 3;
+	return 1;
+}
+
+/** @brief What K does on way out @p way, for messages.
+ * @param way the way
+ * @param is_write nonzero for writes
+ * @return a static string
+ */
+static const char *lock_way_text(enum lock_way way, int is_write)
+{
+	static const char *const text[LOCK_WAYS][2] = {
+		{ "an O_NONBLOCK read of the empty FIFO (EAGAIN)",
+		  "an O_NONBLOCK write to the full FIFO (EAGAIN)" },
+		{ "a read of the empty FIFO (0)",
+		  "a write to the full FIFO (ENOSPC)" },
+		{ "a read of 8 bytes into a buffer of which not a byte can be written (EFAULT)",
+		  "a write of 8 bytes from a buffer of which not a byte can be read (EFAULT)" },
+		{ "a read of 8 bytes that gets them",
+		  "a write of 8 bytes that writes them" },
+	};
+
+	return text[way][!!is_write];
+}
+
+/** @brief One way out of a call K, and the mutex after it.
+ *
+ * A call H of LOCK_TAKER_HELD bytes is frozen in its copy, holding the
+ * side's mutex, and leaves the FIFO so that K, next, meets @p way: it
+ * takes every byte (fills the FIFO) for the "nothing" ways, and leaves
+ * data (room) for the others. K waits for the mutex behind H; the lock
+ * taker (struct lock_taker), real-time, waits behind K. Everything runs
+ * on one CPU (cpu_order.h). H is let go: K takes the mutex, meets
+ * @p way and lets the mutex go, which wakes the taker; under full
+ * preemption the taker runs at once, takes the mutex and is frozen in
+ * its copy before K's next instruction. A call C of the same side must
+ * then wait for the mutex, which the taker holds, while K, returned, has
+ * let go of it once. A K that lets go of it twice has released the
+ * taker's mutex, and C gets through. Then the taker is let go, C
+ * completes, and every call's result and the FIFO's bytes must be the
+ * model's for the calls in that order. Without full preemption the taker
+ * runs once K has returned, and a correct driver gives the same results.
+ *
+ * @param _metadata the test
+ * @param self the fixture
+ * @param nb an O_NONBLOCK descriptor on the device
+ * @param bad a buffer of which not a byte can be read or written
+ * @param is_write nonzero for the writers' side
+ * @param way K's way out
+ */
+static void way_out_lets_the_lock_go_once(struct __test_metadata *_metadata,
+					  FIXTURE_DATA(fifo) *self, int nb,
+					  char *bad, int is_write,
+					  enum lock_way way)
+{
+	const char *call = is_write ? "write" : "read";
+	const char *lock = is_write ? "writers'" : "readers'";
+	const char *how = lock_way_text(way, is_write);
+	struct sleeper *k = &self->sleepers[0], *c = &self->sleepers[1];
+	int nothing = way == LOCK_WAY_EAGAIN || way == LOCK_WAY_NOTHING;
+	int kfd = way == LOCK_WAY_EAGAIN ? nb : self->fd;
+	size_t prefill = is_write ? (nothing ? FIFO_SIZE - LOCK_TAKER_HELD : 16)
+				  : (nothing ? LOCK_TAKER_HELD : 48);
+	char data[FIFO_SIZE], want[FIFO_SIZE], what[320];
+	struct fifo_model_result r;
+	struct cpu_order order;
+	struct lock_taker t;
+	struct fifo_model m;
+	struct frozen h;
+	int frozen;
+	char st;
+
+	ASSERT_EQ(0, fifo_model_init(&m, FIFO_SIZE, FIFO_STAGE, NULL));
+	drain_all(self->nb);
+	pattern(data, sizeof(data), 13 + way);
+	ASSERT_EQ((ssize_t)prefill, write(self->nb, data, prefill));
+	fifo_model_write(&m, data, prefill, 1);
+	ASSERT_EQ(0, cpu_order_pin(&order)) {
+		TH_LOG("cannot run the test on one CPU: %s", strerror(errno));
+	}
+	ASSERT_EQ(1, frozen_start(&h, self->fd, is_write, LOCK_TAKER_HELD)) {
+		TH_LOG("the %s of %d bytes was not frozen in its copy (it returned %zd)",
+		       call, LOCK_TAKER_HELD, h.call.ret);
+	}
+	st = sleeper_start_with(k, kfd, is_write ? "kkkkkkkk" : NULL, 8,
+				way == LOCK_WAY_FAULT ? bad : NULL);
+	ASSERT_EQ('S', st) {
+		TH_LOG("%s, made while another %s holds the %s mutex in the middle of its copy, should wait for it: %s",
+		       how, call, lock, not_waiting(k, st, lock));
+	}
+	st = lock_taker_start(&t, nb, is_write);
+	ASSERT_EQ(0, t.rt_err) {
+		TH_LOG("cannot make a thread real-time: %s", strerror(t.rt_err));
+	}
+	ASSERT_EQ('S', st) {
+		TH_LOG("an O_NONBLOCK %s of 1 byte, made while another %s holds the %s mutex and %s waits for it, should wait for it too: state %c",
+		       call, call, lock, how, st);
+	}
+	/* H lets go: K meets its way out, and the taker runs at K's unlock. */
+	EXPECT_EQ(LOCK_TAKER_HELD, frozen_release(&h));
+	if (is_write) {
+		memset(want, 'A', LOCK_TAKER_HELD);
+		fifo_model_write(&m, want, LOCK_TAKER_HELD, 0);
+	} else {
+		fifo_model_read(&m, LOCK_TAKER_HELD, 0, want);
+		EXPECT_EQ(0, memcmp(want, h.call.buf, LOCK_TAKER_HELD));
+	}
+	frozen = copy_stall_wait(&t.cs, t.done[0], 5000);
+	EXPECT_TRUE(sleeper_returned(k, WAKE_MS)) {
+		TH_LOG("%s did not return once the %s ahead of it let the %s mutex go",
+		       how, call, lock);
+	}
+	ASSERT_EQ(1, frozen) {
+		TH_LOG("after %s, a %s of %d bytes was not frozen in its copy (it returned %zd): the %s that waited behind it did not get the %s mutex",
+		       how, call, LOCK_TAKER_HELD, t.held.ret, call, lock);
+	}
+	/* K has returned; the taker holds the mutex: C must wait for it. */
+	st = sleeper_start(c, nb, is_write ? "cccccccc" : NULL, 8);
+	EXPECT_EQ('S', st) {
+		TH_LOG("after %s, another %s took the %s mutex and is frozen in its copy; an O_NONBLOCK %s made then should wait for that mutex, and it %s: the way out of %s let go of the mutex a second time, releasing the other %s's; rule: " LOCK_ONCE_RULE,
+		       how, call, lock, call,
+		       st == 'X' ? "got through while the other still copied" :
+		       not_waiting(c, st, lock), how, call);
+	}
+	lock_taker_release(&t);
+	EXPECT_TRUE(sleeper_returned(c, WAKE_MS)) {
+		TH_LOG("the O_NONBLOCK %s that waited for the %s mutex did not return once it was let go",
+		       call, lock);
+	}
+	sleeper_finish(c, self->nb);
+	sleeper_finish(k, self->nb);
+	cpu_order_unpin(&order);
+
+	/* The calls in the order the mutex let them in. */
+	if (way == LOCK_WAY_FAULT)
+		r = is_write ? fifo_model_write_upto(&m, "kkkkkkkk", 8, 0, 0) :
+			       fifo_model_read_upto(&m, 8, 0, 0, NULL);
+	else if (is_write)
+		r = fifo_model_write(&m, "kkkkkkkk", 8, kfd == nb);
+	else
+		r = fifo_model_read(&m, 8, kfd == nb, want);
+	snprintf(what, sizeof(what), "%s, which waited for the mutex", how);
+	expect_result(_metadata, r, k->sh->call.ret, k->sh->call.err, what,
+		      LOCK_ONCE_RULE);
+	if (way == LOCK_WAY_MOVES && !is_write && k->sh->call.ret == 8) {
+		EXPECT_EQ(0, memcmp(want, k->sh->buf, 8)) {
+			TH_LOG("%s did not get the oldest 8 bytes", how);
+		}
+	}
+	r = is_write ? fifo_model_write(&m, t.first_buf, 1, 1) :
+		       fifo_model_read(&m, 1, 1, want);
+	snprintf(what, sizeof(what), "the O_NONBLOCK %s of 1 byte that waited behind %s",
+		 call, how);
+	expect_result(_metadata, r, t.first.ret, t.first.err, what,
+		      LOCK_ONCE_RULE);
+	r = is_write ? fifo_model_read(&m, LOCK_TAKER_OTHER, 1, want) :
+		       fifo_model_write(&m, t.other_buf, LOCK_TAKER_OTHER, 1);
+	expect_result(_metadata, r, t.other.ret, t.other.err,
+		      is_write ? "an O_NONBLOCK read of 40 bytes that made room" :
+				 "an O_NONBLOCK write of 40 bytes that brought data",
+		      "a read returns min(n, bytes there), a write writes min(n, room)");
+	if (is_write) {
+		memset(data, 'v', LOCK_TAKER_HELD);
+		r = fifo_model_write(&m, data, LOCK_TAKER_HELD, 1);
+	} else {
+		r = fifo_model_read(&m, LOCK_TAKER_HELD, 1, want);
+	}
+	snprintf(what, sizeof(what), "the O_NONBLOCK %s of %d bytes that held the %s mutex, frozen in its copy, after %s",
+		 call, LOCK_TAKER_HELD, lock, how);
+	if (expect_result(_metadata, r, t.held.ret, t.held.err, what,
+			  LOCK_ONCE_RULE) && !is_write) {
+		EXPECT_EQ(0, memcmp(want, t.held.buf, LOCK_TAKER_HELD)) {
+			TH_LOG("%s got other bytes than the oldest %d: did a %s get through while it copied?",
+			       what, LOCK_TAKER_HELD, call);
+		}
+	}
+	r = is_write ? fifo_model_write(&m, "cccccccc", 8, 1) :
+		       fifo_model_read(&m, 8, 1, want);
+	snprintf(what, sizeof(what), "the O_NONBLOCK %s of 8 bytes that waited for the frozen one",
+		 call);
+	expect_result(_metadata, r, c->sh->call.ret, c->sh->call.err, what,
+		      LOCK_ONCE_RULE);
+	snprintf(what, sizeof(what), "after %s and the calls behind it (nothing lost, nothing twice)",
+		 how);
+	expect_contents(_metadata, &m, what);
+	sleeper_free(c, self->nb);
+	sleeper_free(k, self->nb);
+	lock_taker_destroy(&t);
+	frozen_destroy(&h);
+	fifo_model_destroy(&m);
+}
+
+/** @brief Every way out of a call of one side, in turn
+ *         (way_out_lets_the_lock_go_once()), under full preemption where
+ *         the kernel can switch.
+ * @param _metadata the test
+ * @param self the fixture
+ * @param is_write nonzero for the writers' side
+ */
+static void every_way_out_lets_the_lock_go_once(struct __test_metadata *_metadata,
+						FIXTURE_DATA(fifo) *self,
+						int is_write)
+{
+	int nb = open_dev(_metadata, O_RDWR | O_NONBLOCK);
+	struct edge_buf bad;
+	char why[256];
+	int way;
+
+	ASSERT_EQ(0, edge_buf_init(&bad, 1));
+	/* Before the test is pinned: the switch takes the other CPUs offline. */
+	if (preempt_full_begin(&fifo_preempt_switched, why, sizeof(why)))
+		TH_LOG("(this kernel runs without full preemption, so the real-time call behind each way out takes the mutex once that call has returned, not at its unlock, and a second unlock goes unseen here; the debug kernel's lockdep reports it: %s)",
+		       why);
+	for (way = 0; way < LOCK_WAYS; way++)
+		if (lock_way_exists(way))
+			way_out_lets_the_lock_go_once(_metadata, self, nb,
+						      edge_buf_at(&bad, 0),
+						      is_write, way);
+	preempt_full_end(&fifo_preempt_switched);
+	edge_buf_destroy(&bad);
+	close(nb);
+}
+
+/** @brief Every way out of a read lets the readers' mutex go exactly
+ *         once: a read queued behind it that takes the mutex at its
+ *         unlock keeps it (every_way_out_lets_the_lock_go_once()). */
+TEST_F_TIMEOUT(fifo, every_way_out_of_a_read_lets_the_lock_go_once, 30)
+{
+	every_way_out_lets_the_lock_go_once(_metadata, self, 0);
+}
+
+/** @brief Every way out of a write lets the writers' mutex go exactly
+ *         once (every_way_out_lets_the_lock_go_once()). */
+TEST_F_TIMEOUT(fifo, every_way_out_of_a_write_lets_the_lock_go_once, 30)
+{
+	every_way_out_lets_the_lock_go_once(_metadata, self, 1);
+}
+
 #if FIFO_STAGE >= 3
 /** @brief O_NONBLOCK belongs to the open file: descriptors opened in a row
  *         with and without it each keep their own, dup() shares it, and
