@@ -68,6 +68,7 @@
 #include "fifo_call.h"
 #include "held_call.h"
 #include "kmsg_check.h"
+#include "misc_minor.h"
 #include "module_reload.h"
 #include "preempt_full.h"
 #include "reload_checks.h"
@@ -541,12 +542,19 @@ FIXTURE_TEARDOWN(fifo)
 /** @brief The node is a character device that everybody may read and write. */
 TEST_F_TIMEOUT(fifo, node_is_world_rw_char_device, TIMEOUT)
 {
+	unsigned int node_minor;
 	struct stat st;
+	char why[512];
 
 	ASSERT_EQ(0, stat(FIFO_DEV, &st));
 	EXPECT_TRUE(S_ISCHR(st.st_mode));
 	EXPECT_EQ(MISC_MAJOR, major(st.st_rdev));
 	EXPECT_EQ(0666, st.st_mode & 07777);
+	node_minor = minor(st.st_rdev);
+	EXPECT_EQ(1, misc_minors_are_dynamic(&node_minor, 1, why, sizeof(why))) {
+		TH_LOG("%s: %s (rule: node, a minor the kernel chooses)",
+		       FIFO_DEV, why);
+	}
 }
 
 /** @brief The seed program: write, then read back on the same descriptor. */

@@ -33,6 +33,7 @@
 #include "fifo_tests.h"
 #include "kmsg_check.h"
 #include "minor_model.h"
+#include "misc_minor.h"
 #include "reload_checks.h"
 #include "small_file.h"
 #include "task_stuck.h"
@@ -352,7 +353,8 @@ static int epoll_forever(void *arg)
  *         its entry in /sys/class/misc; ndevices is read-only in sysfs. */
 TEST_F_TIMEOUT(minors, every_minor_has_a_node, TIMEOUT)
 {
-	char path[96], value[32] = "", want[32];
+	char path[96], value[32] = "", want[32], why[512];
+	unsigned int minors[NDEV];
 	struct leftovers l;
 	dev_t seen[NDEV];
 	struct stat st;
@@ -372,6 +374,7 @@ TEST_F_TIMEOUT(minors, every_minor_has_a_node, TIMEOUT)
 			       node(i), st.st_mode & 07777);
 		}
 		seen[i] = st.st_rdev;
+		minors[i] = minor(st.st_rdev);
 		for (j = 0; j < i; j++)
 			EXPECT_NE(seen[j], seen[i]) {
 				TH_LOG("%s and %s have the same device number: each minor is a device of its own",
@@ -393,6 +396,10 @@ TEST_F_TIMEOUT(minors, every_minor_has_a_node, TIMEOUT)
 			value[strcspn(value, "\n")] = '\0';
 			EXPECT_STREQ(want, value);
 		}
+	}
+	EXPECT_EQ(1, misc_minors_are_dynamic(minors, NDEV, why, sizeof(why))) {
+		TH_LOG("%s0 to %s%d: %s (rule: nodes, each its own minor, chosen by the kernel)",
+		       name_prefix(), name_prefix(), NDEV - 1, why);
 	}
 	errno = 0;
 	EXPECT_EQ(-1, stat(node(NDEV), &st)) {

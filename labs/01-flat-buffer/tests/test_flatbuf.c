@@ -44,6 +44,7 @@
 #include "early_caller_expect.h"
 #include "file_model.h"
 #include "kmsg_check.h"
+#include "misc_minor.h"
 #include "module_reload.h"
 #include "preempt_full.h"
 #include "reload_checks.h"
@@ -245,7 +246,9 @@ static ssize_t contents(char *buf)
 
 TEST_F_TIMEOUT(flatbuf, node_is_world_rw_char_device, TIMEOUT)
 {
+	unsigned int node_minor;
 	struct stat st;
+	char why[512];
 
 	ASSERT_EQ(0, stat(DEV, &st));
 	EXPECT_TRUE(S_ISCHR(st.st_mode));
@@ -253,6 +256,11 @@ TEST_F_TIMEOUT(flatbuf, node_is_world_rw_char_device, TIMEOUT)
 	EXPECT_EQ(0666, st.st_mode & 07777) {
 		TH_LOG("%s has mode %04o; every user must be able to read and write it",
 		       DEV, st.st_mode & 07777);
+	}
+	node_minor = minor(st.st_rdev);
+	EXPECT_EQ(1, misc_minors_are_dynamic(&node_minor, 1, why, sizeof(why))) {
+		TH_LOG("%s: %s (rule 1: a dynamically chosen minor under major 10)",
+		       DEV, why);
 	}
 }
 
