@@ -4937,7 +4937,9 @@ static void woken_call_stopped_at_the_lock(struct __test_metadata *_metadata,
 	struct sigaction sa = { .sa_handler = note_signal };
 	struct sigaction plain = { .sa_handler = ignore_signal };
 	struct sleeper *s = self->sleepers, *woken = NULL, *other;
+	struct sleeper *late = &self->sleepers[2];
 	unsigned long long before[2], after;
+	struct edge_buf bad;
 	char data[FIFO_SIZE], buf[FIFO_SIZE], g[48];
 	struct cpu_order order;
 	struct fifo_model m;
@@ -4947,6 +4949,7 @@ static void woken_call_stopped_at_the_lock(struct __test_metadata *_metadata,
 	char st;
 
 	ASSERT_EQ(0, fifo_model_init(&m, FIFO_SIZE, FIFO_STAGE, NULL));
+	ASSERT_EQ(0, edge_buf_init(&bad, 1));
 	ASSERT_LE(0, signal_note_fd());
 	sigemptyset(&sa.sa_mask);
 	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
@@ -5037,6 +5040,22 @@ static void woken_call_stopped_at_the_lock(struct __test_metadata *_metadata,
 			}
 		}
 	}
+	/*
+	 * A still holds the mutex: a call made now must wait for it. Its
+	 * buffer faults, so whether it gets the mutex before or after the
+	 * other sleeper, it moves nothing (EFAULT, or EAGAIN once the other
+	 * took what A left).
+	 */
+	if (woken && sleeper_returned(woken, 0)) {
+		st = sleeper_start_with(late, self->nb, is_write ? "l" : NULL, 1,
+					edge_buf_at(&bad, 0));
+		EXPECT_EQ('S', st) {
+			TH_LOG("after the woken %s left on the signal, an O_NONBLOCK %s made while another %s still holds the %s mutex in the middle of its copy should wait for that mutex: %s (did the interrupted %s let go of a mutex it never took?); rule: " WOKEN_RELOCK_RULE,
+			       call, call, call, lock,
+			       st == 'X' ? "it got through" :
+			       not_waiting(late, st, lock), call);
+		}
+	}
 	EXPECT_EQ(24, frozen_release(&a)) {
 		TH_LOG("the frozen %s returned %zd, not the 24 bytes it asked for (40 were there): did the interrupted %s move bytes without the mutex?",
 		       call, a.call.ret, call);
@@ -5089,8 +5108,25 @@ static void woken_call_stopped_at_the_lock(struct __test_metadata *_metadata,
 			}
 		}
 	}
+	if (late->sh) {
+		EXPECT_TRUE(sleeper_returned(late, WAKE_MS)) {
+			TH_LOG("the O_NONBLOCK %s with a bad buffer did not return once the %s mutex was let go",
+			       call, lock);
+		}
+		sleeper_finish(late, self->nb);
+		EXPECT_EQ(-1, late->sh->call.ret);
+		EXPECT_TRUE(late->sh->call.err == EFAULT ||
+			    late->sh->call.err == EAGAIN) {
+			TH_LOG("an O_NONBLOCK %s of 1 byte with a bad buffer returned %s: EFAULT, or EAGAIN when nothing was there to move",
+			       call, fifo_model_describe_call(late->sh->call.ret,
+							      late->sh->call.err,
+							      g, sizeof(g)));
+		}
+		sleeper_free(late, self->nb);
+	}
 	for (i = 0; i < 2; i++)
 		sleeper_free(&s[i], self->nb);
+	edge_buf_destroy(&bad);
 	frozen_destroy(&a);
 	cpu_order_unpin(&order);
 	ASSERT_EQ(0, sigaction(SIGUSR1, &plain, NULL));
