@@ -2833,6 +2833,14 @@ TEST_F_TIMEOUT(module, ndevices_param, 30)
 		if (!unload_and_check(_metadata, params))
 			break;
 	}
+	/* Past a uint's range the kernel's parsing refuses it: ERANGE. */
+	err = try_params("ndevices=4294967296");
+	EXPECT_EQ(ERANGE, err) {
+		TH_LOG("ndevices=4294967296: the load must fail with ERANGE from the kernel's parsing of a uint, not %s (rule: ndevices is a uint; a wider type, e.g. ulong, lets the value reach init)",
+		       err ? strerror(err) : "succeed");
+	}
+	count_leftovers(&l);
+	EXPECT_EQ(0, l.nodes + l.sysfs + l.procfs);
 	EXPECT_EQ(0, module_load(FIFO_MODULE, ""));
 }
 
@@ -2905,6 +2913,38 @@ TEST_F_TIMEOUT(module, works_the_moment_its_node_appears, 30)
 	expect_works_the_moment_its_node_appears(_metadata, node(0));
 }
 
+/** @brief Fill minor 0, loaded with fifo_size=@p size, and check that
+ *         poll() then reports exactly data and no room; it is left empty.
+ * @param _metadata the test
+ * @param size the capacity
+ * @param params the load's parameters, for messages
+ */
+static void expect_full_polls_readable_only(struct __test_metadata *_metadata,
+					    unsigned int size,
+					    const char *params)
+{
+	struct pollfd p = { .events = POLLIN | POLLRDNORM | POLLOUT |
+				      POLLWRNORM };
+	char *buf = malloc(size);
+	ssize_t n;
+
+	ASSERT_NE(NULL, buf);
+	memset(buf, 'f', size);
+	p.fd = open(node(0), O_RDWR | O_NONBLOCK);
+	ASSERT_LE(0, p.fd);
+	n = write(p.fd, buf, size);
+	EXPECT_EQ((ssize_t)size, n);
+	EXPECT_EQ(1, poll(&p, 1, 0));
+	EXPECT_EQ(POLLIN | POLLRDNORM, p.revents) {
+		TH_LOG("loaded with %s, minor 0 holding all %u bytes polls 0x%x, not 0x%x (POLLIN | POLLRDNORM: data, no room); rule: the poll mask comes from the FIFO's length at every size",
+		       params, size, p.revents, POLLIN | POLLRDNORM);
+	}
+	while (read(p.fd, buf, size) > 0)
+		;
+	close(p.fd);
+	free(buf);
+}
+
 /** @brief fifo_size (Lab 04's rule, which every minor inherits): the
  *         limits 2 and 65536 load and give every minor a FIFO of exactly
  *         that many bytes; values out of the range or not a power of two
@@ -2936,6 +2976,7 @@ TEST_F_TIMEOUT(module, fifo_size_limits_are_2_and_65536, 60)
 				break;
 			}
 		}
+		expect_full_polls_readable_only(_metadata, limits[i], params);
 		ASSERT_EQ(0, module_unload_when_free(FIFO_MODULE, 5000));
 	}
 	for (i = 0; reload_checks_bad_sizes[i]; i++) {

@@ -59,13 +59,12 @@ int reload_checks_capacity(const char *node, size_t size, char *msg,
 			 node, size, n, n < 0 ? strerror(errno) : "no error");
 		goto out;
 	}
-	back = 0;
-	while (back < (ssize_t)room && (n = read(fd, in + back,
-						  room - (size_t)back)) > 0)
-		back += n;
+	/* One read of more than is there returns all of it at once. */
+	back = read(fd, in, room);
 	if (back != (ssize_t)size || memcmp(in, out, size)) {
-		snprintf(msg, msg_size, "%s gave back %zd bytes%s, not the %zu written",
-			 node, back, back == (ssize_t)size ? " (different ones)" : "",
+		snprintf(msg, msg_size, "a read of %zu bytes from a full %s returned %zd%s, not the %zu bytes there (a read returns min(n, bytes there) at once)",
+			 room, node, back,
+			 back == (ssize_t)size ? " (different bytes)" : "",
 			 size);
 		goto out;
 	}

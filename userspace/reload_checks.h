@@ -37,8 +37,9 @@ extern const char *const reload_checks_bad_sizes[];
 
 /** @brief Check that the device at @p node holds exactly @p size bytes:
  *         a non-blocking write of 2 * @p size + 16 bytes into it (emptied
- *         first) takes @p size, the next write fails with EAGAIN, and the
- *         bytes read back are those written. The device is left empty.
+ *         first) takes @p size in that one call, the next write fails
+ *         with EAGAIN, and one read of as many bytes returns all @p size
+ *         written, in one call too. The device is left empty.
  * @param node the device's node
  * @param size the capacity it should have
  * @param msg where a failure is described
