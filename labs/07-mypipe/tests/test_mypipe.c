@@ -3124,6 +3124,616 @@ TEST_F_TIMEOUT(pipe, like_fifo_a_close_counts_out_under_the_lock,
 	EXPECT_EQ(0, module_load(MODULE, ""));
 }
 
+/** @brief The rule exclusive_end_stays_taken_until_its_close_counts_out
+ *         checks, printed when it fails. */
+#define TAKEN_UNTIL_COUNTED_OUT_RULE "rules 21 and 23: with exclusive=1 an end is free again once its close has counted the file out, under the semaphore; until the close has the semaphore nothing of it is visible, so an open of that end gets EBUSY at once, with O_NONBLOCK or without (give the end back after mypipe_leave(), not before)"
+
+static int try_open(const char *path, int flags);
+
+/** @brief With exclusive=1, the only file of one end is closed while a
+ *         call frozen in its copy holds the semaphore: opens of that end
+ *         must get EBUSY at once while the close waits, and the end must
+ *         open once the close is through.
+ *
+ * For the read end a write of 32 bytes is frozen (after 8) and the only
+ * reader is closed; for the write end a read of 16 of 20 bytes is frozen
+ * (after 8) and the only writer is closed. The close waits for the
+ * semaphore in down() (state D); an open, O_NONBLOCK then blocking, must
+ * return EBUSY without waiting: an end given back before the close has
+ * the semaphore lets the open in, and it then waits for the semaphore
+ * (state S) beside a file still counted.
+ *
+ * @param _metadata the test
+ * @param read_end nonzero for the read end, zero for the write end
+ */
+static void exclusive_end_taken_while_its_close_waits(
+	struct __test_metadata *_metadata, int read_end)
+{
+	const char *end = read_end ? "read end" : "write end";
+	const char *path = read_end ? PIPE_OUT : PIPE_IN;
+	const int mode = read_end ? O_RDONLY : O_WRONLY;
+	struct fifo_call a = { 0 }, cl = { 0 };
+	struct other_call o;
+	struct copy_stall cs;
+	pthread_t at, ct, ot;
+	int r, w, fd, nb, ret;
+	char st;
+
+	/* No ASSERT here: the test must still load the module's defaults. */
+	ret = open_both_ends(&r, &w);
+	EXPECT_EQ(0, ret) {
+		TH_LOG("cannot open both ends: %s", strerror(errno));
+	}
+	if (ret)
+		return;
+	if (!read_end && write(w, "0123456789abcdefghij", 20) != 20) {
+		EXPECT_EQ(0, errno);
+		return;
+	}
+	ret = read_end ? freeze_call(&cs, &a, &at, w, 1, 32, 8, 'A') :
+			 freeze_call(&cs, &a, &at, r, 0, 16, 8, 0);
+	EXPECT_EQ(1, ret) {
+		TH_LOG("the %s never reached its copy",
+		       read_end ? "write" : "read");
+	}
+	if (ret != 1)
+		return;
+	cl.fd = read_end ? r : w;
+	ret = pthread_create(&ct, NULL, close_call_main, &cl);
+	EXPECT_EQ(0, ret);
+	if (ret)
+		return;
+	while (!cl.tid && !atomic_load(&cl.done))
+		sched_yield();
+	st = task_wait_asleep(cl.tid, &cl.done, WAIT_MS);
+	EXPECT_TRUE(st == 'D' || st == 'S') {
+		TH_LOG("rule 21: the close of the only file of the %s waits for the semaphore a frozen %s holds; it %s",
+		       end, read_end ? "write" : "read",
+		       st == 'X' ? "returned at once" : "never slept");
+	}
+	for (nb = 1; nb >= 0; nb--) {
+		o = (struct other_call){ .path = path,
+					 .flags = mode | (nb ? O_NONBLOCK : 0) };
+		st = start_other_call(&ot, &o);
+		EXPECT_EQ('X', st) {
+			TH_LOG("an %s open of the %s, while the close of its only file waits for the semaphore, %s; %s",
+			       nb ? "O_NONBLOCK" : "blocking", end,
+			       st == 'S' || st == 'D' ?
+			       "passed the EBUSY check and waits for the semaphore (expected: EBUSY at once)" :
+			       "did not return (expected: EBUSY at once)",
+			       TAKEN_UNTIL_COUNTED_OUT_RULE);
+		}
+		if (st != 'X')
+			syscall(SYS_tgkill, getpid(), o.tid, SIGUSR1);
+		pthread_join(ot, NULL);
+		if (st != 'X')
+			continue;
+		EXPECT_TRUE(o.ret == -1 && o.err == EBUSY) {
+			TH_LOG("the %s open of the %s, while the close of its only file waits for the semaphore, got %s, not EBUSY; %s",
+			       nb ? "O_NONBLOCK" : "blocking", end,
+			       o.ret >= 0 ? "a descriptor" : strerror(o.err),
+			       TAKEN_UNTIL_COUNTED_OUT_RULE);
+		}
+	}
+	EXPECT_EQ(0, copy_stall_release(&cs, read_end ? 'a' : 0));
+	pthread_join(at, NULL);
+	copy_stall_destroy(&cs);
+	EXPECT_EQ(read_end ? 32 : 16, a.ret);
+	pthread_join(ct, NULL);
+	EXPECT_EQ(0, cl.ret);
+	fd = try_open(path, mode);
+	EXPECT_LE(0, fd) {
+		TH_LOG("rule 23: with exclusive=1, once the close of its only file is through, the %s is free again; an O_NONBLOCK open of it answered %s",
+		       end, strerror(-fd));
+	}
+	if (fd >= 0)
+		close(fd);
+	close(read_end ? w : r);
+}
+
+/* Rules 21 and 23: with exclusive=1, an end is taken until the close of
+ * its file has counted it out, under the semaphore. A call frozen in its
+ * copy holds the semaphore, and the close of the only file of one end
+ * waits for it: an open of that end, O_NONBLOCK or blocking, gets EBUSY
+ * at once, not a wait for the semaphore; once the frozen call and the
+ * close are through, the end opens. For each end. */
+TEST_F_TIMEOUT(pipe, exclusive_end_stays_taken_until_its_close_counts_out, 60)
+{
+	int err;
+
+	ASSERT_EQ(0, sigusr1_interrupts());
+	ASSERT_EQ(0, module_unload_when_free(MODULE, 5000));
+	err = module_load(MODULE, "exclusive=1");
+	if (err)
+		module_load(MODULE, "");
+	ASSERT_EQ(0, err);
+	exclusive_end_taken_while_its_close_waits(_metadata, 1);
+	exclusive_end_taken_while_its_close_waits(_metadata, 0);
+	EXPECT_EQ(0, module_unload_when_free(MODULE, 5000));
+	EXPECT_EQ(0, module_load(MODULE, ""));
+}
+
+/** @brief The rule every_way_out_of_a_call_gives_the_semaphore_back_once
+ *         checks, printed when it fails. */
+#define BACK_ONCE_RULE "rule 21: every way out of a read or a write that took the semaphore gives it back exactly once, and one that did not take it (a signal in down_interruptible(), a call that returns before it) gives nothing back: a second up() leaves it counting 2, and from then on two callers are inside at once"
+
+static int calls_end(struct fifo_call **calls, int n);
+static void calls_finish(struct fifo_call **calls, pthread_t *threads, int n);
+
+/** @brief The pipe before and after each way out of
+ *         every_way_out_of_a_call_gives_the_semaphore_back_once: one
+ *         reader and one writer, blocking, and the bytes a way left. */
+struct way_pipe {
+	/** @brief The read end, the only reader. */
+	int r;
+	/** @brief The write end, the only writer. */
+	int w;
+	/** @brief A PROT_NONE page, for EFAULT. */
+	char *bad;
+	/** @brief Bytes the way left in the pipe. */
+	size_t left;
+};
+
+/** @brief One way out of a read or a write: what is done, and the rule
+ *         that says what the call returns. */
+struct way_out {
+	/** @brief The call, for the log. */
+	const char *what;
+	/** @brief The rule of its result. */
+	const char *rule;
+};
+
+/** @brief The ways out, in the order made: each one's set-up uses only
+ *         calls of the ways before it (writes and reads that move bytes,
+ *         closes and opens). */
+static const struct way_out ways_out[] = {
+	{ "a write of 5 bytes (5)", "rule 11" },
+	{ "a read of 5 bytes there (5)", "rule 6" },
+	{ "a read of 0 bytes (0)", "rule 9" },
+	{ "a write of 0 bytes (0)", "rule 9" },
+	{ "an O_NONBLOCK read of the empty pipe (EAGAIN)", "rule 7" },
+	{ "an O_NONBLOCK write of 1 byte into the full pipe (EAGAIN)",
+	  "rule 10" },
+	{ "a read of 5 bytes there into a PROT_NONE page (EFAULT)",
+	  "rule 20" },
+	{ "a write of 5 bytes from a PROT_NONE page (EFAULT)", "rule 20" },
+	{ "an O_NONBLOCK read of the empty pipe with no writer (0)",
+	  "rule 8" },
+	{ "a write of 1 byte with no reader (EPIPE)", "rule 13" },
+	{ "a read asleep on the empty pipe, ended by a signal (EINTR)",
+	  "rule 14" },
+	{ "a write of 1 byte asleep on the full pipe, ended by a signal (EINTR)",
+	  "rule 14" },
+	{ "a write of 5096 bytes into the empty pipe, asleep after 4096, ended by a signal (4096)",
+	  "rule 14" },
+	{ "a read asleep on the empty pipe, woken by a write of 3 bytes (3)",
+	  "rule 7" },
+	{ "a read asleep on the empty pipe, woken by the last writer's close (0)",
+	  "rule 18" },
+	{ "a write of 10 bytes asleep on the full pipe, woken by a read of it all (10)",
+	  "rule 12" },
+	{ "a write of 1 byte asleep on the full pipe, woken by the last reader's close (EPIPE)",
+	  "rule 18" },
+	{ "a read waiting for the semaphore a frozen write holds, ended by a signal (EINTR)",
+	  "rule 21" },
+	{ "a write waiting for the semaphore a frozen write holds, ended by a signal (EINTR)",
+	  "rule 21" },
+};
+
+/** @brief How many ways out there are. */
+#define WAYS_OUT ((int)(sizeof(ways_out) / sizeof(ways_out[0])))
+
+/** @brief Check what way @p way's call returned.
+ * @param _metadata the test
+ * @param way the way
+ * @param ret what the call returned
+ * @param err errno after it
+ * @param want what it should return (-1: an error)
+ * @param want_err the error, when @p want is -1
+ * @return 0 when it returned that, -1 otherwise (logged)
+ */
+static int way_returned(struct __test_metadata *_metadata, int way,
+			ssize_t ret, int err, ssize_t want, int want_err)
+{
+	if (ret == want && (want != -1 || err == want_err))
+		return 0;
+	errno = err;
+	TH_LOG("%s: %s returned %s; the test cannot check its way out",
+	       ways_out[way].rule, ways_out[way].what, outcome(ret));
+	_metadata->exit_code = KSFT_FAIL;
+	return -1;
+}
+
+/** @brief Start way @p way's call @p c in thread @p t and check that it
+ *         sleeps; if not, end it.
+ * @param _metadata the test
+ * @param way the way
+ * @param t the thread
+ * @param c the call, with its descriptor, buffer, count and direction
+ * @return 0 once it sleeps, -1 otherwise (logged, the thread joined)
+ */
+static int way_sleeps(struct __test_metadata *_metadata, int way,
+		      pthread_t *t, struct fifo_call *c)
+{
+	struct fifo_call *calls[1] = { c };
+	char st = start_call(t, c);
+
+	if (st == 'S')
+		return 0;
+	TH_LOG("%s: in %s, the call %s instead of sleeping",
+	       ways_out[way].rule, ways_out[way].what,
+	       st == 'X' ? "returned" : "neither slept nor returned");
+	_metadata->exit_code = KSFT_FAIL;
+	calls_finish(calls, t, 1);
+	return -1;
+}
+
+/** @brief Wait for the sleeping call @p c of way @p way, which should
+ *         now return, and check what it returned.
+ * @param _metadata the test
+ * @param way the way
+ * @param t its thread
+ * @param c the call
+ * @param want what it should return (-1: an error)
+ * @param want_err the error, when @p want is -1
+ * @return as way_returned()
+ */
+static int way_sleeper_returned(struct __test_metadata *_metadata, int way,
+				pthread_t t, struct fifo_call *c, ssize_t want,
+				int want_err)
+{
+	struct fifo_call *calls[1] = { c };
+
+	if (!calls_end(calls, 1)) {
+		TH_LOG("%s: in %s, the call stays asleep",
+		       ways_out[way].rule, ways_out[way].what);
+		_metadata->exit_code = KSFT_FAIL;
+		calls_finish(calls, &t, 1);
+		return -1;
+	}
+	pthread_join(t, NULL);
+	return way_returned(_metadata, way, c->ret, c->err, want, want_err);
+}
+
+/** @brief Freeze a write of 32 bytes through @p w in its copy, after 8
+ *         'A's (freeze_call()), so that it holds the semaphore.
+ * @param _metadata the test
+ * @param cs the frozen copy
+ * @param h the write
+ * @param ht its thread
+ * @param w the write end
+ * @param when when it is made, for the log
+ * @return 0 once it is frozen; -1 otherwise (logged, its thread ended)
+ */
+static int way_freeze_a_write(struct __test_metadata *_metadata,
+			      struct copy_stall *cs, struct fifo_call *h,
+			      pthread_t *ht, int w, const char *when)
+{
+	int got = freeze_call(cs, h, ht, w, 1, 32, 8, 'A');
+
+	if (got == 1)
+		return 0;
+	TH_LOG("%s, a write of 32 bytes into a pipe with room for it never reached its copy: it %s (a way out that kept the semaphore?); %s",
+	       when, got < 0 ? "could not be made" :
+	       atomic_load(&h->done) ? "returned" : "waits",
+	       BACK_ONCE_RULE);
+	_metadata->exit_code = KSFT_FAIL;
+	if (!got) {
+		struct fifo_call *calls[1] = { h };
+
+		calls_finish(calls, ht, 1);
+		copy_stall_destroy(cs);
+	}
+	return -1;
+}
+
+/** @brief Fill the empty pipe of @p p, or empty the full one, with a
+ *         call that moves PIPE_SIZE bytes.
+ * @param _metadata the test
+ * @param p the pipe
+ * @param fill nonzero to fill, zero to empty
+ * @return 0, or -1 (logged)
+ */
+static int way_fill(struct __test_metadata *_metadata, struct way_pipe *p,
+		    int fill)
+{
+	static char big[PIPE_SIZE];
+	ssize_t n;
+
+	n = fill ? write(p->w, big, PIPE_SIZE) : read(p->r, big, PIPE_SIZE);
+	if (n == PIPE_SIZE)
+		return 0;
+	TH_LOG("rules 6 and 11: a %s of %d bytes %s the pipe returned %zd",
+	       fill ? "write" : "read", PIPE_SIZE,
+	       fill ? "into the empty" : "of the full", n);
+	_metadata->exit_code = KSFT_FAIL;
+	return -1;
+}
+
+/** @brief Reopen the end of @p p that way @p way closed, without
+ *         waiting (the other end is open).
+ * @param _metadata the test
+ * @param p the pipe
+ * @param way the way
+ * @param read_end nonzero for the read end, zero for the write end
+ * @return 0, or -1 (logged)
+ */
+static int way_reopen(struct __test_metadata *_metadata, struct way_pipe *p,
+		      int way, int read_end)
+{
+	int fd = open(read_end ? PIPE_OUT : PIPE_IN,
+		      (read_end ? O_RDONLY : O_WRONLY) | O_NONBLOCK);
+
+	if (fd < 0) {
+		TH_LOG("rule 4: after %s, the %s would not open again: %s",
+		       ways_out[way].what, read_end ? "read end" : "write end",
+		       strerror(errno));
+		_metadata->exit_code = KSFT_FAIL;
+		return -1;
+	}
+	set_nonblock(fd, 0);
+	*(read_end ? &p->r : &p->w) = fd;
+	return 0;
+}
+
+/** @brief Make way @p way's call, alone (no other call under way), with
+ *         what it needs before and after: the pipe of @p p has one reader
+ *         and one writer before and after, and the bytes in it are left
+ *         in @p p->left.
+ * @param _metadata the test
+ * @param way the way
+ * @param p the pipe
+ * @return 0 when the call returned what the rules say; -1 otherwise
+ *         (logged)
+ */
+static int make_way_out(struct __test_metadata *_metadata, int way,
+			struct way_pipe *p)
+{
+	static char big[PIPE_SIZE + 1000];
+	struct fifo_call c = { 0 }, h = { 0 };
+	struct copy_stall cs;
+	pthread_t t, ht;
+	ssize_t n;
+	int err;
+
+	p->left = 0;
+	switch (way) {
+	case 0:
+		n = write(p->w, "12345", 5);
+		p->left = 5;
+		return way_returned(_metadata, way, n, errno, 5, 0);
+	case 1:
+		if (write(p->w, "12345", 5) != 5)
+			return way_returned(_metadata, 0, -1, errno, 5, 0);
+		n = read(p->r, big, 5);
+		return way_returned(_metadata, way, n, errno, 5, 0);
+	case 2:
+		n = read(p->r, big, 0);
+		return way_returned(_metadata, way, n, errno, 0, 0);
+	case 3:
+		n = write(p->w, big, 0);
+		return way_returned(_metadata, way, n, errno, 0, 0);
+	case 4:
+		set_nonblock(p->r, 1);
+		n = read(p->r, big, 8);
+		err = errno;
+		set_nonblock(p->r, 0);
+		return way_returned(_metadata, way, n, err, -1, EAGAIN);
+	case 5:
+		if (way_fill(_metadata, p, 1))
+			return -1;
+		set_nonblock(p->w, 1);
+		n = write(p->w, "x", 1);
+		err = errno;
+		set_nonblock(p->w, 0);
+		if (way_returned(_metadata, way, n, err, -1, EAGAIN))
+			return -1;
+		return way_fill(_metadata, p, 0);
+	case 6:
+		if (write(p->w, "12345", 5) != 5)
+			return way_returned(_metadata, 0, -1, errno, 5, 0);
+		n = read(p->r, p->bad, 5);
+		p->left = 5;
+		return way_returned(_metadata, way, n, errno, -1, EFAULT);
+	case 7:
+		n = write(p->w, p->bad, 5);
+		return way_returned(_metadata, way, n, errno, -1, EFAULT);
+	case 8:
+		close(p->w);
+		p->w = -1;
+		set_nonblock(p->r, 1);
+		n = read(p->r, big, 8);
+		err = errno;
+		set_nonblock(p->r, 0);
+		if (way_returned(_metadata, way, n, err, 0, 0))
+			return -1;
+		return way_reopen(_metadata, p, way, 0);
+	case 9:
+		close(p->r);
+		p->r = -1;
+		n = write(p->w, "x", 1);
+		if (way_returned(_metadata, way, n, errno, -1, EPIPE))
+			return -1;
+		return way_reopen(_metadata, p, way, 1);
+	case 10:
+	case 13:
+	case 14:
+		c = (struct fifo_call){ .fd = p->r, .buf = big, .count = 8 };
+		if (way_sleeps(_metadata, way, &t, &c))
+			return -1;
+		if (way == 10) {
+			syscall(SYS_tgkill, getpid(), c.tid, SIGUSR1);
+			return way_sleeper_returned(_metadata, way, t, &c, -1,
+						    EINTR);
+		}
+		if (way == 13) {
+			if (write(p->w, "123", 3) != 3)
+				TH_LOG("(the write of 3 bytes failed: %s)",
+				       strerror(errno));
+			return way_sleeper_returned(_metadata, way, t, &c, 3,
+						    0);
+		}
+		close(p->w);
+		p->w = -1;
+		if (way_sleeper_returned(_metadata, way, t, &c, 0, 0))
+			return -1;
+		return way_reopen(_metadata, p, way, 0);
+	case 11:
+	case 12:
+	case 15:
+	case 16:
+		if (way != 12 && way_fill(_metadata, p, 1))
+			return -1;
+		c = (struct fifo_call){ .fd = p->w, .buf = big,
+					.count = way == 12 ? PIPE_SIZE + 1000 :
+						 way == 15 ? 10 : 1,
+					.is_write = 1 };
+		if (way_sleeps(_metadata, way, &t, &c))
+			return -1;
+		if (way == 11 || way == 12) {
+			syscall(SYS_tgkill, getpid(), c.tid, SIGUSR1);
+			if (way_sleeper_returned(_metadata, way, t, &c,
+						 way == 12 ? PIPE_SIZE : -1,
+						 EINTR))
+				return -1;
+			return way_fill(_metadata, p, 0);
+		}
+		if (way == 15) {
+			if (way_fill(_metadata, p, 0))
+				return -1;
+			p->left = 10;
+			return way_sleeper_returned(_metadata, way, t, &c, 10,
+						    0);
+		}
+		close(p->r);
+		p->r = -1;
+		if (way_sleeper_returned(_metadata, way, t, &c, -1, EPIPE) ||
+		    way_reopen(_metadata, p, way, 1))
+			return -1;
+		return way_fill(_metadata, p, 0);
+	default:
+		if (way_freeze_a_write(_metadata, &cs, &h, &ht, p->w,
+				       "to set the way up"))
+			return -1;
+		c = (struct fifo_call){ .fd = way == 17 ? p->r : p->w,
+					.buf = big, .count = 1,
+					.is_write = way == 18 };
+		if (way_sleeps(_metadata, way, &t, &c)) {
+			thaw_the_write(&cs, ht, &h);
+			return -1;
+		}
+		syscall(SYS_tgkill, getpid(), c.tid, SIGUSR1);
+		/* Ended before the write lets the semaphore go. */
+		if (way_sleeper_returned(_metadata, way, t, &c, -1, EINTR)) {
+			thaw_the_write(&cs, ht, &h);
+			return -1;
+		}
+		p->left = 32;
+		n = thaw_the_write(&cs, ht, &h);
+		return way_returned(_metadata, way, n, h.err, 32, 0);
+	}
+}
+
+/** @brief Check that the semaphore is taken by one caller only: a write
+ *         frozen in its copy takes it, and an O_NONBLOCK read of the pipe
+ *         of @p p must then wait for it (state S); the write let go, the
+ *         read gets every byte, the way's and the write's 32.
+ *
+ * A way out that gave the semaphore back twice left it counting 2: the
+ * frozen write takes one, and the read goes ahead with the other. A way
+ * out that kept it leaves the write waiting for it instead.
+ *
+ * @param _metadata the test
+ * @param way the way made just before, alone
+ * @param p the pipe
+ * @return 0 when the read waited, and everything then finished as it
+ *         should; -1 otherwise (logged)
+ */
+static int semaphore_held_once(struct __test_metadata *_metadata, int way,
+			       struct way_pipe *p)
+{
+	static char got[PIPE_SIZE];
+	struct fifo_call h = { 0 }, c = { 0 };
+	struct copy_stall cs;
+	char when[200];
+	pthread_t ht, ct;
+	ssize_t n;
+	char st;
+
+	snprintf(when, sizeof(when), "after %s", ways_out[way].what);
+	if (way_freeze_a_write(_metadata, &cs, &h, &ht, p->w, when))
+		return -1;
+	set_nonblock(p->r, 1);
+	c = (struct fifo_call){ .fd = p->r, .buf = got, .count = sizeof(got) };
+	st = start_call(&ct, &c);
+	EXPECT_TRUE(st == 'S' || st == 'D') {
+		errno = c.err;
+		TH_LOG("after %s, made with no other call under way, a write frozen in its copy holds the semaphore, and an O_NONBLOCK read must wait for it (state S): it %s%s, so the semaphore counted 2 (given back twice on that way out, or by the write and read that checked the way before it); %s",
+		       ways_out[way].what,
+		       st == 'X' ? "went ahead and returned " :
+		       "did not wait for it in state S",
+		       st == 'X' ? outcome(c.ret) : "", BACK_ONCE_RULE);
+	}
+	if (st != 'S' && st != 'D' && st != 'X')
+		syscall(SYS_tgkill, getpid(), c.tid, SIGUSR1);
+	n = thaw_the_write(&cs, ht, &h);
+	pthread_join(ct, NULL);
+	set_nonblock(p->r, 0);
+	if (st != 'S' && st != 'D')
+		return -1;
+	EXPECT_EQ(32, n) {
+		TH_LOG("the write of 32 bytes frozen in its copy, let go, returned %zd",
+		       n);
+	}
+	EXPECT_EQ((ssize_t)(p->left + 32), c.ret) {
+		TH_LOG("rule 6: the O_NONBLOCK read that waited for the semaphore behind a write of 32 bytes, with %zu bytes there before it, must get them all; it returned %zd",
+		       p->left, c.ret);
+	}
+	return n == 32 && c.ret == (ssize_t)(p->left + 32) ? 0 : -1;
+}
+
+/* Rule 21: every way out of a read or a write gives the semaphore back
+ * exactly once. Each way (ways_out) is made alone, the module loaded
+ * afresh before the first; then a write frozen in its copy takes the
+ * semaphore, and an O_NONBLOCK read must wait for it. A semaphore given
+ * back twice on the way out counts 2, and the read goes ahead (no
+ * timing: the extra
+ * count stays until someone takes it); one never given back keeps the
+ * frozen write out. The first way that fails ends the test, and the
+ * module is loaded afresh so that no later test inherits the count. */
+TEST_F_TIMEOUT(pipe, every_way_out_of_a_call_gives_the_semaphore_back_once,
+	       60)
+{
+	struct way_pipe p = { .r = -1, .w = -1 };
+	int way = 0;
+
+	ASSERT_EQ(0, sigusr1_interrupts());
+	signal(SIGPIPE, SIG_IGN);
+	p.bad = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+		     0);
+	ASSERT_NE(MAP_FAILED, p.bad);
+	/* A count an earlier test left would be blamed on the first way. */
+	ASSERT_EQ(0, module_unload_when_free(MODULE, 5000));
+	ASSERT_EQ(0, module_load(MODULE, ""));
+	EXPECT_EQ(0, open_both_ends(&p.r, &p.w)) {
+		TH_LOG("cannot open both ends: %s", strerror(errno));
+		way = WAYS_OUT + 1;
+	}
+	for (; way < WAYS_OUT; way++)
+		if (make_way_out(_metadata, way, &p) ||
+		    semaphore_held_once(_metadata, way, &p))
+			break;
+	if (p.r >= 0)
+		close(p.r);
+	if (p.w >= 0)
+		close(p.w);
+	munmap(p.bad, 4096);
+	if (way < WAYS_OUT) {
+		EXPECT_EQ(0, module_unload_when_free(MODULE, 5000));
+		EXPECT_EQ(0, module_load(MODULE, ""));
+	}
+}
+
 /** @brief Send SIGUSR1, whose handler has SA_RESTART, to thread @p tid
  *         asleep for the semaphore; wait for the handler to run, then for
  *         the call, started again, to sleep again.
