@@ -3196,8 +3196,8 @@ static void exclusive_end_taken_while_its_close_waits(
 					 .flags = mode | (nb ? O_NONBLOCK : 0) };
 		st = start_other_call(&ot, &o);
 		EXPECT_EQ('X', st) {
-			TH_LOG("an %s open of the %s, while the close of its only file waits for the semaphore, %s; %s",
-			       nb ? "O_NONBLOCK" : "blocking", end,
+			TH_LOG("%s open of the %s, while the close of its only file waits for the semaphore, %s; %s",
+			       nb ? "an O_NONBLOCK" : "a blocking", end,
 			       st == 'S' || st == 'D' ?
 			       "passed the EBUSY check and waits for the semaphore (expected: EBUSY at once)" :
 			       "did not return (expected: EBUSY at once)",
