@@ -7899,6 +7899,588 @@ TEST_F_TIMEOUT(pipe, matches_the_model, 120)
 	EXPECT_EQ(0, module_load(MODULE, ""));
 }
 
+/* ---------------------------------------------------------------------
+ * Waking only who can go on, seen in context switches
+ *
+ * A wake-up that reaches a task with nothing to do changes no result:
+ * the task looks, finds nothing and sleeps again. Only its voluntary
+ * context switches show it (ctx_switches.h): a task asleep in a call
+ * counts one more each time it was woken and went back to sleep. Every
+ * wake-up below is made by a call of the test that returned before the
+ * count is read again, and the count is read once the sleeper is seen
+ * asleep again (or returned), never after a pause.
+ */
+
+#include "ctx_switches.h"
+
+/** @brief The rule a_wake_up_wakes_one_sleeper checks, for its
+ *         messages. */
+#define ONE_SLEEPER_RULE "\"Waking only who can go on\", point 2: sleepers wait with wait_event_interruptible_exclusive(), so a wake-up of the data path wakes one of them, not the whole queue (every reader waits for bytes, every writer for room for PIPE_BUF bytes, so one woken is enough)"
+
+/** @brief Two calls of one side asleep in the driver (two reads of the
+ *         empty pipe, or two writes of PIPE_BUF bytes into the full
+ *         pipe); the other side makes one call that one of them can
+ *         use, and no more: exactly one must return, and the other must
+ *         not have been woken (its voluntary context switches unchanged
+ *         once it is seen asleep again). Then a second such call serves
+ *         the other one.
+ * @param _metadata the test
+ * @param r the read end
+ * @param w the write end
+ * @param is_write nonzero for two writers, zero for two readers
+ */
+static void one_of_two_sleepers_woken(struct __test_metadata *_metadata,
+				      int r, int w, int is_write)
+{
+	static char full[PIPE_SIZE], bufs[2][PIPE_BUF], got[PIPE_SIZE];
+	struct fifo_call c[2], *calls[2] = { &c[0], &c[1] };
+	const char *side = is_write ? "writer" : "reader";
+	size_t count = is_write ? PIPE_BUF : 16;
+	ssize_t want = is_write ? PIPE_BUF : 1, ret;
+	long asleep[2], now;
+	pthread_t threads[2];
+	char st[2];
+	int i, woken = 0;
+
+	memset(full, 'f', sizeof(full));
+	memset(bufs, 'w', sizeof(bufs));
+	if (is_write) {
+		ASSERT_EQ(PIPE_SIZE, write(w, full, PIPE_SIZE));
+	}
+	for (i = 0; i < 2; i++) {
+		c[i] = (struct fifo_call){ .fd = is_write ? w : r,
+					   .buf = bufs[i], .count = count,
+					   .is_write = is_write };
+		ASSERT_EQ('S', start_call(&threads[i], &c[i])) {
+			TH_LOG("%s", is_write ?
+			       "rule 10: a write of PIPE_BUF bytes into a full pipe sleeps" :
+			       "rule 7: a read of the empty pipe sleeps while a writer holds the write end");
+		}
+		asleep[i] = ctx_switches_of(c[i].tid);
+		ASSERT_LE(0, asleep[i]);
+	}
+	/* The one call that serves one sleeper. */
+	ret = is_write ? read(r, got, PIPE_BUF) : write(w, "1", 1);
+	EXPECT_EQ(want, ret);
+	for (i = 0; i < 2; i++) {
+		st[i] = task_wait_asleep(c[i].tid, &c[i].done, WAIT_MS);
+		woken += st[i] == 'X';
+	}
+	EXPECT_EQ(1, woken) {
+		TH_LOG("%s of the two sleeping %ss returned after a %s, which serves one of them: expected one to return; rule %d",
+		       woken ? "each" : "neither", side,
+		       is_write ? "read of PIPE_BUF bytes from the full pipe" :
+		       "write of 1 byte into the empty pipe",
+		       is_write ? 12 : 7);
+	}
+	for (i = 0; i < 2; i++) {
+		if (st[i] == 'X') {
+			EXPECT_EQ(want, c[i].ret) {
+				TH_LOG("the woken %s's call returned %zd (errno %d), expected %zd",
+				       side, c[i].ret, c[i].err, want);
+			}
+			continue;
+		}
+		if (st[i] != 'S' || woken != 1)
+			continue;
+		now = ctx_switches_of(c[i].tid);
+		EXPECT_EQ(asleep[i], now) {
+			TH_LOG("the other sleeping %s was woken too (voluntary context switches %ld -> %ld) by a %s, and went back to sleep: expected it left asleep (its switches unchanged); %s",
+			       side, asleep[i], now,
+			       is_write ? "read of PIPE_BUF bytes, which made room for one write of PIPE_BUF bytes" :
+			       "write of 1 byte into the empty pipe",
+			       ONE_SLEEPER_RULE);
+		}
+	}
+	/* A second such call serves the other sleeper (only when the first
+	 * was served: else a read of the pipe, empty, would sleep for
+	 * good); then empty the pipe. */
+	if (woken == 1) {
+		ret = is_write ? read(r, got, PIPE_BUF) : write(w, "2", 1);
+		EXPECT_EQ(want, ret);
+		EXPECT_EQ(1, calls_end(calls, 2)) {
+			TH_LOG("after two calls that serve one %s each, a %s still sleeps; rule %d",
+			       side, side, is_write ? 12 : 7);
+		}
+	}
+	calls_finish(calls, threads, 2);
+	if (is_write) {
+		set_nonblock(r, 1);
+		while (read(r, got, sizeof(got)) > 0)
+			;
+		set_nonblock(r, 0);
+	}
+}
+
+/* "Waking only who can go on", point 2. Two readers asleep on the empty
+ * pipe; a write of 1 byte wakes one, which takes the byte (and leaves
+ * nothing to pass on): the other must not have been woken. Then the
+ * writers' twin: the pipe full, two writes of PIPE_BUF bytes asleep for
+ * room for PIPE_BUF bytes; a read of PIPE_BUF bytes makes room for one
+ * of them, which fills the pipe again (so it has nothing to pass on):
+ * the other must not have been woken. */
+TEST_F_TIMEOUT(pipe, a_wake_up_wakes_one_sleeper, 60)
+{
+	int r, w;
+
+	ASSERT_EQ(0, open_both_ends(&r, &w)) {
+		TH_LOG("cannot open both ends: %s", strerror(errno));
+	}
+	one_of_two_sleepers_woken(_metadata, r, w, 0);
+	one_of_two_sleepers_woken(_metadata, r, w, 1);
+	close(w);
+	close(r);
+}
+
+/** @brief The rule a_woken_sleeper_finds_the_semaphore_free checks, for
+ *         its messages. */
+#define WAKE_AFTER_UP_RULE "\"Waking only who can go on\", point 1: decide under the semaphore, wake after up(), so that the woken task does not at once go to sleep again on the semaphore its waker still holds"
+
+/** @brief A call made by a real-time thread, which counts its own
+ *         voluntary context switches around it. */
+struct counted_call {
+	/** @brief The call; its @ref fifo_call.done is set once the counts
+	 *         are taken. */
+	struct fifo_call call;
+	/** @brief What pthread_setschedparam() returned. */
+	int rt_err;
+	/** @brief The thread's voluntary switches just before the call. */
+	long before;
+	/** @brief The thread's voluntary switches just after it. */
+	long after;
+};
+
+/** @brief Thread body: become SCHED_FIFO, then make the call, counting
+ *         the thread's voluntary context switches around it.
+ * @param arg the struct counted_call
+ * @return NULL
+ */
+static void *counted_call_main(void *arg)
+{
+	struct counted_call *c = arg;
+	struct sched_param rt = { .sched_priority = 1 };
+
+	c->rt_err = pthread_setschedparam(pthread_self(), SCHED_FIFO, &rt);
+	c->before = ctx_switches_own();
+	c->call.tid = gettid();
+	c->call.ret = c->call.is_write ?
+		      write(c->call.fd, c->call.buf, c->call.count) :
+		      read(c->call.fd, c->call.buf, c->call.count);
+	c->call.err = errno;
+	c->after = ctx_switches_own();
+	atomic_store(&c->call.done, 1);
+	return NULL;
+}
+
+/** @brief A real-time call asleep (a write of PIPE_BUF bytes into the
+ *         full pipe, or a read of the empty pipe) on the test's CPU is
+ *         woken by the test's read that makes room (or write of 1 byte):
+ *         it must sleep once in its whole call.
+ *
+ * Under full preemption the woken task runs at the wake-up itself: after
+ * the waker's up() it finds the semaphore free; a wake-up made before
+ * up() makes it sleep a second time, on the semaphore. Under voluntary
+ * preemption it runs once the waker returns, which a correct driver
+ * passes the same way.
+ *
+ * @param _metadata the test
+ * @param r the read end
+ * @param w the write end
+ * @param is_write nonzero for the sleeping writer, zero for the reader
+ * @param full_preempt nonzero when the kernel runs full preemption
+ */
+static void woken_call_sleeps_once(struct __test_metadata *_metadata, int r,
+				   int w, int is_write, int full_preempt)
+{
+	static char full[PIPE_SIZE], buf[PIPE_BUF], got[PIPE_SIZE];
+	struct counted_call c = { 0 };
+	struct fifo_call *calls[1] = { &c.call };
+	const char *side = is_write ? "writer" : "reader";
+	ssize_t want = is_write ? PIPE_BUF : 1;
+	pthread_t t;
+	char st;
+
+	memset(full, 'f', sizeof(full));
+	memset(buf, 'w', sizeof(buf));
+	memset(got, 0, sizeof(got));
+	if (is_write) {
+		ASSERT_EQ(PIPE_SIZE, write(w, full, PIPE_SIZE));
+	}
+	c.call = (struct fifo_call){ .fd = is_write ? w : r, .buf = buf,
+				     .count = is_write ? PIPE_BUF : 16,
+				     .is_write = is_write, .ready_pipe = -1,
+				     .done_pipe = -1 };
+	ASSERT_EQ(0, pthread_create(&t, NULL, counted_call_main, &c));
+	while (!c.call.tid && !atomic_load(&c.call.done))
+		sched_yield();
+	ASSERT_EQ('S', task_wait_asleep(c.call.tid, &c.call.done, WAIT_MS)) {
+		TH_LOG("%s", is_write ?
+		       "rule 10: a write of PIPE_BUF bytes into a full pipe sleeps" :
+		       "rule 7: a read of the empty pipe sleeps while a writer holds the write end");
+	}
+	EXPECT_EQ(want, is_write ? read(r, got, PIPE_BUF) : write(w, "x", 1));
+	st = task_wait_asleep(c.call.tid, &c.call.done, WAIT_MS);
+	EXPECT_EQ('X', st) {
+		TH_LOG("the sleeping %s did not return after a %s (state %c); rule %d",
+		       side, is_write ? "read that made room for PIPE_BUF bytes" :
+		       "write of 1 byte into the empty pipe", st ? st : '?',
+		       is_write ? 12 : 7);
+	}
+	if (st == 'X') {
+		pthread_join(t, NULL);
+		EXPECT_EQ(0, c.rt_err) {
+			TH_LOG("the %s could not be made real-time: %s", side,
+			       strerror(c.rt_err));
+		}
+		EXPECT_EQ(want, c.call.ret);
+		EXPECT_EQ(1, c.after - c.before) {
+			TH_LOG("the real-time %s, woken by a %s on its CPU%s, slept %ld times in its call (voluntary context switches %ld -> %ld): expected once, for room or bytes; the extra sleep is on the semaphore its waker still held; %s",
+			       side, is_write ? "read that made room" :
+			       "write of 1 byte into the empty pipe",
+			       full_preempt ? " under full preemption" : "",
+			       c.after - c.before, c.before, c.after,
+			       WAKE_AFTER_UP_RULE);
+		}
+	} else {
+		calls_finish(calls, &t, 1);
+	}
+	if (is_write) {
+		set_nonblock(r, 1);
+		while (read(r, got, sizeof(got)) > 0)
+			;
+		set_nonblock(r, 0);
+	}
+}
+
+/* "Waking only who can go on", point 1. Everything on one CPU
+ * (cpu_order.h), under full preemption (preempt_full.h): a real-time
+ * writer asleep on the full pipe is woken by the test's read of PIPE_BUF
+ * bytes, and runs at the wake-up itself. Woken after the read's up(), it
+ * takes the free semaphore and writes: one voluntary context switch for
+ * its whole call. Woken before it, it finds the semaphore held by the
+ * read, which it preempted, and sleeps on it: two. Then the twin: a
+ * real-time reader asleep on the empty pipe, woken by a write of 1 byte.
+ * The debug kernel has no full preemption: there the woken task runs
+ * when the waker returns, and a correct driver gives one switch too. */
+TEST_F_TIMEOUT(pipe, a_woken_sleeper_finds_the_semaphore_free, 60)
+{
+	struct cpu_order order;
+	char why[256];
+	int r, w, full;
+
+	full = !preempt_full_begin(&preempt_switched, why, sizeof(why));
+	if (!full)
+		TH_LOG("(this kernel runs without full preemption: a woken task runs when its waker returns, after its up() whatever the order, so a wake-up before up() cannot show here; the count is still checked: %s)",
+		       why);
+	ASSERT_EQ(0, cpu_order_pin(&order)) {
+		TH_LOG("cannot run the test on one CPU: %s", strerror(errno));
+	}
+	ASSERT_EQ(0, open_both_ends(&r, &w)) {
+		TH_LOG("cannot open both ends: %s", strerror(errno));
+	}
+	woken_call_sleeps_once(_metadata, r, w, 1, full);
+	woken_call_sleeps_once(_metadata, r, w, 0, full);
+	close(w);
+	close(r);
+	cpu_order_unpin(&order);
+	EXPECT_EQ(0, preempt_full_end(&preempt_switched)) {
+		TH_LOG("could not switch the kernel back to its preemption model");
+	}
+}
+
+/** @brief The rule wake_ups_name_their_events checks, for its
+ *         messages. */
+#define KEYED_WAKE_RULE "rule 17: a wake-up names the events it is for (wake_up_interruptible_sync_poll() with EPOLLIN | EPOLLRDNORM for bytes, EPOLLOUT | EPOLLWRNORM for room), so that poll() and epoll waiters for other events are not woken (the kernel's pollwake() and ep_poll_callback() filter by the key; a plain wake_up_interruptible() has none)"
+
+/** @brief A poll() or epoll_wait() that waits for errors and hang-ups
+ *         alone, made by a thread. */
+struct event_waiter {
+	/** @brief tid, done, ret and err of the wait (fd, buf, count
+	 *         unused), so that calls_finish() can end it. */
+	struct fifo_call call;
+	/** @brief The descriptor polled with events = 0, or -1. */
+	int fd;
+	/** @brief The epoll instance waited on, or -1. */
+	int ep;
+	/** @brief The events reported (revents, or the epoll event's). */
+	unsigned int got;
+	/** @brief What it is, for messages. */
+	const char *what;
+	/** @brief The thread. */
+	pthread_t thread;
+	/** @brief Its voluntary context switches once seen asleep. */
+	long asleep;
+};
+
+/** @brief Thread body: poll() @ref event_waiter.fd with events = 0, or
+ *         epoll_wait() on @ref event_waiter.ep, without a timeout.
+ * @param arg the struct event_waiter
+ * @return NULL
+ */
+static void *event_waiter_main(void *arg)
+{
+	struct event_waiter *e = arg;
+	struct pollfd p = { .fd = e->fd, .events = 0 };
+	struct epoll_event ev = { 0 };
+
+	e->call.tid = gettid();
+	if (e->ep >= 0) {
+		e->call.ret = epoll_wait(e->ep, &ev, 1, -1);
+		e->got = ev.events;
+	} else {
+		e->call.ret = poll(&p, 1, -1);
+		e->got = p.revents;
+	}
+	e->call.err = errno;
+	atomic_store(&e->call.done, 1);
+	return NULL;
+}
+
+/** @brief Start @p e and wait until it sleeps; note its switches.
+ * @param e the waiter, with fd, ep and what set
+ * @param why where a failure is described
+ * @param size room in @p why
+ * @return 0, or -1 (and @p why)
+ */
+static int event_waiter_start(struct event_waiter *e, char *why, size_t size)
+{
+	char st;
+
+	e->call.ready_pipe = e->call.done_pipe = -1;
+	if (pthread_create(&e->thread, NULL, event_waiter_main, e)) {
+		snprintf(why, size, "cannot start the %s", e->what);
+		return -1;
+	}
+	while (!e->call.tid && !atomic_load(&e->call.done))
+		sched_yield();
+	st = task_wait_asleep(e->call.tid, &e->call.done, WAIT_MS);
+	if (st != 'S') {
+		snprintf(why, size, "the %s did not sleep (%s, revents %#x); rules 15 and 16: with no hang-up nor error there is no event for it, and it waits",
+			 e->what, st == 'X' ? "returned" : "state unknown",
+			 e->got);
+		return -1;
+	}
+	e->asleep = ctx_switches_of(e->call.tid);
+	return 0;
+}
+
+/** @brief After @p cause, @p e must still be asleep, never woken.
+ * @param e the waiter
+ * @param cause what the test did, for the message
+ * @param why where a failure is described
+ * @param size room in @p why
+ * @return 0, or -1 (and @p why)
+ */
+static int event_waiter_not_woken(struct event_waiter *e, const char *cause,
+				  char *why, size_t size)
+{
+	char st = task_wait_asleep(e->call.tid, &e->call.done, WAIT_MS);
+	long now = ctx_switches_of(e->call.tid);
+
+	if (st == 'X')
+		snprintf(why, size, "the %s returned %zd (events %#x) after %s: expected it asleep",
+			 e->what, e->call.ret, e->got, cause);
+	else if (st != 'S')
+		snprintf(why, size, "the %s was not seen asleep again after %s",
+			 e->what, cause);
+	else if (now != e->asleep)
+		snprintf(why, size, "the %s was woken (voluntary context switches %ld -> %ld) by %s, and went back to sleep: expected it left asleep (switches unchanged)",
+			 e->what, e->asleep, now, cause);
+	else
+		return 0;
+	return -1;
+}
+
+/** @brief After @p cause, @p e must have returned @p events.
+ * @param e the waiter
+ * @param events what it must report
+ * @param cause what the test did, for the message
+ * @param why where a failure is described
+ * @param size room in @p why
+ * @return 0, or -1 (and @p why)
+ */
+static int event_waiter_woken(struct event_waiter *e, unsigned int events,
+			      const char *cause, char *why, size_t size)
+{
+	char st = task_wait_asleep(e->call.tid, &e->call.done, WAIT_MS);
+
+	if (st != 'X')
+		snprintf(why, size, "the %s still sleeps after %s: expected it woken with events %#x (rules 17 and 18: the last close of the other end wakes every sleeper, wake_up_interruptible_all(), whatever it waits for)",
+			 e->what, cause, events);
+	else if (e->call.ret != 1 || e->got != events)
+		snprintf(why, size, "the %s returned %zd with events %#x after %s: expected 1 with %#x",
+			 e->what, e->call.ret, e->got, cause, events);
+	else
+		return 0;
+	return -1;
+}
+
+/** @brief Open both ends of a named pipe (set to PIPE_SIZE) or of
+ *         mypipe without waiting: the read end first, with O_NONBLOCK,
+ *         cleared once the write end is open.
+ * @param out the read end's path
+ * @param in the write end's path
+ * @param r where the read end's descriptor goes
+ * @param w where the write end's descriptor goes
+ * @return 0, or -1 with errno set (nothing left open)
+ */
+static int open_ends_of(const char *out, const char *in, int *r, int *w)
+{
+	*r = open(out, O_RDONLY | O_NONBLOCK);
+	if (*r < 0)
+		return -1;
+	*w = open(in, O_WRONLY);
+	if (*w < 0 || (!strcmp(in, out) &&
+		       fcntl(*w, F_SETPIPE_SZ, PIPE_SIZE) < 0)) {
+		int err = errno;
+
+		if (*w >= 0)
+			close(*w);
+		close(*r);
+		errno = err;
+		return -1;
+	}
+	set_nonblock(*r, 0);
+	return 0;
+}
+
+/** @brief The scenario of wake_ups_name_their_events on one pipe.
+ *
+ * A poll() of the read end with events = 0 and an epoll_wait() on the
+ * read end added with EPOLLHUP alone sleep; a write of 1 byte into the
+ * empty pipe must wake neither; the last writer's close must wake both,
+ * with the hang-up. Then a poll() of the write end with events = 0
+ * sleeps on the full pipe; a read of all of it (room for PIPE_BUF bytes
+ * where there was none) must not wake it; the last reader's close must,
+ * with the error.
+ *
+ * @param out the read end's path
+ * @param in the write end's path
+ * @param why where the first failure is described
+ * @param size room in @p why
+ * @return 0 as expected, -1 (and @p why) if not
+ */
+static int keyed_wake_scenario(const char *out, const char *in, char *why,
+			       size_t size)
+{
+	static char full[PIPE_SIZE];
+	struct event_waiter e[3] = {
+		{ .fd = -1, .ep = -1, .what = "poll() of the read end with events = 0" },
+		{ .fd = -1, .ep = -1, .what = "epoll_wait() on the read end added for EPOLLHUP alone" },
+		{ .fd = -1, .ep = -1, .what = "poll() of the write end with events = 0" },
+	};
+	struct fifo_call *calls[3] = { &e[0].call, &e[1].call, &e[2].call };
+	pthread_t threads[3];
+	struct epoll_event ev = { .events = EPOLLHUP };
+	int r, w, ep, started = 0, ret = -1, i;
+	char one[384];
+
+	memset(full, 'f', sizeof(full));
+	if (open_ends_of(out, in, &r, &w)) {
+		snprintf(why, size, "cannot open both ends: %s", strerror(errno));
+		return -1;
+	}
+	ep = epoll_create1(0);
+	if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, r, &ev)) {
+		snprintf(why, size, "cannot add the read end to an epoll: %s",
+			 strerror(errno));
+		goto out;
+	}
+	e[0].fd = r;
+	e[1].ep = ep;
+	for (; started < 2; started++)
+		if (event_waiter_start(&e[started], why, size))
+			goto out;
+	if (write(w, "x", 1) != 1) {
+		snprintf(why, size, "a write of 1 byte failed: %s", strerror(errno));
+		goto out;
+	}
+	/* Both are looked at, so that the message names each one woken. */
+	why[0] = '\0';
+	for (i = 0; i < 2; i++)
+		if (event_waiter_not_woken(&e[i], "a write of 1 byte into the empty pipe (its wake-up is for EPOLLIN)",
+					   one, sizeof(one)))
+			snprintf(why + strlen(why), size - strlen(why), "%s%s",
+				 why[0] ? "; " : "", one);
+	if (why[0]) {
+		snprintf(why + strlen(why), size - strlen(why), "; %s",
+			 KEYED_WAKE_RULE);
+		goto out;
+	}
+	close(w);
+	w = -1;
+	if (event_waiter_woken(&e[0], POLLHUP, "the last writer's close", why, size) ||
+	    event_waiter_woken(&e[1], EPOLLHUP, "the last writer's close", why, size))
+		goto out;
+	close(r);
+	r = -1;
+
+	if (open_ends_of(out, in, &r, &w)) {
+		snprintf(why, size, "cannot open both ends again: %s",
+			 strerror(errno));
+		goto out;
+	}
+	if (write(w, full, PIPE_SIZE) != PIPE_SIZE) {
+		snprintf(why, size, "cannot fill the pipe: %s", strerror(errno));
+		goto out;
+	}
+	e[2].fd = w;
+	if (event_waiter_start(&e[2], why, size))
+		goto out;
+	started++;
+	if (read(r, full, PIPE_SIZE) != PIPE_SIZE) {
+		snprintf(why, size, "a read of the full pipe did not get all of it: %s",
+			 strerror(errno));
+		goto out;
+	}
+	if (event_waiter_not_woken(&e[2], "a read that made room for PIPE_BUF bytes in the full pipe (its wake-up is for EPOLLOUT)",
+				   one, sizeof(one))) {
+		snprintf(why, size, "%s; %s", one, KEYED_WAKE_RULE);
+		goto out;
+	}
+	close(r);
+	r = -1;
+	if (event_waiter_woken(&e[2], POLLERR, "the last reader's close", why, size))
+		goto out;
+	ret = 0;
+out:
+	if (r >= 0)
+		close(r);
+	if (w >= 0)
+		close(w);
+	for (i = 0; i < started; i++)
+		threads[i] = e[i].thread;
+	calls_finish(calls, threads, started);
+	if (ep >= 0)
+		close(ep);
+	return ret;
+}
+
+/* Rule 17, keyed wake-ups. Waiters for hang-ups or errors alone (poll()
+ * with events = 0, epoll for EPOLLHUP) are not woken by the wake-ups of
+ * the data path, which name EPOLLIN or EPOLLOUT, but are by the last
+ * close of the other end (like_fifo_polls_for_hangups_alone_are_woken).
+ * fs/pipe.c keys its wake-ups the same way, so the scenario runs on a
+ * named pipe first: it must behave so there, or the test is wrong. */
+TEST_F_TIMEOUT(pipe, wake_ups_name_their_events, 60)
+{
+	char fifo[64], why[1536];
+	int ret;
+
+	snprintf(fifo, sizeof(fifo), "/tmp/mypipe-test.%d", getpid());
+	unlink(fifo);
+	ASSERT_EQ(0, mkfifo(fifo, 0600));
+	ret = keyed_wake_scenario(fifo, fifo, why, sizeof(why));
+	unlink(fifo);
+	ASSERT_EQ(0, ret) {
+		TH_LOG("the scenario went wrong on the named pipe (a bug in the test): %s",
+		       why);
+	}
+	EXPECT_EQ(0, keyed_wake_scenario(PIPE_OUT, PIPE_IN, why, sizeof(why))) {
+		TH_LOG("%s", why);
+	}
+}
+
 #include "harness_main.h"
 
 LABKIT_HARNESS_MAIN
