@@ -69,6 +69,7 @@
 #include "held_call.h"
 #include "kmsg_check.h"
 #include "misc_minor.h"
+#include "module_copy.h"
 #include "module_reload.h"
 #include "preempt_full.h"
 #include "reload_checks.h"
@@ -5332,6 +5333,34 @@ static void expect_works_the_moment_its_node_appears(struct __test_metadata *_me
 	}
 	close(fd);
 }
+
+/** @brief The rule a_failed_registration_fails_the_load checks. */
+#define FAILED_REGISTRATION_RULE "a registration that fails makes the load fail: init checks misc_register()'s result, undoes in reverse what it did before it (goto unwinding), and returns that error"
+
+/** @brief Check that the FIFO behind @p node still takes a write and
+ *         gives it back, after a second copy of the module tried to load.
+ * @param _metadata the test
+ * @param node the device node
+ */
+static void expect_node_still_works(struct __test_metadata *_metadata,
+				    const char *node)
+{
+	char buf[4] = { 0 };
+	int fd = open(node, O_RDWR | O_NONBLOCK);
+
+	ASSERT_LE(0, fd) {
+		TH_LOG("after the second copy's load, %s cannot be opened: %s",
+		       node, strerror(errno));
+	}
+	drain_all(fd);
+	EXPECT_EQ(2, write(fd, "ok", 2)) {
+		TH_LOG("after the second copy's load, %s no longer takes a write",
+		       node);
+	}
+	EXPECT_EQ(2, read(fd, buf, sizeof(buf)));
+	EXPECT_STREQ("ok", buf);
+	close(fd);
+}
 #endif /* FIFO_MODULE */
 
 #if FIFO_STAGE <= 4
@@ -6330,6 +6359,24 @@ TEST_F_TIMEOUT(reload, load_and_unload_log_no_error, 30)
 			       held[i], msg);
 		}
 	}
+}
+
+/** @brief A registration that fails makes the load fail: a second copy
+ *         of the module, loaded under another module name while the
+ *         module is loaded (module_copy.h), registers a device whose name
+ *         is taken; misc_register() fails with EEXIST, and so must the
+ *         load, leaving no module behind. The loaded module goes on
+ *         working. */
+TEST_F_TIMEOUT(reload, a_failed_registration_fails_the_load, 30)
+{
+	char msg[1024];
+
+	EXPECT_EQ(0, module_copy_expect_refused(FIFO_MODULE,
+						 FAILED_REGISTRATION_RULE,
+						 msg, sizeof(msg))) {
+		TH_LOG("%s", msg);
+	}
+	expect_node_still_works(_metadata, FIFO_DEV);
 }
 
 #if FIFO_STAGE >= 4

@@ -587,6 +587,7 @@ _lab_exempt_copy_report() {
 		    l ~ /^Tainted: \[/ || l ~ /^Hardware name: / ||
 		    l == "Call Trace:" || l ~ /^ *<\/?TASK>$/ ||
 		    l ~ /^ +(\? )?[A-Za-z0-9_.]+\+0x[0-9a-f]+\/0x[0-9a-f]+( \[[A-Za-z0-9_]+\])?$/ ||
+		    l ~ /^ +(\? )?0x[0-9a-f]+$/ ||
 		    l ~ /^(RIP|Code|RSP|RAX|RDX|RBP|R10|R13): /
 	}
 	{ raw[NR] = $0; t[NR] = strip($0); keep[NR] = 1 }

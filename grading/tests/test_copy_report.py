@@ -65,7 +65,10 @@ SYSFS_61 = """\
 [  20.100005]  <TASK>
 [  20.100006]  dump_stack_lvl+0x44/0x5c
 [  20.100007]  sysfs_warn_dup.cold+0x17/0x24
-[  20.100010]  misc_register+0x13e/0x1e0
+[  20.100010]  misc_register+0x14c/0x190
+[  20.100011]  blkfifo_init+0x137/0x1000 [blkfifx]
+[  20.100012]  ? 0xffffffffc020d000
+[  20.100013]  do_one_initcall+0x56/0x220
 [  20.100022]  </TASK>
 """
 
