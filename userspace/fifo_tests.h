@@ -5335,7 +5335,7 @@ static void expect_works_the_moment_its_node_appears(struct __test_metadata *_me
 }
 
 /** @brief The rule a_failed_registration_fails_the_load checks. */
-#define FAILED_REGISTRATION_RULE "a registration that fails makes the load fail: init checks misc_register()'s result, undoes in reverse what it did before it (goto unwinding), and returns that error"
+#define FAILED_REGISTRATION_RULE "rule: a registration that fails makes the load fail: init checks misc_register()'s result, undoes in reverse what it did before it (goto unwinding), and returns that error"
 
 /** @brief Check that the FIFO behind @p node still takes a write and
  *         gives it back, after a second copy of the module tried to load.

@@ -233,7 +233,7 @@ int module_copy_expect_refused(const char *name, const char *rule, char *msg,
 	if (err == 0) {
 		gone = module_unload_when_free(copy, MODULE_COPY_UNLOAD_MS);
 		snprintf(msg, size,
-			 "a second copy of %s (named %s), loaded while %s was, loaded too: the registration of its device, whose name is taken, fails with EEXIST, and init went on as if it had worked (was misc_register()'s result ignored?)%s; rule: %s",
+			 "a second copy of %s (named %s), loaded while %s was, loaded too: the registration of its device, whose name is taken, fails with EEXIST, and init went on as if it had worked (was misc_register()'s result ignored?)%s; %s",
 			 name, copy, name,
 			 gone ? ", and that copy cannot be unloaded" : "",
 			 rule);
@@ -241,13 +241,13 @@ int module_copy_expect_refused(const char *name, const char *rule, char *msg,
 	}
 	if (err != EEXIST) {
 		snprintf(msg, size,
-			 "a second copy of %s (named %s), loaded while %s was, failed with %s, not EEXIST: the error of misc_register(), whose device name is taken; init returns that error as it is; rule: %s",
+			 "a second copy of %s (named %s), loaded while %s was, failed with %s, not EEXIST: the error of misc_register(), whose device name is taken; init returns that error as it is; %s",
 			 name, copy, name, strerror(err), rule);
 		return -1;
 	}
 	if (module_copy_listed(copy)) {
 		snprintf(msg, size,
-			 "the failed load of a second copy of %s left module %s in /proc/modules; rule: %s",
+			 "the failed load of a second copy of %s left module %s in /proc/modules; %s",
 			 name, copy, rule);
 		return -1;
 	}

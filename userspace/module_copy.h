@@ -61,7 +61,7 @@ int module_copy_listed(const char *name);
  *         error of the registration of a device name that is taken, and
  *         leaves no module behind. A copy that loads is unloaded again.
  * @param name the module's name, without .ko; it must be loaded
- * @param rule the handout's rule, for @p msg
+ * @param rule the handout's rule, for @p msg ("rule: ...")
  * @param msg where the first problem is described
  * @param size the size of @p msg
  * @return 0, or -1 with @p msg filled in
