@@ -114,6 +114,8 @@ static void *early_caller_main(void *arg)
 		e->open_err = err;
 		return NULL;
 	}
+	if (e->also)
+		e->also_err = access(e->also, F_OK) ? errno : 0;
 	(e->calls ? e->calls : early_caller_fifo_calls)(e);
 	return NULL;
 }
@@ -145,8 +147,9 @@ char *early_caller_frozen_buf(struct early_caller *e)
 	return e->cs.area + e->cs.page;
 }
 
-int early_caller_start_calls(struct early_caller *e, const char *node,
-			     void (*calls)(struct early_caller *e))
+int early_caller_start_looking(struct early_caller *e, const char *node,
+			       void (*calls)(struct early_caller *e),
+			       const char *also)
 {
 	struct sched_param rt = { .sched_priority = 1 };
 	pthread_attr_t attr;
@@ -157,6 +160,8 @@ int early_caller_start_calls(struct early_caller *e, const char *node,
 	memset(e, 0, sizeof(*e));
 	e->node = node;
 	e->calls = calls;
+	e->also = also;
+	e->also_err = ETIMEDOUT;
 	e->fd = -1;
 	e->other_fd = -1;
 	e->watch = -1;
@@ -238,6 +243,14 @@ void early_load_begin(struct early_load *l, const char *module,
 		      const char *node, void (*calls)(struct early_caller *e),
 		      struct preempt_full *preempt)
 {
+	early_load_begin_looking(l, module, node, calls, preempt, NULL);
+}
+
+void early_load_begin_looking(struct early_load *l, const char *module,
+			      const char *node,
+			      void (*calls)(struct early_caller *e),
+			      struct preempt_full *preempt, const char *also)
+{
 	memset(l, 0, sizeof(*l));
 	l->preempt = preempt;
 	l->load_err = -1;
@@ -249,7 +262,7 @@ void early_load_begin(struct early_load *l, const char *module,
 	}
 	l->pinned = 1;
 	l->caller_set = 1;
-	if (early_caller_start_calls(&l->caller, node, calls)) {
+	if (early_caller_start_looking(&l->caller, node, calls, also)) {
 		l->setup_err = errno;
 		return;
 	}

@@ -63,6 +63,13 @@ struct early_caller {
 	/** @brief What the thread does once the node is there: NULL for
 	 *         early_caller_fifo_calls(). */
 	void (*calls)(struct early_caller *e);
+	/** @brief A file that must exist when the node does (a debugfs live
+	 *         view, set up before the registration), looked for the
+	 *         moment the node appears, before the calls; NULL for none. */
+	const char *also;
+	/** @brief 0 when @c also was there at that moment, else the errno of
+	 *         access() (ETIMEDOUT when the node never appeared). */
+	int also_err;
 	/** @brief 0 when it opened the node, else the open's errno (or
 	 *         ETIMEDOUT when the node never appeared). */
 	int open_err;
@@ -105,14 +112,19 @@ char *early_caller_frozen_buf(struct early_caller *e);
  *         @c fd, @c other_fd and the result fields as it likes; they are
  *         closed by early_caller_finish()). A node in a directory that
  *         does not exist yet (/dev/NAME/node) is waited for too: the
- *         directory's creation, then the node's.
+ *         directory's creation, then the node's. The moment @p node is
+ *         there, before the calls, the thread looks for @p also (a file
+ *         that must exist by then, e.g. a debugfs live view set up
+ *         before the registration): the result is in @c also_err.
  * @param e the early caller, filled in here
  * @param node the device node
  * @param calls what to do, or NULL for early_caller_fifo_calls()
+ * @param also the file to look for, or NULL
  * @return 0, or -1 with errno set
  */
-int early_caller_start_calls(struct early_caller *e, const char *node,
-			     void (*calls)(struct early_caller *e));
+int early_caller_start_looking(struct early_caller *e, const char *node,
+			       void (*calls)(struct early_caller *e),
+			       const char *also);
 
 /** @brief Wait until the early caller's second write is frozen in its
  *         copy.
@@ -173,6 +185,21 @@ struct early_load {
 void early_load_begin(struct early_load *l, const char *module,
 		      const char *node, void (*calls)(struct early_caller *e),
 		      struct preempt_full *preempt);
+
+/** @brief early_load_begin(), with the early caller also looking for
+ *         @p also the moment @p node appears (early_caller_start_looking():
+ *         the result is in @c caller.also_err).
+ * @param l filled in here
+ * @param module the module's name, for module_load()
+ * @param node the node to wait for
+ * @param calls the early calls, NULL for early_caller_fifo_calls()
+ * @param preempt where to note the preemption model
+ * @param also the file that must be there when the node is, or NULL
+ */
+void early_load_begin_looking(struct early_load *l, const char *module,
+			      const char *node,
+			      void (*calls)(struct early_caller *e),
+			      struct preempt_full *preempt, const char *also);
 
 /** @brief Let the early caller's frozen write go on with @p data and end
  *         the thread (early_caller_finish()), unpin the test, and switch

@@ -2904,6 +2904,26 @@ TEST_F_TIMEOUT(module, load_and_unload_log_no_error, 30)
 	}
 }
 
+/** @brief A registration that fails makes the load fail (Lab 04's rule,
+ *         for every minor's registration): a second copy of the module,
+ *         loaded under another module name while the module is loaded
+ *         (module_copy.h), registers minor 0's device, whose name is
+ *         taken; misc_register() fails with EEXIST, and so must the load,
+ *         leaving no module behind. Every minor goes on working. */
+TEST_F_TIMEOUT(module, a_failed_registration_fails_the_load, 30)
+{
+	char msg[1024];
+	int i;
+
+	EXPECT_EQ(0, module_copy_expect_refused(FIFO_MODULE,
+						 FAILED_REGISTRATION_RULE,
+						 msg, sizeof(msg))) {
+		TH_LOG("%s", msg);
+	}
+	for (i = 0; i < NDEV; i++)
+		expect_node_still_works(_metadata, node(i));
+}
+
 /** @brief Minor 0 works from the moment its node appears, while the
  *         load that made it is still in init, registering the others
  *         (expect_works_the_moment_its_node_appears()).

@@ -45,6 +45,7 @@
 #include "file_model.h"
 #include "kmsg_check.h"
 #include "misc_minor.h"
+#include "module_copy.h"
 #include "module_reload.h"
 #include "preempt_full.h"
 #include "reload_checks.h"
@@ -3291,6 +3292,29 @@ TEST_F_TIMEOUT(flatbuf, load_and_unload_log_no_error, 30)
 			       "with 64 bytes in the buffer" : "empty", msg);
 		}
 	}
+}
+
+/** @brief A registration that fails makes the load fail (rule 1): a
+ *         second copy of the module, loaded under another module name
+ *         while the module is loaded (module_copy.h), registers a device
+ *         whose name is taken; misc_register() fails with EEXIST, and so
+ *         must the load, leaving no module behind. The loaded module
+ *         goes on working. */
+TEST_F_TIMEOUT(flatbuf, a_failed_registration_fails_the_load, 30)
+{
+	char msg[1024], buf[8] = { 0 };
+
+	alarm(0);	/* this test bounds its own waits */
+	EXPECT_EQ(0, module_copy_expect_refused(MODULE, "rule 1: a registration that fails makes the load fail: init checks misc_register()'s result, undoes what it did before it, and returns that error",
+						 msg, sizeof(msg))) {
+		TH_LOG("%s", msg);
+	}
+	EXPECT_EQ(2, pwrite(self->fd, "ok", 2, 0)) {
+		TH_LOG("after the second copy's load, %s no longer takes a write: %s",
+		       DEV, strerror(errno));
+	}
+	EXPECT_EQ(2, pread(self->fd, buf, sizeof(buf), 0));
+	EXPECT_STREQ("ok", buf);
 }
 
 #include "harness_main.h"

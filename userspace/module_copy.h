@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/** @file module_copy.h
+ * @brief Load a second copy of a lab's module, under another module name,
+ *        while the first is loaded: its init registers a device whose
+ *        name is taken, and a correct init fails with that error.
+ *
+ * misc_register() of a name that is registered already fails with
+ * EEXIST (device_create() finds /sys/devices/virtual/misc/NAME there).
+ * The kernel loads a module only once under one name, so the copy is the
+ * module's image with its name changed (same length, the last letter):
+ * the struct module in the ELF section .gnu.linkonce.this_module and the
+ * "name=" string of .modinfo. Everything else, the device's name among
+ * it, is the module's own.
+ *
+ * Such a registration is reported by sysfs for any driver, correct or
+ * not: "sysfs: cannot create duplicate filename '/devices/virtual/misc/
+ * NAME'" and a dump_stack() (Call Trace:), and a second debugfs directory
+ * of the same name by "debugfs: Directory 'NAME' with parent '/' already
+ * present!". The autograder's kernel_log_clean would count those, so the
+ * load is framed by two kernel log records, MODULE_COPY_BEGIN and
+ * MODULE_COPY_END: between such a pair, grading/guest/autograde.sh
+ * (_lab_exempt_copy_report) leaves out exactly that report for the lab's
+ * own names, and counts everything else.
+ */
+#ifndef LABKIT_MODULE_COPY_H
+#define LABKIT_MODULE_COPY_H
+
+#include <stddef.h>
+
+/** @brief The kernel log record written right before the copy's load
+ *         (followed by the module's name); grading/guest/autograde.sh
+ *         matches it. */
+#define MODULE_COPY_BEGIN "labkit: expected report: a second copy of "
+/** @brief The record written right after the copy's load returned (the
+ *         module's name follows); grading/guest/autograde.sh matches it. */
+#define MODULE_COPY_END "labkit: end of the expected report of "
+
+/** @brief Load a copy of $LAB_MODULE_DIR/@p name.ko named like @p name
+ *         with its last letter changed, with no parameters, between the
+ *         two kernel log records MODULE_COPY_BEGIN and MODULE_COPY_END.
+ * @param name the module's name, without .ko
+ * @param copy where the copy's module name is written
+ * @param size the size of @p copy (more than strlen(@p name))
+ * @param msg where a failure to read or patch the image is described
+ * @param msize the size of @p msg
+ * @return 0 if the copy loaded, the errno of the failed init_module()
+ *         (its init's error), or -1 with @p msg filled in if the image
+ *         could not be read or patched (nothing was loaded)
+ */
+int module_copy_load(const char *name, char *copy, size_t size, char *msg,
+		     size_t msize);
+
+/** @brief Whether module @p name is in /proc/modules (in any state).
+ * @param name a module name
+ * @return 1 if it is, 0 if not, -1 if /proc/modules cannot be read
+ */
+int module_copy_listed(const char *name);
+
+/** @brief Load a copy of module @p name (module_copy_load()) while the
+ *         module is loaded, and check that the load fails with EEXIST, the
+ *         error of the registration of a device name that is taken, and
+ *         leaves no module behind. A copy that loads is unloaded again.
+ * @param name the module's name, without .ko; it must be loaded
+ * @param rule the handout's rule, for @p msg ("rule: ...")
+ * @param msg where the first problem is described
+ * @param size the size of @p msg
+ * @return 0, or -1 with @p msg filled in
+ */
+int module_copy_expect_refused(const char *name, const char *rule, char *msg,
+			       size_t size);
+
+#endif /* LABKIT_MODULE_COPY_H */
