@@ -5269,6 +5269,267 @@ TEST_F_TIMEOUT(fifo, woken_write_that_faults_leaves_the_room, 20)
 #endif /* FIFO_STAGE >= 4 */
 
 #ifdef FIFO_MODULE
+/* ---------------------------------------------------------------------
+ * The data path logs nothing
+ */
+
+/** @brief How many times data_path_does_not_log makes each kind of call
+ *         that returns at once. */
+#define QUIET_CALLS 16
+
+/** @brief How many times data_path_does_not_log makes each kind of call
+ *         that sleeps (a child process each). */
+#define QUIET_SLEEPS 4
+
+/** @brief Count the module's records of a run of calls, or fail the
+ *         test if /dev/kmsg cannot be read.
+ * @param _metadata the test
+ * @param q the record
+ * @param when the run of calls
+ */
+static void quiet_runs(struct __test_metadata *_metadata,
+		       struct kmsg_quiet *q, const char *when)
+{
+	ASSERT_LE(0, kmsg_quiet_count(q, when)) {
+		TH_LOG("cannot read /dev/kmsg: %s", strerror(errno));
+	}
+}
+
+#if FIFO_STAGE >= 4
+/** @brief In data_path_does_not_log, a call of 8 bytes through @p fd
+ *         that sleeps, then returns: SIGUSR1 (a handler without
+ *         SA_RESTART) ends its sleep, or the byte count is served
+ *         through @p other (a read of 8 bytes for a write, a write of 8
+ *         for a read); noted in q->off when it went otherwise.
+ * @param q the record
+ * @param s the sleeper (freed first, left finished)
+ * @param fd the descriptor the call uses, without O_NONBLOCK
+ * @param other an O_NONBLOCK descriptor for the serving call
+ * @param is_write nonzero for a write
+ * @param by_signal nonzero: a signal ends the sleep (EINTR); zero: the
+ *        other side's call wakes it (8)
+ */
+static void quiet_sleep(struct kmsg_quiet *q, struct sleeper *s, int fd,
+			int other, int is_write, int by_signal)
+{
+	char buf[8] = "zzzzzzzz";
+
+	sleeper_free(s, other);
+	if (sleeper_start(s, fd, is_write ? buf : NULL, 8) != 'S') {
+		q->off++;
+		return;
+	}
+	if (by_signal)
+		kill(s->pid, SIGUSR1);
+	else if (is_write)
+		kmsg_quiet_call(q, read(other, buf, 8), 8, 0);
+	else
+		kmsg_quiet_call(q, write(other, buf, 8), 8, 0);
+	if (!sleeper_returned(s, WAKE_MS))
+		q->off++;
+	sleeper_finish(s, other);
+	errno = s->sh->call.err;
+	kmsg_quiet_call(q, s->sh->call.ret, by_signal ? -1 : 8, EINTR);
+}
+#endif
+
+/** @brief In data_path_does_not_log, a call that waits for its side's
+ *         mutex, held by a call frozen in its copy, until SIGUSR1 (a
+ *         handler without SA_RESTART) ends the wait: EINTR.
+ * @param q the record
+ * @param self the fixture (its FIFO is empty)
+ * @param is_write nonzero for writers, zero for readers
+ */
+static void quiet_lock_wait(struct kmsg_quiet *q, FIXTURE_DATA(fifo) *self,
+			    int is_write)
+{
+	struct sleeper *s = &self->sleepers[0];
+	char data[48];
+	struct frozen f;
+
+	memset(data, 'q', sizeof(data));
+	if (!is_write)
+		kmsg_quiet_call(q, write(self->fd, data, 48), 48, 0);
+	if (frozen_start(&f, self->fd, is_write, 32) == 1) {
+		sleeper_free(s, self->nb);
+		if (sleeper_start(s, self->fd, is_write ? data : NULL, 8) == 'S')
+			kill(s->pid, SIGUSR1);
+		else
+			q->off++;
+		if (!sleeper_returned(s, WAKE_MS))
+			q->off++;
+		sleeper_finish(s, self->nb);
+		errno = s->sh->call.err;
+		kmsg_quiet_call(q, s->sh->call.ret, -1, EINTR);
+	} else {
+		q->off++;
+	}
+	kmsg_quiet_call(q, frozen_release(&f), 32, 0);
+	frozen_destroy(&f);
+	drain_all(self->nb);
+}
+
+/** @brief The data path logs nothing (the handout's "pr_debug on hot paths"):
+ * every user can make the calls, and a driver that logs a line for each
+ * (a pr_err() for a full FIFO or a bad buffer, a pr_info() per read)
+ * fills the kernel log. Every way a call of this lab can end is taken
+ * QUIET_CALLS times, or QUIET_SLEEPS times for calls that sleep: bytes
+ * moved, 0 bytes, an empty FIFO (0, or EAGAIN with O_NONBLOCK) and a full
+ * one (ENOSPC, or EAGAIN), EFAULT both ways, ESPIPE, opens and closes
+ * with every access mode; a wait for a mutex that a signal ends (EINTR);
+ * from Lab 04 on, sleeps that a signal ends and sleeps that the other
+ * side wakes; from Lab 05 on, poll(); in Lab 06, O_ASYNC on and off and
+ * the SIGIO of a write and of a read. The module's records at any level
+ * are counted (its pr_fmt() prefix, "NAME: "); not one may come. A call
+ * that returns something else is only noted (the tests of its rule fail
+ * it). */
+TEST_F_TIMEOUT(fifo, data_path_does_not_log, 60)
+{
+	static const int modes[] = { O_RDONLY, O_WRONLY, O_RDWR };
+	const int empty_ret = FIFO_STAGE >= 3 ? -1 : 0;
+	const int full_err = FIFO_STAGE >= 3 ? EAGAIN : ENOSPC;
+	char fill[FIFO_SIZE], got[FIFO_SIZE], *bad;
+	struct kmsg_quiet q;
+	int d, i, m;
+
+	memset(fill, 'f', sizeof(fill));
+	bad = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, bad);
+	ASSERT_EQ(0, kmsg_quiet_start(&q, FIFO_MODULE)) {
+		TH_LOG("cannot open /dev/kmsg: %s", strerror(errno));
+	}
+	/* From Lab 03 on, O_NONBLOCK: an empty or full FIFO is EAGAIN. */
+	d = open_dev(_metadata,
+		     O_RDWR | (FIFO_STAGE >= 3 ? O_NONBLOCK : 0));
+	for (i = 0; i < QUIET_CALLS; i++) {
+		kmsg_quiet_call(&q, write(d, fill, 10), 10, 0);
+		kmsg_quiet_call(&q, read(d, got, sizeof(got)), 10, 0);
+		kmsg_quiet_call(&q, write(d, fill, 0), 0, 0);
+		kmsg_quiet_call(&q, read(d, got, 0), 0, 0);
+		kmsg_quiet_call(&q, read(d, got, 1), empty_ret, EAGAIN);
+		kmsg_quiet_call(&q, write(d, bad, 1), -1, EFAULT);
+		kmsg_quiet_call(&q, lseek(d, 0, SEEK_SET), -1, ESPIPE);
+		kmsg_quiet_call(&q, pread(d, got, 1, 0), -1, ESPIPE);
+		kmsg_quiet_call(&q, pwrite(d, fill, 1, 0), -1, ESPIPE);
+	}
+	kmsg_quiet_call(&q, write(d, fill, sizeof(fill)), FIFO_SIZE, 0);
+	for (i = 0; i < QUIET_CALLS; i++) {
+		kmsg_quiet_call(&q, write(d, fill, 1), -1, full_err);
+		kmsg_quiet_call(&q, read(d, bad, 1), -1, EFAULT);
+#if FIFO_STAGE == 3
+		/* Without O_NONBLOCK, Lab 02's answers. */
+		kmsg_quiet_call(&q, write(self->fd, fill, 1), -1, ENOSPC);
+#endif
+	}
+	kmsg_quiet_call(&q, read(d, got, sizeof(got)), FIFO_SIZE, 0);
+#if FIFO_STAGE == 3
+	for (i = 0; i < QUIET_CALLS; i++)
+		kmsg_quiet_call(&q, read(self->fd, got, 1), 0, 0);
+#endif
+	quiet_runs(_metadata, &q,
+		   "reads and writes of bytes and of 0 bytes, on an empty and on a full FIFO, EFAULT both ways, lseek, pread and pwrite");
+	for (i = 0; i < QUIET_CALLS; i++)
+		for (m = 0; m < 3; m++) {
+			int fd = open(FIFO_DEV, modes[m] | (i & 1 ? O_NONBLOCK : 0));
+
+			kmsg_quiet_call(&q, fd < 0 ? -1 : 0, 0, 0);
+			if (fd >= 0)
+				close(fd);
+		}
+	quiet_runs(_metadata, &q,
+		   "opens and closes read-only, write-only and read-write, with and without O_NONBLOCK");
+	/* The mutexes: a wait for one that a signal ends. */
+	for (i = 0; i < QUIET_SLEEPS; i++) {
+		quiet_lock_wait(&q, self, 0);
+		quiet_lock_wait(&q, self, 1);
+	}
+	quiet_runs(_metadata, &q,
+		   "reads and writes waiting for their mutex, held by a call frozen in its copy, that a signal ended (EINTR)");
+#if FIFO_STAGE >= 4
+	for (i = 0; i < QUIET_SLEEPS; i++) {
+		quiet_sleep(&q, &self->sleepers[0], self->fd, self->nb, 0, 1);
+		quiet_sleep(&q, &self->sleepers[0], self->fd, self->nb, 0, 0);
+	}
+	kmsg_quiet_call(&q, write(self->nb, fill, sizeof(fill)), FIFO_SIZE, 0);
+	for (i = 0; i < QUIET_SLEEPS; i++) {
+		quiet_sleep(&q, &self->sleepers[0], self->fd, self->nb, 1, 1);
+		quiet_sleep(&q, &self->sleepers[0], self->fd, self->nb, 1, 0);
+	}
+	drain_all(self->nb);
+	quiet_runs(_metadata, &q,
+		   "reads asleep on the empty FIFO and writes asleep on the full one, which a signal ended (EINTR) or the other side woke");
+#endif
+#if FIFO_STAGE >= 5
+	{
+		struct pollfd p = { .fd = d, .events = POLLIN | POLLOUT };
+		static const size_t levels[] = { 0, 10, FIFO_SIZE };
+		size_t l;
+
+		for (l = 0; l < 3; l++) {
+			if (levels[l])
+				kmsg_quiet_call(&q, write(d, fill, levels[l]),
+						levels[l], 0);
+			for (i = 0; i < QUIET_CALLS; i++)
+				kmsg_quiet_call(&q, poll(&p, 1, 0), 1, 0);
+			drain_all(d);
+		}
+		quiet_runs(_metadata, &q,
+			   "poll() on an empty, a partly full and a full FIFO");
+	}
+#endif
+#if FIFO_STAGE >= 6
+	{
+		int flags = fcntl(d, F_GETFL);
+		struct timespec now = { 0 };
+		sigset_t io;
+
+		sigemptyset(&io);
+		sigaddset(&io, SIGIO);
+		ASSERT_EQ(0, sigprocmask(SIG_BLOCK, &io, NULL));
+		ASSERT_EQ(0, fcntl(d, F_SETOWN, getpid()));
+		for (i = 0; i < QUIET_CALLS; i++) {
+			kmsg_quiet_call(&q, fcntl(d, F_SETFL, flags | O_ASYNC),
+					0, 0);
+			kmsg_quiet_call(&q, write(d, fill, 1), 1, 0);
+			kmsg_quiet_call(&q, sigtimedwait(&io, NULL, &now),
+					SIGIO, 0);
+			kmsg_quiet_call(&q, read(d, got, 1), 1, 0);
+			kmsg_quiet_call(&q, fcntl(d, F_SETFL, flags), 0, 0);
+		}
+		/* The last close takes a file with O_ASYNC off the list. */
+		for (i = 0; i < QUIET_CALLS; i++) {
+			int a = open(FIFO_DEV, O_RDWR | O_NONBLOCK);
+
+			kmsg_quiet_call(&q, a < 0 ? -1 : 0, 0, 0);
+			if (a >= 0) {
+				kmsg_quiet_call(&q, fcntl(a, F_SETOWN, getpid()),
+						0, 0);
+				kmsg_quiet_call(&q, fcntl(a, F_SETFL,
+							  O_NONBLOCK | O_ASYNC),
+						0, 0);
+				close(a);
+			}
+		}
+		while (sigtimedwait(&io, NULL, &now) == SIGIO)
+			;
+		quiet_runs(_metadata, &q,
+			   "O_ASYNC set and cleared (fasync), a write's SIGIO, last closes of files with O_ASYNC set");
+	}
+#endif
+	close(d);
+	munmap(bad, 4096);
+	kmsg_quiet_end(&q);
+	EXPECT_EQ(0, q.lines) {
+		TH_LOG("%d kernel log lines of %s came while the test made its calls; the first, from %s: \"%.160s\"; rule: " KMSG_QUIET_RULE,
+		       q.lines, FIFO_MODULE, q.first_when, q.first);
+		if (q.off)
+			TH_LOG("%d of those calls did not return what the handout says (the tests of those rules check that); whatever a call returns, it logs nothing",
+			       q.off);
+	}
+}
+#endif /* FIFO_MODULE */
+
+#ifdef FIFO_MODULE
 /** @brief The rule expect_works_the_moment_its_node_appears() checks. */
 #define REGISTER_LAST_RULE "rule: the device works from the moment its node appears, while init is still running: set everything up (the FIFO, the mutexes, the wait queues) before the registration that makes the node, and change nothing a caller can see after it (register last)"
 
