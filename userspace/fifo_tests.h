@@ -5281,19 +5281,7 @@ TEST_F_TIMEOUT(fifo, woken_write_that_faults_leaves_the_room, 20)
  *         that sleeps (a child process each). */
 #define QUIET_SLEEPS 4
 
-/** @brief Count the module's records of a run of calls, or fail the
- *         test if /dev/kmsg cannot be read.
- * @param _metadata the test
- * @param q the record
- * @param when the run of calls
- */
-static void quiet_runs(struct __test_metadata *_metadata,
-		       struct kmsg_quiet *q, const char *when)
-{
-	ASSERT_LE(0, kmsg_quiet_count(q, when)) {
-		TH_LOG("cannot read /dev/kmsg: %s", strerror(errno));
-	}
-}
+
 
 #if FIFO_STAGE >= 4
 /** @brief In data_path_does_not_log, a call of 8 bytes through @p fd
@@ -5426,8 +5414,8 @@ TEST_F_TIMEOUT(fifo, data_path_does_not_log, 60)
 	for (i = 0; i < QUIET_CALLS; i++)
 		kmsg_quiet_call(&q, read(self->fd, got, 1), 0, 0);
 #endif
-	quiet_runs(_metadata, &q,
-		   "reads and writes of bytes and of 0 bytes, on an empty and on a full FIFO, EFAULT both ways, lseek, pread and pwrite");
+	kmsg_quiet_count(&q,
+			 "reads and writes of bytes and of 0 bytes, on an empty and on a full FIFO, EFAULT both ways, lseek, pread and pwrite");
 	for (i = 0; i < QUIET_CALLS; i++)
 		for (m = 0; m < 3; m++) {
 			int fd = open(FIFO_DEV, modes[m] | (i & 1 ? O_NONBLOCK : 0));
@@ -5436,15 +5424,15 @@ TEST_F_TIMEOUT(fifo, data_path_does_not_log, 60)
 			if (fd >= 0)
 				close(fd);
 		}
-	quiet_runs(_metadata, &q,
-		   "opens and closes read-only, write-only and read-write, with and without O_NONBLOCK");
+	kmsg_quiet_count(&q,
+			 "opens and closes read-only, write-only and read-write, with and without O_NONBLOCK");
 	/* The mutexes: a wait for one that a signal ends. */
 	for (i = 0; i < QUIET_SLEEPS; i++) {
 		quiet_lock_wait(&q, self, 0);
 		quiet_lock_wait(&q, self, 1);
 	}
-	quiet_runs(_metadata, &q,
-		   "reads and writes waiting for their mutex, held by a call frozen in its copy, that a signal ended (EINTR)");
+	kmsg_quiet_count(&q,
+			 "reads and writes waiting for their mutex, held by a call frozen in its copy, that a signal ended (EINTR)");
 #if FIFO_STAGE >= 4
 	for (i = 0; i < QUIET_SLEEPS; i++) {
 		quiet_sleep(&q, &self->sleepers[0], self->fd, self->nb, 0, 1);
@@ -5456,8 +5444,8 @@ TEST_F_TIMEOUT(fifo, data_path_does_not_log, 60)
 		quiet_sleep(&q, &self->sleepers[0], self->fd, self->nb, 1, 0);
 	}
 	drain_all(self->nb);
-	quiet_runs(_metadata, &q,
-		   "reads asleep on the empty FIFO and writes asleep on the full one, which a signal ended (EINTR) or the other side woke");
+	kmsg_quiet_count(&q,
+			 "reads asleep on the empty FIFO and writes asleep on the full one, which a signal ended (EINTR) or the other side woke");
 #endif
 #if FIFO_STAGE >= 5
 	{
@@ -5473,8 +5461,8 @@ TEST_F_TIMEOUT(fifo, data_path_does_not_log, 60)
 				kmsg_quiet_call(&q, poll(&p, 1, 0), 1, 0);
 			drain_all(d);
 		}
-		quiet_runs(_metadata, &q,
-			   "poll() on an empty, a partly full and a full FIFO");
+		kmsg_quiet_count(&q,
+				 "poll() on an empty, a partly full and a full FIFO");
 	}
 #endif
 #if FIFO_STAGE >= 6
@@ -5512,13 +5500,16 @@ TEST_F_TIMEOUT(fifo, data_path_does_not_log, 60)
 		}
 		while (sigtimedwait(&io, NULL, &now) == SIGIO)
 			;
-		quiet_runs(_metadata, &q,
-			   "O_ASYNC set and cleared (fasync), a write's SIGIO, last closes of files with O_ASYNC set");
+		kmsg_quiet_count(&q,
+				 "O_ASYNC set and cleared (fasync), a write's SIGIO, last closes of files with O_ASYNC set");
 	}
 #endif
 	close(d);
 	munmap(bad, 4096);
 	kmsg_quiet_end(&q);
+	ASSERT_EQ(0, q.read_err) {
+		TH_LOG("cannot read /dev/kmsg: %s", strerror(q.read_err));
+	}
 	EXPECT_EQ(0, q.lines) {
 		TH_LOG("%d kernel log lines of %s came while the test made its calls; the first, from %s: \"%.160s\"; rule: " KMSG_QUIET_RULE,
 		       q.lines, FIFO_MODULE, q.first_when, q.first);

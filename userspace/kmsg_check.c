@@ -162,6 +162,8 @@ int kmsg_quiet_count(struct kmsg_quiet *q, const char *when)
 	int n = kmsg_module_records(q->fd, q->name, q->first,
 				    sizeof(q->first));
 
+	if (n < 0 && !q->read_err)
+		q->read_err = errno;
 	if (n > 0) {
 		if (!q->first_when)
 			q->first_when = when;

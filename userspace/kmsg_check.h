@@ -75,6 +75,8 @@ struct kmsg_quiet {
 	char first[256];
 	/** @brief The run of calls that made it, or NULL. */
 	const char *first_when;
+	/** @brief errno of the first failed read of /dev/kmsg, or 0. */
+	int read_err;
 };
 
 /** @brief Open /dev/kmsg at its end for @p q, with nothing counted yet.
@@ -88,8 +90,8 @@ int kmsg_quiet_start(struct kmsg_quiet *q, const char *name);
  *         those of the run of calls @p when.
  * @param q the record
  * @param when the calls since the last call, for the test's message
- * @return how many came, or -1 with errno set if /dev/kmsg could not be
- *         read
+ * @return how many came, or -1 if /dev/kmsg could not be read (q->read_err
+ *         says why, for the test to fail on)
  */
 int kmsg_quiet_count(struct kmsg_quiet *q, const char *when);
 

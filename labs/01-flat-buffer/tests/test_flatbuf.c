@@ -2062,6 +2062,158 @@ TEST_F_TIMEOUT(flatbuf, o_append_finds_the_end_under_the_lock, 15)
 	close(done[1]);
 }
 
+/** @brief How many times data_path_does_not_log makes each kind of call. */
+#define QUIET_CALLS 16
+
+/** @brief How many times data_path_does_not_log has each kind of call
+ *         wait for the mutex until a signal ends its wait. */
+#define QUIET_WAITS 2
+
+
+
+/** @brief In data_path_does_not_log, every kind of call that waits for
+ *         the mutex (enum waiter_kind), held by a write frozen in its
+ *         copy, until SIGUSR1 (a handler without SA_RESTART) ends its
+ *         wait with EINTR; noted in q->off when a call went otherwise.
+ * @param q the record
+ * @param fd the fixture's descriptor
+ */
+static void quiet_lock_waits(struct kmsg_quiet *q, int fd)
+{
+	int seekfd = open(DEV, O_RDONLY), nbfd = open(DEV, O_RDWR | O_NONBLOCK);
+	struct waiter w[WAIT_KINDS];
+	struct frozen_write f;
+	int kind;
+
+	memset(w, 0, sizeof(w));
+	if (seekfd < 0 || nbfd < 0 || frozen_write_start(&f, fd) != 1) {
+		q->off++;
+		goto out;
+	}
+	for (kind = 0; kind < WAIT_KINDS; kind++)
+		if (waiter_start(&w[kind], kind,
+				 kind == WAIT_SEEK_END ? seekfd :
+				 waiter_nonblock(kind) ? nbfd : fd) != 'S')
+			q->off++;
+	for (kind = 0; kind < WAIT_KINDS; kind++) {
+		if (!w[kind].sh)
+			continue;
+		kill(w[kind].pid, SIGUSR1);
+		if (!waiter_returned(&w[kind], 2000))
+			q->off++;
+		errno = w[kind].sh->err;
+		kmsg_quiet_call(q, w[kind].sh->ret, -1, EINTR);
+	}
+	kmsg_quiet_call(q, frozen_write_finish(&f), FLATBUF_SIZE, 0);
+out:
+	for (kind = 0; kind < WAIT_KINDS; kind++)
+		waiter_end(&w[kind]);
+	close(seekfd);
+	close(nbfd);
+}
+
+/** @brief Rule 20: the data path logs nothing (pr_debug() at most).
+ *
+ * Any user can make the calls, and a driver that logs a line for each (a
+ * pr_err() for a full buffer or a bad pointer, a pr_info() per read)
+ * fills the kernel log. Every way a call can end is taken QUIET_CALLS
+ * times: read() and write() that move bytes, of 0 bytes, read() at the
+ * end of the data (0), write() and pwrite() with no room (ENOSPC), EFAULT
+ * both ways, pread() and pwrite() inside and past the data, lseek() with
+ * each whence and EINVAL, opens with every access mode and with O_TRUNC,
+ * O_APPEND and O_NONBLOCK, O_APPEND writes, closes; then each call that
+ * waits for the mutex (behind a write frozen in its copy) and that a
+ * signal ends with EINTR, QUIET_WAITS times. The module's records at any
+ * level are counted (its pr_fmt() prefix, "flatbuf: "); not one may
+ * come. A call that returns something else is only noted (the tests of
+ * its rule fail it).
+ */
+TEST_F_TIMEOUT(flatbuf, data_path_does_not_log, 60)
+{
+	static const int modes[] = { O_RDONLY, O_WRONLY, O_RDWR };
+	char data[FLATBUF_SIZE], got[2 * FLATBUF_SIZE], *bad;
+	int fd = self->fd, i, m, a;
+	struct kmsg_quiet q;
+
+	alarm(0);	/* this test bounds its own waits */
+	memset(data, 'q', sizeof(data));
+	bad = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, bad);
+	ASSERT_EQ(0, kmsg_quiet_start(&q, MODULE)) {
+		TH_LOG("cannot open /dev/kmsg: %s", strerror(errno));
+	}
+	for (i = 0; i < QUIET_CALLS; i++) {
+		a = open(DEV, O_WRONLY | O_TRUNC);	/* empty again */
+		kmsg_quiet_call(&q, a < 0 ? -1 : 0, 0, 0);
+		if (a >= 0)
+			close(a);
+		kmsg_quiet_call(&q, lseek(fd, 0, SEEK_SET), 0, 0);
+		kmsg_quiet_call(&q, write(fd, data, 10), 10, 0);
+		kmsg_quiet_call(&q, lseek(fd, 0, SEEK_SET), 0, 0);
+		kmsg_quiet_call(&q, read(fd, got, sizeof(got)), 10, 0);
+		kmsg_quiet_call(&q, read(fd, got, sizeof(got)), 0, 0);
+		kmsg_quiet_call(&q, read(fd, got, 0), 0, 0);
+		kmsg_quiet_call(&q, write(fd, data, 0), 0, 0);
+		kmsg_quiet_call(&q, lseek(fd, 0, SEEK_END), 10, 0);
+		kmsg_quiet_call(&q, lseek(fd, -2, SEEK_CUR), 8, 0);
+		kmsg_quiet_call(&q, lseek(fd, -1, SEEK_SET), -1, EINVAL);
+		kmsg_quiet_call(&q, lseek(fd, FLATBUF_SIZE + 1, SEEK_SET), -1,
+				EINVAL);
+		kmsg_quiet_call(&q, lseek(fd, 0, 5), -1, EINVAL);
+		kmsg_quiet_call(&q, pread(fd, got, sizeof(got), 0), 10, 0);
+		kmsg_quiet_call(&q, pread(fd, got, sizeof(got), 30), 0, 0);
+		kmsg_quiet_call(&q, pwrite(fd, data, 4, 20), 4, 0);
+		kmsg_quiet_call(&q, pwrite(fd, data, 1, FLATBUF_SIZE), -1,
+				ENOSPC);
+		kmsg_quiet_call(&q, pread(fd, bad, 1, 0), -1, EFAULT);
+		kmsg_quiet_call(&q, pwrite(fd, bad, 1, 0), -1, EFAULT);
+		kmsg_quiet_call(&q, lseek(fd, FLATBUF_SIZE, SEEK_SET),
+				FLATBUF_SIZE, 0);
+		kmsg_quiet_call(&q, write(fd, data, 1), -1, ENOSPC);
+		kmsg_quiet_call(&q, write(fd, bad, 1), -1, ENOSPC);
+		kmsg_quiet_call(&q, lseek(fd, 0, SEEK_SET), 0, 0);
+		kmsg_quiet_call(&q, write(fd, data, sizeof(data)),
+				FLATBUF_SIZE, 0);
+		kmsg_quiet_call(&q, write(fd, data, 1), -1, ENOSPC);
+	}
+	kmsg_quiet_count(&q,
+			 "reads and writes of bytes and of 0 bytes, reads at the end, ENOSPC, EFAULT, pread, pwrite and lseek (EINVAL too)");
+	for (i = 0; i < QUIET_CALLS; i++) {
+		for (m = 0; m < 3; m++) {
+			a = open(DEV, modes[m] | (i & 1 ? O_TRUNC : 0) |
+				      (i & 2 ? O_NONBLOCK : 0));
+			kmsg_quiet_call(&q, a < 0 ? -1 : 0, 0, 0);
+			if (a >= 0)
+				close(a);
+		}
+		a = open(DEV, O_WRONLY | O_APPEND | O_TRUNC);
+		kmsg_quiet_call(&q, a < 0 ? -1 : 0, 0, 0);
+		if (a >= 0) {
+			kmsg_quiet_call(&q, write(a, data, 5), 5, 0);
+			kmsg_quiet_call(&q, pwrite(a, data, 5, 0), 5, 0);
+			close(a);
+		}
+	}
+	kmsg_quiet_count(&q,
+			 "opens and closes read-only, write-only and read-write, with and without O_TRUNC and O_NONBLOCK, O_APPEND writes");
+	for (i = 0; i < QUIET_WAITS; i++)
+		quiet_lock_waits(&q, fd);
+	kmsg_quiet_count(&q,
+			 "pwrite, pread, lseek(SEEK_END), an O_TRUNC open, and pwrite and pread on an O_NONBLOCK open, waiting for the mutex, that a signal ended (EINTR)");
+	munmap(bad, 4096);
+	kmsg_quiet_end(&q);
+	ASSERT_EQ(0, q.read_err) {
+		TH_LOG("cannot read /dev/kmsg: %s", strerror(q.read_err));
+	}
+	EXPECT_EQ(0, q.lines) {
+		TH_LOG("rule 20: %d kernel log lines of " MODULE " came while the test made its calls; the first, from %s: \"%.160s\"; rule: " KMSG_QUIET_RULE,
+		       q.lines, q.first_when, q.first);
+		if (q.off)
+			TH_LOG("%d of those calls did not return what the handout says (the tests of those rules check that); whatever a call returns, it logs nothing",
+			       q.off);
+	}
+}
+
 /*
  * The model-based tests: random calls on the device and on the model of
  * the handout's specification (userspace/file_model.h), compared call by
