@@ -3108,14 +3108,14 @@ static void expect_counted_under_the_lock(struct __test_metadata *_metadata,
 	frozen_destroy(&a);
 }
 
-/** @brief What a real-time child of expect_answer_from_under_the_lock()
- *         did: its call, then the opposite call of 1 byte. */
+/** @brief What a real-time child of lock_queue_start() did: its call,
+ *         then the opposite call of 1 byte or an fcntl(). */
 struct undo_call {
 	/** @brief The first call's result and errno. */
 	ssize_t ret;
 	/** @brief errno after it. */
 	int err;
-	/** @brief The 1-byte call's result. */
+	/** @brief The 1-byte call's result, or the fcntl()'s. */
 	ssize_t undo_ret;
 };
 
@@ -3135,6 +3135,83 @@ static void model_undo(struct __test_metadata *_metadata,
 		fifo_model_read(m, 1, 1, NULL);
 	else
 		fifo_model_write(m, "u", 1, 1);
+}
+
+/** @brief Set up a queue at a lock: pin the test to one CPU
+ *         (cpu_order.h), freeze a call A of 32 bytes through self->fd in
+ *         its copy, holding its side's lock, and start B, of 8 bytes
+ *         ("bbbbbbbb" for a write) through @p b_fd, then C, the same call
+ *         through @p nb in a real-time child, each of which must wait for
+ *         that lock (asleep in state S).
+ *
+ * Once its call has returned, C makes one more call: with @p flip_fd
+ * -1, the opposite call of 1 byte through @p nb (a read after its write,
+ * a write of 'u' after its read); else fcntl(@p flip_fd, F_SETFL,
+ * @p flip_flags).
+ *
+ * @param _metadata the test
+ * @param self the fixture
+ * @param order the CPU order, pinned here; cpu_order_unpin() it
+ * @param a the frozen call, started here; frozen_destroy() it
+ * @param b the sleeper, started here
+ * @param b_fd B's descriptor
+ * @param is_write nonzero for writes, zero for reads
+ * @param u where C's results go (shared memory)
+ * @param nb an O_NONBLOCK descriptor on the device, for C
+ * @param flip_fd the descriptor C's fcntl() changes, or -1
+ * @param flip_flags the flags it sets
+ * @return C's process id
+ */
+static pid_t lock_queue_start(struct __test_metadata *_metadata,
+			      FIXTURE_DATA(fifo) *self,
+			      struct cpu_order *order, struct frozen *a,
+			      struct sleeper *b, int b_fd, int is_write,
+			      struct undo_call *u, int nb, int flip_fd,
+			      int flip_flags)
+{
+	struct sched_param rt = { .sched_priority = 1 };
+	const char *call = is_write ? "write" : "read";
+	int flags = fcntl(b_fd, F_GETFL);
+	char st, data[8], c = 'u';
+	pid_t pid;
+
+	ASSERT_EQ(0, cpu_order_pin(order)) {
+		TH_LOG("cannot run the test on one CPU: %s", strerror(errno));
+	}
+	ASSERT_EQ(1, frozen_start(a, self->fd, is_write, 32)) {
+		TH_LOG("the %s of 32 bytes was not frozen in its copy (it returned %zd)",
+		       call, a->call.ret);
+	}
+	st = sleeper_start(b, b_fd, is_write ? "bbbbbbbb" : NULL, 8);
+	EXPECT_EQ('S', st) {
+		TH_LOG("a%s %s while another %s holds the lock in the middle of its copy should wait for it: %s",
+		       flags >= 0 && (flags & O_NONBLOCK) ? "n O_NONBLOCK" : "",
+		       call, call,
+		       not_waiting(b, st, is_write ? "writers'" : "readers'"));
+	}
+	pid = fork_detached();
+	if (pid == 0) {
+		if (sched_setscheduler(0, SCHED_FIFO, &rt))
+			_exit(2);
+		u->ret = is_write ? write(nb, "cccccccc", 8) :
+				    read(nb, data, 8);
+		u->err = errno;
+		if (flip_fd >= 0)
+			u->undo_ret = fcntl(flip_fd, F_SETFL, flip_flags);
+		else
+			u->undo_ret = is_write ? read(nb, &c, 1) :
+						 write(nb, &c, 1);
+		_exit(0);
+	}
+	EXPECT_LE(0, pid) {
+		TH_LOG("cannot start a process: %s", strerror(errno));
+	}
+	st = pid > 0 ? task_wait_asleep(pid, NULL, 5000) : '?';
+	EXPECT_EQ('S', st) {
+		TH_LOG("a real-time O_NONBLOCK %s behind them should wait for the lock too",
+		       call);
+	}
+	return pid;
 }
 
 /** @brief A call answers by what it found under its lock, not by what the
@@ -3176,16 +3253,14 @@ static void expect_answer_from_under_the_lock(struct __test_metadata *_metadata,
 					      int b_fd, int is_write)
 {
 	const char *call = is_write ? "write" : "read";
-	struct sched_param rt = { .sched_priority = 1 };
 	struct sleeper *b = &self->sleepers[2];
 	int b_blocks = b_fd != nb;
-	char data[FIFO_SIZE], what[240], c;
+	char data[FIFO_SIZE], what[240];
 	struct undo_call *u;
 	struct cpu_order order;
 	struct frozen a;
 	int status = 0;
 	pid_t pid;
-	char st;
 
 	u = mmap(NULL, sizeof(*u), PROT_READ | PROT_WRITE,
 		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -3200,36 +3275,9 @@ static void expect_answer_from_under_the_lock(struct __test_metadata *_metadata,
 		ASSERT_EQ(32, write(self->nb, data, 32));
 		fifo_model_write(m, data, 32, 1);
 	}
-	ASSERT_EQ(0, cpu_order_pin(&order)) {
-		TH_LOG("cannot run the test on one CPU: %s", strerror(errno));
-	}
-	ASSERT_EQ(1, frozen_start(&a, self->fd, is_write, 32)) {
-		TH_LOG("the %s of 32 bytes was not frozen in its copy (it returned %zd)",
-		       call, a.call.ret);
-	}
-	st = sleeper_start(b, b_fd, is_write ? "bbbbbbbb" : NULL, 8);
-	EXPECT_EQ('S', st) {
-		TH_LOG("a%s %s while another %s holds the lock in the middle of its copy should wait for it: %s",
-		       b_blocks ? "" : "n O_NONBLOCK", call, call,
-		       not_waiting(b, st, is_write ? "writers'" : "readers'"));
-	}
-	pid = fork_detached();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		c = 'u';
-		if (sched_setscheduler(0, SCHED_FIFO, &rt))
-			_exit(2);
-		u->ret = is_write ? write(nb, "cccccccc", 8) :
-				    read(nb, data, 8);
-		u->err = errno;
-		u->undo_ret = is_write ? read(nb, &c, 1) : write(nb, &c, 1);
-		_exit(0);
-	}
-	st = task_wait_asleep(pid, NULL, 5000);
-	EXPECT_EQ('S', st) {
-		TH_LOG("a real-time O_NONBLOCK %s behind them should wait for the lock too",
-		       call);
-	}
+	pid = lock_queue_start(_metadata, self, &order, &a, b, b_fd, is_write,
+			       u, nb, -1, 0);
+	ASSERT_LT(0, pid);
 	EXPECT_EQ(32, frozen_release(&a));
 	if (is_write) {
 		memset(data, 'A', 32);
@@ -4299,6 +4347,116 @@ TEST_F_TIMEOUT(fifo, fcntl_nonblock_takes_effect_on_writes, 15)
 	set_nonblock(_metadata, self->fd, 0);
 	expect_flag_read_under_the_lock(_metadata, self, 1);
 }
+
+#if FIFO_STAGE == 3
+/** @brief Lab 03: the answer to an empty (full) FIFO is decided under the
+ *         lock, from O_NONBLOCK as the call finds it there: an fcntl()
+ *         made once the call let the lock go does not change its answer.
+ *
+ * The FIFO holds 32 bytes (reads) or FIFO_SIZE - 32 (writes). A call A of
+ * 32 bytes is frozen in its copy, holding the lock; B, of 8 bytes through
+ * a file of its own with O_NONBLOCK @p set or not, waits for the lock;
+ * then C, the same call through the O_NONBLOCK @p nb, made by a real-time
+ * child, which then changes O_NONBLOCK on B's file (shared across fork())
+ * with fcntl(). When A is let go it empties (fills) the FIFO; B takes the
+ * lock, finds the FIFO empty (full) and lets the lock go, which wakes C.
+ * Everything runs on one CPU, and where the caller switched the kernel to
+ * full preemption C runs at B's unlock, before B's next line: C's fcntl()
+ * comes after B found the FIFO empty (full) under the lock, and before B
+ * returns. B must answer by the flag it found there: EAGAIN if it was
+ * set, 0 (ENOSPC) if not. A driver that reads file->f_flags after its
+ * mutex_unlock() answers by the flag C left. Under voluntary preemption C
+ * runs once B has returned, and the results are the same.
+ *
+ * @param _metadata the test
+ * @param self the fixture
+ * @param nb an O_NONBLOCK descriptor on the device, for C
+ * @param is_write nonzero for writes, zero for reads
+ * @param set nonzero: B's file has O_NONBLOCK, and C clears it; zero: the
+ *        other way round
+ */
+static void expect_eagain_from_under_the_lock(struct __test_metadata *_metadata,
+					      FIXTURE_DATA(fifo) *self,
+					      int nb, int is_write, int set)
+{
+	const char *call = is_write ? "write" : "read";
+	struct sleeper *b = &self->sleepers[2];
+	const size_t before = is_write ? FIFO_SIZE - 32 : 32;
+	char data[FIFO_SIZE];
+	struct cpu_order order;
+	struct undo_call *u;
+	int status = 0, bfd, want_err;
+	struct frozen a;
+	pid_t pid;
+
+	u = mmap(NULL, sizeof(*u), PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, u);
+	drain_all(self->nb);
+	memset(data, 'f', sizeof(data));
+	ASSERT_EQ((ssize_t)before, write(self->nb, data, before));
+	bfd = open_dev(_metadata, O_RDWR | (set ? O_NONBLOCK : 0));
+	pid = lock_queue_start(_metadata, self, &order, &a, b, bfd, is_write,
+			       u, nb, bfd, O_RDWR | (set ? 0 : O_NONBLOCK));
+	ASSERT_LT(0, pid);
+	EXPECT_EQ(32, frozen_release(&a));
+	EXPECT_EQ(0, wait_for_child(pid, &status, WAKE_MS)) {
+		kill(pid, SIGKILL);
+		status = -1;
+		wait_for_child(pid, &status, 1000);
+	}
+	EXPECT_TRUE(sleeper_returned(b, WAKE_MS)) {
+		TH_LOG("the %s that waited for the lock did not return", call);
+	}
+	sleeper_finish(b, self->nb);
+	cpu_order_unpin(&order);
+	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status) &&
+		    u->ret == -1 && u->err == EAGAIN && u->undo_ret == 0) {
+		TH_LOG("the real-time O_NONBLOCK %s behind it should have failed with EAGAIN (got %zd, %s), and its fcntl() on the other file returned 0 (got %zd; exit status %#x)",
+		       call, u->ret, strerror(u->err), u->undo_ret, status);
+	}
+	want_err = set ? EAGAIN : is_write ? ENOSPC : 0;
+	EXPECT_TRUE(want_err ? b->sh->call.ret == -1 &&
+			       b->sh->call.err == want_err :
+			       b->sh->call.ret == 0) {
+		TH_LOG("a %s(8) %s O_NONBLOCK, which waited for the lock while the %s ahead %s the FIFO, and whose file's O_NONBLOCK a real-time call behind it %s right after it let the lock go: expected %s, got %zd %s; rule: the answer to an empty (full) FIFO is decided under the mutex, from file->f_flags as the call finds it there, read once: an fcntl() made after the call let the mutex go counts from the next call (decide -EAGAIN before mutex_unlock(), not from the copy's result after it)",
+		       call, set ? "with" : "without", call,
+		       is_write ? "filled" : "emptied",
+		       set ? "cleared" : "set",
+		       set ? "-1 EAGAIN" : is_write ? "-1 ENOSPC" : "0",
+		       b->sh->call.ret,
+		       b->sh->call.ret < 0 ? strerror(b->sh->call.err) : "");
+	}
+	sleeper_free(b, self->nb);
+	frozen_destroy(&a);
+	close(bfd);
+	munmap(u, sizeof(*u));
+	drain_all(self->nb);
+}
+
+/** @brief Lab 03: EAGAIN or not is decided under the lock, from the flag
+ *         the call finds there (expect_eagain_from_under_the_lock()):
+ *         reads and writes, with O_NONBLOCK set then cleared behind them,
+ *         and cleared then set, under full preemption where the kernel
+ *         can switch. */
+TEST_F_TIMEOUT(fifo, eagain_is_decided_under_the_lock, 20)
+{
+	int nb = open_dev(_metadata, O_RDWR | O_NONBLOCK);
+	int is_write, set;
+	char why[256];
+
+	/* Before the test is pinned: the switch takes the other CPUs offline. */
+	if (preempt_full_begin(&fifo_preempt_switched, why, sizeof(why)))
+		TH_LOG("(this kernel runs without full preemption, so the real-time call runs after the first one has returned, not at its unlock: %s)",
+		       why);
+	for (is_write = 0; is_write < 2; is_write++)
+		for (set = 0; set < 2; set++)
+			expect_eagain_from_under_the_lock(_metadata, self, nb,
+							  is_write, set);
+	preempt_full_end(&fifo_preempt_switched);
+	close(nb);
+}
+#endif /* FIFO_STAGE == 3 */
 #endif /* FIFO_STAGE >= 3 */
 
 #if FIFO_STAGE >= 4
