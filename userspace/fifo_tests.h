@@ -3109,14 +3109,14 @@ static void expect_counted_under_the_lock(struct __test_metadata *_metadata,
 	frozen_destroy(&a);
 }
 
-/** @brief What a real-time child of expect_answer_from_under_the_lock()
- *         did: its call, then the opposite call of 1 byte. */
+/** @brief What a real-time child of lock_queue_start() did: its call,
+ *         then the opposite call of 1 byte or an fcntl(). */
 struct undo_call {
 	/** @brief The first call's result and errno. */
 	ssize_t ret;
 	/** @brief errno after it. */
 	int err;
-	/** @brief The 1-byte call's result. */
+	/** @brief The 1-byte call's result, or the fcntl()'s. */
 	ssize_t undo_ret;
 };
 
@@ -3136,6 +3136,83 @@ static void model_undo(struct __test_metadata *_metadata,
 		fifo_model_read(m, 1, 1, NULL);
 	else
 		fifo_model_write(m, "u", 1, 1);
+}
+
+/** @brief Set up a queue at a lock: pin the test to one CPU
+ *         (cpu_order.h), freeze a call A of 32 bytes through self->fd in
+ *         its copy, holding its side's lock, and start B, of 8 bytes
+ *         ("bbbbbbbb" for a write) through @p b_fd, then C, the same call
+ *         through @p nb in a real-time child, each of which must wait for
+ *         that lock (asleep in state S).
+ *
+ * Once its call has returned, C makes one more call: with @p flip_fd
+ * -1, the opposite call of 1 byte through @p nb (a read after its write,
+ * a write of 'u' after its read); else fcntl(@p flip_fd, F_SETFL,
+ * @p flip_flags).
+ *
+ * @param _metadata the test
+ * @param self the fixture
+ * @param order the CPU order, pinned here; cpu_order_unpin() it
+ * @param a the frozen call, started here; frozen_destroy() it
+ * @param b the sleeper, started here
+ * @param b_fd B's descriptor
+ * @param is_write nonzero for writes, zero for reads
+ * @param u where C's results go (shared memory)
+ * @param nb an O_NONBLOCK descriptor on the device, for C
+ * @param flip_fd the descriptor C's fcntl() changes, or -1
+ * @param flip_flags the flags it sets
+ * @return C's process id
+ */
+static pid_t lock_queue_start(struct __test_metadata *_metadata,
+			      FIXTURE_DATA(fifo) *self,
+			      struct cpu_order *order, struct frozen *a,
+			      struct sleeper *b, int b_fd, int is_write,
+			      struct undo_call *u, int nb, int flip_fd,
+			      int flip_flags)
+{
+	struct sched_param rt = { .sched_priority = 1 };
+	const char *call = is_write ? "write" : "read";
+	int flags = fcntl(b_fd, F_GETFL);
+	char st, data[8], c = 'u';
+	pid_t pid;
+
+	ASSERT_EQ(0, cpu_order_pin(order)) {
+		TH_LOG("cannot run the test on one CPU: %s", strerror(errno));
+	}
+	ASSERT_EQ(1, frozen_start(a, self->fd, is_write, 32)) {
+		TH_LOG("the %s of 32 bytes was not frozen in its copy (it returned %zd)",
+		       call, a->call.ret);
+	}
+	st = sleeper_start(b, b_fd, is_write ? "bbbbbbbb" : NULL, 8);
+	EXPECT_EQ('S', st) {
+		TH_LOG("a%s %s while another %s holds the lock in the middle of its copy should wait for it: %s",
+		       flags >= 0 && (flags & O_NONBLOCK) ? "n O_NONBLOCK" : "",
+		       call, call,
+		       not_waiting(b, st, is_write ? "writers'" : "readers'"));
+	}
+	pid = fork_detached();
+	if (pid == 0) {
+		if (sched_setscheduler(0, SCHED_FIFO, &rt))
+			_exit(2);
+		u->ret = is_write ? write(nb, "cccccccc", 8) :
+				    read(nb, data, 8);
+		u->err = errno;
+		if (flip_fd >= 0)
+			u->undo_ret = fcntl(flip_fd, F_SETFL, flip_flags);
+		else
+			u->undo_ret = is_write ? read(nb, &c, 1) :
+						 write(nb, &c, 1);
+		_exit(0);
+	}
+	EXPECT_LE(0, pid) {
+		TH_LOG("cannot start a process: %s", strerror(errno));
+	}
+	st = pid > 0 ? task_wait_asleep(pid, NULL, 5000) : '?';
+	EXPECT_EQ('S', st) {
+		TH_LOG("a real-time O_NONBLOCK %s behind them should wait for the lock too",
+		       call);
+	}
+	return pid;
 }
 
 /** @brief A call answers by what it found under its lock, not by what the
@@ -3177,16 +3254,14 @@ static void expect_answer_from_under_the_lock(struct __test_metadata *_metadata,
 					      int b_fd, int is_write)
 {
 	const char *call = is_write ? "write" : "read";
-	struct sched_param rt = { .sched_priority = 1 };
 	struct sleeper *b = &self->sleepers[2];
 	int b_blocks = b_fd != nb;
-	char data[FIFO_SIZE], what[240], c;
+	char data[FIFO_SIZE], what[240];
 	struct undo_call *u;
 	struct cpu_order order;
 	struct frozen a;
 	int status = 0;
 	pid_t pid;
-	char st;
 
 	u = mmap(NULL, sizeof(*u), PROT_READ | PROT_WRITE,
 		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -3201,36 +3276,9 @@ static void expect_answer_from_under_the_lock(struct __test_metadata *_metadata,
 		ASSERT_EQ(32, write(self->nb, data, 32));
 		fifo_model_write(m, data, 32, 1);
 	}
-	ASSERT_EQ(0, cpu_order_pin(&order)) {
-		TH_LOG("cannot run the test on one CPU: %s", strerror(errno));
-	}
-	ASSERT_EQ(1, frozen_start(&a, self->fd, is_write, 32)) {
-		TH_LOG("the %s of 32 bytes was not frozen in its copy (it returned %zd)",
-		       call, a.call.ret);
-	}
-	st = sleeper_start(b, b_fd, is_write ? "bbbbbbbb" : NULL, 8);
-	EXPECT_EQ('S', st) {
-		TH_LOG("a%s %s while another %s holds the lock in the middle of its copy should wait for it: %s",
-		       b_blocks ? "" : "n O_NONBLOCK", call, call,
-		       not_waiting(b, st, is_write ? "writers'" : "readers'"));
-	}
-	pid = fork_detached();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		c = 'u';
-		if (sched_setscheduler(0, SCHED_FIFO, &rt))
-			_exit(2);
-		u->ret = is_write ? write(nb, "cccccccc", 8) :
-				    read(nb, data, 8);
-		u->err = errno;
-		u->undo_ret = is_write ? read(nb, &c, 1) : write(nb, &c, 1);
-		_exit(0);
-	}
-	st = task_wait_asleep(pid, NULL, 5000);
-	EXPECT_EQ('S', st) {
-		TH_LOG("a real-time O_NONBLOCK %s behind them should wait for the lock too",
-		       call);
-	}
+	pid = lock_queue_start(_metadata, self, &order, &a, b, b_fd, is_write,
+			       u, nb, -1, 0);
+	ASSERT_LT(0, pid);
 	EXPECT_EQ(32, frozen_release(&a));
 	if (is_write) {
 		memset(data, 'A', 32);
@@ -4300,6 +4348,116 @@ TEST_F_TIMEOUT(fifo, fcntl_nonblock_takes_effect_on_writes, 15)
 	set_nonblock(_metadata, self->fd, 0);
 	expect_flag_read_under_the_lock(_metadata, self, 1);
 }
+
+#if FIFO_STAGE == 3
+/** @brief Lab 03: the answer to an empty (full) FIFO is decided under the
+ *         lock, from O_NONBLOCK as the call finds it there: an fcntl()
+ *         made once the call let the lock go does not change its answer.
+ *
+ * The FIFO holds 32 bytes (reads) or FIFO_SIZE - 32 (writes). A call A of
+ * 32 bytes is frozen in its copy, holding the lock; B, of 8 bytes through
+ * a file of its own with O_NONBLOCK @p set or not, waits for the lock;
+ * then C, the same call through the O_NONBLOCK @p nb, made by a real-time
+ * child, which then changes O_NONBLOCK on B's file (shared across fork())
+ * with fcntl(). When A is let go it empties (fills) the FIFO; B takes the
+ * lock, finds the FIFO empty (full) and lets the lock go, which wakes C.
+ * Everything runs on one CPU, and where the caller switched the kernel to
+ * full preemption C runs at B's unlock, before B's next line: C's fcntl()
+ * comes after B found the FIFO empty (full) under the lock, and before B
+ * returns. B must answer by the flag it found there: EAGAIN if it was
+ * set, 0 (ENOSPC) if not. A driver that reads file->f_flags after its
+ * mutex_unlock() answers by the flag C left. Under voluntary preemption C
+ * runs once B has returned, and the results are the same.
+ *
+ * @param _metadata the test
+ * @param self the fixture
+ * @param nb an O_NONBLOCK descriptor on the device, for C
+ * @param is_write nonzero for writes, zero for reads
+ * @param set nonzero: B's file has O_NONBLOCK, and C clears it; zero: the
+ *        other way round
+ */
+static void expect_eagain_from_under_the_lock(struct __test_metadata *_metadata,
+					      FIXTURE_DATA(fifo) *self,
+					      int nb, int is_write, int set)
+{
+	const char *call = is_write ? "write" : "read";
+	struct sleeper *b = &self->sleepers[2];
+	const size_t before = is_write ? FIFO_SIZE - 32 : 32;
+	char data[FIFO_SIZE];
+	struct cpu_order order;
+	struct undo_call *u;
+	int status = 0, bfd, want_err;
+	struct frozen a;
+	pid_t pid;
+
+	u = mmap(NULL, sizeof(*u), PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, u);
+	drain_all(self->nb);
+	memset(data, 'f', sizeof(data));
+	ASSERT_EQ((ssize_t)before, write(self->nb, data, before));
+	bfd = open_dev(_metadata, O_RDWR | (set ? O_NONBLOCK : 0));
+	pid = lock_queue_start(_metadata, self, &order, &a, b, bfd, is_write,
+			       u, nb, bfd, O_RDWR | (set ? 0 : O_NONBLOCK));
+	ASSERT_LT(0, pid);
+	EXPECT_EQ(32, frozen_release(&a));
+	EXPECT_EQ(0, wait_for_child(pid, &status, WAKE_MS)) {
+		kill(pid, SIGKILL);
+		status = -1;
+		wait_for_child(pid, &status, 1000);
+	}
+	EXPECT_TRUE(sleeper_returned(b, WAKE_MS)) {
+		TH_LOG("the %s that waited for the lock did not return", call);
+	}
+	sleeper_finish(b, self->nb);
+	cpu_order_unpin(&order);
+	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status) &&
+		    u->ret == -1 && u->err == EAGAIN && u->undo_ret == 0) {
+		TH_LOG("the real-time O_NONBLOCK %s behind it should have failed with EAGAIN (got %zd, %s), and its fcntl() on the other file returned 0 (got %zd; exit status %#x)",
+		       call, u->ret, strerror(u->err), u->undo_ret, status);
+	}
+	want_err = set ? EAGAIN : is_write ? ENOSPC : 0;
+	EXPECT_TRUE(want_err ? b->sh->call.ret == -1 &&
+			       b->sh->call.err == want_err :
+			       b->sh->call.ret == 0) {
+		TH_LOG("a %s(8) %s O_NONBLOCK, which waited for the lock while the %s ahead %s the FIFO, and whose file's O_NONBLOCK a real-time call behind it %s right after it let the lock go: expected %s, got %zd %s; rule: the answer to an empty (full) FIFO is decided under the mutex, from file->f_flags as the call finds it there, read once: an fcntl() made after the call let the mutex go counts from the next call (decide -EAGAIN before mutex_unlock(), not from the copy's result after it)",
+		       call, set ? "with" : "without", call,
+		       is_write ? "filled" : "emptied",
+		       set ? "cleared" : "set",
+		       set ? "-1 EAGAIN" : is_write ? "-1 ENOSPC" : "0",
+		       b->sh->call.ret,
+		       b->sh->call.ret < 0 ? strerror(b->sh->call.err) : "");
+	}
+	sleeper_free(b, self->nb);
+	frozen_destroy(&a);
+	close(bfd);
+	munmap(u, sizeof(*u));
+	drain_all(self->nb);
+}
+
+/** @brief Lab 03: EAGAIN or not is decided under the lock, from the flag
+ *         the call finds there (expect_eagain_from_under_the_lock()):
+ *         reads and writes, with O_NONBLOCK set then cleared behind them,
+ *         and cleared then set, under full preemption where the kernel
+ *         can switch. */
+TEST_F_TIMEOUT(fifo, eagain_is_decided_under_the_lock, 20)
+{
+	int nb = open_dev(_metadata, O_RDWR | O_NONBLOCK);
+	int is_write, set;
+	char why[256];
+
+	/* Before the test is pinned: the switch takes the other CPUs offline. */
+	if (preempt_full_begin(&fifo_preempt_switched, why, sizeof(why)))
+		TH_LOG("(this kernel runs without full preemption, so the real-time call runs after the first one has returned, not at its unlock: %s)",
+		       why);
+	for (is_write = 0; is_write < 2; is_write++)
+		for (set = 0; set < 2; set++)
+			expect_eagain_from_under_the_lock(_metadata, self, nb,
+							  is_write, set);
+	preempt_full_end(&fifo_preempt_switched);
+	close(nb);
+}
+#endif /* FIFO_STAGE == 3 */
 #endif /* FIFO_STAGE >= 3 */
 
 #if FIFO_STAGE >= 4
@@ -5268,6 +5426,258 @@ TEST_F_TIMEOUT(fifo, woken_write_that_faults_leaves_the_room, 20)
 	woken_call_that_faults(_metadata, self, 1);
 }
 #endif /* FIFO_STAGE >= 4 */
+
+#ifdef FIFO_MODULE
+/* ---------------------------------------------------------------------
+ * The data path logs nothing
+ */
+
+/** @brief How many times data_path_does_not_log makes each kind of call
+ *         that returns at once. */
+#define QUIET_CALLS 16
+
+/** @brief How many times data_path_does_not_log makes each kind of call
+ *         that sleeps (a child process each). */
+#define QUIET_SLEEPS 4
+
+
+
+#if FIFO_STAGE >= 4
+/** @brief In data_path_does_not_log, a call of 8 bytes through @p fd
+ *         that sleeps, then returns: SIGUSR1 (a handler without
+ *         SA_RESTART) ends its sleep, or the byte count is served
+ *         through @p other (a read of 8 bytes for a write, a write of 8
+ *         for a read); noted in q->off when it went otherwise.
+ * @param q the record
+ * @param s the sleeper (freed first, left finished)
+ * @param fd the descriptor the call uses, without O_NONBLOCK
+ * @param other an O_NONBLOCK descriptor for the serving call
+ * @param is_write nonzero for a write
+ * @param by_signal nonzero: a signal ends the sleep (EINTR); zero: the
+ *        other side's call wakes it (8)
+ */
+static void quiet_sleep(struct kmsg_quiet *q, struct sleeper *s, int fd,
+			int other, int is_write, int by_signal)
+{
+	char buf[8] = "zzzzzzzz";
+
+	sleeper_free(s, other);
+	if (sleeper_start(s, fd, is_write ? buf : NULL, 8) != 'S') {
+		q->off++;
+		return;
+	}
+	if (by_signal)
+		kill(s->pid, SIGUSR1);
+	else if (is_write)
+		kmsg_quiet_call(q, read(other, buf, 8), 8, 0);
+	else
+		kmsg_quiet_call(q, write(other, buf, 8), 8, 0);
+	if (!sleeper_returned(s, WAKE_MS))
+		q->off++;
+	sleeper_finish(s, other);
+	errno = s->sh->call.err;
+	kmsg_quiet_call(q, s->sh->call.ret, by_signal ? -1 : 8, EINTR);
+}
+#endif
+
+/** @brief In data_path_does_not_log, a call that waits for its side's
+ *         mutex, held by a call frozen in its copy, until SIGUSR1 (a
+ *         handler without SA_RESTART) ends the wait: EINTR.
+ * @param q the record
+ * @param self the fixture (its FIFO is empty)
+ * @param is_write nonzero for writers, zero for readers
+ */
+static void quiet_lock_wait(struct kmsg_quiet *q, FIXTURE_DATA(fifo) *self,
+			    int is_write)
+{
+	struct sleeper *s = &self->sleepers[0];
+	char data[48];
+	struct frozen f;
+
+	memset(data, 'q', sizeof(data));
+	if (!is_write)
+		kmsg_quiet_call(q, write(self->fd, data, 48), 48, 0);
+	if (frozen_start(&f, self->fd, is_write, 32) == 1) {
+		sleeper_free(s, self->nb);
+		if (sleeper_start(s, self->fd, is_write ? data : NULL, 8) == 'S')
+			kill(s->pid, SIGUSR1);
+		else
+			q->off++;
+		if (!sleeper_returned(s, WAKE_MS))
+			q->off++;
+		sleeper_finish(s, self->nb);
+		errno = s->sh->call.err;
+		kmsg_quiet_call(q, s->sh->call.ret, -1, EINTR);
+	} else {
+		q->off++;
+	}
+	kmsg_quiet_call(q, frozen_release(&f), 32, 0);
+	frozen_destroy(&f);
+	drain_all(self->nb);
+}
+
+/** @brief The data path logs nothing (the handout's "pr_debug on hot paths"):
+ * every user can make the calls, and a driver that logs a line for each
+ * (a pr_err() for a full FIFO or a bad buffer, a pr_info() per read)
+ * fills the kernel log. Every way a call of this lab can end is taken
+ * QUIET_CALLS times, or QUIET_SLEEPS times for calls that sleep: bytes
+ * moved, 0 bytes, an empty FIFO (0, or EAGAIN with O_NONBLOCK) and a full
+ * one (ENOSPC, or EAGAIN), EFAULT both ways, ESPIPE, opens and closes
+ * with every access mode; a wait for a mutex that a signal ends (EINTR);
+ * from Lab 04 on, sleeps that a signal ends and sleeps that the other
+ * side wakes; from Lab 05 on, poll(); in Lab 06, O_ASYNC on and off and
+ * the SIGIO of a write and of a read. The module's records at any level
+ * are counted (its pr_fmt() prefix, "NAME: "); not one may come. A call
+ * that returns something else is only noted (the tests of its rule fail
+ * it). */
+TEST_F_TIMEOUT(fifo, data_path_does_not_log, 60)
+{
+	static const int modes[] = { O_RDONLY, O_WRONLY, O_RDWR };
+	const int empty_ret = FIFO_STAGE >= 3 ? -1 : 0;
+	const int full_err = FIFO_STAGE >= 3 ? EAGAIN : ENOSPC;
+	char fill[FIFO_SIZE], got[FIFO_SIZE], *bad;
+	struct kmsg_quiet q;
+	int d, i, m;
+
+	memset(fill, 'f', sizeof(fill));
+	bad = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, bad);
+	ASSERT_EQ(0, kmsg_quiet_start(&q, FIFO_MODULE)) {
+		TH_LOG("cannot open /dev/kmsg: %s", strerror(errno));
+	}
+	/* From Lab 03 on, O_NONBLOCK: an empty or full FIFO is EAGAIN. */
+	d = open_dev(_metadata,
+		     O_RDWR | (FIFO_STAGE >= 3 ? O_NONBLOCK : 0));
+	for (i = 0; i < QUIET_CALLS; i++) {
+		kmsg_quiet_call(&q, write(d, fill, 10), 10, 0);
+		kmsg_quiet_call(&q, read(d, got, sizeof(got)), 10, 0);
+		kmsg_quiet_call(&q, write(d, fill, 0), 0, 0);
+		kmsg_quiet_call(&q, read(d, got, 0), 0, 0);
+		kmsg_quiet_call(&q, read(d, got, 1), empty_ret, EAGAIN);
+		kmsg_quiet_call(&q, write(d, bad, 1), -1, EFAULT);
+		kmsg_quiet_call(&q, lseek(d, 0, SEEK_SET), -1, ESPIPE);
+		kmsg_quiet_call(&q, pread(d, got, 1, 0), -1, ESPIPE);
+		kmsg_quiet_call(&q, pwrite(d, fill, 1, 0), -1, ESPIPE);
+	}
+	kmsg_quiet_call(&q, write(d, fill, sizeof(fill)), FIFO_SIZE, 0);
+	for (i = 0; i < QUIET_CALLS; i++) {
+		kmsg_quiet_call(&q, write(d, fill, 1), -1, full_err);
+		kmsg_quiet_call(&q, read(d, bad, 1), -1, EFAULT);
+#if FIFO_STAGE == 3
+		/* Without O_NONBLOCK, Lab 02's answers. */
+		kmsg_quiet_call(&q, write(self->fd, fill, 1), -1, ENOSPC);
+#endif
+	}
+	kmsg_quiet_call(&q, read(d, got, sizeof(got)), FIFO_SIZE, 0);
+#if FIFO_STAGE == 3
+	for (i = 0; i < QUIET_CALLS; i++)
+		kmsg_quiet_call(&q, read(self->fd, got, 1), 0, 0);
+#endif
+	kmsg_quiet_count(&q,
+			 "reads and writes of bytes and of 0 bytes, on an empty and on a full FIFO, EFAULT both ways, lseek, pread and pwrite");
+	for (i = 0; i < QUIET_CALLS; i++)
+		for (m = 0; m < 3; m++) {
+			int fd = open(FIFO_DEV, modes[m] | (i & 1 ? O_NONBLOCK : 0));
+
+			kmsg_quiet_call(&q, fd < 0 ? -1 : 0, 0, 0);
+			if (fd >= 0)
+				close(fd);
+		}
+	kmsg_quiet_count(&q,
+			 "opens and closes read-only, write-only and read-write, with and without O_NONBLOCK");
+	/* The mutexes: a wait for one that a signal ends. */
+	for (i = 0; i < QUIET_SLEEPS; i++) {
+		quiet_lock_wait(&q, self, 0);
+		quiet_lock_wait(&q, self, 1);
+	}
+	kmsg_quiet_count(&q,
+			 "reads and writes waiting for their mutex, held by a call frozen in its copy, that a signal ended (EINTR)");
+#if FIFO_STAGE >= 4
+	for (i = 0; i < QUIET_SLEEPS; i++) {
+		quiet_sleep(&q, &self->sleepers[0], self->fd, self->nb, 0, 1);
+		quiet_sleep(&q, &self->sleepers[0], self->fd, self->nb, 0, 0);
+	}
+	kmsg_quiet_call(&q, write(self->nb, fill, sizeof(fill)), FIFO_SIZE, 0);
+	for (i = 0; i < QUIET_SLEEPS; i++) {
+		quiet_sleep(&q, &self->sleepers[0], self->fd, self->nb, 1, 1);
+		quiet_sleep(&q, &self->sleepers[0], self->fd, self->nb, 1, 0);
+	}
+	drain_all(self->nb);
+	kmsg_quiet_count(&q,
+			 "reads asleep on the empty FIFO and writes asleep on the full one, which a signal ended (EINTR) or the other side woke");
+#endif
+#if FIFO_STAGE >= 5
+	{
+		struct pollfd p = { .fd = d, .events = POLLIN | POLLOUT };
+		static const size_t levels[] = { 0, 10, FIFO_SIZE };
+		size_t l;
+
+		for (l = 0; l < 3; l++) {
+			if (levels[l])
+				kmsg_quiet_call(&q, write(d, fill, levels[l]),
+						levels[l], 0);
+			for (i = 0; i < QUIET_CALLS; i++)
+				kmsg_quiet_call(&q, poll(&p, 1, 0), 1, 0);
+			drain_all(d);
+		}
+		kmsg_quiet_count(&q,
+				 "poll() on an empty, a partly full and a full FIFO");
+	}
+#endif
+#if FIFO_STAGE >= 6
+	{
+		int flags = fcntl(d, F_GETFL);
+		struct timespec now = { 0 };
+		sigset_t io;
+
+		sigemptyset(&io);
+		sigaddset(&io, SIGIO);
+		ASSERT_EQ(0, sigprocmask(SIG_BLOCK, &io, NULL));
+		ASSERT_EQ(0, fcntl(d, F_SETOWN, getpid()));
+		for (i = 0; i < QUIET_CALLS; i++) {
+			kmsg_quiet_call(&q, fcntl(d, F_SETFL, flags | O_ASYNC),
+					0, 0);
+			kmsg_quiet_call(&q, write(d, fill, 1), 1, 0);
+			kmsg_quiet_call(&q, sigtimedwait(&io, NULL, &now),
+					SIGIO, 0);
+			kmsg_quiet_call(&q, read(d, got, 1), 1, 0);
+			kmsg_quiet_call(&q, fcntl(d, F_SETFL, flags), 0, 0);
+		}
+		/* The last close takes a file with O_ASYNC off the list. */
+		for (i = 0; i < QUIET_CALLS; i++) {
+			int a = open(FIFO_DEV, O_RDWR | O_NONBLOCK);
+
+			kmsg_quiet_call(&q, a < 0 ? -1 : 0, 0, 0);
+			if (a >= 0) {
+				kmsg_quiet_call(&q, fcntl(a, F_SETOWN, getpid()),
+						0, 0);
+				kmsg_quiet_call(&q, fcntl(a, F_SETFL,
+							  O_NONBLOCK | O_ASYNC),
+						0, 0);
+				close(a);
+			}
+		}
+		while (sigtimedwait(&io, NULL, &now) == SIGIO)
+			;
+		kmsg_quiet_count(&q,
+				 "O_ASYNC set and cleared (fasync), a write's SIGIO, last closes of files with O_ASYNC set");
+	}
+#endif
+	close(d);
+	munmap(bad, 4096);
+	kmsg_quiet_end(&q);
+	ASSERT_EQ(0, q.read_err) {
+		TH_LOG("cannot read /dev/kmsg: %s", strerror(q.read_err));
+	}
+	EXPECT_EQ(0, q.lines) {
+		TH_LOG("%d kernel log lines of %s came while the test made its calls; the first, from %s: \"%.160s\"; rule: " KMSG_QUIET_RULE,
+		       q.lines, FIFO_MODULE, q.first_when, q.first);
+		if (q.off)
+			TH_LOG("%d of those calls did not return what the handout says (the tests of those rules check that); whatever a call returns, it logs nothing",
+			       q.off);
+	}
+}
+#endif /* FIFO_MODULE */
 
 #ifdef FIFO_MODULE
 /** @brief The rule expect_works_the_moment_its_node_appears() checks. */

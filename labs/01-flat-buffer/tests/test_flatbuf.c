@@ -2063,6 +2063,158 @@ TEST_F_TIMEOUT(flatbuf, o_append_finds_the_end_under_the_lock, 15)
 	close(done[1]);
 }
 
+/** @brief How many times data_path_does_not_log makes each kind of call. */
+#define QUIET_CALLS 16
+
+/** @brief How many times data_path_does_not_log has each kind of call
+ *         wait for the mutex until a signal ends its wait. */
+#define QUIET_WAITS 2
+
+
+
+/** @brief In data_path_does_not_log, every kind of call that waits for
+ *         the mutex (enum waiter_kind), held by a write frozen in its
+ *         copy, until SIGUSR1 (a handler without SA_RESTART) ends its
+ *         wait with EINTR; noted in q->off when a call went otherwise.
+ * @param q the record
+ * @param fd the fixture's descriptor
+ */
+static void quiet_lock_waits(struct kmsg_quiet *q, int fd)
+{
+	int seekfd = open(DEV, O_RDONLY), nbfd = open(DEV, O_RDWR | O_NONBLOCK);
+	struct waiter w[WAIT_KINDS];
+	struct frozen_write f;
+	int kind;
+
+	memset(w, 0, sizeof(w));
+	if (seekfd < 0 || nbfd < 0 || frozen_write_start(&f, fd) != 1) {
+		q->off++;
+		goto out;
+	}
+	for (kind = 0; kind < WAIT_KINDS; kind++)
+		if (waiter_start(&w[kind], kind,
+				 kind == WAIT_SEEK_END ? seekfd :
+				 waiter_nonblock(kind) ? nbfd : fd) != 'S')
+			q->off++;
+	for (kind = 0; kind < WAIT_KINDS; kind++) {
+		if (!w[kind].sh)
+			continue;
+		kill(w[kind].pid, SIGUSR1);
+		if (!waiter_returned(&w[kind], 2000))
+			q->off++;
+		errno = w[kind].sh->err;
+		kmsg_quiet_call(q, w[kind].sh->ret, -1, EINTR);
+	}
+	kmsg_quiet_call(q, frozen_write_finish(&f), FLATBUF_SIZE, 0);
+out:
+	for (kind = 0; kind < WAIT_KINDS; kind++)
+		waiter_end(&w[kind]);
+	close(seekfd);
+	close(nbfd);
+}
+
+/** @brief Rule 20: the data path logs nothing (pr_debug() at most).
+ *
+ * Any user can make the calls, and a driver that logs a line for each (a
+ * pr_err() for a full buffer or a bad pointer, a pr_info() per read)
+ * fills the kernel log. Every way a call can end is taken QUIET_CALLS
+ * times: read() and write() that move bytes, of 0 bytes, read() at the
+ * end of the data (0), write() and pwrite() with no room (ENOSPC), EFAULT
+ * both ways, pread() and pwrite() inside and past the data, lseek() with
+ * each whence and EINVAL, opens with every access mode and with O_TRUNC,
+ * O_APPEND and O_NONBLOCK, O_APPEND writes, closes; then each call that
+ * waits for the mutex (behind a write frozen in its copy) and that a
+ * signal ends with EINTR, QUIET_WAITS times. The module's records at any
+ * level are counted (its pr_fmt() prefix, "flatbuf: "); not one may
+ * come. A call that returns something else is only noted (the tests of
+ * its rule fail it).
+ */
+TEST_F_TIMEOUT(flatbuf, data_path_does_not_log, 60)
+{
+	static const int modes[] = { O_RDONLY, O_WRONLY, O_RDWR };
+	char data[FLATBUF_SIZE], got[2 * FLATBUF_SIZE], *bad;
+	int fd = self->fd, i, m, a;
+	struct kmsg_quiet q;
+
+	alarm(0);	/* this test bounds its own waits */
+	memset(data, 'q', sizeof(data));
+	bad = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, bad);
+	ASSERT_EQ(0, kmsg_quiet_start(&q, MODULE)) {
+		TH_LOG("cannot open /dev/kmsg: %s", strerror(errno));
+	}
+	for (i = 0; i < QUIET_CALLS; i++) {
+		a = open(DEV, O_WRONLY | O_TRUNC);	/* empty again */
+		kmsg_quiet_call(&q, a < 0 ? -1 : 0, 0, 0);
+		if (a >= 0)
+			close(a);
+		kmsg_quiet_call(&q, lseek(fd, 0, SEEK_SET), 0, 0);
+		kmsg_quiet_call(&q, write(fd, data, 10), 10, 0);
+		kmsg_quiet_call(&q, lseek(fd, 0, SEEK_SET), 0, 0);
+		kmsg_quiet_call(&q, read(fd, got, sizeof(got)), 10, 0);
+		kmsg_quiet_call(&q, read(fd, got, sizeof(got)), 0, 0);
+		kmsg_quiet_call(&q, read(fd, got, 0), 0, 0);
+		kmsg_quiet_call(&q, write(fd, data, 0), 0, 0);
+		kmsg_quiet_call(&q, lseek(fd, 0, SEEK_END), 10, 0);
+		kmsg_quiet_call(&q, lseek(fd, -2, SEEK_CUR), 8, 0);
+		kmsg_quiet_call(&q, lseek(fd, -1, SEEK_SET), -1, EINVAL);
+		kmsg_quiet_call(&q, lseek(fd, FLATBUF_SIZE + 1, SEEK_SET), -1,
+				EINVAL);
+		kmsg_quiet_call(&q, lseek(fd, 0, 5), -1, EINVAL);
+		kmsg_quiet_call(&q, pread(fd, got, sizeof(got), 0), 10, 0);
+		kmsg_quiet_call(&q, pread(fd, got, sizeof(got), 30), 0, 0);
+		kmsg_quiet_call(&q, pwrite(fd, data, 4, 20), 4, 0);
+		kmsg_quiet_call(&q, pwrite(fd, data, 1, FLATBUF_SIZE), -1,
+				ENOSPC);
+		kmsg_quiet_call(&q, pread(fd, bad, 1, 0), -1, EFAULT);
+		kmsg_quiet_call(&q, pwrite(fd, bad, 1, 0), -1, EFAULT);
+		kmsg_quiet_call(&q, lseek(fd, FLATBUF_SIZE, SEEK_SET),
+				FLATBUF_SIZE, 0);
+		kmsg_quiet_call(&q, write(fd, data, 1), -1, ENOSPC);
+		kmsg_quiet_call(&q, write(fd, bad, 1), -1, ENOSPC);
+		kmsg_quiet_call(&q, lseek(fd, 0, SEEK_SET), 0, 0);
+		kmsg_quiet_call(&q, write(fd, data, sizeof(data)),
+				FLATBUF_SIZE, 0);
+		kmsg_quiet_call(&q, write(fd, data, 1), -1, ENOSPC);
+	}
+	kmsg_quiet_count(&q,
+			 "reads and writes of bytes and of 0 bytes, reads at the end, ENOSPC, EFAULT, pread, pwrite and lseek (EINVAL too)");
+	for (i = 0; i < QUIET_CALLS; i++) {
+		for (m = 0; m < 3; m++) {
+			a = open(DEV, modes[m] | (i & 1 ? O_TRUNC : 0) |
+				      (i & 2 ? O_NONBLOCK : 0));
+			kmsg_quiet_call(&q, a < 0 ? -1 : 0, 0, 0);
+			if (a >= 0)
+				close(a);
+		}
+		a = open(DEV, O_WRONLY | O_APPEND | O_TRUNC);
+		kmsg_quiet_call(&q, a < 0 ? -1 : 0, 0, 0);
+		if (a >= 0) {
+			kmsg_quiet_call(&q, write(a, data, 5), 5, 0);
+			kmsg_quiet_call(&q, pwrite(a, data, 5, 0), 5, 0);
+			close(a);
+		}
+	}
+	kmsg_quiet_count(&q,
+			 "opens and closes read-only, write-only and read-write, with and without O_TRUNC and O_NONBLOCK, O_APPEND writes");
+	for (i = 0; i < QUIET_WAITS; i++)
+		quiet_lock_waits(&q, fd);
+	kmsg_quiet_count(&q,
+			 "pwrite, pread, lseek(SEEK_END), an O_TRUNC open, and pwrite and pread on an O_NONBLOCK open, waiting for the mutex, that a signal ended (EINTR)");
+	munmap(bad, 4096);
+	kmsg_quiet_end(&q);
+	ASSERT_EQ(0, q.read_err) {
+		TH_LOG("cannot read /dev/kmsg: %s", strerror(q.read_err));
+	}
+	EXPECT_EQ(0, q.lines) {
+		TH_LOG("rule 20: %d kernel log lines of " MODULE " came while the test made its calls; the first, from %s: \"%.160s\"; rule: " KMSG_QUIET_RULE,
+		       q.lines, q.first_when, q.first);
+		if (q.off)
+			TH_LOG("%d of those calls did not return what the handout says (the tests of those rules check that); whatever a call returns, it logs nothing",
+			       q.off);
+	}
+}
+
 /*
  * The model-based tests: random calls on the device and on the model of
  * the handout's specification (userspace/file_model.h), compared call by
@@ -3038,93 +3190,145 @@ TEST_F_TIMEOUT(flatbuf, matches_the_model_across_processes, 20)
 	model_test(_metadata, seeds, 3, 400, 1);
 }
 
-/*
- * Rules 4 and 18: an O_TRUNC open empties the buffer, its zeroing
- * included, while it holds the mutex. A write of 64 bytes is frozen in
- * its copy, holding the mutex; an O_TRUNC open from another process waits
- * for it, and behind the open a write of 8 bytes at 0 from a real-time
- * process, through a descriptor opened before. Everything runs on one
- * CPU (cpu_order.h) and, where the kernel can switch, under full
- * preemption (preempt_full.h): when the open lets the mutex go, the write
- * it wakes runs at once, before the open's next line. The three calls
- * then come one after the other, and the buffer must hold what the model
- * of the handout's rules (file_model.h) gives for them in that order: the
- * 8 bytes, not zeros. Without full preemption the write runs once the
- * open has returned, and the result must be the same.
- */
-TEST_F_TIMEOUT(flatbuf, o_trunc_empties_the_buffer_under_the_lock, 15)
-{
-	static const char eight[] = "12345678";
-	char frozen[FLATBUF_SIZE], buf[2 * FLATBUF_SIZE], why[256];
-	char got[80], want[80], st_trunc, st_write;
-	struct cpu_order order;
-	struct file_model m;
-	struct frozen_write f;
-	struct waiter t = { 0 }, w = { 0 };
-	ssize_t n, model_ret;
-	int wfd, err = 0;
+/** @brief Calls queued on the mutex behind a write frozen in its copy
+ *         (behind_a_frozen_write()). */
+struct behind_write {
+	/** @brief The calls, in the order they queued; the last one is
+	 *         real-time. */
+	struct waiter w[2];
+	/** @brief How many. */
+	int n;
+	/** @brief What the frozen write returned. */
+	ssize_t write_ret;
+	/** @brief Nonzero when every call slept behind the write and has
+	 *         returned since. */
+	int ran;
+};
 
-	alarm(0);	/* this test bounds its own waits */
+/** @brief Rule 18, at the unlock: a 64-byte pwrite() at 0 ('B' then 'C',
+ *         frozen_write_start()) is frozen in its copy, holding the mutex;
+ *         the calls @p kinds queue behind it in that order, the last one
+ *         real-time; then the write goes on.
+ *
+ * Everything runs on one CPU (cpu_order.h) and, where the kernel can
+ * switch, under full preemption (preempt_full.h): the real-time call runs
+ * the moment the call ahead of it lets the mutex go, before that call's
+ * next line, and sees what the call left under the mutex and nothing it
+ * does after its unlock. Without full preemption it runs once the call
+ * ahead has returned, and the results must be the same.
+ *
+ * @param _metadata the test
+ * @param fd the descriptor the frozen write uses
+ * @param kinds the calls, at most 2
+ * @param fds their descriptors (opened before: misc_open() holds the
+ *        mutex of all misc devices, which an O_TRUNC open asleep keeps)
+ * @param n how many
+ * @param b filled in here; waiter_end() its calls afterwards
+ * @param when_not what the real-time call comes after without full
+ *        preemption, for the log
+ */
+static void behind_a_frozen_write(struct __test_metadata *_metadata, int fd,
+				  const enum waiter_kind *kinds,
+				  const int *fds, int n,
+				  struct behind_write *b,
+				  const char *when_not)
+{
+	struct cpu_order order;
+	struct frozen_write f;
+	char why[256], st;
+	int i;
+
+	memset(b, 0, sizeof(*b));
+	b->n = n;
+	b->write_ret = -1;
 	/* Before the test is pinned: the switch takes the other CPUs offline. */
 	if (preempt_full_begin(&preempt_switched, why, sizeof(why)))
-		TH_LOG("(this kernel runs without full preemption, so the real-time write runs once the O_TRUNC open has returned, not at its unlock: %s)",
-		       why);
-	/* Opened now: misc_open() calls the driver's open under the mutex of
-	 * all misc devices, which the O_TRUNC open asleep below keeps. */
-	wfd = open(DEV, O_WRONLY);
-	ASSERT_LE(0, wfd);
-	file_model_init(&m);
-	file_model_open(&m, 0, O_RDWR | O_TRUNC);	/* the fixture's */
-	file_model_open(&m, 1, O_WRONLY);		/* wfd */
+		TH_LOG("(this kernel runs without full preemption, so the real-time %s runs once %s, not at its unlock: %s)",
+		       waiter_call[kinds[n - 1]], when_not, why);
 	ASSERT_EQ(0, cpu_order_pin(&order)) {
 		TH_LOG("cannot run the test on one CPU: %s", strerror(errno));
 	}
-	ASSERT_EQ(1, frozen_write_start(&f, self->fd)) {
+	ASSERT_EQ(1, frozen_write_start(&f, fd)) {
 		TH_LOG("the 64-byte write returned %zd without copying all of its buffer (or userfaultfd failed: %s)",
 		       f.w.ret, strerror(errno));
 	}
-	st_trunc = waiter_start(&t, WAIT_OPEN_TRUNC, -1);
-	EXPECT_EQ('S', st_trunc) {
-		TH_LOG("rule 18: while a write holds the lock (frozen inside copy_from_user()), %s must sleep until the write is done; %s",
-		       waiter_call[WAIT_OPEN_TRUNC],
-		       not_asleep_because(st_trunc));
+	b->ran = 1;
+	for (i = 0; i < n; i++) {
+		st = waiter_start_how(&b->w[i], kinds[i], fds[i], 0,
+				      i == n - 1);
+		EXPECT_EQ('S', st) {
+			TH_LOG("rule 18: while a write holds the lock (frozen inside copy_from_user()), %s%s must sleep until it is its turn; %s",
+			       i == n - 1 ? "a real-time " : "",
+			       waiter_call[kinds[i]], not_asleep_because(st));
+		}
+		b->ran &= st == 'S';
 	}
-	st_write = waiter_start_how(&w, WAIT_WRITE, wfd, 0, 1);
-	EXPECT_EQ('S', st_write) {
-		TH_LOG("rule 18: while a write holds the lock, a real-time %s must sleep until it is its turn; %s",
-		       waiter_call[WAIT_WRITE], not_asleep_because(st_write));
-	}
-	memset(frozen, 'B', FLATBUF_SIZE / 2);
-	memset(frozen + FLATBUF_SIZE / 2, 'C', FLATBUF_SIZE / 2);
-	model_ret = file_model_pwrite(&m, 0, frozen, FLATBUF_SIZE,
-				      FLATBUF_SIZE, 0, &err);
-	n = frozen_write_finish(&f);
-	EXPECT_EQ(model_ret, n);
-	EXPECT_TRUE(waiter_returned(&t, 5000)) {
-		TH_LOG("%s still sleeps after the write released the lock",
-		       waiter_call[WAIT_OPEN_TRUNC]);
-	}
-	EXPECT_TRUE(waiter_returned(&w, 5000)) {
-		TH_LOG("%s still sleeps after the write and the O_TRUNC open released the lock",
-		       waiter_call[WAIT_WRITE]);
+	b->write_ret = frozen_write_finish(&f);
+	for (i = 0; i < n; i++) {
+		EXPECT_TRUE(waiter_returned(&b->w[i], 5000)) {
+			TH_LOG("%s still sleeps after the write%s released the lock",
+			       waiter_call[kinds[i]],
+			       i ? " and the call ahead of it" : "");
+		}
+		b->ran &= waiter_returned(&b->w[i], 0);
 	}
 	cpu_order_unpin(&order);
 	EXPECT_EQ(0, preempt_full_end(&preempt_switched)) {
 		TH_LOG("cannot switch the kernel back to its preemption model");
 	}
-	if (st_trunc == 'S' && st_write == 'S' && waiter_returned(&t, 0) &&
-	    waiter_returned(&w, 0)) {
+}
+
+/*
+ * Rules 4 and 18: an O_TRUNC open empties the buffer, its zeroing
+ * included, while it holds the mutex. A write of 64 bytes is frozen in
+ * its copy, holding the mutex; an O_TRUNC open from another process waits
+ * for it, and behind the open a write of 8 bytes at 0 from a real-time
+ * process, through a descriptor opened before (behind_a_frozen_write()):
+ * when the open lets the mutex go, the write it wakes runs at once,
+ * before the open's next line. The three calls then come one after the
+ * other, and the buffer must hold what the model of the handout's rules
+ * (file_model.h) gives for them in that order: the 8 bytes, not zeros.
+ */
+TEST_F_TIMEOUT(flatbuf, o_trunc_empties_the_buffer_under_the_lock, 15)
+{
+	static const enum waiter_kind kinds[] = { WAIT_OPEN_TRUNC, WAIT_WRITE };
+	static const char eight[] = "12345678";
+	char frozen[FLATBUF_SIZE], buf[2 * FLATBUF_SIZE];
+	char got[80], want[80];
+	struct waiter *t, *w;
+	struct behind_write b;
+	struct file_model m;
+	ssize_t n, model_ret;
+	int fds[2], err = 0;
+
+	alarm(0);	/* this test bounds its own waits */
+	fds[0] = -1;
+	fds[1] = open(DEV, O_WRONLY);
+	ASSERT_LE(0, fds[1]);
+	file_model_init(&m);
+	file_model_open(&m, 0, O_RDWR | O_TRUNC);	/* the fixture's */
+	file_model_open(&m, 1, O_WRONLY);		/* fds[1] */
+	behind_a_frozen_write(_metadata, self->fd, kinds, fds, 2, &b,
+			      "the O_TRUNC open has returned");
+	t = &b.w[0];
+	w = &b.w[1];
+	memset(frozen, 'B', FLATBUF_SIZE / 2);
+	memset(frozen + FLATBUF_SIZE / 2, 'C', FLATBUF_SIZE / 2);
+	model_ret = file_model_pwrite(&m, 0, frozen, FLATBUF_SIZE,
+				      FLATBUF_SIZE, 0, &err);
+	EXPECT_EQ(model_ret, b.write_ret);
+	if (b.ran) {
 		/* The open, then the write that waited behind it. */
 		file_model_open(&m, 2, O_WRONLY | O_TRUNC);
 		model_ret = file_model_pwrite(&m, 1, eight, 8, 8, 0, &err);
-		EXPECT_EQ(0, t.sh->ret) {
+		EXPECT_EQ(0, t->sh->ret) {
 			TH_LOG("the O_TRUNC open failed: %s",
-			       strerror(t.sh->err));
+			       strerror(t->sh->err));
 		}
-		EXPECT_EQ(model_ret, w.sh->ret) {
+		EXPECT_EQ(model_ret, w->sh->ret) {
 			TH_LOG("%s, which waited behind the O_TRUNC open, returned %lld (%s), not %zd",
-			       waiter_call[WAIT_WRITE], w.sh->ret,
-			       w.sh->ret < 0 ? strerror(w.sh->err) : "no error",
+			       waiter_call[WAIT_WRITE], w->sh->ret,
+			       w->sh->ret < 0 ? strerror(w->sh->err) : "no error",
 			       model_ret);
 		}
 		n = contents(buf);
@@ -3136,9 +3340,50 @@ TEST_F_TIMEOUT(flatbuf, o_trunc_empties_the_buffer_under_the_lock, 15)
 			       waiter_call[WAIT_WRITE], n, got, m.len, want);
 		}
 	}
-	waiter_end(&t);
-	waiter_end(&w);
-	close(wfd);
+	waiter_end(t);
+	waiter_end(w);
+	close(fds[1]);
+}
+
+/*
+ * Rules 8 and 18: a write sets the length under the mutex, with its
+ * bytes. A write of 64 bytes at 0 into the empty buffer is frozen in its
+ * copy; a real-time pread() of 64 at 0 waits for the mutex behind it
+ * (behind_a_frozen_write()) and runs the moment the write lets the mutex
+ * go, before the write's next line: it must get all 64 bytes, as a read
+ * after the write does. A length grown after mutex_unlock() is still the
+ * old one (0) for that read, which then returns nothing.
+ */
+TEST_F_TIMEOUT(flatbuf, write_sets_the_length_under_the_lock, 15)
+{
+	static const enum waiter_kind kinds[] = { WAIT_READ };
+	char want[FLATBUF_SIZE], got[80];
+	struct behind_write b;
+	struct waiter *r;
+	int fds[1];
+
+	alarm(0);	/* this test bounds its own waits */
+	fds[0] = open(DEV, O_RDONLY);
+	ASSERT_LE(0, fds[0]);
+	behind_a_frozen_write(_metadata, self->fd, kinds, fds, 1, &b,
+			      "the write has returned");
+	r = &b.w[0];
+	EXPECT_EQ(FLATBUF_SIZE, b.write_ret);
+	memset(want, 'B', FLATBUF_SIZE / 2);
+	memset(want + FLATBUF_SIZE / 2, 'C', FLATBUF_SIZE / 2);
+	if (b.ran) {
+		bytes_text(got, sizeof(got), (const unsigned char *)r->sh->buf,
+			   r->sh->ret > 0 ? (size_t)r->sh->ret : 0);
+		EXPECT_TRUE(r->sh->ret == FLATBUF_SIZE &&
+			    !memcmp(r->sh->buf, want, FLATBUF_SIZE)) {
+			TH_LOG("rules 8 and 18: a write of 64 bytes at 0 into the empty buffer, then a real-time %s that waited for it and ran the moment the write let the mutex go: it returned %lld (%s) with %s ('.' for a zero byte), not the write's 64 bytes. A write grows len under the mutex, with its bytes: grown after mutex_unlock(), it is still the old length for a call that took the mutex meanwhile (a read, an lseek(SEEK_END), an O_APPEND write)",
+			       waiter_call[WAIT_READ], r->sh->ret,
+			       r->sh->ret < 0 ? strerror(r->sh->err) : "no error",
+			       got);
+		}
+	}
+	waiter_end(r);
+	close(fds[0]);
 }
 
 /*
