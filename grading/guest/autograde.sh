@@ -545,8 +545,10 @@ _lab_unload() {
 _lab_save_kernel_log() {
 	dmesg >"$_lab_work/dmesg" 2>&1 || true
 	if grep -q "$_lab_marker" "$_lab_work/dmesg"; then
+		_lab_log_wrapped=no
 		sed "1,/$_lab_marker/d" "$_lab_work/dmesg" >"$_lab_work/log"
 	else
+		_lab_log_wrapped=yes
 		cp "$_lab_work/dmesg" "$_lab_work/log"
 	fi
 }
@@ -570,14 +572,18 @@ _lab_save_kernel_log() {
 # with parent '/' already present!". Anything else in the window still
 # counts (a WARNING, an oops, a second sysfs report), and so does a line
 # among the dump_stack() ones that is not one; a begin without its end
-# leaves everything in.
+# leaves everything in. When the ring buffer wrapped during the run
+# (_lab_log_wrapped=yes: a module that floods the log at every load
+# pushes the begin record out before the report comes), an end record
+# whose begin is gone opens its window at the previous end record, or
+# at the first line kept.
 # Anyone can write those records (a test program, a module's printk()):
 # that gains nothing, as what they exempt is only that exact report, which
 # the kernel prints whoever registers the lab's names a second time and
 # which says nothing about the driver: the load that makes it is judged
 # by the test.
 _lab_exempt_copy_report() {
-	awk -v mods="$LAB_MODULES" -v q="'" '
+	awk -v mods="$LAB_MODULES" -v q="'" -v wrapped="${_lab_log_wrapped:-no}" '
 	function strip(l) {
 		sub(/^\[[^]]*\] ?/, "", l)
 		return l
@@ -590,47 +596,47 @@ _lab_exempt_copy_report() {
 		    l ~ /^ +(\? )?0x[0-9a-f]+$/ ||
 		    l ~ /^(RIP|Code|RSP|RAX|RDX|RBP|R10|R13): /
 	}
+	# Leave out, between lines i and j (not included), the report of
+	# module mod.
+	function exempt(i, j, mod,    k, l, sysfs, dbg, dup) {
+		sysfs = 0
+		dbg = 0
+		dup = "sysfs: cannot create duplicate filename " q "/devices/virtual/misc/" mod
+		for (k = i + 1; k < j; k++) {
+			l = t[k]
+			if (!sysfs && substr(l, 1, length(dup)) == dup &&
+			    substr(l, length(dup) + 1) ~ ("^[0-9]*" q "$")) {
+				sysfs = 1
+				keep[k] = 0
+				while (k + 1 < j && stack_line(t[k + 1])) {
+					k++
+					keep[k] = 0
+					if (t[k] ~ /^ *<\/TASK>$/)
+						break
+				}
+			} else if (!dbg && l == "debugfs: Directory " q mod q " with parent " q "/" q " already present!") {
+				dbg = 1
+				keep[k] = 0
+			}
+		}
+	}
 	{ raw[NR] = $0; t[NR] = strip($0); keep[NR] = 1 }
 	END {
 		n = split(mods, m, " ")
-		i = 1
-		while (i <= NR) {
+		last = 0
+		for (j = 1; j <= NR; j++) {
 			mod = ""
 			for (k = 1; k <= n; k++)
-				if (t[i] == "labkit: expected report: a second copy of " m[k])
+				if (t[j] == "labkit: end of the expected report of " m[k])
 					mod = m[k]
-			if (mod == "") {
-				i++
+			if (mod == "")
 				continue
-			}
-			for (j = i + 1; j <= NR; j++)
-				if (t[j] == "labkit: end of the expected report of " mod)
+			for (i = j - 1; i > last; i--)
+				if (t[i] == "labkit: expected report: a second copy of " mod)
 					break
-			if (j > NR) {
-				i++
-				continue
-			}
-			sysfs = 0
-			dbg = 0
-			dup = "sysfs: cannot create duplicate filename " q "/devices/virtual/misc/" mod
-			for (k = i + 1; k < j; k++) {
-				l = t[k]
-				if (!sysfs && substr(l, 1, length(dup)) == dup &&
-				    substr(l, length(dup) + 1) ~ ("^[0-9]*" q "$")) {
-					sysfs = 1
-					keep[k] = 0
-					while (k + 1 < j && stack_line(t[k + 1])) {
-						k++
-						keep[k] = 0
-						if (t[k] ~ /^ *<\/TASK>$/)
-							break
-					}
-				} else if (!dbg && l == "debugfs: Directory " q mod q " with parent " q "/" q " already present!") {
-					dbg = 1
-					keep[k] = 0
-				}
-			}
-			i = j + 1
+			if (i > last || wrapped == "yes")
+				exempt(i, j, mod)
+			last = j
 		}
 		for (i = 1; i <= NR; i++)
 			if (keep[i])
@@ -856,6 +862,15 @@ lab_grade() {
 	_lab_marker="labkit: grading $LAB $$"
 	echo "$_lab_marker" >/dev/kmsg
 	_lab_taint_before=$(_lab_taint)
+	# From here on the serial console shows only KERN_CRIT and worse
+	# (the boot's "quiet" showed KERN_ERR too): a module that logs errors
+	# at every load or call would otherwise make each of its loads and
+	# calls wait for the emulated UART, byte by byte, and which tests
+	# then ran out of their time would depend on the host's speed. The
+	# kernel log keeps every record (kernel_log_clean reads it), and an
+	# oops or a panic turns the console verbose before it reports
+	# (oops_begin(), panic()), so a crash still shows on the console.
+	echo 3 >/proc/sys/kernel/printk 2>/dev/null || true
 
 	if _lab_load; then
 		_lab_run_tests "$LAB_TEST_DIR" "$LAB_TESTPROG"

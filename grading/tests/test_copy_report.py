@@ -81,10 +81,12 @@ WARNING = "[  20.300000] WARNING: CPU: 1 PID: 321 at lib/list_debug.c:59 misc_de
                      "needs a POSIX sh and awk")
 class CopyReport(unittest.TestCase):
 
-    def judged(self, log, modules="blkfifo"):
+    def judged(self, log, modules="blkfifo", wrapped="no"):
         """What kernel_log_clean judges of LOG: the lines the filter
-        keeps, and those of them that _LAB_BAD_LOG counts."""
-        env = dict(os.environ, LAB_MODULES=modules)
+        keeps, and those of them that _LAB_BAD_LOG counts. WRAPPED: the
+        run's start record was gone from the ring buffer."""
+        env = dict(os.environ, LAB_MODULES=modules,
+                   _lab_log_wrapped=wrapped)
         proc = subprocess.run(["sh", "-c", SCRIPT], input=log, env=env,
                               text=True, capture_output=True, check=False)
         self.assertEqual("", proc.stderr)
@@ -160,6 +162,26 @@ class CopyReport(unittest.TestCase):
                                          SYSFS_612))
         self.assertEqual(1, sum("Call Trace:" in b for b in bad), bad)
         self.assertEqual(1, sum("already present" in b for b in bad), bad)
+
+    def test_a_wrapped_log_opens_the_window_at_the_previous_end(self):
+        # A module that floods the log at load pushes the begin record
+        # out of the ring buffer before its copy's report comes.
+        fill = dict(mod="blkfifo", node="blkfifo")
+        flood = "[  20.0] blkfifo: flood\n" * 3
+        log = (flood + (DEBUGFS + SYSFS_612).format(**fill) +
+               END.format(**fill) + "[  21.0] after\n")
+        _, bad = self.judged(log, wrapped="yes")
+        self.assertEqual([], bad)
+        # Not wrapped: the begin record must be there.
+        _, bad = self.judged(log, wrapped="no")
+        self.assertIn("Call Trace:", "".join(bad))
+        # Wrapped, a second end record: its window starts after the
+        # first one, so a report before that still counts once.
+        report = SYSFS_612.format(**fill)
+        log = (report + END.format(**fill) + report + report +
+               END.format(**fill))
+        _, bad = self.judged(log, wrapped="yes")
+        self.assertEqual(1, sum("Call Trace:" in b for b in bad), bad)
 
     def test_the_marker_strings_match_the_test_programs(self):
         with open(os.path.join(paths.TOP, "userspace", "module_copy.h"),
