@@ -862,15 +862,6 @@ lab_grade() {
 	_lab_marker="labkit: grading $LAB $$"
 	echo "$_lab_marker" >/dev/kmsg
 	_lab_taint_before=$(_lab_taint)
-	# From here on the serial console shows only KERN_CRIT and worse
-	# (the boot's "quiet" showed KERN_ERR too): a module that logs errors
-	# at every load or call would otherwise make each of its loads and
-	# calls wait for the emulated UART, byte by byte, and which tests
-	# then ran out of their time would depend on the host's speed. The
-	# kernel log keeps every record (kernel_log_clean reads it), and an
-	# oops or a panic turns the console verbose before it reports
-	# (oops_begin(), panic()), so a crash still shows on the console.
-	echo 3 >/proc/sys/kernel/printk 2>/dev/null || true
 
 	if _lab_load; then
 		_lab_run_tests "$LAB_TEST_DIR" "$LAB_TESTPROG"

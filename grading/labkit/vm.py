@@ -71,7 +71,7 @@ SKIPPED_INITCALLS = ("jent_mod_init", "bpf_tcp_ca_kfunc_init",
 LOG_LIMIT = 64 << 20
 
 #: Kernel command line. quiet keeps all but errors off the console (and the
-#: autograder, once the grading starts, errors too: grading/guest/autograde.sh);
+#: guest's init, once a run starts, errors too: grading/guest/init);
 #: oops=panic panic=-1 turns any oops into an immediate reset, which
 #: -no-reboot turns into QEMU's exit. A CPU stuck in the kernel for 20 s
 #: (soft lockup: a loop with preemption off) panics too: a hang becomes a
