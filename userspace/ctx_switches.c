@@ -6,22 +6,14 @@
 #include <stdio.h>
 #include <sys/resource.h>
 #include "ctx_switches.h"
+#include "small_file.h"
 
 long ctx_switches_of(pid_t tid)
 {
-	char path[64], line[256];
-	long count = -1;
-	FILE *f;
+	char path[64];
 
 	snprintf(path, sizeof(path), "/proc/self/task/%d/status", (int)tid);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "voluntary_ctxt_switches: %ld", &count) == 1)
-			break;
-	fclose(f);
-	return count;
+	return (long)small_file_field(path, "voluntary_ctxt_switches");
 }
 
 long ctx_switches_own(void)
