@@ -167,6 +167,12 @@ static int module_copy_log(const char *text)
 int module_copy_load(const char *name, char *copy, size_t size, char *msg,
 		     size_t msize)
 {
+	return module_copy_load_with(name, "", copy, size, msg, msize);
+}
+
+int module_copy_load_with(const char *name, const char *params, char *copy,
+			  size_t size, char *msg, size_t msize)
+{
 	const char *dir = getenv("LAB_MODULE_DIR");
 	char path[PATH_MAX], mark[128];
 	size_t n = strlen(name), len;
@@ -197,7 +203,7 @@ int module_copy_load(const char *name, char *copy, size_t size, char *msg,
 		free(img);
 		return -1;
 	}
-	if (syscall(SYS_init_module, img, len, "") != 0)
+	if (syscall(SYS_init_module, img, len, params) != 0)
 		err = errno;
 	snprintf(mark, sizeof(mark), MODULE_COPY_END "%s", name);
 	module_copy_log(mark);
@@ -224,25 +230,35 @@ int module_copy_listed(const char *name)
 int module_copy_expect_refused(const char *name, const char *rule, char *msg,
 			       size_t size)
 {
+	return module_copy_expect_refused_with(name, "",
+					       "misc_register() of its device",
+					       rule, msg, size);
+}
+
+int module_copy_expect_refused_with(const char *name, const char *params,
+				    const char *registration,
+				    const char *rule, char *msg, size_t size)
+{
 	char copy[64];
 	int err, gone;
 
-	err = module_copy_load(name, copy, sizeof(copy), msg, size);
+	err = module_copy_load_with(name, params, copy, sizeof(copy), msg,
+				    size);
 	if (err < 0)
 		return -1;
 	if (err == 0) {
 		gone = module_unload_when_free(copy, MODULE_COPY_UNLOAD_MS);
 		snprintf(msg, size,
-			 "a second copy of %s (named %s), loaded while %s was, loaded too: the registration of its device, whose name is taken, fails with EEXIST, and init went on as if it had worked (was misc_register()'s result ignored?)%s; %s",
-			 name, copy, name,
+			 "a second copy of %s (named %s), loaded while %s was, loaded too: %s, whose name is taken, fails with EEXIST, and init went on as if it had worked (was its result ignored?)%s; %s",
+			 name, copy, name, registration,
 			 gone ? ", and that copy cannot be unloaded" : "",
 			 rule);
 		return -1;
 	}
 	if (err != EEXIST) {
 		snprintf(msg, size,
-			 "a second copy of %s (named %s), loaded while %s was, failed with %s, not EEXIST: the error of misc_register(), whose device name is taken; init returns that error as it is; %s",
-			 name, copy, name, strerror(err), rule);
+			 "a second copy of %s (named %s), loaded while %s was, failed with %s, not EEXIST: the error of %s, whose name is taken; init returns that error as it is; %s",
+			 name, copy, name, strerror(err), registration, rule);
 		return -1;
 	}
 	if (module_copy_listed(copy)) {

@@ -5,7 +5,8 @@
  *        name is taken, and a correct init fails with that error.
  *
  * misc_register() of a name that is registered already fails with
- * EEXIST (device_create() finds /sys/devices/virtual/misc/NAME there).
+ * EEXIST (device_create() finds /sys/devices/virtual/misc/NAME there),
+ * and so does class_create() of a class that exists (/sys/class/NAME).
  * The kernel loads a module only once under one name, so the copy is the
  * module's image with its name changed (same length, the last letter):
  * the struct module in the ELF section .gnu.linkonce.this_module and the
@@ -14,7 +15,8 @@
  *
  * Such a registration is reported by sysfs for any driver, correct or
  * not: "sysfs: cannot create duplicate filename '/devices/virtual/misc/
- * NAME'" and a dump_stack() (Call Trace:), and a second debugfs directory
+ * NAME'" (or '/class/NAME') and a dump_stack() (Call Trace:), and a
+ * second debugfs directory
  * of the same name by "debugfs: Directory 'NAME' with parent '/' already
  * present!". The autograder's kernel_log_clean would count those, so the
  * load is framed by two kernel log records, MODULE_COPY_BEGIN and
@@ -50,6 +52,21 @@
 int module_copy_load(const char *name, char *copy, size_t size, char *msg,
 		     size_t msize);
 
+/** @brief module_copy_load() with parameters: the copy is loaded with
+ *         @p params (as insmod's arguments, e.g. "pipe_size=1048576"),
+ *         so that what its init allocates before the registration that
+ *         fails has a size a test can see.
+ * @param name the module's name, without .ko
+ * @param params the copy's parameters ("" for none)
+ * @param copy where the copy's module name is written
+ * @param size the size of @p copy (more than strlen(@p name))
+ * @param msg where a failure to read or patch the image is described
+ * @param msize the size of @p msg
+ * @return as module_copy_load()
+ */
+int module_copy_load_with(const char *name, const char *params, char *copy,
+			  size_t size, char *msg, size_t msize);
+
 /** @brief Whether module @p name is in /proc/modules (in any state).
  * @param name a module name
  * @return 1 if it is, 0 if not, -1 if /proc/modules cannot be read
@@ -68,5 +85,21 @@ int module_copy_listed(const char *name);
  */
 int module_copy_expect_refused(const char *name, const char *rule, char *msg,
 			       size_t size);
+
+/** @brief module_copy_expect_refused() for a copy loaded with @p params,
+ *         whose registration that fails is @p registration.
+ * @param name the module's name, without .ko; it must be loaded
+ * @param params the copy's parameters ("" for none)
+ * @param registration the call that finds the name taken, for @p msg
+ *        (e.g. "misc_register() of its device",
+ *        "class_create() of its class \"mypipe\"")
+ * @param rule the handout's rule, for @p msg ("rule: ...")
+ * @param msg where the first problem is described
+ * @param size the size of @p msg
+ * @return 0, or -1 with @p msg filled in
+ */
+int module_copy_expect_refused_with(const char *name, const char *params,
+				    const char *registration,
+				    const char *rule, char *msg, size_t size);
 
 #endif /* LABKIT_MODULE_COPY_H */

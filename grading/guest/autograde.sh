@@ -556,9 +556,10 @@ _lab_save_kernel_log() {
 # _lab_exempt_copy_report: the kernel log on stdin, less the one report
 # that a_failed_registration_fails_the_load expects (userspace/
 # module_copy.h): a test loads a second copy of the lab's module, under
-# another module name, to see its init fail when misc_register() finds
-# the device's name taken. sysfs reports that duplicate name with a
-# dump_stack() for every driver, correct or not, and debugfs a second
+# another module name, to see its init fail when misc_register() (Lab
+# 07: class_create()) finds the device's (the class's) name taken. sysfs
+# reports that duplicate name with a dump_stack() for every driver,
+# correct or not, and debugfs a second
 # directory of the module's name. The test writes a record right before
 # that load and one right after:
 #   labkit: expected report: a second copy of MODULE
@@ -566,7 +567,8 @@ _lab_save_kernel_log() {
 # (MODULE one of LAB_MODULES). Between such a pair, and only there, these
 # lines are left out: the first "sysfs: cannot create duplicate filename
 # '/devices/virtual/misc/NAME'" (NAME the module's name, or it followed by
-# a minor's number) with the dump_stack() lines right after it (CPU:,
+# a minor's number), or "... '/class/MODULE'" (Lab 07's class_create()),
+# with the dump_stack() lines right after it (CPU:,
 # Tainted:, Hardware name:, Call Trace:, <TASK>, frames, the registers of
 # the system call, </TASK>), and the first "debugfs: Directory 'MODULE'
 # with parent '/' already present!". Anything else in the window still
@@ -598,14 +600,16 @@ _lab_exempt_copy_report() {
 	}
 	# Leave out, between lines i and j (not included), the report of
 	# module mod.
-	function exempt(i, j, mod,    k, l, sysfs, dbg, dup) {
+	function exempt(i, j, mod,    k, l, sysfs, dbg, dup, cls) {
 		sysfs = 0
 		dbg = 0
 		dup = "sysfs: cannot create duplicate filename " q "/devices/virtual/misc/" mod
+		cls = "sysfs: cannot create duplicate filename " q "/class/" mod q
 		for (k = i + 1; k < j; k++) {
 			l = t[k]
-			if (!sysfs && substr(l, 1, length(dup)) == dup &&
-			    substr(l, length(dup) + 1) ~ ("^[0-9]*" q "$")) {
+			if (!sysfs && (l == cls ||
+			    substr(l, 1, length(dup)) == dup &&
+			    substr(l, length(dup) + 1) ~ ("^[0-9]*" q "$"))) {
 				sysfs = 1
 				keep[k] = 0
 				while (k + 1 < j && stack_line(t[k + 1])) {

@@ -57,6 +57,7 @@
 #include "fifo_call.h"
 #include "held_call.h"
 #include "fifo_model.h"
+#include "module_copy.h"
 #include "module_reload.h"
 #include "pipe_model.h"
 #include "preempt_full.h"
@@ -6434,6 +6435,90 @@ TEST_F_TIMEOUT(pipe, unload_leaves_the_device_numbers_dead, 60)
 	}
 	rmdir(dir);
 	EXPECT_EQ(0, module_load(MODULE, ""));
+}
+
+/** @brief The rule a_failed_registration_fails_the_load checks, printed
+ *         when it fails. */
+#define FAILED_LOAD_RULE "rule 24: a load that fails gives back what it took: init checks every registration's result (class_create() of a class that exists fails with EEXIST), undoes what it did before it (the device numbers, the ring), in reverse order, and returns that error"
+
+/** @brief One step of a_failed_registration_fails_the_load, a
+ *         reload_checks_step: a second copy of the module, with the
+ *         largest ring, loaded while the module is (module_copy.h), must
+ *         fail with EEXIST and leave no module behind.
+ * @param arg unused
+ * @param i the step's number
+ * @param msg what went wrong
+ * @param msg_size the size of @p msg
+ * @return 0, or EPROTO with @p msg filled in
+ */
+static int refused_copy_step(void *arg, unsigned int i, char *msg,
+			     size_t msg_size)
+{
+	(void)arg;
+	(void)i;
+	if (module_copy_expect_refused_with(MODULE, "pipe_size=1048576",
+					    "class_create() of its class \"mypipe\"",
+					    FAILED_LOAD_RULE, msg, msg_size))
+		return EPROTO;
+	return 0;
+}
+
+/* Rule 24: a load that fails gives back what it took. A second copy of
+ * the module, renamed (another module name, the same device names), is
+ * loaded five times while the module is, with the largest ring: its
+ * class_create() finds the class "mypipe" taken and fails with EEXIST,
+ * and so must each load, after giving back its device numbers and its
+ * 1 MiB ring. Then the module's ends still work. */
+TEST_F_TIMEOUT(pipe, a_failed_registration_fails_the_load, 120)
+{
+	static const char *const sys[] = {
+		"/sys/class/mypipe/mypipe_in", "/sys/class/mypipe/mypipe_out",
+	};
+	char msg[1024], c = 0;
+	unsigned int i;
+	int err, r, w;
+
+	ASSERT_EQ(1, mypipe_in_proc_devices()) {
+		TH_LOG("rule 24: with the module loaded, /proc/devices lists \"mypipe\" once");
+	}
+	err = reload_checks_steps_free("refused loads of a second copy",
+				       refused_copy_step, NULL, 1048576, 4,
+				       msg, sizeof(msg));
+	TH_LOG("%s", msg);
+	EXPECT_EQ(0, err) {
+		if (err < 0)
+			TH_LOG("%s; the kernel kept about the copy's 1 MiB ring at every failed load (kvfree() missing on init's error path?)",
+			       FAILED_LOAD_RULE);
+	}
+	EXPECT_EQ(1, mypipe_in_proc_devices()) {
+		TH_LOG("%s; /proc/devices lists \"mypipe\" %d times after the failed loads of a second copy, where the module's own numbers are the only ones (unregister_chrdev_region() missing on init's error path?)",
+		       FAILED_LOAD_RULE, mypipe_in_proc_devices());
+	}
+	for (i = 0; i < 2; i++) {
+		EXPECT_EQ(0, access(sys[i], F_OK)) {
+			TH_LOG("after the failed loads of a second copy, %s is gone: %s (the copy's error path destroyed the module's class?)",
+			       sys[i], strerror(errno));
+		}
+	}
+	r = try_open(PIPE_OUT, O_RDONLY | O_NONBLOCK);
+	w = try_open(PIPE_IN, O_WRONLY | O_NONBLOCK);
+	EXPECT_LE(0, r) {
+		TH_LOG("after the failed loads of a second copy, %s does not open: %s",
+		       PIPE_OUT, strerror(errno));
+	}
+	EXPECT_LE(0, w) {
+		TH_LOG("after the failed loads of a second copy, %s does not open: %s",
+		       PIPE_IN, strerror(errno));
+	}
+	if (r >= 0 && w >= 0) {
+		EXPECT_EQ(1, write(w, "!", 1));
+		EXPECT_EQ(1, read(r, &c, 1));
+		EXPECT_EQ('!', c);
+	}
+	if (w >= 0)
+		close(w);
+	if (r >= 0)
+		close(r);
 }
 
 /** @brief The rule works_the_moment_its_nodes_appear checks, printed when
