@@ -118,6 +118,60 @@ TEST_F_TIMEOUT(fifo, no_sigio_after_clearing_o_async, TIMEOUT)
 	close(a);
 }
 
+/* Lab 05's quiet data path, for what Lab 06 adds (handout, "the data
+ * path": keep .fasync as quiet): turning O_ASYNC on and off, a close of a
+ * file that still has it, and the reads and writes that signal a file on
+ * the list (kill_fasync()) log nothing. Here, after
+ * no_sigio_after_clearing_o_async, since these calls set O_ASYNC. */
+TEST_F_TIMEOUT(fifo, fasync_does_not_log, TIMEOUT)
+{
+	struct kmsg_quiet q;
+	siginfo_t info;
+	int i, a, flags;
+	char c;
+
+	ASSERT_EQ(0, block_sigio());
+	ASSERT_EQ(0, kmsg_quiet_start(&q, FIFO_MODULE)) {
+		TH_LOG("cannot open /dev/kmsg: %s", strerror(errno));
+	}
+	for (i = 0; i < QUIET_CALLS; i++) {
+		a = open(FIFO_DEV, O_RDWR | O_NONBLOCK);
+		kmsg_quiet_call(&q, a < 0 ? -1 : 0, 0, 0);
+		if (a < 0)
+			continue;
+		kmsg_quiet_call(&q, async_on(a), 0, 0);
+		/* Bytes in, then room: a SIGIO each for the file. */
+		kmsg_quiet_call(&q, write(self->nb, "x", 1), 1, 0);
+		kmsg_quiet_call(&q, await_sigio(&info, SIGNAL_MS) ? 0 : -1, 0,
+				0);
+		kmsg_quiet_call(&q, read(a, &c, 1), 1, 0);
+		kmsg_quiet_call(&q, await_sigio(&info, SIGNAL_MS) ? 0 : -1, 0,
+				0);
+		/* Every other file leaves the list by fcntl(), the others at
+		 * their close. */
+		if (i & 1) {
+			flags = fcntl(a, F_GETFL);
+			kmsg_quiet_call(&q, flags < 0 ? -1 :
+					fcntl(a, F_SETFL, flags & ~O_ASYNC), 0,
+					0);
+		}
+		close(a);
+	}
+	kmsg_quiet_count(&q,
+			 "O_ASYNC set and cleared with fcntl(), closes of files with O_ASYNC set, and the reads and writes that signal them");
+	kmsg_quiet_end(&q);
+	ASSERT_EQ(0, q.read_err) {
+		TH_LOG("cannot read /dev/kmsg: %s", strerror(q.read_err));
+	}
+	EXPECT_EQ(0, q.lines) {
+		TH_LOG("%d kernel log lines of %s came while the test made its calls; the first, from %s: \"%.160s\"; rule: " KMSG_QUIET_RULE " (.fasync and the signals a call sends are on the data path too)",
+		       q.lines, FIFO_MODULE, q.first_when, q.first);
+		if (q.off)
+			TH_LOG("%d of those calls did not return what the handout says (the tests of those rules check that); whatever a call returns, it logs nothing",
+			       q.off);
+	}
+}
+
 TEST_F_TIMEOUT(fifo, sigio_when_data_arrives, TIMEOUT)
 {
 	int a = open(FIFO_DEV, O_RDONLY | O_NONBLOCK);
