@@ -5676,40 +5676,31 @@ TEST_F_TIMEOUT(fifo, data_path_does_not_log, 60)
 /** @brief The rule data_path_works_with_its_debug_messages_on checks. */
 #define DEBUG_ON_RULE "rule: pr_debug() at most on the data path, and a message turned on changes nothing else: it prints only what the driver has in kernel memory (never a __user pointer, which only copy_to_user()/copy_from_user() may touch, and never past a buffer's end) and takes no lock"
 
-/** @brief Make the calls of data_path_does_not_log (quiet_calls()) in a
- *         child process, which a call's oops kills without ending the
- *         test.
- * @param self the fixture
- * @param q the record, in memory shared with the child: started by the
- *        child, and filled in
- * @param bad an unmapped page
- * @param edge a buffer whose 8th byte is the last before an unmapped page
- * @return the child's wait status: exit 0 once the calls are made; exit
- *         2 if /dev/kmsg, 3 if the device could not be opened; -1 if no
- *         child could be made
- */
-static int quiet_calls_in_child(FIXTURE_DATA(fifo) *self,
-				struct kmsg_quiet *q, char *bad, char *edge)
-{
-	int status = -1, d;
-	pid_t pid;
+/** @brief What quiet_calls() needs, for dyndbg_calls_off_and_on(). */
+struct quiet_args {
+	/** @brief The fixture. */
+	FIXTURE_DATA(fifo) *self;
+	/** @brief An unmapped page. */
+	char *bad;
+	/** @brief A buffer whose 8th byte is the last before an unmapped
+	 *         page. */
+	char *edge;
+};
 
-	pid = fork();
-	if (pid == 0) {
-		if (kmsg_quiet_start(q, FIFO_MODULE))
-			_exit(2);
-		d = open(FIFO_DEV,
-			 O_RDWR | (FIFO_STAGE >= 3 ? O_NONBLOCK : 0));
-		if (d < 0)
-			_exit(3);
-		quiet_calls(self, q, d, bad, edge);
-		close(d);
-		kmsg_quiet_end(q);
-		_exit(0);
-	}
-	if (pid < 0 || waitpid(pid, &status, 0) != pid)
-		return -1;
-	return status;
+/** @brief quiet_calls() on a descriptor of its own, as a dyndbg_calls.
+ * @param q the record, started
+ * @param arg the struct quiet_args
+ */
+static void quiet_calls_on_own_fd(struct kmsg_quiet *q, void *arg)
+{
+	struct quiet_args *a = arg;
+	int d = open(FIFO_DEV, O_RDWR | (FIFO_STAGE >= 3 ? O_NONBLOCK : 0));
+
+	kmsg_quiet_call(q, d < 0 ? -1 : 0, 0, 0);
+	if (d < 0)
+		return;
+	quiet_calls(a->self, q, d, a->bad, a->edge);
+	close(d);
 }
 
 /** @brief The module's pr_debug() messages, turned on with dynamic debug
@@ -5723,57 +5714,24 @@ static int quiet_calls_in_child(FIXTURE_DATA(fifo) *self,
  *         there the test has nothing to turn on, says so, and passes. */
 TEST_F_TIMEOUT(fifo, data_path_works_with_its_debug_messages_on, 90)
 {
-	struct kmsg_quiet *q;
+	struct dyndbg_outcome o;
+	struct quiet_args a = { .self = self };
 	struct edge_buf edge;
-	char msg[256], *bad;
-	int err, status, off;
+	char msg[512];
+	int verdict;
 
-	q = mmap(NULL, sizeof(*q), PROT_READ | PROT_WRITE,
-		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, q);
-	bad = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, bad);
+	a.bad = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+		     0);
+	ASSERT_NE(MAP_FAILED, a.bad);
 	ASSERT_EQ(0, edge_buf_init(&edge, 8));
-	/* Off (as every test leaves them): what the calls return. */
-	status = quiet_calls_in_child(self, q, bad, edge_buf_at(&edge, 8));
-	ASSERT_EQ(0, status) {
-		TH_LOG("with the debug messages off, the process making the calls %s",
-		       status < 0 ? "could not be made" :
-		       WIFSIGNALED(status) ? "was killed (data_path_does_not_log makes the same calls)" :
-		       "could not open /dev/kmsg or the device");
-	}
-	off = q->off;
-	err = dyndbg_module(FIFO_MODULE, 1, msg, sizeof(msg));
-	if (err == ENOENT) {
-		TH_LOG("this kernel has no dynamic debug (%s): its pr_debug() messages compile to nothing, so none can be turned on",
-		       msg);
-		return;
-	}
-	ASSERT_EQ(0, err) {
-		TH_LOG("%s", msg);
-	}
-	memset(q, 0, sizeof(*q));
-	status = quiet_calls_in_child(self, q, bad, edge_buf_at(&edge, 8));
-	err = dyndbg_module(FIFO_MODULE, 0, msg, sizeof(msg));
-	EXPECT_EQ(0, err) {
-		TH_LOG("turning the messages off again: %s", msg);
-	}
-	ASSERT_LE(0, status) {
-		TH_LOG("fork: %s", strerror(errno));
-	}
-	ASSERT_FALSE(WIFSIGNALED(status)) {
-		TH_LOG("the process making the calls with %s's debug messages on was killed by signal %d: an oops in a call (see the kernel log: a pr_debug() that reads a user pointer, or past a buffer?); %s",
-		       FIFO_MODULE, WTERMSIG(status), DEBUG_ON_RULE);
-	}
-	TH_LOG("%d debug messages of %s came while the calls were made",
-	       q->lines, FIFO_MODULE);
-	EXPECT_EQ(off, q->off) {
-		TH_LOG("with the messages on, %d calls returned other than the handout says; with them off, %d; %s",
-		       q->off, off, DEBUG_ON_RULE);
-	}
+	a.edge = edge_buf_at(&edge, 8);
+	dyndbg_calls_off_and_on(FIFO_MODULE, quiet_calls_on_own_fd, &a, &o);
+	verdict = dyndbg_judge(&o, FIFO_MODULE, DEBUG_ON_RULE, msg,
+			       sizeof(msg));
+	TH_LOG("%s", msg);
+	EXPECT_EQ(0, verdict);
 	edge_buf_destroy(&edge);
-	munmap(bad, 4096);
-	munmap(q, sizeof(*q));
+	munmap(a.bad, 4096);
 }
 
 #endif /* FIFO_MODULE */
