@@ -2298,34 +2298,26 @@ TEST_F_TIMEOUT(flatbuf, data_path_does_not_log, 60)
 /** @brief The rule data_path_works_with_its_debug_messages_on checks. */
 #define DEBUG_ON_RULE "rule 20: pr_debug() at most on the data path, and a message turned on changes nothing else: it prints only what the driver has in kernel memory (never a __user pointer, which only copy_to_user()/copy_from_user() may touch, and never past a buffer's end) and takes no lock"
 
-/** @brief Make the calls of data_path_does_not_log (quiet_calls()) in a
- *         child process, which a call's oops kills without ending the
- *         test.
- * @param q the record, in memory shared with the child: started by the
- *        child, and filled in
- * @param fd the fixture's descriptor
- * @param bad an inaccessible page
- * @param edge the first byte of an inaccessible page, as quiet_calls()
- * @return the child's wait status (exit 0 once the calls are made, 2 if
- *         /dev/kmsg could not be opened), or -1 if no child could be made
- */
-static int quiet_calls_in_child(struct kmsg_quiet *q, int fd, char *bad,
-				char *edge)
-{
-	int status = -1;
-	pid_t pid;
+/** @brief What quiet_calls() needs, for dyndbg_calls_off_and_on(). */
+struct quiet_args {
+	/** @brief The fixture's descriptor. */
+	int fd;
+	/** @brief An inaccessible page. */
+	char *bad;
+	/** @brief The first byte of an inaccessible page, as quiet_calls().
+	 */
+	char *edge;
+};
 
-	pid = fork();
-	if (pid == 0) {
-		if (kmsg_quiet_start(q, MODULE))
-			_exit(2);
-		quiet_calls(q, fd, bad, edge);
-		kmsg_quiet_end(q);
-		_exit(0);
-	}
-	if (pid < 0 || waitpid(pid, &status, 0) != pid)
-		return -1;
-	return status;
+/** @brief quiet_calls(), as a dyndbg_calls.
+ * @param q the record, started
+ * @param arg the struct quiet_args
+ */
+static void quiet_calls_of(struct kmsg_quiet *q, void *arg)
+{
+	struct quiet_args *a = arg;
+
+	quiet_calls(q, a->fd, a->bad, a->edge);
 }
 
 /** @brief Rule 20: the module's pr_debug() messages, turned on with
@@ -2340,59 +2332,24 @@ static int quiet_calls_in_child(struct kmsg_quiet *q, int fd, char *bad,
  *         passes. */
 TEST_F_TIMEOUT(flatbuf, data_path_works_with_its_debug_messages_on, 90)
 {
-	struct kmsg_quiet *q;
+	struct quiet_args a = { .fd = self->fd };
+	struct dyndbg_outcome o;
 	struct fault_edge e;
-	char msg[256], *bad, *edge;
-	int err, status, off;
+	char msg[512];
+	int verdict;
 
 	alarm(0);	/* this test bounds its own waits */
-	q = mmap(NULL, sizeof(*q), PROT_READ | PROT_WRITE,
-		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, q);
-	bad = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, bad);
-	edge = fault_edge_init(&e);
-	ASSERT_NE(NULL, edge);
-	/* Off (as every test leaves them): what the calls return. */
-	status = quiet_calls_in_child(q, self->fd, bad, edge);
-	ASSERT_EQ(0, status) {
-		TH_LOG("with the debug messages off, the process making the calls %s",
-		       status < 0 ? "could not be made" :
-		       WIFSIGNALED(status) ? "was killed (data_path_does_not_log makes the same calls)" :
-		       "could not open /dev/kmsg");
-	}
-	off = q->off;
-	err = dyndbg_module(MODULE, 1, msg, sizeof(msg));
-	if (err == ENOENT) {
-		TH_LOG("this kernel has no dynamic debug (%s): its pr_debug() messages compile to nothing, so none can be turned on",
-		       msg);
-		return;
-	}
-	ASSERT_EQ(0, err) {
-		TH_LOG("%s", msg);
-	}
-	memset(q, 0, sizeof(*q));
-	status = quiet_calls_in_child(q, self->fd, bad, edge);
-	err = dyndbg_module(MODULE, 0, msg, sizeof(msg));
-	EXPECT_EQ(0, err) {
-		TH_LOG("turning the messages off again: %s", msg);
-	}
-	ASSERT_LE(0, status) {
-		TH_LOG("fork: %s", strerror(errno));
-	}
-	ASSERT_FALSE(WIFSIGNALED(status)) {
-		TH_LOG("the process making the calls with " MODULE "'s debug messages on was killed by signal %d: an oops in a call (see the kernel log: a pr_debug() that reads a user pointer, or past a buffer?); %s",
-		       WTERMSIG(status), DEBUG_ON_RULE);
-	}
-	TH_LOG("%d debug messages of " MODULE " came while the calls were made",
-	       q->lines);
-	EXPECT_EQ(off, q->off) {
-		TH_LOG("with the messages on, %d calls returned other than the handout says; with them off, %d; %s",
-		       q->off, off, DEBUG_ON_RULE);
-	}
+	a.bad = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+		     0);
+	ASSERT_NE(MAP_FAILED, a.bad);
+	a.edge = fault_edge_init(&e);
+	ASSERT_NE(NULL, a.edge);
+	dyndbg_calls_off_and_on(MODULE, quiet_calls_of, &a, &o);
+	verdict = dyndbg_judge(&o, MODULE, DEBUG_ON_RULE, msg, sizeof(msg));
+	TH_LOG("%s", msg);
+	EXPECT_EQ(0, verdict);
 	munmap(e.area, 2 * e.page);
-	munmap(bad, 4096);
-	munmap(q, sizeof(*q));
+	munmap(a.bad, 4096);
 }
 
 /*
