@@ -69,6 +69,7 @@
 #include "held_call.h"
 #include "kmsg_check.h"
 #include "misc_minor.h"
+#include "dyndbg.h"
 #include "module_copy.h"
 #include "module_reload.h"
 #include "preempt_full.h"
@@ -5533,80 +5534,90 @@ static void quiet_lock_wait(struct kmsg_quiet *q, FIXTURE_DATA(fifo) *self,
  * are counted (its pr_fmt() prefix, "NAME: "); not one may come. A call
  * that returns something else is only noted (the tests of its rule fail
  * it). */
-TEST_F_TIMEOUT(fifo, data_path_does_not_log, 60)
+/** @brief The calls of data_path_does_not_log, every way a call of this
+ *         stage can end, each noted in @p q (kmsg_quiet_call()) and the
+ *         module's records counted after each run of them
+ *         (kmsg_quiet_count()).
+ * @param self the fixture (its FIFO is empty, and is left empty)
+ * @param q the record, started
+ * @param d a descriptor O_RDWR, and O_NONBLOCK from Lab 03 on
+ * @param bad an unmapped page
+ * @param edge a buffer whose 8th byte is the last before an unmapped page
+ */
+static void quiet_calls(FIXTURE_DATA(fifo) *self, struct kmsg_quiet *q,
+			int d, char *bad, char *edge)
 {
 	static const int modes[] = { O_RDONLY, O_WRONLY, O_RDWR };
 	const int empty_ret = FIFO_STAGE >= 3 ? -1 : 0;
 	const int full_err = FIFO_STAGE >= 3 ? EAGAIN : ENOSPC;
-	char fill[FIFO_SIZE], got[FIFO_SIZE], *bad;
-	struct kmsg_quiet q;
-	int d, i, m;
+	char fill[FIFO_SIZE], got[FIFO_SIZE];
+	int i, m;
 
 	memset(fill, 'f', sizeof(fill));
-	bad = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, bad);
-	ASSERT_EQ(0, kmsg_quiet_start(&q, FIFO_MODULE)) {
-		TH_LOG("cannot open /dev/kmsg: %s", strerror(errno));
-	}
-	/* From Lab 03 on, O_NONBLOCK: an empty or full FIFO is EAGAIN. */
-	d = open_dev(_metadata,
-		     O_RDWR | (FIFO_STAGE >= 3 ? O_NONBLOCK : 0));
 	for (i = 0; i < QUIET_CALLS; i++) {
-		kmsg_quiet_call(&q, write(d, fill, 10), 10, 0);
-		kmsg_quiet_call(&q, read(d, got, sizeof(got)), 10, 0);
-		kmsg_quiet_call(&q, write(d, fill, 0), 0, 0);
-		kmsg_quiet_call(&q, read(d, got, 0), 0, 0);
-		kmsg_quiet_call(&q, read(d, got, 1), empty_ret, EAGAIN);
-		kmsg_quiet_call(&q, write(d, bad, 1), -1, EFAULT);
-		kmsg_quiet_call(&q, lseek(d, 0, SEEK_SET), -1, ESPIPE);
-		kmsg_quiet_call(&q, pread(d, got, 1, 0), -1, ESPIPE);
-		kmsg_quiet_call(&q, pwrite(d, fill, 1, 0), -1, ESPIPE);
+		kmsg_quiet_call(q, write(d, fill, 10), 10, 0);
+		kmsg_quiet_call(q, read(d, got, sizeof(got)), 10, 0);
+		kmsg_quiet_call(q, write(d, fill, 0), 0, 0);
+		kmsg_quiet_call(q, read(d, got, 0), 0, 0);
+		kmsg_quiet_call(q, read(d, got, 1), empty_ret, EAGAIN);
+		kmsg_quiet_call(q, write(d, bad, 1), -1, EFAULT);
+		kmsg_quiet_call(q, lseek(d, 0, SEEK_SET), -1, ESPIPE);
+		kmsg_quiet_call(q, pread(d, got, 1, 0), -1, ESPIPE);
+		kmsg_quiet_call(q, pwrite(d, fill, 1, 0), -1, ESPIPE);
 	}
-	kmsg_quiet_call(&q, write(d, fill, sizeof(fill)), FIFO_SIZE, 0);
+	/* Copies that stop part-way at the unmapped page: the bytes before
+	 * it are moved and counted. */
 	for (i = 0; i < QUIET_CALLS; i++) {
-		kmsg_quiet_call(&q, write(d, fill, 1), -1, full_err);
-		kmsg_quiet_call(&q, read(d, bad, 1), -1, EFAULT);
+		kmsg_quiet_call(q, write(d, edge, 16), 8, 0);
+		kmsg_quiet_call(q, write(d, fill, 8), 8, 0);
+		kmsg_quiet_call(q, read(d, edge, 16), 8, 0);
+		kmsg_quiet_call(q, read(d, got, sizeof(got)), 8, 0);
+	}
+	kmsg_quiet_call(q, write(d, fill, sizeof(fill)), FIFO_SIZE, 0);
+	for (i = 0; i < QUIET_CALLS; i++) {
+		kmsg_quiet_call(q, write(d, fill, 1), -1, full_err);
+		kmsg_quiet_call(q, read(d, bad, 1), -1, EFAULT);
 #if FIFO_STAGE == 3
 		/* Without O_NONBLOCK, Lab 02's answers. */
-		kmsg_quiet_call(&q, write(self->fd, fill, 1), -1, ENOSPC);
+		kmsg_quiet_call(q, write(self->fd, fill, 1), -1, ENOSPC);
 #endif
 	}
-	kmsg_quiet_call(&q, read(d, got, sizeof(got)), FIFO_SIZE, 0);
+	kmsg_quiet_call(q, read(d, got, sizeof(got)), FIFO_SIZE, 0);
 #if FIFO_STAGE == 3
 	for (i = 0; i < QUIET_CALLS; i++)
-		kmsg_quiet_call(&q, read(self->fd, got, 1), 0, 0);
+		kmsg_quiet_call(q, read(self->fd, got, 1), 0, 0);
 #endif
-	kmsg_quiet_count(&q,
-			 "reads and writes of bytes and of 0 bytes, on an empty and on a full FIFO, EFAULT both ways, lseek, pread and pwrite");
+	kmsg_quiet_count(q,
+			 "reads and writes of bytes and of 0 bytes, on an empty and on a full FIFO, EFAULT both ways, copies that stop part-way at an unmapped page, lseek, pread and pwrite");
 	for (i = 0; i < QUIET_CALLS; i++)
 		for (m = 0; m < 3; m++) {
 			int fd = open(FIFO_DEV, modes[m] | (i & 1 ? O_NONBLOCK : 0));
 
-			kmsg_quiet_call(&q, fd < 0 ? -1 : 0, 0, 0);
+			kmsg_quiet_call(q, fd < 0 ? -1 : 0, 0, 0);
 			if (fd >= 0)
 				close(fd);
 		}
-	kmsg_quiet_count(&q,
+	kmsg_quiet_count(q,
 			 "opens and closes read-only, write-only and read-write, with and without O_NONBLOCK");
 	/* The mutexes: a wait for one that a signal ends. */
 	for (i = 0; i < QUIET_SLEEPS; i++) {
-		quiet_lock_wait(&q, self, 0);
-		quiet_lock_wait(&q, self, 1);
+		quiet_lock_wait(q, self, 0);
+		quiet_lock_wait(q, self, 1);
 	}
-	kmsg_quiet_count(&q,
+	kmsg_quiet_count(q,
 			 "reads and writes waiting for their mutex, held by a call frozen in its copy, that a signal ended (EINTR)");
 #if FIFO_STAGE >= 4
 	for (i = 0; i < QUIET_SLEEPS; i++) {
-		quiet_sleep(&q, &self->sleepers[0], self->fd, self->nb, 0, 1);
-		quiet_sleep(&q, &self->sleepers[0], self->fd, self->nb, 0, 0);
+		quiet_sleep(q, &self->sleepers[0], self->fd, self->nb, 0, 1);
+		quiet_sleep(q, &self->sleepers[0], self->fd, self->nb, 0, 0);
 	}
-	kmsg_quiet_call(&q, write(self->nb, fill, sizeof(fill)), FIFO_SIZE, 0);
+	kmsg_quiet_call(q, write(self->nb, fill, sizeof(fill)), FIFO_SIZE, 0);
 	for (i = 0; i < QUIET_SLEEPS; i++) {
-		quiet_sleep(&q, &self->sleepers[0], self->fd, self->nb, 1, 1);
-		quiet_sleep(&q, &self->sleepers[0], self->fd, self->nb, 1, 0);
+		quiet_sleep(q, &self->sleepers[0], self->fd, self->nb, 1, 1);
+		quiet_sleep(q, &self->sleepers[0], self->fd, self->nb, 1, 0);
 	}
 	drain_all(self->nb);
-	kmsg_quiet_count(&q,
+	kmsg_quiet_count(q,
 			 "reads asleep on the empty FIFO and writes asleep on the full one, which a signal ended (EINTR) or the other side woke");
 #endif
 #if FIFO_STAGE >= 5
@@ -5617,17 +5628,37 @@ TEST_F_TIMEOUT(fifo, data_path_does_not_log, 60)
 
 		for (l = 0; l < 3; l++) {
 			if (levels[l])
-				kmsg_quiet_call(&q, write(d, fill, levels[l]),
+				kmsg_quiet_call(q, write(d, fill, levels[l]),
 						levels[l], 0);
 			for (i = 0; i < QUIET_CALLS; i++)
-				kmsg_quiet_call(&q, poll(&p, 1, 0), 1, 0);
+				kmsg_quiet_call(q, poll(&p, 1, 0), 1, 0);
 			drain_all(d);
 		}
-		kmsg_quiet_count(&q,
+		kmsg_quiet_count(q,
 				 "poll() on an empty, a partly full and a full FIFO");
 	}
 #endif
+}
+
+TEST_F_TIMEOUT(fifo, data_path_does_not_log, 60)
+{
+	struct edge_buf edge;
+	struct kmsg_quiet q;
+	char *bad;
+	int d;
+
+	bad = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, bad);
+	ASSERT_EQ(0, edge_buf_init(&edge, 8));
+	ASSERT_EQ(0, kmsg_quiet_start(&q, FIFO_MODULE)) {
+		TH_LOG("cannot open /dev/kmsg: %s", strerror(errno));
+	}
+	/* From Lab 03 on, O_NONBLOCK: an empty or full FIFO is EAGAIN. */
+	d = open_dev(_metadata,
+		     O_RDWR | (FIFO_STAGE >= 3 ? O_NONBLOCK : 0));
+	quiet_calls(self, &q, d, bad, edge_buf_at(&edge, 8));
 	close(d);
+	edge_buf_destroy(&edge);
 	munmap(bad, 4096);
 	kmsg_quiet_end(&q);
 	ASSERT_EQ(0, q.read_err) {
@@ -5641,6 +5672,68 @@ TEST_F_TIMEOUT(fifo, data_path_does_not_log, 60)
 			       q.off);
 	}
 }
+
+/** @brief The rule data_path_works_with_its_debug_messages_on checks. */
+#define DEBUG_ON_RULE "rule: pr_debug() at most on the data path, and a message turned on changes nothing else: it prints only what the driver has in kernel memory (never a __user pointer, which only copy_to_user()/copy_from_user() may touch, and never past a buffer's end) and takes no lock"
+
+/** @brief What quiet_calls() needs, for dyndbg_calls_off_and_on(). */
+struct quiet_args {
+	/** @brief The fixture. */
+	FIXTURE_DATA(fifo) *self;
+	/** @brief An unmapped page. */
+	char *bad;
+	/** @brief A buffer whose 8th byte is the last before an unmapped
+	 *         page. */
+	char *edge;
+};
+
+/** @brief quiet_calls() on a descriptor of its own, as a dyndbg_calls.
+ * @param q the record, started
+ * @param arg the struct quiet_args
+ */
+static void quiet_calls_on_own_fd(struct kmsg_quiet *q, void *arg)
+{
+	struct quiet_args *a = arg;
+	int d = open(FIFO_DEV, O_RDWR | (FIFO_STAGE >= 3 ? O_NONBLOCK : 0));
+
+	kmsg_quiet_call(q, d < 0 ? -1 : 0, 0, 0);
+	if (d < 0)
+		return;
+	quiet_calls(a->self, q, d, a->bad, a->edge);
+	close(d);
+}
+
+/** @brief The module's pr_debug() messages, turned on with dynamic debug
+ *         (dyndbg.h) as a developer does to see what the driver does,
+ *         change nothing: the calls of data_path_does_not_log, made in a
+ *         child process with the messages off and then on, return the
+ *         same both times, and none kills the process (an oops: a message
+ *         that reads the user's buffer directly faults under SMAP). The
+ *         messages are turned off again before the results are judged.
+ *         A kernel without dynamic debug compiles pr_debug() to nothing:
+ *         there the test has nothing to turn on, says so, and passes. */
+TEST_F_TIMEOUT(fifo, data_path_works_with_its_debug_messages_on, 90)
+{
+	struct dyndbg_outcome o;
+	struct quiet_args a = { .self = self };
+	struct edge_buf edge;
+	char msg[512];
+	int verdict;
+
+	a.bad = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+		     0);
+	ASSERT_NE(MAP_FAILED, a.bad);
+	ASSERT_EQ(0, edge_buf_init(&edge, 8));
+	a.edge = edge_buf_at(&edge, 8);
+	dyndbg_calls_off_and_on(FIFO_MODULE, quiet_calls_on_own_fd, &a, &o);
+	verdict = dyndbg_judge(&o, FIFO_MODULE, DEBUG_ON_RULE, msg,
+			       sizeof(msg));
+	TH_LOG("%s", msg);
+	EXPECT_EQ(0, verdict);
+	edge_buf_destroy(&edge);
+	munmap(a.bad, 4096);
+}
+
 #endif /* FIFO_MODULE */
 
 #ifdef FIFO_MODULE

@@ -41,6 +41,7 @@
 #include "child_process.h"
 #include "copy_stall.h"
 #include "cpu_order.h"
+#include "dyndbg.h"
 #include "early_caller_expect.h"
 #include "file_model.h"
 #include "kmsg_check.h"
@@ -664,6 +665,62 @@ TEST_F_TIMEOUT(flatbuf, o_trunc_only_when_opened_for_writing, TIMEOUT)
 		       DEV, len);
 		TH_LOG("typical bug: an open for writing told from the access mode in f_flags (anything but O_RDONLY, or either bit O_WRONLY or O_RDWR); FMODE_WRITE in file->f_mode is what says it");
 	}
+}
+
+/* Rules 3 and 4: only O_TRUNC, in an open for writing, empties the
+ * buffer. An open with any other flag a program may pass (O_CREAT, as
+ * the shell's ">>" and fopen(..., "a") do, O_APPEND, O_SYNC, O_EXCL
+ * without O_CREAT...) and any access mode leaves the data as it was, as
+ * it does for a regular file. */
+TEST_F_TIMEOUT(flatbuf, only_o_trunc_empties_the_buffer, TIMEOUT)
+{
+	static const int modes[] = { O_RDONLY, O_WRONLY, O_RDWR, 3 };
+	static const struct {
+		int flags;
+		const char *name;
+	} extra[] = {
+		{ 0, "no other flag" }, { O_CREAT, "O_CREAT" },
+		{ O_APPEND, "O_APPEND" }, { O_NONBLOCK, "O_NONBLOCK" },
+		{ O_SYNC, "O_SYNC" }, { O_DSYNC, "O_DSYNC" },
+		{ O_NOCTTY, "O_NOCTTY" }, { O_CLOEXEC, "O_CLOEXEC" },
+		{ O_EXCL, "O_EXCL" }, { O_NOATIME, "O_NOATIME" },
+		{ O_CREAT | O_APPEND, "O_CREAT|O_APPEND" },
+		{ O_CREAT | O_NONBLOCK | O_SYNC, "O_CREAT|O_NONBLOCK|O_SYNC" },
+	};
+	static const char *const mode_name[] = {
+		"O_RDONLY", "O_WRONLY", "O_RDWR", "access mode 3",
+	};
+	char buf[2 * FLATBUF_SIZE];
+	unsigned int m, e;
+	ssize_t n;
+	int fd;
+
+	for (m = 0; m < 4; m++)
+		for (e = 0; e < sizeof(extra) / sizeof(extra[0]); e++) {
+			ASSERT_EQ(11, write_once(O_WRONLY | O_TRUNC,
+						 "hello world"));
+			fd = open(DEV, modes[m] | extra[e].flags, 0666);
+			EXPECT_LE(0, fd) {
+				TH_LOG("open(\"%s\", %s | %s) failed: %s", DEV,
+				       mode_name[m], extra[e].name,
+				       strerror(errno));
+			}
+			if (fd >= 0)
+				close(fd);
+			n = contents(buf);
+			EXPECT_EQ(11, n) {
+				TH_LOG("rules 3 and 4: only O_TRUNC in an open for writing empties the buffer; an open and close with %s | %s left %zd bytes of the 11",
+				       mode_name[m], extra[e].name, n);
+				if (extra[e].flags & O_CREAT)
+					TH_LOG("typical bug: O_CREAT taken for O_TRUNC (the shell's \">>\" and fopen(\"a\") open with O_CREAT and expect the data kept); test O_TRUNC alone");
+			}
+			if (n == 11) {
+				EXPECT_EQ(0, memcmp(buf, "hello world", 11)) {
+					TH_LOG("rules 3 and 4: after an open and close with %s | %s the data changed: \"%.11s\"",
+					       mode_name[m], extra[e].name, buf);
+				}
+			}
+		}
 }
 
 TEST_F_TIMEOUT(flatbuf, o_append_appends, TIMEOUT)
@@ -2113,6 +2170,85 @@ out:
 	close(nbfd);
 }
 
+/** @brief The calls of data_path_does_not_log, every way a call can end,
+ *         each noted in @p q (kmsg_quiet_call()) and the module's records
+ *         counted after each run of them (kmsg_quiet_count()).
+ * @param q the record, started
+ * @param fd the fixture's descriptor (O_RDWR)
+ * @param bad an inaccessible page
+ * @param edge the first byte of an inaccessible page, whose 5 bytes
+ *        before are accessible
+ */
+static void quiet_calls(struct kmsg_quiet *q, int fd, char *bad, char *edge)
+{
+	static const int modes[] = { O_RDONLY, O_WRONLY, O_RDWR };
+	char data[FLATBUF_SIZE], got[2 * FLATBUF_SIZE];
+	int i, m, a;
+
+	memset(data, 'q', sizeof(data));
+	for (i = 0; i < QUIET_CALLS; i++) {
+		a = open(DEV, O_WRONLY | O_TRUNC);	/* empty again */
+		kmsg_quiet_call(q, a < 0 ? -1 : 0, 0, 0);
+		if (a >= 0)
+			close(a);
+		kmsg_quiet_call(q, lseek(fd, 0, SEEK_SET), 0, 0);
+		kmsg_quiet_call(q, write(fd, data, 10), 10, 0);
+		kmsg_quiet_call(q, lseek(fd, 0, SEEK_SET), 0, 0);
+		kmsg_quiet_call(q, read(fd, got, sizeof(got)), 10, 0);
+		kmsg_quiet_call(q, read(fd, got, sizeof(got)), 0, 0);
+		kmsg_quiet_call(q, read(fd, got, 0), 0, 0);
+		kmsg_quiet_call(q, write(fd, data, 0), 0, 0);
+		kmsg_quiet_call(q, lseek(fd, 0, SEEK_END), 10, 0);
+		kmsg_quiet_call(q, lseek(fd, -2, SEEK_CUR), 8, 0);
+		kmsg_quiet_call(q, lseek(fd, -1, SEEK_SET), -1, EINVAL);
+		kmsg_quiet_call(q, lseek(fd, FLATBUF_SIZE + 1, SEEK_SET), -1,
+				EINVAL);
+		kmsg_quiet_call(q, lseek(fd, 0, 5), -1, EINVAL);
+		kmsg_quiet_call(q, pread(fd, got, sizeof(got), 0), 10, 0);
+		kmsg_quiet_call(q, pread(fd, got, sizeof(got), 30), 0, 0);
+		kmsg_quiet_call(q, pwrite(fd, data, 4, 20), 4, 0);
+		kmsg_quiet_call(q, pwrite(fd, data, 1, FLATBUF_SIZE), -1,
+				ENOSPC);
+		kmsg_quiet_call(q, pread(fd, bad, 1, 0), -1, EFAULT);
+		kmsg_quiet_call(q, pwrite(fd, bad, 1, 0), -1, EFAULT);
+		/* Copies that stop part-way at the inaccessible page. */
+		kmsg_quiet_call(q, pwrite(fd, edge - 5, 10, 0), 5, 0);
+		kmsg_quiet_call(q, pread(fd, edge - 5, 10, 0), 5, 0);
+		kmsg_quiet_call(q, lseek(fd, FLATBUF_SIZE, SEEK_SET),
+				FLATBUF_SIZE, 0);
+		kmsg_quiet_call(q, write(fd, data, 1), -1, ENOSPC);
+		kmsg_quiet_call(q, write(fd, bad, 1), -1, ENOSPC);
+		kmsg_quiet_call(q, lseek(fd, 0, SEEK_SET), 0, 0);
+		kmsg_quiet_call(q, write(fd, data, sizeof(data)),
+				FLATBUF_SIZE, 0);
+		kmsg_quiet_call(q, write(fd, data, 1), -1, ENOSPC);
+	}
+	kmsg_quiet_count(q,
+			 "reads and writes of bytes and of 0 bytes, reads at the end, ENOSPC, EFAULT, copies that stop part-way at an inaccessible page, pread, pwrite and lseek (EINVAL too)");
+	for (i = 0; i < QUIET_CALLS; i++) {
+		for (m = 0; m < 3; m++) {
+			a = open(DEV, modes[m] | (i & 1 ? O_TRUNC : 0) |
+				      (i & 2 ? O_NONBLOCK : 0));
+			kmsg_quiet_call(q, a < 0 ? -1 : 0, 0, 0);
+			if (a >= 0)
+				close(a);
+		}
+		a = open(DEV, O_WRONLY | O_APPEND | O_TRUNC);
+		kmsg_quiet_call(q, a < 0 ? -1 : 0, 0, 0);
+		if (a >= 0) {
+			kmsg_quiet_call(q, write(a, data, 5), 5, 0);
+			kmsg_quiet_call(q, pwrite(a, data, 5, 0), 5, 0);
+			close(a);
+		}
+	}
+	kmsg_quiet_count(q,
+			 "opens and closes read-only, write-only and read-write, with and without O_TRUNC and O_NONBLOCK, O_APPEND writes");
+	for (i = 0; i < QUIET_WAITS; i++)
+		quiet_lock_waits(q, fd);
+	kmsg_quiet_count(q,
+			 "pwrite, pread, lseek(SEEK_END), an O_TRUNC open, and pwrite and pread on an O_NONBLOCK open, waiting for the mutex, that a signal ended (EINTR)");
+}
+
 /** @brief Rule 20: the data path logs nothing (pr_debug() at most).
  *
  * Any user can make the calls, and a driver that logs a line for each (a
@@ -2131,76 +2267,20 @@ out:
  */
 TEST_F_TIMEOUT(flatbuf, data_path_does_not_log, 60)
 {
-	static const int modes[] = { O_RDONLY, O_WRONLY, O_RDWR };
-	char data[FLATBUF_SIZE], got[2 * FLATBUF_SIZE], *bad;
-	int fd = self->fd, i, m, a;
+	struct fault_edge e;
 	struct kmsg_quiet q;
+	char *bad, *edge;
 
 	alarm(0);	/* this test bounds its own waits */
-	memset(data, 'q', sizeof(data));
 	bad = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, bad);
+	edge = fault_edge_init(&e);
+	ASSERT_NE(NULL, edge);
 	ASSERT_EQ(0, kmsg_quiet_start(&q, MODULE)) {
 		TH_LOG("cannot open /dev/kmsg: %s", strerror(errno));
 	}
-	for (i = 0; i < QUIET_CALLS; i++) {
-		a = open(DEV, O_WRONLY | O_TRUNC);	/* empty again */
-		kmsg_quiet_call(&q, a < 0 ? -1 : 0, 0, 0);
-		if (a >= 0)
-			close(a);
-		kmsg_quiet_call(&q, lseek(fd, 0, SEEK_SET), 0, 0);
-		kmsg_quiet_call(&q, write(fd, data, 10), 10, 0);
-		kmsg_quiet_call(&q, lseek(fd, 0, SEEK_SET), 0, 0);
-		kmsg_quiet_call(&q, read(fd, got, sizeof(got)), 10, 0);
-		kmsg_quiet_call(&q, read(fd, got, sizeof(got)), 0, 0);
-		kmsg_quiet_call(&q, read(fd, got, 0), 0, 0);
-		kmsg_quiet_call(&q, write(fd, data, 0), 0, 0);
-		kmsg_quiet_call(&q, lseek(fd, 0, SEEK_END), 10, 0);
-		kmsg_quiet_call(&q, lseek(fd, -2, SEEK_CUR), 8, 0);
-		kmsg_quiet_call(&q, lseek(fd, -1, SEEK_SET), -1, EINVAL);
-		kmsg_quiet_call(&q, lseek(fd, FLATBUF_SIZE + 1, SEEK_SET), -1,
-				EINVAL);
-		kmsg_quiet_call(&q, lseek(fd, 0, 5), -1, EINVAL);
-		kmsg_quiet_call(&q, pread(fd, got, sizeof(got), 0), 10, 0);
-		kmsg_quiet_call(&q, pread(fd, got, sizeof(got), 30), 0, 0);
-		kmsg_quiet_call(&q, pwrite(fd, data, 4, 20), 4, 0);
-		kmsg_quiet_call(&q, pwrite(fd, data, 1, FLATBUF_SIZE), -1,
-				ENOSPC);
-		kmsg_quiet_call(&q, pread(fd, bad, 1, 0), -1, EFAULT);
-		kmsg_quiet_call(&q, pwrite(fd, bad, 1, 0), -1, EFAULT);
-		kmsg_quiet_call(&q, lseek(fd, FLATBUF_SIZE, SEEK_SET),
-				FLATBUF_SIZE, 0);
-		kmsg_quiet_call(&q, write(fd, data, 1), -1, ENOSPC);
-		kmsg_quiet_call(&q, write(fd, bad, 1), -1, ENOSPC);
-		kmsg_quiet_call(&q, lseek(fd, 0, SEEK_SET), 0, 0);
-		kmsg_quiet_call(&q, write(fd, data, sizeof(data)),
-				FLATBUF_SIZE, 0);
-		kmsg_quiet_call(&q, write(fd, data, 1), -1, ENOSPC);
-	}
-	kmsg_quiet_count(&q,
-			 "reads and writes of bytes and of 0 bytes, reads at the end, ENOSPC, EFAULT, pread, pwrite and lseek (EINVAL too)");
-	for (i = 0; i < QUIET_CALLS; i++) {
-		for (m = 0; m < 3; m++) {
-			a = open(DEV, modes[m] | (i & 1 ? O_TRUNC : 0) |
-				      (i & 2 ? O_NONBLOCK : 0));
-			kmsg_quiet_call(&q, a < 0 ? -1 : 0, 0, 0);
-			if (a >= 0)
-				close(a);
-		}
-		a = open(DEV, O_WRONLY | O_APPEND | O_TRUNC);
-		kmsg_quiet_call(&q, a < 0 ? -1 : 0, 0, 0);
-		if (a >= 0) {
-			kmsg_quiet_call(&q, write(a, data, 5), 5, 0);
-			kmsg_quiet_call(&q, pwrite(a, data, 5, 0), 5, 0);
-			close(a);
-		}
-	}
-	kmsg_quiet_count(&q,
-			 "opens and closes read-only, write-only and read-write, with and without O_TRUNC and O_NONBLOCK, O_APPEND writes");
-	for (i = 0; i < QUIET_WAITS; i++)
-		quiet_lock_waits(&q, fd);
-	kmsg_quiet_count(&q,
-			 "pwrite, pread, lseek(SEEK_END), an O_TRUNC open, and pwrite and pread on an O_NONBLOCK open, waiting for the mutex, that a signal ended (EINTR)");
+	quiet_calls(&q, self->fd, bad, edge);
+	munmap(e.area, 2 * e.page);
 	munmap(bad, 4096);
 	kmsg_quiet_end(&q);
 	ASSERT_EQ(0, q.read_err) {
@@ -2213,6 +2293,63 @@ TEST_F_TIMEOUT(flatbuf, data_path_does_not_log, 60)
 			TH_LOG("%d of those calls did not return what the handout says (the tests of those rules check that); whatever a call returns, it logs nothing",
 			       q.off);
 	}
+}
+
+/** @brief The rule data_path_works_with_its_debug_messages_on checks. */
+#define DEBUG_ON_RULE "rule 20: pr_debug() at most on the data path, and a message turned on changes nothing else: it prints only what the driver has in kernel memory (never a __user pointer, which only copy_to_user()/copy_from_user() may touch, and never past a buffer's end) and takes no lock"
+
+/** @brief What quiet_calls() needs, for dyndbg_calls_off_and_on(). */
+struct quiet_args {
+	/** @brief The fixture's descriptor. */
+	int fd;
+	/** @brief An inaccessible page. */
+	char *bad;
+	/** @brief The first byte of an inaccessible page, as quiet_calls().
+	 */
+	char *edge;
+};
+
+/** @brief quiet_calls(), as a dyndbg_calls.
+ * @param q the record, started
+ * @param arg the struct quiet_args
+ */
+static void quiet_calls_of(struct kmsg_quiet *q, void *arg)
+{
+	struct quiet_args *a = arg;
+
+	quiet_calls(q, a->fd, a->bad, a->edge);
+}
+
+/** @brief Rule 20: the module's pr_debug() messages, turned on with
+ *         dynamic debug (dyndbg.h) as a developer does to see what the
+ *         driver does, change nothing: the calls of data_path_does_not_log,
+ *         made in a child process with the messages off and then on,
+ *         return the same both times, and none kills the process (an oops:
+ *         a message that reads the user's buffer directly faults under
+ *         SMAP). The messages are turned off again before the results are
+ *         judged. A kernel without dynamic debug compiles pr_debug() to
+ *         nothing: there the test has nothing to turn on, says so, and
+ *         passes. */
+TEST_F_TIMEOUT(flatbuf, data_path_works_with_its_debug_messages_on, 90)
+{
+	struct quiet_args a = { .fd = self->fd };
+	struct dyndbg_outcome o;
+	struct fault_edge e;
+	char msg[512];
+	int verdict;
+
+	alarm(0);	/* this test bounds its own waits */
+	a.bad = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+		     0);
+	ASSERT_NE(MAP_FAILED, a.bad);
+	a.edge = fault_edge_init(&e);
+	ASSERT_NE(NULL, a.edge);
+	dyndbg_calls_off_and_on(MODULE, quiet_calls_of, &a, &o);
+	verdict = dyndbg_judge(&o, MODULE, DEBUG_ON_RULE, msg, sizeof(msg));
+	TH_LOG("%s", msg);
+	EXPECT_EQ(0, verdict);
+	munmap(e.area, 2 * e.page);
+	munmap(a.bad, 4096);
 }
 
 /*
@@ -2341,7 +2478,8 @@ static void model_exec_call(struct model_exec *x, const struct model_call *c,
 	errno = 0;
 	switch (c->op) {
 	case OP_OPEN:
-		ret = open(DEV, c->flags);
+		/* A mode, for flags with O_CREAT (fortified libcs insist). */
+		ret = open(DEV, c->flags, 0666);
 		if (ret >= 0) {
 			x->fd[c->slot] = (int)ret;
 			ret = 0;
@@ -2567,6 +2705,18 @@ static void gen_call(unsigned long long *s, const struct file_model *m,
 			c->flags |= O_APPEND;
 		if (rng_below(s, 4) == 0)
 			c->flags |= O_NONBLOCK;
+		/* Flags that change nothing here, as programs pass them. */
+		switch (rng_below(s, 8)) {
+		case 0:
+			c->flags |= O_CREAT;
+			break;
+		case 1:
+			c->flags |= O_SYNC;
+			break;
+		case 2:
+			c->flags |= O_NOCTTY | O_CLOEXEC;
+			break;
+		}
 		return;
 	}
 	r = rng_below(s, 100);
@@ -2623,11 +2773,15 @@ static void flags_text(char *out, size_t size, int flags, int with_mode)
 {
 	static const char *const mode[] = { "O_RDONLY", "O_WRONLY", "O_RDWR" };
 
-	snprintf(out, size, "%s%s%s%s",
+	snprintf(out, size, "%s%s%s%s%s%s%s%s",
 		 with_mode ? mode[flags & O_ACCMODE] : "0",
 		 flags & O_TRUNC ? "|O_TRUNC" : "",
 		 flags & O_APPEND ? "|O_APPEND" : "",
-		 flags & O_NONBLOCK ? "|O_NONBLOCK" : "");
+		 flags & O_NONBLOCK ? "|O_NONBLOCK" : "",
+		 flags & O_CREAT ? "|O_CREAT" : "",
+		 (flags & O_SYNC) == O_SYNC ? "|O_SYNC" : "",
+		 flags & O_NOCTTY ? "|O_NOCTTY" : "",
+		 flags & O_CLOEXEC ? "|O_CLOEXEC" : "");
 	if (!with_mode && flags)
 		memmove(out, out + 2, strlen(out + 2) + 1);
 }
@@ -2691,7 +2845,7 @@ static void call_text(char *out, size_t size, const struct model_call *c)
 	static const char *const whence[] = {
 		"SEEK_SET", "SEEK_CUR", "SEEK_END", "SEEK_DATA", "SEEK_HOLE",
 	};
-	char flags[64], count[96];
+	char flags[112], count[96];
 
 	if (c->avail < c->count)
 		snprintf(count, sizeof(count),
@@ -2702,8 +2856,8 @@ static void call_text(char *out, size_t size, const struct model_call *c)
 	switch (c->op) {
 	case OP_OPEN:
 		flags_text(flags, sizeof(flags), c->flags, 1);
-		snprintf(out, size, "fd%d = open(\"%s\", %s)", c->slot, DEV,
-			 flags);
+		snprintf(out, size, "fd%d = open(\"%s\", %s%s)", c->slot, DEV,
+			 flags, c->flags & O_CREAT ? ", 0666" : "");
 		break;
 	case OP_CLOSE:
 		snprintf(out, size, "close(fd%d)", c->slot);
