@@ -64,12 +64,12 @@
 #include "child_process.h"
 #include "copy_stall.h"
 #include "cpu_order.h"
+#include "dyndbg.h"
 #include "early_caller_expect.h"
 #include "fifo_call.h"
 #include "held_call.h"
 #include "kmsg_check.h"
 #include "misc_minor.h"
-#include "dyndbg.h"
 #include "module_copy.h"
 #include "module_reload.h"
 #include "preempt_full.h"
@@ -5517,23 +5517,6 @@ static void quiet_lock_wait(struct kmsg_quiet *q, FIXTURE_DATA(fifo) *self,
 	drain_all(self->nb);
 }
 
-/** @brief The data path logs nothing (the handout's "pr_debug on hot paths"):
- * every user can make the calls, and a driver that logs a line for each
- * (a pr_err() for a full FIFO or a bad buffer, a pr_info() per read)
- * fills the kernel log. Every way a call of this lab can end is taken
- * QUIET_CALLS times, or QUIET_SLEEPS times for calls that sleep: bytes
- * moved, 0 bytes, an empty FIFO (0, or EAGAIN with O_NONBLOCK) and a full
- * one (ENOSPC, or EAGAIN), EFAULT both ways, ESPIPE, opens and closes
- * with every access mode; a wait for a mutex that a signal ends (EINTR);
- * from Lab 04 on, sleeps that a signal ends and sleeps that the other
- * side wakes; from Lab 05 on, poll(). Not O_ASYNC: in Lab 06,
- * no_sigio_after_clearing_o_async must be the first test to set it (a
- * .fasync that keeps closed files on the list makes every later SIGIO a
- * use after free, and that test stops the tests before one comes). The
- * module's records at any level
- * are counted (its pr_fmt() prefix, "NAME: "); not one may come. A call
- * that returns something else is only noted (the tests of its rule fail
- * it). */
 /** @brief The calls of data_path_does_not_log, every way a call of this
  *         stage can end, each noted in @p q (kmsg_quiet_call()) and the
  *         module's records counted after each run of them
@@ -5640,6 +5623,25 @@ static void quiet_calls(FIXTURE_DATA(fifo) *self, struct kmsg_quiet *q,
 #endif
 }
 
+/** @brief The data path logs nothing (the handout's "pr_debug on hot paths"):
+ * every user can make the calls, and a driver that logs a line for each
+ * (a pr_err() for a full FIFO or a bad buffer, a pr_info() per read)
+ * fills the kernel log. Every way a call of this lab can end is taken
+ * QUIET_CALLS times, or QUIET_SLEEPS times for calls that sleep: bytes
+ * moved, 0 bytes, an empty FIFO (0, or EAGAIN with O_NONBLOCK) and a full
+ * one (ENOSPC, or EAGAIN), EFAULT both ways, copies that stop part-way at
+ * an unmapped page, ESPIPE, opens and closes
+ * with every access mode; a wait for a mutex that a signal ends (EINTR);
+ * from Lab 04 on, sleeps that a signal ends and sleeps that the other
+ * side wakes; from Lab 05 on, poll(). Not O_ASYNC: in Lab 06,
+ * no_sigio_after_clearing_o_async must be the first test to set it (a
+ * .fasync that keeps closed files on the list makes every later SIGIO a
+ * use after free, and that test stops the tests before one comes;
+ * fasync_does_not_log makes those calls after it). The module's records
+ * at any level are counted (its pr_fmt() prefix, "NAME: "); not one may
+ * come. A call
+ * that returns something else is only noted (the tests of its rule fail
+ * it). */
 TEST_F_TIMEOUT(fifo, data_path_does_not_log, 60)
 {
 	struct edge_buf edge;
