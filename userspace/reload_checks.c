@@ -130,6 +130,66 @@ int reload_checks_debugfs_state(const char *module, char *buf, size_t size)
 	return lines;
 }
 
+/** @brief Whether @p name is one of @p names.
+ * @param names NULL-terminated
+ * @param name the name looked for
+ * @return nonzero if it is
+ */
+static int name_listed(const char *const *names, const char *name)
+{
+	for (; *names; names++)
+		if (!strcmp(*names, name))
+			return 1;
+	return 0;
+}
+
+int reload_checks_params_are(const char *module, const char *const *names,
+			     char *msg, size_t msg_size)
+{
+	char path[160], extra[256] = "";
+	const char *const *n;
+	struct dirent *de;
+	size_t used = 0;
+	DIR *dir;
+	int ret = 0;
+
+	snprintf(path, sizeof(path), "/sys/module/%s/parameters", module);
+	dir = opendir(path);
+	if (!dir) {
+		if (errno == ENOENT && !*names)
+			return 0;
+		snprintf(msg, msg_size, "cannot list %s: %s", path,
+			 strerror(errno));
+		return -1;
+	}
+	while ((de = readdir(dir))) {
+		if (de->d_name[0] == '.' || name_listed(names, de->d_name))
+			continue;
+		used += snprintf(extra + used, used < sizeof(extra) ?
+				 sizeof(extra) - used : 0, "%s%s",
+				 used ? ", " : "", de->d_name);
+		if (used >= sizeof(extra))
+			used = sizeof(extra);
+		ret = -1;
+	}
+	closedir(dir);
+	if (ret) {
+		snprintf(msg, msg_size, "%s holds %s, which the handout does not list: the module's parameters are exactly the handout's, and a parameter root can change at run time (a verbose switch, a debug level) would change the device behind its users' backs",
+			 path, extra);
+		return -1;
+	}
+	for (n = names; *n; n++) {
+		snprintf(path, sizeof(path), "/sys/module/%s/parameters/%s",
+			 module, *n);
+		if (access(path, F_OK)) {
+			snprintf(msg, msg_size, "no %s: the handout's parameter %s is declared with module_param(%s, ..., 0444)",
+				 path, *n, *n);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int reload_checks_param_read_only(const char *module, const char *name,
 				  const char *value, char *msg,
 				  size_t msg_size)

@@ -11,7 +11,8 @@
  * 06 is /sys/kernel/debug/MODULE/state: reload_checks_debugfs_*() find
  * it (mounting debugfs, which the grading VM does not mount) and read it.
  * reload_checks_param_read_only() checks a parameter's sysfs file (every
- * lab's parameters are 0444), reload_checks_unload_frees() that
+ * lab's parameters are 0444), reload_checks_params_are() that the module
+ * has the handout's parameters and no other, reload_checks_unload_frees() that
  * unloading a module gives back the memory its loads took (Labs 04 to
  * 07, whose modules allocate their buffers), and
  * reload_checks_refusals_free() that a load refused for its parameters
@@ -73,6 +74,21 @@ int reload_checks_debugfs_gone(const char *module);
  * @return the number of lines read, or -1 if it cannot be opened
  */
 int reload_checks_debugfs_state(const char *module, char *buf, size_t size);
+
+/** @brief Check that the module's parameters are exactly @p names: the
+ *         entries of /sys/module/@p module/parameters are those and no
+ *         other (a parameter the handout does not list, writable by root
+ *         at run time, would change the device's behaviour behind the
+ *         tests' backs). A module with no parameters has no such
+ *         directory, which is what @p names empty means.
+ * @param module the module's name
+ * @param names the handout's parameters, NULL-terminated
+ * @param msg where a failure is described
+ * @param msg_size the size of @p msg
+ * @return 0, or -1 with @p msg filled in
+ */
+int reload_checks_params_are(const char *module, const char *const *names,
+			     char *msg, size_t msg_size);
 
 /** @brief Check a module parameter's sysfs file,
  *         /sys/module/@p module/parameters/@p name: it exists, has mode
