@@ -2358,7 +2358,11 @@ static void op_epoll(const char *who, int ep)
  * Then epoll in level-triggered mode, set up on the read end while it is
  * hung up (no writer left): the registration joins the end's queue all
  * the same, and once a writer came back, an epoll_wait() asleep on the
- * empty pipe is woken by its bytes. */
+ * empty pipe is woken by its bytes. Last, with every end closed (the
+ * pipe forgets it was polled) and opened again, edge-triggered epoll set
+ * up while the pipe already holds a byte: the first poll finds data, and
+ * still every later write is an event (any poll of the read end counts,
+ * not only one that found the pipe empty). */
 DIFFERENTIAL(epoll_edge_triggered_sees_every_write,
 	     "rule 17: once the read end was polled, every write that puts bytes in wakes it (poll_usage); and an epoll set up while the end was hung up is woken by the bytes of a writer that came back (poll_wait() before any early return of .poll)")
 {
@@ -2399,6 +2403,21 @@ DIFFERENTIAL(epoll_edge_triggered_sees_every_write,
 	expect_asleep(a, "epoll_wait on empty");
 	op_write("writer", w, 1, 'd');
 	agent_collect(a);
+	op_read("reader", r, 10);
+
+	op_close("writer", w);
+	op_close("reader", r);
+	open_pair(&w, &r);
+	op_write("writer", w, 1, 'e');
+	ep = epoll_create1(0);
+	say("reader: epoll_ctl EPOLLIN|EPOLLET, a byte there -> %s",
+	    outcome(epoll_ctl(ep, EPOLL_CTL_ADD, r, &ev)));
+	op_epoll("reader", ep);
+	op_epoll("reader", ep);
+	op_write("writer", w, 1, 'f');
+	op_epoll("reader", ep);
+	op_write("writer", w, 1, 'g');
+	op_epoll("reader", ep);
 	op_read("reader", r, 10);
 }
 
@@ -2482,6 +2501,67 @@ DIFFERENTIAL(hangup_reaches_readers_opened_beside_a_writer,
 	op_close("reader 3", r3);
 	op_close("reader 2", r2);
 	op_close("reader 1", r1);
+}
+
+/** @brief Writer opens hangups_at_any_count_of_writer_opens makes: past
+ *         65536, so that a 16-bit counter of opens wraps. */
+#define MANY_WRITER_OPENS (65536 + 256)
+
+/* Rule 15 at any count of opens. The read end compares the count of
+ * write-end opens with what it saw when it was opened (rule 3's
+ * counters), so the counter must not wrap back to a value a file saw:
+ * a read end opened with O_NONBLOCK before any writer, and one opened
+ * beside the first writer, must both see the hang-up of every writer
+ * that came and went, over MANY_WRITER_OPENS opens of the write end in
+ * one load (a named pipe's counters are unsigned int). */
+TEST_F_TIMEOUT(pipe, hangups_at_any_count_of_writer_opens, 300)
+{
+	static const char *const which[] = {
+		"opened with O_NONBLOCK before any writer",
+		"opened beside the first writer",
+	};
+	struct pollfd p[2] = { { .events = POLLIN }, { .events = POLLIN } };
+	struct timespec start, end;
+	int i, k, w, bad = 0;
+
+	ASSERT_EQ(0, module_unload_when_free(MODULE, 5000));
+	ASSERT_EQ(0, module_load(MODULE, ""));
+	p[0].fd = open(PIPE_OUT, O_RDONLY | O_NONBLOCK);
+	ASSERT_LE(0, p[0].fd) {
+		TH_LOG("rule 4: an open of the read end with O_NONBLOCK succeeds at once; it failed: %s",
+		       strerror(errno));
+	}
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (i = 1; i <= MANY_WRITER_OPENS && !bad; i++) {
+		w = open(PIPE_IN, O_WRONLY | O_NONBLOCK);
+		ASSERT_LE(0, w) {
+			TH_LOG("rule 4: the %dth open of the write end with O_NONBLOCK, with a reader there, failed: %s",
+			       i, strerror(errno));
+		}
+		if (i == 1) {
+			p[1].fd = open(PIPE_OUT, O_RDONLY | O_NONBLOCK);
+			ASSERT_LE(0, p[1].fd) {
+				TH_LOG("rule 4: an open of the read end with O_NONBLOCK succeeds at once; it failed: %s",
+				       strerror(errno));
+			}
+		}
+		close(w);
+		EXPECT_EQ(2, poll(p, 2, 0));
+		for (k = 0; k < 2 && !bad; k++) {
+			EXPECT_EQ(POLLHUP, p[k].revents) {
+				TH_LOG("rule 15: after the %dth writer of this load came and went, the read end %s reports %s: no writer is left, and one came since it was opened, so it is hung up (POLLHUP). Is a counter of opens narrower than what it is compared with, or than unsigned int, so that it wrapped?",
+				       i, which[k], p[k].revents & POLLHUP ?
+				       "more than POLLHUP" : "no POLLHUP");
+				bad = 1;
+			}
+		}
+	}
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	close(p[1].fd);
+	close(p[0].fd);
+	TH_LOG("%d opens of the write end in %lld ms", i - 1,
+	       (long long)(end.tv_sec - start.tv_sec) * 1000 +
+	       (end.tv_nsec - start.tv_nsec) / 1000000);
 }
 
 /* ---------------------------------------------------------------------
@@ -4848,6 +4928,103 @@ TEST_F_TIMEOUT(pipe, large_write_puts_in_what_fits_before_it_sleeps, 60)
 	close(r);
 }
 
+/** @brief What the write that takes the room leaves free in
+ *         woken_small_write_sleeps_on_below_pipe_buf_of_room: enough for
+ *         the woken write, less than PIPE_BUF. */
+#define ROOM_LEFT 96
+
+/* Rule 12 after a wake-up: a writer asleep for room, whatever its size,
+ * goes on once the room reaches PIPE_BUF bytes, and not before. A write
+ * W of 8 bytes sleeps on the full pipe. Everything runs on one CPU and
+ * the test is real-time meanwhile (cpu_order.h): a read empties the pipe,
+ * which wakes W, and before W can run a write through a descriptor of
+ * its own takes all but ROOM_LEFT bytes of the room. W, running, finds
+ * room for its 8 bytes but not for PIPE_BUF: it must sleep on, and go
+ * in only after the next read makes room for PIPE_BUF bytes. */
+TEST_F_TIMEOUT(pipe, woken_small_write_sleeps_on_below_pipe_buf_of_room, 60)
+{
+	static char full[PIPE_SIZE], taker[PIPE_SIZE - ROOM_LEFT];
+	static char small[] = "12345678", got[2 * PIPE_SIZE];
+	struct fifo_call wr = { 0 }, *calls[1] = { &wr };
+	unsigned long long before = 0, after = 0;
+	struct cpu_order order;
+	ssize_t took, put, n;
+	int r, w, w2, ended;
+	pthread_t t;
+	char st;
+
+	ASSERT_EQ(0, open_both_ends(&r, &w)) {
+		TH_LOG("cannot open both ends: %s", strerror(errno));
+	}
+	set_nonblock(r, 1);
+	w2 = open(PIPE_IN, O_WRONLY | O_NONBLOCK);
+	ASSERT_LE(0, w2) {
+		TH_LOG("rule 4: an open of the write end with O_NONBLOCK while a reader is there succeeds; it failed: %s",
+		       strerror(errno));
+	}
+	memset(full, 'f', sizeof(full));
+	memset(taker, 't', sizeof(taker));
+	ASSERT_EQ(PIPE_SIZE, write(w2, full, sizeof(full)));
+	ASSERT_EQ(0, cpu_order_pin(&order)) {
+		TH_LOG("cannot run the test on one CPU: %s", strerror(errno));
+	}
+	wr = (struct fifo_call){ .fd = w, .buf = small, .count = 8,
+				 .is_write = 1 };
+	st = start_call(&t, &wr);
+	ASSERT_EQ('S', st) {
+		TH_LOG("rule 10: a write of 8 bytes into the full pipe sleeps; it %s",
+		       call_state(&wr, st));
+	}
+	ASSERT_EQ(1, stuck_task_blocked(wr.tid, &before));
+	ASSERT_EQ(0, cpu_order_hold(&order)) {
+		TH_LOG("cannot make the test real-time: %s", strerror(errno));
+	}
+	/* W, woken by the read, cannot run until the release. */
+	took = read(r, got, PIPE_SIZE);
+	put = took == PIPE_SIZE ? write(w2, taker, sizeof(taker)) : -1;
+	cpu_order_release(&order);
+	ASSERT_EQ(PIPE_SIZE, took);
+	ASSERT_EQ((ssize_t)sizeof(taker), put) {
+		TH_LOG("rule 10: a write of %zu bytes with O_NONBLOCK into the empty pipe goes in whole; it returned %zd (%s)",
+		       sizeof(taker), put, put < 0 ? strerror(errno) : "");
+	}
+	st = task_wait_asleep(wr.tid, &wr.done, WAIT_MS);
+	EXPECT_EQ('S', st) {
+		TH_LOG("rule 12: a write of 8 bytes asleep for room, woken when the pipe was emptied and finding room for only %d bytes once it ran (another write took the rest first), sleeps on until there is room for PIPE_BUF (%d) bytes, whatever its size; it %s. Does a woken writer wait for room for its own bytes instead of for PIPE_BUF?",
+		       ROOM_LEFT, PIPE_BUF, call_state(&wr, st));
+	}
+	if (st == 'S' && stuck_task_blocked(wr.tid, &after) == 1) {
+		EXPECT_NE(before, after) {
+			TH_LOG("rule 12: the read that emptied the pipe should have woken the write of 8 bytes asleep for room (its voluntary context switches did not change)");
+		}
+	}
+	n = read(r, got, sizeof(got));
+	if (st == 'S') {
+		EXPECT_EQ((ssize_t)sizeof(taker), n) {
+			TH_LOG("the pipe should hold the %zu bytes of the write that took the room, and nothing of the sleeping one",
+			       sizeof(taker));
+		}
+	}
+	ended = calls_end(calls, 1);
+	EXPECT_EQ(1, ended) {
+		TH_LOG("rule 12: a read made room for %d bytes and the write of 8 bytes asleep for room sleeps on",
+		       PIPE_SIZE);
+	}
+	if (st == 'S' && atomic_load(&wr.done)) {
+		EXPECT_EQ(8, wr.ret);
+		n = read(r, got, sizeof(got));
+		EXPECT_TRUE(n == 8 && !memcmp(got, small, 8)) {
+			TH_LOG("rules 6 and 10: the 8 bytes of the write should come next, whole; the read returned %zd",
+			       n);
+		}
+	}
+	calls_finish(calls, &t, 1);
+	cpu_order_unpin(&order);
+	close(w2);
+	close(w);
+	close(r);
+}
+
 /* Rule 9: a read or write of 0 bytes returns 0 at once, whoever holds the
  * semaphore: it never waits for it. A write of 32 bytes is frozen in its
  * copy, holding the semaphore; a read and a write of 0 bytes, each in a
@@ -6024,8 +6201,14 @@ static void expect_read_only_param(struct __test_metadata *_metadata,
 
 TEST_F_TIMEOUT(pipe, params_are_read_only_in_sysfs, 60)
 {
+	static const char *const params[] = { "pipe_size", "exclusive", NULL };
+	char msg[512];
 	int err;
 
+	EXPECT_EQ(0, reload_checks_params_are(MODULE, params, msg,
+					      sizeof(msg))) {
+		TH_LOG("rule 23: %s", msg);
+	}
 	expect_read_only_param(_metadata, "pipe_size", "4096\n");
 	expect_read_only_param(_metadata, "exclusive", "N\n");
 	ASSERT_EQ(0, module_unload_when_free(MODULE, 5000));
