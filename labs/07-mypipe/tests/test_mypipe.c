@@ -6207,7 +6207,7 @@ TEST_F_TIMEOUT(pipe, params_are_read_only_in_sysfs, 60)
 
 	EXPECT_EQ(0, reload_checks_params_are(MODULE, params, msg,
 					      sizeof(msg))) {
-		TH_LOG("rule 23: %s", msg);
+		TH_LOG("rule 27: %s", msg);
 	}
 	expect_read_only_param(_metadata, "pipe_size", "4096\n");
 	expect_read_only_param(_metadata, "exclusive", "N\n");
@@ -8185,30 +8185,59 @@ TEST_F_TIMEOUT(pipe, matches_the_model, 120)
  *         messages. */
 #define ONE_SLEEPER_RULE "\"Waking only who can go on\", point 2: sleepers wait with wait_event_interruptible_exclusive(), so a wake-up of the data path wakes one of them, not the whole queue (every reader waits for bytes, every writer for room for PIPE_BUF bytes, so one woken is enough)"
 
+/** @brief The rule a_wake_up_wakes_one_sleeper checks with writes of
+ *         two sizes, for its messages. */
+#define PASS_ON_RULE "\"Waking only who can go on\", point 3: a woken writer wakes the next one only if it leaves room for PIPE_BUF bytes, what every sleeping writer waits for; room for fewer wakes a writer for nothing"
+
+/** @brief The sleepers of one_of_two_sleepers_woken(). */
+enum two_sleepers {
+	/** @brief Two reads of 16 bytes, asleep on the empty pipe. */
+	TWO_READERS,
+	/** @brief Two writes of PIPE_BUF bytes, asleep on the full pipe. */
+	TWO_WRITERS,
+	/** @brief A write of PIPE_BUF - ROOM_LEFT bytes and one of 8,
+	 *         asleep on the full pipe. */
+	TWO_WRITERS_TWO_SIZES,
+};
+
 /** @brief Two calls of one side asleep in the driver (two reads of the
- *         empty pipe, or two writes of PIPE_BUF bytes into the full
- *         pipe); the other side makes one call that one of them can
- *         use, and no more: exactly one must return, and the other must
- *         not have been woken (its voluntary context switches unchanged
- *         once it is seen asleep again). Then a second such call serves
- *         the other one.
+ *         empty pipe, or two writes into the full pipe); the other side
+ *         makes one call that one of them can use, and no more: exactly
+ *         one must return, and the other must not have been woken (its
+ *         voluntary context switches unchanged once it is seen asleep
+ *         again). Then a second such call serves the other one.
+ *
+ * With TWO_WRITERS_TWO_SIZES, the woken write (whichever it is) leaves
+ * room for fewer than PIPE_BUF bytes, though the other one's bytes may
+ * fit in it: it has nothing to pass on, since the other waits for room
+ * for PIPE_BUF bytes.
+ *
  * @param _metadata the test
  * @param r the read end
  * @param w the write end
- * @param is_write nonzero for two writers, zero for two readers
+ * @param kind which sleepers
  */
 static void one_of_two_sleepers_woken(struct __test_metadata *_metadata,
-				      int r, int w, int is_write)
+				      int r, int w, enum two_sleepers kind)
 {
 	static char full[PIPE_SIZE], bufs[2][PIPE_BUF], got[PIPE_SIZE];
 	struct fifo_call c[2], *calls[2] = { &c[0], &c[1] };
+	int is_write = kind != TWO_READERS;
 	const char *side = is_write ? "writer" : "reader";
-	size_t count = is_write ? PIPE_BUF : 16;
+	const size_t counts[][2] = {
+		[TWO_READERS] = { 16, 16 },
+		[TWO_WRITERS] = { PIPE_BUF, PIPE_BUF },
+		[TWO_WRITERS_TWO_SIZES] = { PIPE_BUF - ROOM_LEFT, 8 },
+	};
 	ssize_t want = is_write ? PIPE_BUF : 1, ret;
+	const char *what = kind == TWO_READERS ?
+		"write of 1 byte into the empty pipe" : kind == TWO_WRITERS ?
+		"read of PIPE_BUF bytes, which made room for one write of PIPE_BUF bytes" :
+		"read of PIPE_BUF bytes from the full pipe, after which the woken write left room for fewer than PIPE_BUF bytes";
 	long asleep[2], now;
 	pthread_t threads[2];
 	char st[2];
-	int i, woken = 0;
+	int i, woken = 0, first = -1;
 
 	memset(full, 'f', sizeof(full));
 	memset(bufs, 'w', sizeof(bufs));
@@ -8217,11 +8246,12 @@ static void one_of_two_sleepers_woken(struct __test_metadata *_metadata,
 	}
 	for (i = 0; i < 2; i++) {
 		c[i] = (struct fifo_call){ .fd = is_write ? w : r,
-					   .buf = bufs[i], .count = count,
+					   .buf = bufs[i],
+					   .count = counts[kind][i],
 					   .is_write = is_write };
 		ASSERT_EQ('S', start_call(&threads[i], &c[i])) {
 			TH_LOG("%s", is_write ?
-			       "rule 10: a write of PIPE_BUF bytes into a full pipe sleeps" :
+			       "rule 10: a write of up to PIPE_BUF bytes into a full pipe sleeps" :
 			       "rule 7: a read of the empty pipe sleeps while a writer holds the write end");
 		}
 		asleep[i] = ctx_switches_of(c[i].tid);
@@ -8232,20 +8262,22 @@ static void one_of_two_sleepers_woken(struct __test_metadata *_metadata,
 	EXPECT_EQ(want, ret);
 	for (i = 0; i < 2; i++) {
 		st[i] = task_wait_asleep(c[i].tid, &c[i].done, WAIT_MS);
+		if (st[i] == 'X' && first < 0)
+			first = i;
 		woken += st[i] == 'X';
 	}
 	EXPECT_EQ(1, woken) {
 		TH_LOG("%s of the two sleeping %ss returned after a %s, which serves one of them: expected one to return; rule %d",
-		       woken ? "each" : "neither", side,
-		       is_write ? "read of PIPE_BUF bytes from the full pipe" :
-		       "write of 1 byte into the empty pipe",
+		       woken ? "each" : "neither", side, what,
 		       is_write ? 12 : 7);
 	}
 	for (i = 0; i < 2; i++) {
 		if (st[i] == 'X') {
-			EXPECT_EQ(want, c[i].ret) {
+			EXPECT_EQ(is_write ? (ssize_t)c[i].count : 1,
+				  c[i].ret) {
 				TH_LOG("the woken %s's call returned %zd (errno %d), expected %zd",
-				       side, c[i].ret, c[i].err, want);
+				       side, c[i].ret, c[i].err,
+				       is_write ? (ssize_t)c[i].count : 1);
 			}
 			continue;
 		}
@@ -8254,9 +8286,8 @@ static void one_of_two_sleepers_woken(struct __test_metadata *_metadata,
 		now = ctx_switches_of(c[i].tid);
 		EXPECT_EQ(asleep[i], now) {
 			TH_LOG("the other sleeping %s was woken too (voluntary context switches %ld -> %ld) by a %s, and went back to sleep: expected it left asleep (its switches unchanged); %s",
-			       side, asleep[i], now,
-			       is_write ? "read of PIPE_BUF bytes, which made room for one write of PIPE_BUF bytes" :
-			       "write of 1 byte into the empty pipe",
+			       side, asleep[i], now, what,
+			       kind == TWO_WRITERS_TWO_SIZES ? PASS_ON_RULE :
 			       ONE_SLEEPER_RULE);
 		}
 	}
@@ -8264,6 +8295,8 @@ static void one_of_two_sleepers_woken(struct __test_metadata *_metadata,
 	 * was served: else a read of the pipe, empty, would sleep for
 	 * good); then empty the pipe. */
 	if (woken == 1) {
+		if (kind == TWO_WRITERS_TWO_SIZES)
+			want = c[first].count;
 		ret = is_write ? read(r, got, PIPE_BUF) : write(w, "2", 1);
 		EXPECT_EQ(want, ret);
 		EXPECT_EQ(1, calls_end(calls, 2)) {
@@ -8280,13 +8313,16 @@ static void one_of_two_sleepers_woken(struct __test_metadata *_metadata,
 	}
 }
 
-/* "Waking only who can go on", point 2. Two readers asleep on the empty
- * pipe; a write of 1 byte wakes one, which takes the byte (and leaves
- * nothing to pass on): the other must not have been woken. Then the
- * writers' twin: the pipe full, two writes of PIPE_BUF bytes asleep for
- * room for PIPE_BUF bytes; a read of PIPE_BUF bytes makes room for one
- * of them, which fills the pipe again (so it has nothing to pass on):
- * the other must not have been woken. */
+/* "Waking only who can go on", points 2 and 3. Two readers asleep on the
+ * empty pipe; a write of 1 byte wakes one, which takes the byte (and
+ * leaves nothing to pass on): the other must not have been woken. Then
+ * the writers' twin: the pipe full, two writes of PIPE_BUF bytes asleep
+ * for room for PIPE_BUF bytes; a read of PIPE_BUF bytes makes room for
+ * one of them, which fills the pipe again (so it has nothing to pass
+ * on): the other must not have been woken. Last, writes of 4000 and 8
+ * bytes asleep on the full pipe: the one the read wakes leaves room for
+ * fewer than PIPE_BUF bytes, so it must not pass the wake-up on, though
+ * the other's bytes might fit. */
 TEST_F_TIMEOUT(pipe, a_wake_up_wakes_one_sleeper, 60)
 {
 	int r, w;
@@ -8294,8 +8330,9 @@ TEST_F_TIMEOUT(pipe, a_wake_up_wakes_one_sleeper, 60)
 	ASSERT_EQ(0, open_both_ends(&r, &w)) {
 		TH_LOG("cannot open both ends: %s", strerror(errno));
 	}
-	one_of_two_sleepers_woken(_metadata, r, w, 0);
-	one_of_two_sleepers_woken(_metadata, r, w, 1);
+	one_of_two_sleepers_woken(_metadata, r, w, TWO_READERS);
+	one_of_two_sleepers_woken(_metadata, r, w, TWO_WRITERS);
+	one_of_two_sleepers_woken(_metadata, r, w, TWO_WRITERS_TWO_SIZES);
 	close(w);
 	close(r);
 }
