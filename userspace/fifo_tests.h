@@ -103,6 +103,47 @@ static struct preempt_full fifo_preempt_switched;
 /** @brief Sleeping calls a test may have at once. */
 #define FIFO_SLEEPERS 4
 
+#ifdef FIFO_MODULE
+/** @brief The module's parameters, as the lab's handout lists them: none
+ *         in Labs 02 and 03, fifo_size from Lab 04 on, ndevices too from
+ *         Lab 05 on; NULL-terminated (reload_checks_params_are()). */
+static const char *const fifo_params[] = {
+#if FIFO_STAGE >= 4
+	"fifo_size",
+#endif
+#if FIFO_STAGE >= 5
+	"ndevices",
+#endif
+	NULL
+};
+
+/** @brief The handout's rule on the module's parameters (the message of
+ *         reload_checks_params_are() says why). */
+#if FIFO_STAGE >= 5
+#define PARAMS_RULE "rule: the module's parameters are ndevices and fifo_size, both 0444, and no other (a debug switch is a pr_debug() that dynamic debug turns on)"
+#elif FIFO_STAGE == 4
+#define PARAMS_RULE "rule: the module's only parameter is fifo_size, 0444 (a debug switch is a pr_debug() that dynamic debug turns on)"
+#else
+#define PARAMS_RULE "rule: the module has no parameter (a debug switch is a pr_debug() that dynamic debug turns on)"
+#endif
+
+/** @brief Check that the loaded module's parameters are exactly
+ *         fifo_params: /sys/module/FIFO_MODULE/parameters holds those and
+ *         no other (a writable "verbose" switch, say), and does not exist
+ *         where the handout lists none.
+ * @param _metadata the test
+ */
+static void expect_params_are_the_handouts(struct __test_metadata *_metadata)
+{
+	char msg[1024];
+
+	EXPECT_EQ(0, reload_checks_params_are(FIFO_MODULE, fifo_params, msg,
+					      sizeof(msg))) {
+		TH_LOG("%s; " PARAMS_RULE, msg);
+	}
+}
+#endif /* FIFO_MODULE */
+
 /** @brief What a sleeper shares with the test: the call and its buffer. */
 struct sleeper_call {
 	/** @brief The call and its result. */
@@ -2043,7 +2084,9 @@ TEST_F_TIMEOUT(module, fifo_size_param, 15)
 /** @brief The fifo_size parameter is read-only in sysfs (mode 0444, as
  *         the handout's module_param(fifo_size, uint, 0444)): root can read
  *         it and cannot write it. Lab 04's rule, which Labs 05 and 06
- *         keep.
+ *         keep. And the module's parameters are exactly the handout's:
+ *         fifo_size, and from Lab 05 on ndevices, and no other
+ *         (expect_params_are_the_handouts()).
  */
 TEST_F_TIMEOUT(module, fifo_size_is_read_only_in_sysfs, TIMEOUT)
 {
@@ -2053,6 +2096,7 @@ TEST_F_TIMEOUT(module, fifo_size_is_read_only_in_sysfs, TIMEOUT)
 						   NULL, msg, sizeof(msg))) {
 		TH_LOG("%s", msg);
 	}
+	expect_params_are_the_handouts(_metadata);
 }
 #endif /* FIFO_STAGE >= 4 */
 
@@ -5641,7 +5685,11 @@ static void quiet_calls(FIXTURE_DATA(fifo) *self, struct kmsg_quiet *q,
  * at any level are counted (its pr_fmt() prefix, "NAME: "); not one may
  * come. A call
  * that returns something else is only noted (the tests of its rule fail
- * it). */
+ * it). In Labs 02 and 03, whose handouts list no parameter, the test
+ * first checks that the module has none (expect_params_are_the_handouts()):
+ * a switch root could set at run time to make the data path log would
+ * escape the calls below, made with the module as loaded; from Lab 04 on
+ * fifo_size_is_read_only_in_sysfs checks the parameters. */
 TEST_F_TIMEOUT(fifo, data_path_does_not_log, 60)
 {
 	struct edge_buf edge;
@@ -5649,6 +5697,9 @@ TEST_F_TIMEOUT(fifo, data_path_does_not_log, 60)
 	char *bad;
 	int d;
 
+#if FIFO_STAGE < 4
+	expect_params_are_the_handouts(_metadata);
+#endif
 	bad = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, bad);
 	ASSERT_EQ(0, edge_buf_init(&edge, 8));
