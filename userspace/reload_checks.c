@@ -174,7 +174,7 @@ int reload_checks_params_are(const char *module, const char *const *names,
 	}
 	closedir(dir);
 	if (ret) {
-		snprintf(msg, msg_size, "%s holds %s, which the handout does not list: the module's parameters are exactly the handout's, and a parameter root can change at run time (a verbose switch, a debug level) would change the device behind its users' backs",
+		snprintf(msg, msg_size, "%s holds %s, which the handout does not list: the module's parameters are exactly the handout's (root could change another one at run time, a verbose switch or a debug level, and so change the device behind its users' backs)",
 			 path, extra);
 		return -1;
 	}
