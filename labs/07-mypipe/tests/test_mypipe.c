@@ -2344,6 +2344,24 @@ static void op_epoll_wait(const char *who, int ep, int ms)
 	    n > 0 && (ev.events & EPOLLERR) ? " ERR" : "");
 }
 
+/** @brief A new epoll descriptor with @p fd added for EPOLLIN, in
+ *         edge-triggered mode or not, and record epoll_ctl()'s result.
+ * @param who the actor's name
+ * @param fd the descriptor to add
+ * @param edge nonzero for EPOLLET
+ * @param note what the transcript adds about the moment ("" for none)
+ * @return the epoll descriptor
+ */
+static int op_epoll_add(const char *who, int fd, int edge, const char *note)
+{
+	struct epoll_event ev = { .events = EPOLLIN | (edge ? EPOLLET : 0) };
+	int ep = epoll_create1(0);
+
+	say("%s: epoll_ctl EPOLLIN%s%s -> %s", who, edge ? "|EPOLLET" : "",
+	    note, outcome(epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev)));
+	return ep;
+}
+
 /** @brief epoll_wait() on @p ep at once and record the events, by name.
  * @param who the actor's name
  * @param ep the epoll descriptor
@@ -2366,15 +2384,11 @@ static void op_epoll(const char *who, int ep)
 DIFFERENTIAL(epoll_edge_triggered_sees_every_write,
 	     "rule 17: once the read end was polled, every write that puts bytes in wakes it (poll_usage); and an epoll set up while the end was hung up is woken by the bytes of a writer that came back (poll_wait() before any early return of .poll)")
 {
-	struct epoll_event ev = { .events = EPOLLIN | EPOLLET };
-	struct epoll_event level = { .events = EPOLLIN };
 	struct agent *a;
 	int ep, r, w;
 
 	open_pair(&w, &r);
-	ep = epoll_create1(0);
-	say("reader: epoll_ctl EPOLLIN|EPOLLET -> %s",
-	    outcome(epoll_ctl(ep, EPOLL_CTL_ADD, r, &ev)));
+	ep = op_epoll_add("reader", r, 1, "");
 	op_epoll("reader", ep);
 	op_write("writer", w, 1, 'a');
 	op_epoll("reader", ep);
@@ -2388,9 +2402,8 @@ DIFFERENTIAL(epoll_edge_triggered_sees_every_write,
 	op_close("writer", w);
 	op_epoll("reader", ep);
 
-	ep = epoll_create1(0);
-	say("reader: epoll_ctl EPOLLIN, hung up -> %s",
-	    outcome(epoll_ctl(ep, EPOLL_CTL_ADD, r, &level)));
+	close(ep);
+	ep = op_epoll_add("reader", r, 0, ", hung up");
 	op_epoll("reader", ep);
 	w = op_open("writer", WRITE_END, 0);
 	op_epoll("reader", ep);
@@ -2409,9 +2422,8 @@ DIFFERENTIAL(epoll_edge_triggered_sees_every_write,
 	op_close("reader", r);
 	open_pair(&w, &r);
 	op_write("writer", w, 1, 'e');
-	ep = epoll_create1(0);
-	say("reader: epoll_ctl EPOLLIN|EPOLLET, a byte there -> %s",
-	    outcome(epoll_ctl(ep, EPOLL_CTL_ADD, r, &ev)));
+	close(ep);
+	ep = op_epoll_add("reader", r, 1, ", a byte there");
 	op_epoll("reader", ep);
 	op_epoll("reader", ep);
 	op_write("writer", w, 1, 'f');
@@ -2419,6 +2431,7 @@ DIFFERENTIAL(epoll_edge_triggered_sees_every_write,
 	op_write("writer", w, 1, 'g');
 	op_epoll("reader", ep);
 	op_read("reader", r, 10);
+	close(ep);
 }
 
 /* An open waiting for the other end returns once that end has been
