@@ -2256,22 +2256,30 @@ static void quiet_calls(struct kmsg_quiet *q, int fd, char *bad, char *edge)
  * fills the kernel log. Every way a call can end is taken QUIET_CALLS
  * times: read() and write() that move bytes, of 0 bytes, read() at the
  * end of the data (0), write() and pwrite() with no room (ENOSPC), EFAULT
- * both ways, pread() and pwrite() inside and past the data, lseek() with
+ * both ways, copies that stop part-way at an unmapped page, pread() and
+ * pwrite() inside and past the data, lseek() with
  * each whence and EINVAL, opens with every access mode and with O_TRUNC,
  * O_APPEND and O_NONBLOCK, O_APPEND writes, closes; then each call that
  * waits for the mutex (behind a write frozen in its copy) and that a
  * signal ends with EINTR, QUIET_WAITS times. The module's records at any
  * level are counted (its pr_fmt() prefix, "flatbuf: "); not one may
  * come. A call that returns something else is only noted (the tests of
- * its rule fail it).
+ * its rule fail it). First, rule 21: the module has no parameter, so no
+ * switch root could set at run time makes these calls log.
  */
 TEST_F_TIMEOUT(flatbuf, data_path_does_not_log, 60)
 {
+	static const char *const no_params[] = { NULL };
 	struct fault_edge e;
 	struct kmsg_quiet q;
-	char *bad, *edge;
+	char *bad, *edge, msg[512];
 
 	alarm(0);	/* this test bounds its own waits */
+	EXPECT_EQ(0, reload_checks_params_are(MODULE, no_params, msg,
+					      sizeof(msg))) {
+		TH_LOG("rule 21: %s; rule: flatbuf has no parameter (a debug switch is a pr_debug(), which dynamic debug turns on)",
+		       msg);
+	}
 	bad = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, bad);
 	edge = fault_edge_init(&e);
