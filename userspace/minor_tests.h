@@ -2941,11 +2941,15 @@ static int refused_copy_step(void *arg, unsigned int i, char *msg,
  *         checks. */
 #define UNWIND_MINORS_RULE "rule: a registration that fails makes the load fail: init undoes in reverse what it did before, the minors registered so far included, down to minor 0"
 
-/** @brief What taken_minor_step() found left behind by a failed load. */
+/** @brief What taken_minor_step() found left behind by a failed load
+ *         that makes going on unsafe. */
 struct taken_minor {
 	/** @brief The first minor left registered by a failed load, with
-	 *         what is left of it ("" when none was). */
+	 *         what is left of it, or its debugfs directory ("" when
+	 *         neither was). */
 	char leftover[160];
+	/** @brief Why the tests cannot go on with it, for tests_stop.h. */
+	const char *why;
 };
 
 /** @brief Find what is left of the minors, other than TAKEN_MINOR (the
@@ -3014,8 +3018,20 @@ static int taken_minor_step(void *arg, unsigned int i, char *msg,
 	 * memory init freed, still on the kernel's list of misc devices. */
 	find_taken_minor_leftover(t->leftover, sizeof(t->leftover));
 	if (t->leftover[0]) {
+		t->why = "registered, its memory freed: the kernel's list of misc devices goes through freed memory, and every later registration, deregistration or open of a misc device follows it";
 		snprintf(msg, msg_size,
 			 "the load with " TAKEN_MINOR_PARAMS ", whose minor %d's name %s was taken (by the kit's name taker), failed (%s), but left %s registered, while the module and its devices are gone; %s",
+			 TAKEN_MINOR, node_name(TAKEN_MINOR), strerror(err),
+			 t->leftover, UNWIND_MINORS_RULE);
+		return EPROTO;
+	}
+	/* The live view init made before the registrations goes too. */
+	if (!reload_checks_debugfs_gone(FIFO_MODULE)) {
+		snprintf(t->leftover, sizeof(t->leftover),
+			 "/sys/kernel/debug/" FIFO_MODULE);
+		t->why = "behind, its file's code gone with the module: reading the live view would run freed code";
+		snprintf(msg, msg_size,
+			 "the load with " TAKEN_MINOR_PARAMS ", whose minor %d's name %s was taken (by the kit's name taker), failed (%s), but left its debugfs directory %s behind, while the module is gone; %s, the live view included (debugfs_remove_recursive() on init's error path)",
 			 TAKEN_MINOR, node_name(TAKEN_MINOR), strerror(err),
 			 t->leftover, UNWIND_MINORS_RULE);
 		return EPROTO;
@@ -3043,20 +3059,29 @@ static int taken_minor_step(void *arg, unsigned int i, char *msg,
  *         must each fail with EEXIST and leave nothing: no module, no
  *         node or /sys/class/misc entry of minors 0 to 2, which were
  *         registered before minor 3 failed, and not their 512 KiB of
- *         FIFOs (reload_checks_steps_free()). A minor left registered is
+ *         FIFOs (reload_checks_steps_free()), nor the debugfs directory
+ *         init made before the registrations. A minor left registered is
  *         on the kernel's list of misc devices with its memory freed: the
  *         next registration of any misc device writes into that memory,
  *         so the tests stop there (tests_stop.h), and the name taker,
- *         beside it on that list, stays loaded. Otherwise the name taker
- *         goes, and the module must load again with its defaults, every
- *         minor working.
+ *         beside it on that list, stays loaded; a debugfs directory left
+ *         behind holds a file whose code is gone, which the live view's
+ *         tests would read: the tests stop there too. Otherwise the name
+ *         taker goes, and the module must load again with its defaults,
+ *         every minor working.
  * @param _metadata the test
  */
 static void expect_taken_minor_refused(struct __test_metadata *_metadata)
 {
-	struct taken_minor t = { "" };
+	struct taken_minor t = { "", NULL };
 	char msg[2048];
 	int err, i;
+
+	/* Where a live view left behind would show. */
+	err = reload_checks_debugfs_dir(FIFO_MODULE, msg, sizeof(msg));
+	if (err)
+		TH_LOG("(debugfs cannot be mounted: %s; a live view that a failed load leaves behind is not looked for)",
+		       strerror(err));
 
 	err = module_unload_when_free(FIFO_MODULE, 5000);
 	EXPECT_EQ(0, err) {
@@ -3080,10 +3105,10 @@ static void expect_taken_minor_refused(struct __test_metadata *_metadata)
 				TH_LOG("%s; the kernel kept about the 512 KiB of FIFOs of every load refused at minor %d (the FIFOs not freed on init's error path?)",
 				       UNWIND_MINORS_RULE, TAKEN_MINOR);
 		}
-		if (t.leftover[0])
+		if (t.why)
 			tests_stop_after_thisf(_metadata->name,
-					       "a load that failed at minor %d left %s registered, its memory freed: the kernel's list of misc devices goes through freed memory, and every later registration, deregistration or open of a misc device follows it",
-					       TAKEN_MINOR, t.leftover);
+					       "a load that failed at minor %d left %s %s",
+					       TAKEN_MINOR, t.leftover, t.why);
 		err = name_taker_unload();
 		EXPECT_EQ(0, err) {
 			TH_LOG("the kit's name taker does not unload: %s",
