@@ -2939,7 +2939,7 @@ static int refused_copy_step(void *arg, unsigned int i, char *msg,
 #define TAKEN_MINOR_PARAMS "ndevices=8 fifo_size=65536"
 /** @brief The rule a load whose minor TAKEN_MINOR's name is taken
  *         checks. */
-#define UNWIND_MINORS_RULE "rule: a registration that fails makes the load fail: init undoes in reverse what it did before, the minors registered so far included, down to minor 0"
+#define UNWIND_MINORS_RULE "rule: a registration that fails makes the load fail: init undoes in reverse what it did before, the minors registered so far included, down to minor 0, and the live view"
 
 /** @brief What taken_minor_step() found left behind by a failed load
  *         that makes going on unsafe. */
@@ -2996,6 +2996,7 @@ static int taken_minor_step(void *arg, unsigned int i, char *msg,
 			    size_t msg_size)
 {
 	struct taken_minor *t = arg;
+	const char *left = "";
 	int err, stuck;
 
 	(void)i;
@@ -3019,21 +3020,19 @@ static int taken_minor_step(void *arg, unsigned int i, char *msg,
 	find_taken_minor_leftover(t->leftover, sizeof(t->leftover));
 	if (t->leftover[0]) {
 		t->why = "registered, its memory freed: the kernel's list of misc devices goes through freed memory, and every later registration, deregistration or open of a misc device follows it";
-		snprintf(msg, msg_size,
-			 "the load with " TAKEN_MINOR_PARAMS ", whose minor %d's name %s was taken (by the kit's name taker), failed (%s), but left %s registered, while the module and its devices are gone; %s",
-			 TAKEN_MINOR, node_name(TAKEN_MINOR), strerror(err),
-			 t->leftover, UNWIND_MINORS_RULE);
-		return EPROTO;
-	}
-	/* The live view init made before the registrations goes too. */
-	if (!reload_checks_debugfs_gone(FIFO_MODULE)) {
+		left = "registered, while the module and its devices are gone";
+	} else if (!reload_checks_debugfs_gone(FIFO_MODULE)) {
+		/* The live view init made before the registrations. */
 		snprintf(t->leftover, sizeof(t->leftover),
-			 "/sys/kernel/debug/" FIFO_MODULE);
+			 "its debugfs directory /sys/kernel/debug/" FIFO_MODULE);
 		t->why = "behind, its file's code gone with the module: reading the live view would run freed code";
+		left = "behind, while the module is gone (debugfs_remove_recursive() on init's error path)";
+	}
+	if (t->why) {
 		snprintf(msg, msg_size,
-			 "the load with " TAKEN_MINOR_PARAMS ", whose minor %d's name %s was taken (by the kit's name taker), failed (%s), but left its debugfs directory %s behind, while the module is gone; %s, the live view included (debugfs_remove_recursive() on init's error path)",
+			 "the load with " TAKEN_MINOR_PARAMS ", whose minor %d's name %s was taken (by the kit's name taker), failed (%s), but left %s %s; %s",
 			 TAKEN_MINOR, node_name(TAKEN_MINOR), strerror(err),
-			 t->leftover, UNWIND_MINORS_RULE);
+			 t->leftover, left, UNWIND_MINORS_RULE);
 		return EPROTO;
 	}
 	if (err != EEXIST) {
