@@ -34,6 +34,7 @@
 #include "kmsg_check.h"
 #include "minor_model.h"
 #include "misc_minor.h"
+#include "name_taker.h"
 #include "reload_checks.h"
 #include "small_file.h"
 #include "task_stuck.h"
@@ -2929,6 +2930,203 @@ static int refused_copy_step(void *arg, unsigned int i, char *msg,
 	return 0;
 }
 
+/** @brief The minor whose device name the name taker takes: one after
+ *         minor 0, so that minors 0 to 2 are registered when its
+ *         registration fails. */
+#define TAKEN_MINOR 3
+/** @brief The parameters of a load whose minor TAKEN_MINOR's name is
+ *         taken: 8 FIFOs of 64 KiB, allocated before the registrations. */
+#define TAKEN_MINOR_PARAMS "ndevices=8 fifo_size=65536"
+/** @brief The rule a load whose minor TAKEN_MINOR's name is taken
+ *         checks. */
+#define UNWIND_MINORS_RULE "rule: a registration that fails makes the load fail: init undoes in reverse what it did before, the minors registered so far included, down to minor 0, and the live view"
+
+/** @brief What taken_minor_step() found left behind by a failed load
+ *         that makes going on unsafe. */
+struct taken_minor {
+	/** @brief The first minor left registered by a failed load, with
+	 *         what is left of it, or its debugfs directory ("" when
+	 *         neither was). */
+	char leftover[160];
+	/** @brief Why the tests cannot go on with it, for tests_stop.h. */
+	const char *why;
+};
+
+/** @brief Find what is left of the minors, other than TAKEN_MINOR (the
+ *         name taker's), of a load with 8 minors that failed: a node
+ *         /dev/NAMEk or a /sys/class/misc/NAMEk.
+ * @param what where the first minor found goes, with what is left of it
+ *        ("" when none)
+ * @param size the size of @p what
+ */
+static void find_taken_minor_leftover(char *what, size_t size)
+{
+	char path[64];
+	int k;
+
+	what[0] = '\0';
+	for (k = 0; k < NDEV && !what[0]; k++) {
+		if (k == TAKEN_MINOR)
+			continue;
+		snprintf(path, sizeof(path), "/sys/class/misc/%s",
+			 node_name(k));
+		if (access(node(k), F_OK) == 0)
+			snprintf(what, size, "minor %d (%s is still there)", k,
+				 node(k));
+		else if (access(path, F_OK) == 0)
+			snprintf(what, size, "minor %d (%s is still there)", k,
+				 path);
+	}
+}
+
+/** @brief One step of a_failed_registration_fails_the_load, a
+ *         reload_checks_step: with minor TAKEN_MINOR's device name taken
+ *         by the kit's name taker, a load of the module with
+ *         TAKEN_MINOR_PARAMS must fail with EEXIST, the error of the
+ *         registration that finds the name taken, and leave nothing: no
+ *         module, and nothing of the minors registered before that one.
+ * @param arg the struct taken_minor, where a leftover is noted
+ * @param i the step's number
+ * @param msg what went wrong
+ * @param msg_size the size of @p msg
+ * @return 0, or EPROTO with @p msg filled in (EIO: /dev/kmsg cannot be
+ *         written)
+ */
+static int taken_minor_step(void *arg, unsigned int i, char *msg,
+			    size_t msg_size)
+{
+	struct taken_minor *t = arg;
+	const char *left = "";
+	int err, stuck;
+
+	(void)i;
+	err = module_copy_framed_load(FIFO_MODULE, TAKEN_MINOR_PARAMS);
+	if (err < 0) {
+		snprintf(msg, msg_size, "cannot write to /dev/kmsg: %s",
+			 strerror(errno));
+		return EIO;
+	}
+	if (!err) {
+		stuck = module_unload_when_free(FIFO_MODULE, 5000);
+		snprintf(msg, msg_size,
+			 "loaded with " TAKEN_MINOR_PARAMS " while the name %s was taken (by the kit's name taker), " FIFO_MODULE " loaded: misc_register() of minor %d fails with EEXIST, and init went on as if it had worked (was its result ignored?)%s; %s",
+			 node_name(TAKEN_MINOR), TAKEN_MINOR,
+			 stuck ? ", and it does not unload" : "",
+			 UNWIND_MINORS_RULE);
+		return EPROTO;
+	}
+	/* Before anything else: a minor left registered is one whose
+	 * memory init freed, still on the kernel's list of misc devices. */
+	find_taken_minor_leftover(t->leftover, sizeof(t->leftover));
+	if (t->leftover[0]) {
+		t->why = "registered, its memory freed: the kernel's list of misc devices goes through freed memory, and every later registration, deregistration or open of a misc device follows it";
+		left = "registered, while the module and its devices are gone";
+	} else if (!reload_checks_debugfs_gone(FIFO_MODULE)) {
+		/* The live view init made before the registrations. */
+		snprintf(t->leftover, sizeof(t->leftover),
+			 "its debugfs directory /sys/kernel/debug/" FIFO_MODULE);
+		t->why = "behind, its file's code gone with the module: reading the live view would run freed code";
+		left = "behind, while the module is gone (debugfs_remove_recursive() on init's error path)";
+	}
+	if (t->why) {
+		snprintf(msg, msg_size,
+			 "the load with " TAKEN_MINOR_PARAMS ", whose minor %d's name %s was taken (by the kit's name taker), failed (%s), but left %s %s; %s",
+			 TAKEN_MINOR, node_name(TAKEN_MINOR), strerror(err),
+			 t->leftover, left, UNWIND_MINORS_RULE);
+		return EPROTO;
+	}
+	if (err != EEXIST) {
+		snprintf(msg, msg_size,
+			 "the load with " TAKEN_MINOR_PARAMS ", whose minor %d's name %s was taken (by the kit's name taker), failed with %s, not EEXIST: the error of misc_register() for a name that is taken; init returns that error as it is; %s",
+			 TAKEN_MINOR, node_name(TAKEN_MINOR), strerror(err),
+			 UNWIND_MINORS_RULE);
+		return EPROTO;
+	}
+	if (module_copy_listed(FIFO_MODULE)) {
+		snprintf(msg, msg_size,
+			 "the failed load with " TAKEN_MINOR_PARAMS " (minor %d's name taken) left module " FIFO_MODULE " in /proc/modules; %s",
+			 TAKEN_MINOR, UNWIND_MINORS_RULE);
+		return EPROTO;
+	}
+	return 0;
+}
+
+/** @brief The part of a_failed_registration_fails_the_load that makes a
+ *         later registration fail: with the name of minor TAKEN_MINOR
+ *         taken by the kit's name taker (name_taker.h), five loads with
+ *         TAKEN_MINOR_PARAMS (one to warm the caches up, four measured)
+ *         must each fail with EEXIST and leave nothing: no module, no
+ *         node or /sys/class/misc entry of minors 0 to 2, which were
+ *         registered before minor 3 failed, and not their 512 KiB of
+ *         FIFOs (reload_checks_steps_free()), nor the debugfs directory
+ *         init made before the registrations. A minor left registered is
+ *         on the kernel's list of misc devices with its memory freed: the
+ *         next registration of any misc device writes into that memory,
+ *         so the tests stop there (tests_stop.h), and the name taker,
+ *         beside it on that list, stays loaded; a debugfs directory left
+ *         behind holds a file whose code is gone, which the live view's
+ *         tests would read: the tests stop there too. Otherwise the name
+ *         taker goes, and the module must load again with its defaults,
+ *         every minor working.
+ * @param _metadata the test
+ */
+static void expect_taken_minor_refused(struct __test_metadata *_metadata)
+{
+	struct taken_minor t = { "", NULL };
+	char msg[2048];
+	int err, i;
+
+	/* Where a live view left behind would show. */
+	err = reload_checks_debugfs_dir(FIFO_MODULE, msg, sizeof(msg));
+	if (err)
+		TH_LOG("(debugfs cannot be mounted: %s; a live view that a failed load leaves behind is not looked for)",
+		       strerror(err));
+
+	err = module_unload_when_free(FIFO_MODULE, 5000);
+	EXPECT_EQ(0, err) {
+		TH_LOG("cannot unload " FIFO_MODULE " to load it with minor %d's name taken: %s",
+		       TAKEN_MINOR, strerror(err));
+	}
+	if (err)
+		return;
+	err = name_taker_load(NULL, node_name(TAKEN_MINOR), msg, sizeof(msg));
+	EXPECT_EQ(0, err) {
+		TH_LOG("with " FIFO_MODULE " unloaded, %s", msg);
+	}
+	if (!err) {
+		err = reload_checks_steps_free("refused loads with minor 3's name taken",
+					       taken_minor_step, &t,
+					       NDEV * 65536, 4, msg,
+					       sizeof(msg));
+		TH_LOG("%s", msg);
+		EXPECT_EQ(0, err) {
+			if (err < 0)
+				TH_LOG("%s; the kernel kept about the 512 KiB of FIFOs of every load refused at minor %d (the FIFOs not freed on init's error path?)",
+				       UNWIND_MINORS_RULE, TAKEN_MINOR);
+		}
+		if (t.why)
+			tests_stop_after_thisf(_metadata->name,
+					       "a load that failed at minor %d left %s %s",
+					       TAKEN_MINOR, t.leftover, t.why);
+		err = name_taker_unload();
+		EXPECT_EQ(0, err) {
+			TH_LOG("the kit's name taker does not unload: %s",
+			       strerror(err));
+		}
+	}
+	err = module_load(FIFO_MODULE, "");
+	EXPECT_EQ(0, err) {
+		TH_LOG("with minor %d's name given back, " FIFO_MODULE " does not load again: %s",
+		       TAKEN_MINOR, strerror(err));
+	}
+	for (i = 0; !err && i < NDEV; i++) {
+		EXPECT_EQ(0, node_round_trip(node(i), msg, sizeof(msg))) {
+			TH_LOG("loaded again after the loads with minor %d's name taken, %s",
+			       TAKEN_MINOR, msg);
+		}
+	}
+}
+
 /** @brief A registration that fails makes the load fail (Lab 04's rule,
  *         for every minor's registration): a second copy of the module,
  *         loaded five times under another module name while the module
@@ -2936,7 +3134,11 @@ static int refused_copy_step(void *arg, unsigned int i, char *msg,
  *         minor 0's device, whose name is taken; misc_register() fails
  *         with EEXIST, and so must each load, leaving no module behind
  *         and giving back the copy's 2 MiB of FIFOs. Every minor of the
- *         module goes on working. */
+ *         module goes on working. A failure of debugfs alone does not
+ *         fail the load (expect_loads_without_its_view()); and a load
+ *         whose minor 3 finds its name taken fails and undoes the
+ *         registrations of minors 0 to 2 (expect_taken_minor_refused()).
+ */
 TEST_F_TIMEOUT(module, a_failed_registration_fails_the_load, 120)
 {
 	char msg[1024];
@@ -2953,6 +3155,9 @@ TEST_F_TIMEOUT(module, a_failed_registration_fails_the_load, 120)
 	}
 	for (i = 0; i < NDEV; i++)
 		expect_node_still_works(_metadata, node(i));
+	expect_loads_without_its_view(_metadata, node, NDEV);
+	/* Last: a driver that fails it stops the tests. */
+	expect_taken_minor_refused(_metadata);
 }
 
 /** @brief Minor 0 works from the moment its node appears, while the

@@ -211,6 +211,20 @@ int module_copy_load_with(const char *name, const char *params, char *copy,
 	return err;
 }
 
+int module_copy_framed_load(const char *name, const char *params)
+{
+	char mark[128];
+	int err;
+
+	snprintf(mark, sizeof(mark), MODULE_COPY_BEGIN "%s", name);
+	if (module_copy_log(mark))
+		return -1;
+	err = module_load(name, params);
+	snprintf(mark, sizeof(mark), MODULE_COPY_END "%s", name);
+	module_copy_log(mark);
+	return err;
+}
+
 int module_copy_listed(const char *name)
 {
 	char line[512];

@@ -22,7 +22,9 @@
  * load is framed by two kernel log records, MODULE_COPY_BEGIN and
  * MODULE_COPY_END: between such a pair, grading/guest/autograde.sh
  * (_lab_exempt_copy_report) leaves out exactly that report for the lab's
- * own names, and counts everything else.
+ * own names, and counts everything else. module_copy_framed_load() frames
+ * a load of the module itself the same way, for a test that took one of
+ * its names beforehand (name_taker.h).
  */
 #ifndef LABKIT_MODULE_COPY_H
 #define LABKIT_MODULE_COPY_H
@@ -66,6 +68,19 @@ int module_copy_load(const char *name, char *copy, size_t size, char *msg,
  */
 int module_copy_load_with(const char *name, const char *params, char *copy,
 			  size_t size, char *msg, size_t msize);
+
+/** @brief Load module @p name itself (module_load(), not a copy) with
+ *         @p params between the two records MODULE_COPY_BEGIN and
+ *         MODULE_COPY_END: for a load whose registration a test made
+ *         fail by taking one of the module's names first (name_taker.h),
+ *         which the kernel reports as it reports a copy's.
+ * @param name the module's name, without .ko
+ * @param params its parameters ("" for none)
+ * @return 0 if it loaded, the errno of the failed load, or -1 with errno
+ *         set if the first record could not be written (nothing was
+ *         loaded)
+ */
+int module_copy_framed_load(const char *name, const char *params);
 
 /** @brief Whether module @p name is in /proc/modules (in any state).
  * @param name a module name

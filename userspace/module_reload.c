@@ -40,13 +40,19 @@ int module_load(const char *name, const char *params)
 {
 	const char *dir = getenv("LAB_MODULE_DIR");
 	char path[PATH_MAX];
-	int fd, err = 0;
 
 	if (!dir)
 		dir = ".";
 	if (snprintf(path, sizeof(path), "%s/%s.ko", dir, name) >=
 	    (int)sizeof(path))
 		return ENAMETOOLONG;
+	return module_load_file(path, params);
+}
+
+int module_load_file(const char *path, const char *params)
+{
+	int fd, err = 0;
+
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return errno;

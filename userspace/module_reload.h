@@ -33,6 +33,14 @@ int module_unload(const char *name);
  */
 int module_unload_when_free(const char *name, int timeout_ms);
 
+/** @brief Load the module file @p path with @p params.
+ * @param path the .ko file
+ * @param params the parameters, as on insmod's command line ("" for none)
+ * @return 0, or the errno of the failed open() or finit_module() (the
+ *         module's init function's error, EEXIST if it is loaded)
+ */
+int module_load_file(const char *path, const char *params);
+
 /** @brief Load $LAB_MODULE_DIR/@p name.ko with @p params.
  * @param name the module's name, without .ko
  * @param params the parameters, as on insmod's command line ("" for none)

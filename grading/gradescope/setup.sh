@@ -14,8 +14,9 @@
 #  - the kselftest harness headers, which the zip carries (copied from
 #    the instructor's cache: Ubuntu packages them only inside the whole
 #    linux-source tarball), into the kit's cache;
-#  - the kernel's uncompressed vmlinux and every lab's test program,
-#    made once here rather than in every submission's run.
+#  - the kernel's uncompressed vmlinux, every lab's test program and the
+#    kit's own modules, made once here rather than in every submission's
+#    run.
 #
 # It ends by saving each lab's booted VM and grading the first lab's
 # skeleton in the VM, so an image that cannot build or boot fails here,
@@ -75,14 +76,18 @@ if ! (cd "$source_dir/grading" && python3 -c \
 	mv "$vmlinux.tmp" "$vmlinux"
 fi
 
-# Every lab's test program and the guest's exit helper, built once here:
-# every submission's run reuses them (about 30 s less for seven labs).
-say "building the test programs"
+# Every lab's test program, the guest's exit helper and the kit's own
+# modules (grading/kmod/: the name taker the tests load beside a lab's
+# module), built once here: every submission's run reuses them (about
+# 30 s less for seven labs), and a kit module that does not build for
+# this kernel fails here.
+say "building the test programs and the kit's own modules"
 (cd "$source_dir/grading" && python3 -c '
-from labkit import build, labs
+from labkit import build, kernels, labs
 for lab in labs.all_labs():
     build.test_program(lab)
-build.guest_exit_program()')
+build.guest_exit_program()
+build.kit_modules(kernels.select(None))')
 
 # Each lab's booted VM, saved in the cache (grading/labkit/snapshot.py):
 # every submission's runs restore it in a fraction of a second instead of

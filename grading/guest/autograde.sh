@@ -16,6 +16,10 @@
 #                     the points are the host's business
 #   LAB_MODULE_DIR    where the .ko files are (default: the lab's directory;
 #                     exported to the test program)
+#   LAB_KIT_MODULE_DIR  where the kit's own modules are (grading/kmod/: the
+#                     name taker, userspace/name_taker.h; default:
+#                     LAB_MODULE_DIR, where the VM receives them with the
+#                     lab's; exported to the test program)
 #   LAB_TEST_DIR      where the test program is (default: the tests directory)
 #   LAB_TEST_TIMEOUT  seconds the whole test program may take (default 120;
 #                     each test also has its own, shorter timeout)
@@ -560,8 +564,11 @@ _lab_save_kernel_log() {
 # 07: class_create()) finds the device's (the class's) name taken. sysfs
 # reports that duplicate name with a dump_stack() for every driver,
 # correct or not, and debugfs a second
-# directory of the module's name. The test writes a record right before
-# that load and one right after:
+# directory of the module's name. The same reports come when a test
+# loads the module itself after the kit's name taker (userspace/
+# name_taker.h) took one of its names: its debugfs directory, or a
+# later minor's device name (Labs 04-06). The test writes a record right
+# before that load and one right after:
 #   labkit: expected report: a second copy of MODULE
 #   labkit: end of the expected report of MODULE
 # (MODULE one of LAB_MODULES). Between such a pair, and only there, these
@@ -837,6 +844,10 @@ lab_grade() {
 	: "${LAB_MODULE_DIR:=${_lab_here%/*}}"
 	# Tests of module parameters reload the module from there.
 	export LAB_MODULE_DIR
+	# Tests that take one of the module's names first load the kit's
+	# name taker from there.
+	: "${LAB_KIT_MODULE_DIR:=$LAB_MODULE_DIR}"
+	export LAB_KIT_MODULE_DIR
 	: "${LAB_TEST_DIR:=$_lab_here}"
 	: "${LAB_HIDDEN_DIR:=$_lab_here/../../../grading/hidden/$LAB}"
 	: "${LAB_POINTS_FILE:=$_lab_here/points}"

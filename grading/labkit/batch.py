@@ -40,8 +40,9 @@ def _kit_files(lab, top):
     hidden tests and their points, the shared userspace/ sources linked
     into every test program, the guest's scripts (grading/guest/), what
     the build of a student's module takes from the kit (the lab's Kbuild
-    and Makefile, common/*.h), and the host's scorer (SCORER). Sorted
-    paths."""
+    and Makefile, common/*.h), the kit's own modules that the tests load
+    beside the lab's (grading/kmod/, build.KIT_MODULES), and the
+    host's scorer (SCORER). Sorted paths."""
     found = set()
     for folder in (lab.tests_dir, lab.hidden_dir,
                    os.path.join(top, "grading", "guest")):
@@ -49,7 +50,8 @@ def _kit_files(lab, top):
             dirs[:] = [d for d in dirs if not d.startswith(".")]
             found.update(os.path.join(root, n) for n in names
                          if not n.startswith("."))
-    for pattern in ("userspace/*.c", "userspace/*.h", "common/*.h"):
+    for pattern in ("userspace/*.c", "userspace/*.h", "common/*.h",
+                    "grading/kmod/*"):
         found.update(glob.glob(os.path.join(top, pattern)))
     found.update(os.path.join(lab.lab_dir, name) for name in lab.kit_files)
     found.update(os.path.join(top, "grading", "labkit", name)

@@ -158,6 +158,44 @@ def _modules_locked(lab, src_dir, kver, top, extra_make_args, host):
     return built
 
 
+#: The kit's own kernel modules, not a lab's, relative to the kit's top:
+#: the name taker, which the tests load beside a lab's module to take one
+#: of its names first (userspace/name_taker.h).
+KIT_MODULES = os.path.join("grading", "kmod")
+
+
+def kit_modules(kver, extra_make_args=(), host=False, tag="kit-modules"):
+    """Build the kit's own modules (KIT_MODULES) for KVER, next to the
+    labs' builds (build/modules/KVER/TAG/kmod; HOST: against the host's
+    tree, in TAG-host, see kernels.build_dir); return the ModuleBuild.
+
+    Cached as a lab's build is (kbuild runs again only when a source or
+    an argument changed), and locked the same way: two grades at once
+    (grade-batch) build it once. A failure is the kit's, not a student's:
+    it raises BuildError with kbuild's output.
+    """
+    top = os.path.join(paths.build_root(), "modules", kver,
+                       f"{tag}-host" if host else tag)
+    os.makedirs(top, exist_ok=True)
+    with open(os.path.join(top, ".build-lock"), "w",
+              encoding="utf-8") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        out = os.path.join(top, "kmod")
+        src = os.path.join(paths.TOP, KIT_MODULES)
+        sources = [os.path.join(src, "Kbuild")] + sorted(
+            glob.glob(os.path.join(src, "*.[ch]")))
+        inputs = [sync_file(path, os.path.join(out,
+                                               os.path.basename(path)))
+                  for path in sources]
+        built = kbuild(out, kver, extra_make_args, inputs=inputs,
+                       host=host)
+    if not built.ok:
+        raise BuildError(f"the kit's own modules ({KIT_MODULES}/) did "
+                         f"not build for {kver}:\n"
+                         + "\n".join(built.log.splitlines()[-30:]))
+    return built
+
+
 def _digest(inputs, extra):
     """A digest of the INPUTS files (their paths and contents) and EXTRA."""
     h = hashlib.sha256("\0".join(extra).encode())

@@ -55,13 +55,16 @@ def _build_and_run(lab, src_root, kver, tag, make_args, timeout, keep_dir,
     try:
         built = build.modules(lab, src_dir, kver, tag, make_args,
                               work_root)
+        # The kit's own modules (the name taker) go with every run: they
+        # land beside the lab's, in the guest's LAB_MODULE_DIR.
+        kit = build.kit_modules(kver) if built.ok else None
     except BaseException:
         machine.abort()
         raise
     if not built.ok:
         machine.abort()
         return None, built
-    machine.send_modules(built.modules)
+    machine.send_modules(built.modules + kit.modules)
     if enter is not None:
         machine.forward_enter(enter)
     return machine.wait(on_output), built
@@ -99,6 +102,9 @@ def grade_native(lab, src_root, kver):
         return results.build_failed(lab, kver, label, built)
     env = dict(os.environ,
                LAB_MODULE_DIR=built.directory,
+               # The kit's own modules (the name taker) are built apart.
+               LAB_KIT_MODULE_DIR=build.kit_modules(kver,
+                                                    host=True).directory,
                LAB_TEST_DIR=os.path.dirname(build.test_program(lab)))
     hidden = build.hidden_program(lab)
     if hidden:

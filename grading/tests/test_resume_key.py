@@ -83,6 +83,12 @@ class KitDigest(unittest.TestCase):
     def test_changed_common_header_changes_the_key(self):
         self.assertChanges("common/kcompat.h")
 
+    def test_changed_name_taker_changes_the_key(self):
+        self.assertChanges("grading/kmod/labkit_name_taker.c")
+
+    def test_changed_kbuild_of_the_kit_modules_changes_the_key(self):
+        self.assertChanges("grading/kmod/Kbuild")
+
     def test_renamed_test_file_changes_the_key(self):
         tests = os.path.join(self.top, "labs/01-demo-lab/tests")
         os.rename(os.path.join(tests, "test_demo.c"),
