@@ -73,6 +73,7 @@
 #include "module_copy.h"
 #include "module_reload.h"
 #include "name_taker.h"
+#include "nobody.h"
 #include "preempt_full.h"
 #include "reload_checks.h"
 #include "signal_note.h"
@@ -6887,6 +6888,27 @@ TEST_F_TIMEOUT(fifo, matches_the_model_across_processes, 60)
 		if (seed != seeds[i])
 			break;
 	}
+}
+
+/** @brief The node is mode 0666: any user makes every call as root does.
+ *         One sequence of matches_the_model_across_processes, made by an
+ *         ordinary user (nobody.h): uid 65534, no capability, in the test
+ *         process and in every process it starts. A driver that checks a
+ *         capability or a user id anywhere on the data path answers
+ *         otherwise than the model.
+ */
+TEST_F_TIMEOUT(fifo, matches_the_model_as_an_unprivileged_user, 60)
+{
+	char msg[160];
+
+#if FIFO_STAGE >= 4
+	if (!model_wakes_are_ordered(_metadata, self))
+		return;
+#endif
+	ASSERT_EQ(0, nobody_become(msg, sizeof(msg))) {
+		TH_LOG("%s", msg);
+	}
+	mt_run(_metadata, fifo_model_seed(111), MT_STEPS, FIFO_SIZE, 1);
 }
 
 #ifdef FIFO_MODULE

@@ -2685,6 +2685,28 @@ TEST_F_TIMEOUT(minors, matches_the_model_with_read_only_and_write_only_opens,
 			sizeof(one_way_seeds) / sizeof(one_way_seeds[0]), 1);
 }
 
+/** @brief The grading seed of matches_the_model_as_an_unprivileged_user. */
+static const uint64_t nobody_seeds[] = { 5081 };
+
+/** @brief The nodes are mode 0666: any user makes every call as root
+ *         does. One sequence of matches_the_model, made by an ordinary
+ *         user (nobody.h): uid 65534, no capability, in the test process
+ *         and in every process it starts (from stage 6 on, the owners
+ *         that O_ASYNC signals too). A driver that checks a capability or
+ *         a user id anywhere (.fasync refusing a file without CAP_KILL,
+ *         say) answers otherwise than the model.
+ */
+TEST_F_TIMEOUT(minors, matches_the_model_as_an_unprivileged_user, 120)
+{
+	char msg[160];
+
+	ASSERT_EQ(0, nobody_become(msg, sizeof(msg))) {
+		TH_LOG("%s", msg);
+	}
+	model_run_seeds(_metadata, self->fd, nobody_seeds,
+			sizeof(nobody_seeds) / sizeof(nobody_seeds[0]), 0);
+}
+
 /** @brief Check that the module, loaded with ndevices=@p n, has exactly
  *         minors 0 to @p n - 1, each a working FIFO of its own of
  *         @p size bytes.
