@@ -5062,10 +5062,7 @@ static void woken_call_waits_for_the_lock(struct __test_metadata *_metadata,
 	else
 		fifo_model_write(&m, data, 20, 1);
 #if FIFO_STAGE >= 6
-	if (is_write)
-		want.out++;
-	else
-		want.in++;
+	sigio_count_due(&want, !is_write, moved);
 #endif
 	ASSERT_EQ(1, frozen) {
 		TH_LOG("the %s that should hold the %s mutex was not frozen in its copy (it returned %zd): did the woken %s take the %s first, although it could not run?",
@@ -5116,10 +5113,7 @@ static void woken_call_waits_for_the_lock(struct __test_metadata *_metadata,
 		       call, a.call.ret, is_write ? "room" : "data", call);
 	}
 #if FIFO_STAGE >= 6
-	if (a.call.ret > 0 && is_write)
-		want.in++;
-	else if (a.call.ret > 0)
-		want.out++;
+	sigio_count_due(&want, is_write, a.call.ret);
 #endif
 	if (is_write) {
 		memset(buf, 'A', 20);
@@ -5148,10 +5142,7 @@ static void woken_call_waits_for_the_lock(struct __test_metadata *_metadata,
 						      b, 1));
 		}
 #if FIFO_STAGE >= 6
-		if (is_write)
-			want.out++;
-		else
-			want.in++;
+		sigio_count_due(&want, !is_write, 8);
 #endif
 		EXPECT_TRUE(sleeper_returned(b, WAKE_MS)) {
 			TH_LOG("the restarted %s was not woken by a %s",
@@ -5180,10 +5171,7 @@ static void woken_call_waits_for_the_lock(struct __test_metadata *_metadata,
 	 * above and its count is unknown): what they sent is pending.
 	 */
 	if (b_alone && sleeper_returned(b, 0)) {
-		if (b->sh->call.ret > 0 && is_write)
-			want.in++;
-		else if (b->sh->call.ret > 0)
-			want.out++;
+		sigio_count_due(&want, is_write, b->sh->call.ret);
 		sigio_count_take(async, &got);
 		EXPECT_TRUE(got.in == want.in && got.out == want.out &&
 			    !got.other) {

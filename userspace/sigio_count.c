@@ -88,6 +88,14 @@ int sigio_count_take(int fd, struct sigio_count *c)
 	return n;
 }
 
+void sigio_count_due(struct sigio_count *c, int is_write, long ret)
+{
+	if (ret > 0 && is_write)
+		c->in++;
+	else if (ret > 0)
+		c->out++;
+}
+
 char *sigio_count_describe(const struct sigio_count *c, char *buf,
 			   unsigned long size)
 {

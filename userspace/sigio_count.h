@@ -62,6 +62,15 @@ int sigio_count_async_off(int fd);
  */
 int sigio_count_take(int fd, struct sigio_count *c);
 
+/** @brief Add the signal a call should have sent to @p c: one POLL_IN for
+ *         a write that moved bytes, one POLL_OUT for such a read, none
+ *         for a call that moved nothing.
+ * @param c the counts due
+ * @param is_write nonzero for a write, zero for a read
+ * @param ret what the call returned
+ */
+void sigio_count_due(struct sigio_count *c, int is_write, long ret);
+
 /** @brief Describe counts, e.g. "1 POLL_IN, 2 POLL_OUT" (", 1 other" when
  *         there are others).
  * @param c the counts
