@@ -5791,11 +5791,13 @@ static void quiet_calls(FIXTURE_DATA(fifo) *self, struct kmsg_quiet *q,
  * an unmapped page, ESPIPE, opens and closes
  * with every access mode; a wait for a mutex that a signal ends (EINTR);
  * from Lab 04 on, sleeps that a signal ends and sleeps that the other
- * side wakes; from Lab 05 on, poll(). Not O_ASYNC: in Lab 06,
- * no_sigio_after_clearing_o_async must be the first test to set it (a
- * .fasync that keeps closed files on the list makes every later SIGIO a
- * use after free, and that test stops the tests before one comes;
- * fasync_does_not_log makes those calls after it). The module's records
+ * side wakes; from Lab 05 on, poll(). Not O_ASYNC: in Lab 06, a test
+ * that sets it must first check that clearing it takes the file off the
+ * list, while the file stays open (a .fasync that keeps closed files on
+ * the list makes every later SIGIO a use after free, and such a check
+ * stops the tests before one comes): woken_reader_waits_for_the_lock_interruptibly
+ * (async_counted_file()) and no_sigio_after_clearing_o_async do;
+ * fasync_does_not_log makes those calls after the latter. The module's records
  * at any level are counted (its pr_fmt() prefix, "NAME: "); not one may
  * come. A call
  * that returns something else is only noted (the tests of its rule fail
