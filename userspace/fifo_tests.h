@@ -76,6 +76,7 @@
 #include "nobody.h"
 #include "preempt_full.h"
 #include "reload_checks.h"
+#include "sigio_count.h"
 #include "signal_note.h"
 #include "small_file.h"
 #include "sleep_timer.h"
@@ -4913,6 +4914,59 @@ TEST_F_TIMEOUT(fifo, every_read_wakes_the_writers, 15)
  *         check, for their messages. */
 #define WOKEN_RELOCK_RULE "a woken call takes its mutex again with mutex_lock_interruptible(); when a signal ends that wait, the call returns -ERESTARTSYS (EINTR without SA_RESTART, a transparent restart with it) having moved no byte and without touching the mutex it does not hold"
 
+#if FIFO_STAGE >= 6
+/** @brief Lab 06's rule the woken_*_waits_for_the_lock_interruptibly tests
+ *         also check, with one more file of the device that has O_ASYNC,
+ *         for their messages. */
+#define WOKEN_RELOCK_SIGIO_RULE "\"a call that moved nothing (0 bytes asked, -EAGAIN, -EFAULT, a signal) | no signal\", and every call that moved bytes signals once (a write POLL_IN, a read POLL_OUT): a woken call that a signal stops while it takes its mutex back moved nothing and signals nobody, whatever it wakes for the others"
+
+/** @brief Set O_ASYNC on a new file of the device, owned by this process
+ *         (sigio_count.h), after checking that clearing it takes a file
+ *         off the list.
+ *
+ * no_sigio_after_clearing_o_async, in Lab 06's own tests, runs after
+ * these shared tests, so this is the first file with O_ASYNC of the run:
+ * as there, O_ASYNC is set and cleared while the file stays open, and a
+ * byte written and read back through @p nb (the FIFO must be empty) must
+ * not signal it. If it does, the driver keeps files on its list after
+ * .fasync(on = 0), the close of this file would leave a pointer to freed
+ * memory there, and the tests stop (tests_stop.h). Then O_ASYNC is set
+ * again for the test.
+ *
+ * @param _metadata the test
+ * @param nb an O_NONBLOCK descriptor on the device
+ * @return the file's descriptor
+ */
+static int async_counted_file(struct __test_metadata *_metadata, int nb)
+{
+	struct sigio_count got;
+	char byte = 'p', g[64];
+	int fd, taken;
+
+	ASSERT_EQ(0, sigio_count_block());
+	fd = open(FIFO_DEV, O_RDONLY | O_NONBLOCK);
+	ASSERT_LE(0, fd) {
+		TH_LOG("cannot open %s: %s", FIFO_DEV, strerror(errno));
+	}
+	ASSERT_EQ(0, sigio_count_async(fd)) {
+		TH_LOG("F_SETOWN, F_SETSIG or O_ASYNC failed: %s",
+		       strerror(errno));
+	}
+	ASSERT_EQ(0, sigio_count_async_off(fd));
+	ASSERT_EQ(1, write(nb, &byte, 1));
+	ASSERT_EQ(1, read(nb, &byte, 1));
+	taken = sigio_count_take(fd, &got);
+	EXPECT_EQ(0, taken) {
+		TH_LOG("after O_ASYNC was set and cleared again on an open file, a write and a read of 1 byte:\n#   expected: no signal\n#   received: %s\n#   rule: clearing O_ASYNC takes the file off the list (.fasync must pass on = 0 on to fasync_helper())",
+		       sigio_count_describe(&got, g, sizeof(g)));
+	}
+	if (taken)
+		tests_stop_after_this(_metadata->name, "the driver keeps a file on its SIGIO list after .fasync(on = 0): once that file is closed, the next signal goes through freed memory, so no later result could be trusted");
+	ASSERT_EQ(0, sigio_count_async(fd));
+	return fd;
+}
+#endif
+
 /** @brief A call woken from its wait queue that finds its mutex held
  *         waits for it interruptibly, and a signal ends that wait the way
  *         it ends every sleep of the driver.
@@ -4925,6 +4979,14 @@ TEST_F_TIMEOUT(fifo, every_read_wakes_the_writers, 15)
  * mutex. A signal must end that wait with EINTR, or with SA_RESTART make
  * the call start again and wait its turn; B moves no byte, and A's call
  * completes exactly.
+ *
+ * From Lab 06 on, one more file of the device has O_ASYNC, and this
+ * process, its owner, counts its signals (async_counted_file()). Once
+ * every call has returned, exactly one signal per call that moved bytes
+ * must be pending: POLL_IN for the write that woke B (or A's write),
+ * POLL_OUT for A's read (or the read that woke B), and, with SA_RESTART,
+ * one for B's restarted call and one for the call that served it; none
+ * for B's wait that the signal ended, which moved nothing.
  *
  * @param _metadata the test
  * @param self the fixture
@@ -4949,15 +5011,28 @@ static void woken_call_waits_for_the_lock(struct __test_metadata *_metadata,
 	ssize_t moved;
 	int frozen;
 	char st;
+#if FIFO_STAGE >= 6
+	/* Signals due: POLL_IN (writes that moved bytes), POLL_OUT (reads). */
+	struct sigio_count want = { 0 }, got;
+	char w[64], r[64];
+	int async, b_alone = 1;
+#endif
 
 	ASSERT_EQ(0, fifo_model_init(&m, FIFO_SIZE, FIFO_STAGE, NULL));
 	ASSERT_LE(0, signal_note_fd());
 	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
 	pattern(data, sizeof(data), restart ? 23 : 19);
+#if FIFO_STAGE >= 6
+	/* Before any thread: they inherit the blocked signal. */
+	async = async_counted_file(_metadata, self->nb);
+#endif
 	if (is_write) {
 		ASSERT_EQ(FIFO_SIZE, write(self->fd, data, FIFO_SIZE));
 		fifo_model_write(&m, data, FIFO_SIZE, 0);
 	}
+#if FIFO_STAGE >= 6
+	sigio_count_take(async, &got);	/* the fill's */
+#endif
 	ASSERT_EQ(0, cpu_order_pin(&order)) {
 		TH_LOG("cannot run the test on one CPU: %s", strerror(errno));
 	}
@@ -4987,6 +5062,9 @@ static void woken_call_waits_for_the_lock(struct __test_metadata *_metadata,
 		fifo_model_read(&m, 20, 1, NULL);
 	else
 		fifo_model_write(&m, data, 20, 1);
+#if FIFO_STAGE >= 6
+	sigio_count_due(&want, !is_write, moved);
+#endif
 	ASSERT_EQ(1, frozen) {
 		TH_LOG("the %s that should hold the %s mutex was not frozen in its copy (it returned %zd): did the woken %s take the %s first, although it could not run?",
 		       call, lock, a.call.ret, call,
@@ -5035,6 +5113,9 @@ static void woken_call_waits_for_the_lock(struct __test_metadata *_metadata,
 		TH_LOG("the frozen %s returned %zd, not the 20 bytes of %s there: did the interrupted %s move bytes without the mutex?",
 		       call, a.call.ret, is_write ? "room" : "data", call);
 	}
+#if FIFO_STAGE >= 6
+	sigio_count_due(&want, is_write, a.call.ret);
+#endif
 	if (is_write) {
 		memset(buf, 'A', 20);
 		fifo_model_write(&m, buf, 20, 0);
@@ -5061,11 +5142,18 @@ static void woken_call_waits_for_the_lock(struct __test_metadata *_metadata,
 			ASSERT_EQ(8, serve_by_writing(self->nb, "rrrrrrrr", 8,
 						      b, 1));
 		}
+#if FIFO_STAGE >= 6
+		sigio_count_due(&want, !is_write, 8);
+#endif
 		EXPECT_TRUE(sleeper_returned(b, WAKE_MS)) {
 			TH_LOG("the restarted %s was not woken by a %s",
 			       call, is_write ? "read of 8 bytes" :
 			       "write of 8 bytes");
 		}
+#if FIFO_STAGE >= 6
+		/* Else sleeper_finish() may move a byte of its own. */
+		b_alone = sleeper_returned(b, 0);
+#endif
 		sleeper_finish(b, self->nb);
 		EXPECT_EQ(8, b->sh->call.ret) {
 			TH_LOG("the restarted %s returned %s, not 8", call,
@@ -5078,6 +5166,31 @@ static void woken_call_waits_for_the_lock(struct __test_metadata *_metadata,
 		else
 			EXPECT_EQ(0, memcmp(b->sh->buf, "rrrrrrrr", 8));
 	}
+#if FIFO_STAGE >= 6
+	/*
+	 * Every call has returned (B on its own; if not, it has failed
+	 * above and its count is unknown): what they sent is pending.
+	 */
+	if (b_alone && sleeper_returned(b, 0)) {
+		sigio_count_due(&want, is_write, b->sh->call.ret);
+		sigio_count_take(async, &got);
+		EXPECT_TRUE(got.in == want.in && got.out == want.out &&
+			    !got.other) {
+			TH_LOG("after the O_NONBLOCK %s of 20 bytes that woke the %s, the frozen %s that held the %s mutex (it returned %zd) and the woken %s that a signal stopped at that mutex (%s%s), the owner of a file with O_ASYNC:\n#   expected: %s\n#   received: %s\n#   rule: " WOKEN_RELOCK_SIGIO_RULE,
+			       is_write ? "read" : "write", call, call, lock,
+			       a.call.ret, call, restart ?
+			       (is_write ? "restarted with SA_RESTART, then served by a read of 8 bytes: it returned " :
+				"restarted with SA_RESTART, then served by a write of 8 bytes: it returned ") :
+			       "it returned ",
+			       fifo_model_describe_call(b->sh->call.ret,
+							b->sh->call.err, g,
+							sizeof(g)),
+			       sigio_count_describe(&want, w, sizeof(w)),
+			       sigio_count_describe(&got, r, sizeof(r)));
+		}
+	}
+	close(async);
+#endif
 	sleeper_free(b, self->nb);
 	frozen_destroy(&a);
 	cpu_order_unpin(&order);
@@ -5679,11 +5792,13 @@ static void quiet_calls(FIXTURE_DATA(fifo) *self, struct kmsg_quiet *q,
  * an unmapped page, ESPIPE, opens and closes
  * with every access mode; a wait for a mutex that a signal ends (EINTR);
  * from Lab 04 on, sleeps that a signal ends and sleeps that the other
- * side wakes; from Lab 05 on, poll(). Not O_ASYNC: in Lab 06,
- * no_sigio_after_clearing_o_async must be the first test to set it (a
- * .fasync that keeps closed files on the list makes every later SIGIO a
- * use after free, and that test stops the tests before one comes;
- * fasync_does_not_log makes those calls after it). The module's records
+ * side wakes; from Lab 05 on, poll(). Not O_ASYNC: in Lab 06, a test
+ * that sets it must first check that clearing it takes the file off the
+ * list, while the file stays open (a .fasync that keeps closed files on
+ * the list makes every later SIGIO a use after free, and such a check
+ * stops the tests before one comes): woken_reader_waits_for_the_lock_interruptibly
+ * (async_counted_file()) and no_sigio_after_clearing_o_async do;
+ * fasync_does_not_log makes those calls after the latter. The module's records
  * at any level are counted (its pr_fmt() prefix, "NAME: "); not one may
  * come. A call
  * that returns something else is only noted (the tests of its rule fail
