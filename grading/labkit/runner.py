@@ -52,22 +52,24 @@ def _build_and_run(lab, src_root, kver, tag, make_args, timeout, keep_dir,
     # The VM boots while kbuild runs; it waits for the modules.
     machine = vm.Vm(lab, kver, timeout=timeout,
                     keep_dir=keep_dir, **guest)
+    # Whatever fails on the way (a build that raises, Ctrl-C, a bug of
+    # the kit's), the VM is stopped: none is left running, orphaned.
     try:
         built = build.modules(lab, src_dir, kver, tag, make_args,
                               work_root)
+        if not built.ok:
+            machine.abort()
+            return None, built
         # The kit's own modules (the name taker) go with every run: they
         # land beside the lab's, in the guest's LAB_MODULE_DIR.
-        kit = build.kit_modules(kver) if built.ok else None
+        kit = build.kit_modules(kver)
+        machine.send_modules(built.modules + kit.modules)
+        if enter is not None:
+            machine.forward_enter(enter)
+        return machine.wait(on_output), built
     except BaseException:
         machine.abort()
         raise
-    if not built.ok:
-        machine.abort()
-        return None, built
-    machine.send_modules(built.modules + kit.modules)
-    if enter is not None:
-        machine.forward_enter(enter)
-    return machine.wait(on_output), built
 
 
 def run_script(lab, src_root, kver, script, script_args=(), programs=(),

@@ -26,6 +26,7 @@ wall-clock timeout. So the host tells a
 complete run, a crash and a hang apart without trusting the guest's word.
 """
 
+import atexit
 import dataclasses
 import functools
 import hashlib
@@ -237,6 +238,23 @@ def _track(proc, running):
             _running.discard(proc)
 
 
+def _kill_running():
+    """Kill every QEMU this process still runs (see _track)."""
+    with _running_lock:
+        procs = list(_running)
+    for proc in procs:
+        try:
+            proc.kill()
+        except OSError:
+            pass
+
+
+# A QEMU still running when this process exits (an exception the kit did
+# not catch, anywhere between boot and result) is killed rather than left
+# to run on, orphaned, until its time limit with two busy CPUs.
+atexit.register(_kill_running)
+
+
 def stop_on_sigterm():
     """Make SIGTERM stop this process and every QEMU it runs, as Ctrl-C
     stops the whole job. Without it, a `kill` of the kit's command ends
@@ -248,13 +266,7 @@ def stop_on_sigterm():
 
     def handler(signum, frame):
         del frame
-        with _running_lock:
-            procs = list(_running)
-        for proc in procs:
-            try:
-                proc.kill()
-            except OSError:
-                pass
+        _kill_running()
         os._exit(128 + signum)
 
     signal.signal(signal.SIGTERM, handler)
@@ -497,6 +509,8 @@ class Vm:
             DEBUG_SLOWDOWN if kver == kernels.DEBUG else 1)
         self.keep_dir = keep_dir
         self.token = secrets.token_hex(16)
+        # Set by _cleanup(): the QEMU is stopped and its files are gone.
+        self._done = False
         self._tmp = tempfile.TemporaryDirectory(prefix="labkit-vm-")
         tmp = self._tmp.name
         self._console_log = os.path.join(tmp, "console.log")
@@ -670,7 +684,10 @@ class Vm:
         self._sent_at = time.monotonic()
 
     def abort(self):
-        """Stop the VM without a result (the modules did not build)."""
+        """Stop the VM without a result (the modules did not build, or the
+        kit itself failed part way). Does nothing once wait() returned."""
+        if self._done:
+            return
         self._proc.kill()
         self._proc.wait()
         self._cleanup()
@@ -683,6 +700,7 @@ class Vm:
         self._proc.stdout.close()
 
     def _cleanup(self):
+        self._done = True
         _track(self._proc, False)
         self._close_pipes()
         self._qemu_out.close()
