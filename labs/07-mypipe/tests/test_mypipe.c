@@ -8194,6 +8194,20 @@ TEST_F_TIMEOUT(pipe, matches_the_model, 120)
 
 #include "ctx_switches.h"
 
+/** @brief Read the pipe empty through @p r, without sleeping; @p r is
+ *         left blocking.
+ * @param r a read end
+ */
+static void empty_the_pipe(int r)
+{
+	static char got[PIPE_SIZE];
+
+	set_nonblock(r, 1);
+	while (read(r, got, sizeof(got)) > 0)
+		;
+	set_nonblock(r, 0);
+}
+
 /** @brief The rule a_wake_up_wakes_one_sleeper checks, for its
  *         messages. */
 #define ONE_SLEEPER_RULE "\"Waking only who can go on\", point 2: sleepers wait with wait_event_interruptible_exclusive(), so a wake-up of the data path wakes one of them, not the whole queue (every reader waits for bytes, every writer for room for PIPE_BUF bytes, so one woken is enough)"
@@ -8318,12 +8332,8 @@ static void one_of_two_sleepers_woken(struct __test_metadata *_metadata,
 		}
 	}
 	calls_finish(calls, threads, 2);
-	if (is_write) {
-		set_nonblock(r, 1);
-		while (read(r, got, sizeof(got)) > 0)
-			;
-		set_nonblock(r, 0);
-	}
+	if (is_write)
+		empty_the_pipe(r);
 }
 
 /* "Waking only who can go on", points 2 and 3. Two readers asleep on the
@@ -8348,6 +8358,214 @@ TEST_F_TIMEOUT(pipe, a_wake_up_wakes_one_sleeper, 60)
 	one_of_two_sleepers_woken(_metadata, r, w, TWO_WRITERS_TWO_SIZES);
 	close(w);
 	close(r);
+}
+
+/** @brief The rule a_read_wakes_a_writer_only_for_pipe_buf_of_room
+ *         checks, for its messages. */
+#define READ_WAKES_WRITER_RULE "\"Waking only who can go on\", the table: a read wakes a sleeping writer only when it made room for PIPE_BUF bytes where there was none (wake_writer); every sleeping writer waits for that much room, so a read that leaves less wakes it for nothing"
+
+/* The table of "Waking only who can go on": a writer asleep on the full
+ * pipe waits for room for PIPE_BUF bytes, and a read wakes it only when
+ * it made that much room where there was none. A write of PIPE_BUF bytes
+ * asleep on the full pipe; reads of 1 byte, then of PIPE_BUF - 2 bytes,
+ * leave room for 1 and for PIPE_BUF - 1 bytes: after each, the writer
+ * must still be asleep and must not have been woken (its voluntary
+ * context switches unchanged once it is seen asleep). The read of 1
+ * byte more makes room for PIPE_BUF bytes: the write must go in whole
+ * and return PIPE_BUF. */
+TEST_F_TIMEOUT(pipe, a_read_wakes_a_writer_only_for_pipe_buf_of_room, 60)
+{
+	static char full[PIPE_SIZE], buf[PIPE_BUF], got[PIPE_SIZE];
+	const size_t reads[] = { 1, PIPE_BUF - 2 };
+	struct fifo_call c = { 0 }, *calls[1] = { &c };
+	size_t room = 0;
+	pthread_t t;
+	long asleep, now;
+	unsigned int i;
+	int r, w;
+	char st;
+
+	ASSERT_EQ(0, open_both_ends(&r, &w)) {
+		TH_LOG("cannot open both ends: %s", strerror(errno));
+	}
+	memset(full, 'f', sizeof(full));
+	memset(buf, 'w', sizeof(buf));
+	ASSERT_EQ(PIPE_SIZE, write(w, full, PIPE_SIZE));
+	c = (struct fifo_call){ .fd = w, .buf = buf, .count = PIPE_BUF,
+				.is_write = 1 };
+	ASSERT_EQ('S', start_call(&t, &c)) {
+		TH_LOG("rule 10: a write of PIPE_BUF bytes into a full pipe sleeps");
+	}
+	asleep = ctx_switches_of(c.tid);
+	ASSERT_LE(0, asleep);
+	for (i = 0; i < ARRAY_SIZE(reads); i++) {
+		EXPECT_EQ((ssize_t)reads[i], read(r, got, reads[i]));
+		room += reads[i];
+		st = task_wait_asleep(c.tid, &c.done, WAIT_MS);
+		EXPECT_EQ('S', st) {
+			TH_LOG("a write of PIPE_BUF bytes %s after reads left room for %zu bytes: expected it asleep until there is room for all of it; rule 10",
+			       st == 'X' ? "returned" : "did not sleep on",
+			       room);
+		}
+		if (st != 'S')
+			break;
+		now = ctx_switches_of(c.tid);
+		EXPECT_EQ(asleep, now) {
+			TH_LOG("a read that left room for %zu bytes woke the writer asleep for PIPE_BUF bytes (voluntary context switches %ld -> %ld), which went back to sleep: expected it left asleep; %s",
+			       room, asleep, now, READ_WAKES_WRITER_RULE);
+		}
+		asleep = now;
+	}
+	/* The read that makes room for PIPE_BUF bytes wakes it. */
+	EXPECT_EQ(1, read(r, got, 1));
+	EXPECT_EQ(1, calls_end(calls, 1)) {
+		TH_LOG("reads made room for PIPE_BUF bytes, but the write of PIPE_BUF bytes asleep for it still sleeps; rule 12");
+	}
+	if (atomic_load(&c.done)) {
+		EXPECT_EQ(PIPE_BUF, c.ret) {
+			TH_LOG("the woken write returned %zd (errno %d), expected PIPE_BUF: it goes in whole (rule 10)",
+			       c.ret, c.err);
+		}
+	}
+	calls_finish(calls, &t, 1);
+	empty_the_pipe(r);
+	close(w);
+	close(r);
+}
+
+/** @brief The rule a_passed_on_wake_up_wakes_one_sleeper checks, for its
+ *         messages. */
+#define PASS_ON_ONE_RULE "\"Waking only who can go on\", point 3: a task woken alone that leaves something passes the wake-up on to the next sleeper of its side, one of them (wake_next_reader, wake_next_writer, as exclusive as the first wake-up); a pass-on that wakes every sleeper wakes the others for nothing"
+
+/** @brief Three calls of one side asleep in the driver (reads of 1 byte
+ *         on the empty pipe, or writes of PIPE_BUF bytes on the full pipe
+ *         of 2 * PIPE_BUF bytes); one call of the other side serves two
+ *         of them: exactly two must return, the first woken passing the
+ *         wake-up on to the second, and the third must not have been
+ *         woken (its voluntary context switches unchanged once it is seen
+ *         asleep again). Then one more call serves the third.
+ *
+ * Every wake-up here is made inside a call that has returned: the
+ * write or read of the test, or a sleeper's call before it ends. So the
+ * states are looked at again until a look finds no call newly ended:
+ * then every wake-up has been made, and a call found asleep is asleep
+ * for good.
+ *
+ * @param _metadata the test
+ * @param r the read end
+ * @param w the write end
+ * @param is_write whether the sleepers are writers
+ */
+static void two_of_three_sleepers_woken(struct __test_metadata *_metadata,
+					int r, int w, int is_write)
+{
+	static char full[2 * PIPE_BUF], bufs[3][PIPE_BUF], got[2 * PIPE_BUF];
+	struct fifo_call c[3], *calls[3] = { &c[0], &c[1], &c[2] };
+	const char *side = is_write ? "writer" : "reader";
+	const char *what = is_write ?
+		"read of 2 * PIPE_BUF bytes from the full pipe, room for two writes of PIPE_BUF bytes" :
+		"write of 2 bytes into the empty pipe, a byte for two reads of 1 byte";
+	ssize_t want = is_write ? 2 * PIPE_BUF : 2, ret;
+	long asleep[3], now;
+	pthread_t threads[3];
+	int i, woken = 0, before, left = -1;
+	char st[3];
+
+	memset(full, 'f', sizeof(full));
+	memset(bufs, 'w', sizeof(bufs));
+	if (is_write) {
+		ASSERT_EQ(2 * PIPE_BUF, write(w, full, 2 * PIPE_BUF));
+	}
+	for (i = 0; i < 3; i++) {
+		c[i] = (struct fifo_call){ .fd = is_write ? w : r,
+					   .buf = bufs[i],
+					   .count = is_write ? PIPE_BUF : 1,
+					   .is_write = is_write };
+		ASSERT_EQ('S', start_call(&threads[i], &c[i])) {
+			TH_LOG("%s", is_write ?
+			       "rule 10: a write of PIPE_BUF bytes into a full pipe sleeps" :
+			       "rule 7: a read of the empty pipe sleeps while a writer holds the write end");
+		}
+		asleep[i] = ctx_switches_of(c[i].tid);
+		ASSERT_LE(0, asleep[i]);
+	}
+	/* The one call that serves two sleepers. */
+	ret = is_write ? read(r, got, 2 * PIPE_BUF) : write(w, "12", 2);
+	EXPECT_EQ(want, ret);
+	do {
+		before = woken;
+		woken = 0;
+		for (i = 0; i < 3; i++) {
+			st[i] = task_wait_asleep(c[i].tid, &c[i].done,
+						 WAIT_MS);
+			woken += st[i] == 'X';
+		}
+	} while (woken != before);
+	EXPECT_EQ(2, woken) {
+		TH_LOG("%d of the three sleeping %ss returned after a %s: expected two, the first woken waking the second (rule %d; %s)",
+		       woken, side, what, is_write ? 12 : 7, PASS_ON_ONE_RULE);
+	}
+	for (i = 0; i < 3; i++) {
+		if (st[i] == 'X') {
+			EXPECT_EQ((ssize_t)c[i].count, c[i].ret) {
+				TH_LOG("a woken %s's call returned %zd (errno %d), expected %zu",
+				       side, c[i].ret, c[i].err, c[i].count);
+			}
+			continue;
+		}
+		if (st[i] != 'S' || woken != 2)
+			continue;
+		left = i;
+		now = ctx_switches_of(c[i].tid);
+		EXPECT_EQ(asleep[i], now) {
+			TH_LOG("the third sleeping %s was woken too (voluntary context switches %ld -> %ld), and went back to sleep, after a %s and its pass-on: expected it left asleep (its switches unchanged); %s",
+			       side, asleep[i], now, what, PASS_ON_ONE_RULE);
+		}
+	}
+	/* One more such call serves the third sleeper (only when two were
+	 * served: else a read of the pipe, empty, would sleep for good). */
+	if (left >= 0) {
+		ret = is_write ? read(r, got, PIPE_BUF) : write(w, "3", 1);
+		EXPECT_EQ(is_write ? PIPE_BUF : 1, ret);
+		EXPECT_EQ(1, calls_end(calls, 3)) {
+			TH_LOG("after a call that serves the one %s left, it still sleeps; rule %d",
+			       side, is_write ? 12 : 7);
+		}
+	}
+	calls_finish(calls, threads, 3);
+	if (is_write)
+		empty_the_pipe(r);
+}
+
+/* "Waking only who can go on", point 3, for readers and for writers.
+ * Three reads of 1 byte asleep on the empty pipe, and a write of 2
+ * bytes: the write wakes one, which leaves a byte and wakes the next;
+ * that one leaves nothing, so the third must not have been woken. Then,
+ * loaded with pipe_size=8192, three writes of PIPE_BUF bytes asleep on
+ * the full pipe, and a read of 8192 bytes: the one woken leaves room for
+ * PIPE_BUF bytes and wakes the next; that one fills the pipe, so the
+ * third must not have been woken. A pass-on that wakes the whole queue
+ * (wake_up_interruptible_all()) changes no result, only the switches. */
+TEST_F_TIMEOUT(pipe, a_passed_on_wake_up_wakes_one_sleeper, 60)
+{
+	int r, w;
+
+	ASSERT_EQ(0, open_both_ends(&r, &w)) {
+		TH_LOG("cannot open both ends: %s", strerror(errno));
+	}
+	two_of_three_sleepers_woken(_metadata, r, w, 0);
+	close(w);
+	close(r);
+	ASSERT_EQ(0, module_unload_when_free(MODULE, 5000));
+	ASSERT_EQ(0, module_load(MODULE, "pipe_size=8192"));
+	ASSERT_EQ(0, open_both_ends(&r, &w)) {
+		TH_LOG("cannot open both ends: %s", strerror(errno));
+	}
+	two_of_three_sleepers_woken(_metadata, r, w, 1);
+	close(w);
+	close(r);
+	ASSERT_EQ(0, module_unload_when_free(MODULE, 5000));
+	EXPECT_EQ(0, module_load(MODULE, ""));
 }
 
 /** @brief The rule a_woken_sleeper_finds_the_semaphore_free checks, for
@@ -8462,12 +8680,8 @@ static void woken_call_sleeps_once(struct __test_metadata *_metadata, int r,
 	} else {
 		calls_finish(calls, &t, 1);
 	}
-	if (is_write) {
-		set_nonblock(r, 1);
-		while (read(r, got, sizeof(got)) > 0)
-			;
-		set_nonblock(r, 0);
-	}
+	if (is_write)
+		empty_the_pipe(r);
 }
 
 /* "Waking only who can go on", point 1. Everything on one CPU
