@@ -42,6 +42,7 @@
 #include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -59,6 +60,7 @@
 #include "fifo_model.h"
 #include "module_copy.h"
 #include "module_reload.h"
+#include "nobody.h"
 #include "pipe_model.h"
 #include "preempt_full.h"
 #include "reload_checks.h"
@@ -8064,7 +8066,26 @@ static void model_poll(struct model_run *r)
 	fifo_model_history_add(&r->hist, "poll(every descriptor) as the model says");
 }
 
-/** @brief Run one seeded sequence on the module loaded with @p cfg.
+/** @brief Load the module afresh with @p cfg's parameters.
+ * @param _metadata the test
+ * @param cfg the configuration
+ * @return 0, or nonzero (the test failed) if it cannot
+ */
+static int model_load(struct __test_metadata *_metadata,
+		      const struct model_config *cfg)
+{
+	EXPECT_EQ(0, module_unload_when_free(MODULE, 5000));
+	if (module_load(MODULE, cfg->params)) {
+		TH_LOG("cannot load the module with '%s': %s", cfg->params,
+		       strerror(errno));
+		_metadata->exit_code = KSFT_FAIL;
+		return 1;
+	}
+	return 0;
+}
+
+/** @brief Run one seeded sequence on the module, loaded with @p cfg
+ *         (model_load()).
  * @param _metadata the test
  * @param cfg the configuration
  * @param seed the seed
@@ -8096,13 +8117,6 @@ static int model_sequence(struct __test_metadata *_metadata,
 	    mprotect(r->io + MODEL_IO_MAX, 4096, PROT_NONE) ||
 	    pipe_model_init(&r->model, cfg->size, cfg->exclusive)) {
 		TH_LOG("cannot set up the model test: %s", strerror(errno));
-		_metadata->exit_code = KSFT_FAIL;
-		return 1;
-	}
-	EXPECT_EQ(0, module_unload_when_free(MODULE, 5000));
-	if (module_load(MODULE, cfg->params)) {
-		TH_LOG("cannot load the module with '%s': %s", cfg->params,
-		       strerror(errno));
 		_metadata->exit_code = KSFT_FAIL;
 		return 1;
 	}
@@ -8173,9 +8187,56 @@ TEST_F_TIMEOUT(pipe, matches_the_model, 120)
 	block_sigpipe();
 	ASSERT_EQ(0, sigusr1_interrupts());
 	for (i = 0; i < sizeof(configs) / sizeof(configs[0]); i++)
-		if (model_sequence(_metadata, &configs[i],
+		if (model_load(_metadata, &configs[i]) ||
+		    model_sequence(_metadata, &configs[i],
 				   fifo_model_seed(configs[i].seed)))
 			break;
+	EXPECT_EQ(0, module_unload_when_free(MODULE, 5000));
+	EXPECT_EQ(0, module_load(MODULE, ""));
+}
+
+/* Rule 1: the nodes are mode 0666, so any user makes every call as root
+ * does. One sequence of matches_the_model (pipe_size=5000, exclusive=1),
+ * made by a child process that is an ordinary user (nobody.h): uid
+ * 65534, no capability. A driver that checks a capability or a user id
+ * anywhere on its path (open, read, write, poll, fcntl, close) answers
+ * otherwise than the model. The test itself stays root, to load the
+ * module before and reload it with its defaults after. */
+TEST_F_TIMEOUT(pipe, matches_the_model_as_an_unprivileged_user, 120)
+{
+	static const struct model_config cfg = {
+		"pipe_size=5000 exclusive=1", 5000, 1, 1711
+	};
+	char msg[160];
+	int status;
+	pid_t pid;
+
+	ASSERT_EQ(0, model_load(_metadata, &cfg));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		block_sigpipe();
+		if (sigusr1_interrupts()) {
+			TH_LOG("cannot set up SIGUSR1: %s", strerror(errno));
+			_exit(2);
+		}
+		if (nobody_become(msg, sizeof(msg))) {
+			TH_LOG("%s", msg);
+			_exit(2);
+		}
+		_exit(model_sequence(_metadata, &cfg,
+				     fifo_model_seed(cfg.seed)) ? 1 : 0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		TH_LOG("the sequence made as an ordinary user (uid %d, no capability but CAP_SYS_PTRACE) %s; rule 1: the nodes are mode 0666, and any user makes every call as root does",
+		       NOBODY_ID, WIFEXITED(status) ?
+		       (WEXITSTATUS(status) == 1 ?
+			"differed from the model (above)" :
+			"could not be set up (above)") :
+		       "was killed by a signal");
+	}
 	EXPECT_EQ(0, module_unload_when_free(MODULE, 5000));
 	EXPECT_EQ(0, module_load(MODULE, ""));
 }
