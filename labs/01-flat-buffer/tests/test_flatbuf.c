@@ -48,6 +48,7 @@
 #include "misc_minor.h"
 #include "module_copy.h"
 #include "module_reload.h"
+#include "nobody.h"
 #include "preempt_full.h"
 #include "reload_checks.h"
 #include "unload_leftovers.h"
@@ -3350,6 +3351,24 @@ TEST_F_TIMEOUT(flatbuf, matches_the_model_across_processes, 20)
 
 	alarm(0);	/* this test bounds its own waits */
 	model_test(_metadata, seeds, 3, 400, 1);
+}
+
+/* Rule 1: the node is mode 0666, so any user makes every call as root
+ * does. One seed of matches_the_model_across_processes, made by an
+ * ordinary user (nobody.h): uid 65534, no capability but CAP_SYS_PTRACE,
+ * in the test process and in its second process. A driver that checks a
+ * capability or a user id anywhere on its path (open, O_TRUNC, read,
+ * write, lseek, close) answers otherwise than the model. */
+TEST_F_TIMEOUT(flatbuf, matches_the_model_as_an_unprivileged_user, 20)
+{
+	static const unsigned long long seeds[] = { 111 };
+	char msg[160];
+
+	alarm(0);	/* this test bounds its own waits */
+	ASSERT_EQ(0, nobody_become(msg, sizeof(msg))) {
+		TH_LOG("%s", msg);
+	}
+	model_test(_metadata, seeds, 1, 400, 1);
 }
 
 /** @brief Calls queued on the mutex behind a write frozen in its copy
