@@ -91,6 +91,13 @@
  *         back also when an ASSERT ended the test. */
 static struct preempt_full fifo_preempt_switched;
 
+#ifdef FIFO_MODULE
+/** @brief Set while a test has the module's pr_debug() messages on
+ *         (dyndbg.h): FIXTURE_TEARDOWN(fifo) turns them off also when an
+ *         ASSERT ended the test. */
+static int fifo_debug_on;
+#endif
+
 /** @brief The FIFO's capacity, as the handouts specify. */
 #define FIFO_SIZE 64
 /** @brief Seconds the harness gives one test before killing it. */
@@ -552,6 +559,14 @@ static int device_answers(int nb)
 FIXTURE_SETUP(fifo)
 {
 	struct sigaction sa = { .sa_handler = ignore_signal };
+#ifdef FIFO_MODULE
+	char msg[160];
+
+	/* Messages off, as every test expects them, also after a test that
+	 * turned them on and was killed at its time limit before its
+	 * teardown could turn them off (fifo_debug_on). */
+	dyndbg_module(FIFO_MODULE, 0, msg, sizeof(msg));
+#endif
 
 	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
 
@@ -583,6 +598,14 @@ FIXTURE_TEARDOWN(fifo)
 		sleeper_free(&self->sleepers[i], self->nb);
 	close(self->nb);
 	close(self->fd);
+#ifdef FIFO_MODULE
+	if (fifo_debug_on) {
+		char msg[160];
+
+		dyndbg_module(FIFO_MODULE, 0, msg, sizeof(msg));
+		fifo_debug_on = 0;
+	}
+#endif
 }
 
 /** @brief The node is a character device that everybody may read and write. */
@@ -3623,15 +3646,14 @@ static void expect_fifo_holds(struct __test_metadata *_metadata,
 	}
 }
 
-/** @brief A reader and a writer never wait for each other: each side has
- *         its own mutex, and a read goes through while a write is frozen
- *         in its copy, and the other way round, through a descriptor
- *         without O_NONBLOCK and one with it; and an O_NONBLOCK read of
- *         the empty FIFO (write to the full one) answers at once while a
- *         write (read) is frozen in its copy, its bytes (room) not there
- *         yet.
+/** @brief The calls of reader_and_writer_do_not_wait_for_each_other
+ *         (which see), also made by
+ *         data_path_works_with_its_debug_messages_on with the messages on.
+ * @param _metadata the test
+ * @param self the fixture
  */
-TEST_F_TIMEOUT(fifo, reader_and_writer_do_not_wait_for_each_other, 15)
+static void readers_and_writers_do_not_wait(struct __test_metadata *_metadata,
+					    FIXTURE_DATA(fifo) *self)
 {
 	struct sleeper *s = &self->sleepers[0];
 	int nb = open_dev(_metadata, O_RDWR | O_NONBLOCK);
@@ -3680,6 +3702,10 @@ TEST_F_TIMEOUT(fifo, reader_and_writer_do_not_wait_for_each_other, 15)
 			       what);
 		}
 		EXPECT_TRUE(sleeper_returned(s, WAKE_MS));
+		/* Let the frozen call go first: a call still waiting for its
+		 * mutex gets it then, and returns. */
+		EXPECT_EQ(32, frozen_release(&a));
+		frozen_destroy(&a);
 		sleeper_finish(s, self->nb);
 		expect_result(_metadata,
 			      i ? fifo_model_write(&m, "wxyz", 4, 1) :
@@ -3687,13 +3713,24 @@ TEST_F_TIMEOUT(fifo, reader_and_writer_do_not_wait_for_each_other, 15)
 			      s->sh->call.ret, s->sh->call.err, what,
 			      "readers and writers each have their own mutex; a call with nothing to give answers at once");
 		sleeper_free(s, self->nb);
-		EXPECT_EQ(32, frozen_release(&a));
-		frozen_destroy(&a);
 		drain_all(self->nb);
 		fifo_model_reset(&m);
 	}
 	fifo_model_destroy(&m);
 	close(nb);
+}
+
+/** @brief A reader and a writer never wait for each other: each side has
+ *         its own mutex, and a read goes through while a write is frozen
+ *         in its copy, and the other way round, through a descriptor
+ *         without O_NONBLOCK and one with it; and an O_NONBLOCK read of
+ *         the empty FIFO (write to the full one) answers at once while a
+ *         write (read) is frozen in its copy, its bytes (room) not there
+ *         yet.
+ */
+TEST_F_TIMEOUT(fifo, reader_and_writer_do_not_wait_for_each_other, 15)
+{
+	readers_and_writers_do_not_wait(_metadata, self);
 }
 
 /** @brief The rule zero_length_calls_do_not_wait_for_the_lock checks, for
@@ -5880,6 +5917,13 @@ static void quiet_calls_on_own_fd(struct kmsg_quiet *q, void *arg)
  *         same both times, and none kills the process (an oops: a message
  *         that reads the user's buffer directly faults under SMAP). The
  *         messages are turned off again before the results are judged.
+ *         Then, the messages on again, the calls of
+ *         signal_ends_a_wait_for_the_readers_lock,
+ *         signal_ends_a_wait_for_the_writers_lock and
+ *         reader_and_writer_do_not_wait_for_each_other, against a call
+ *         frozen in its copy that holds a mutex, must go as they go with
+ *         the messages off: a message that takes a lock makes a call wait
+ *         where it must not, or sleep uninterruptibly.
  *         A kernel without dynamic debug compiles pr_debug() to nothing:
  *         there the test has nothing to turn on, says so, and passes. */
 TEST_F_TIMEOUT(fifo, data_path_works_with_its_debug_messages_on, 90)
@@ -5902,6 +5946,25 @@ TEST_F_TIMEOUT(fifo, data_path_works_with_its_debug_messages_on, 90)
 	EXPECT_EQ(0, verdict);
 	edge_buf_destroy(&edge);
 	munmap(a.bad, 4096);
+	if (verdict || o.err)
+		return;
+	/* The messages on, the locks are the same: a message that takes a
+	 * lock makes a call wait where it must not, or sleep where a signal
+	 * must end its wait. */
+	ASSERT_EQ(0, dyndbg_module(FIFO_MODULE, 1, msg, sizeof(msg))) {
+		TH_LOG("%s", msg);
+	}
+	fifo_debug_on = 1;
+	signal_ends_a_lock_wait(_metadata, self, 0);
+	signal_ends_a_lock_wait(_metadata, self, 1);
+	readers_and_writers_do_not_wait(_metadata, self);
+	EXPECT_EQ(0, dyndbg_module(FIFO_MODULE, 0, msg, sizeof(msg))) {
+		TH_LOG("%s", msg);
+	}
+	fifo_debug_on = 0;
+	if (_metadata->exit_code == KSFT_FAIL)
+		TH_LOG("the calls above went otherwise with the module's debug messages on (the tests signal_ends_a_wait_for_the_readers_lock, signal_ends_a_wait_for_the_writers_lock and reader_and_writer_do_not_wait_for_each_other make them with the messages off); %s",
+		       DEBUG_ON_RULE);
 }
 
 #endif /* FIFO_MODULE */
