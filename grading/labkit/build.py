@@ -274,14 +274,25 @@ def _static_program(sources, headers, out, include_dirs):
     os.replace(tmp, out)
 
 
+def shared_test_code():
+    """The shared test code every lab's test program is built with,
+    (sources, headers): userspace/*.c and userspace/*.h (the test bodies
+    Labs 02-06 share, fifo_tests.h and minor_tests.h, and the helpers),
+    not userspace/'s folders (the bench, the demos)."""
+    userspace = os.path.join(paths.TOP, "userspace")
+    return (sorted(glob.glob(os.path.join(userspace, "*.c"))),
+            sorted(glob.glob(os.path.join(userspace, "*.h"))))
+
+
 def _harness_program(sources, name, lab):
-    """Build SOURCES with the shared userspace code and the kselftest
-    harness into the static program NAME of LAB; return its path."""
+    """Build SOURCES with the shared test code (shared_test_code()) and
+    the kselftest harness into the static program NAME of LAB; return its
+    path."""
     userspace = os.path.join(paths.TOP, "userspace")
     harness = harness_dir()
     out = os.path.join(paths.build_root(), "userspace", lab.name, name)
-    shared = sorted(glob.glob(os.path.join(userspace, "*.c")))
-    headers = sorted(glob.glob(os.path.join(userspace, "*.h")) +
+    shared, headers = shared_test_code()
+    headers = sorted(headers +
                      glob.glob(os.path.join(harness, "kselftest*.h")))
     _static_program(sources + shared, headers, out, [userspace, harness])
     return out

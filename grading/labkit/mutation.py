@@ -752,13 +752,17 @@ _NOT_TESTS = ("known-bugs", "points")
 
 
 def tests_digest(lab):
-    """A digest of LAB's own tests: labs/NN-name/tests/ (test program,
-    grade.sh) and grading/hidden/NN-name/. Not known-bugs nor the points
-    files (_NOT_TESTS): hints and weights change a report's text or a
-    score, never whether a mutant is killed, so changing them leaves the
-    mutation reports current."""
+    """A digest of LAB's tests: labs/NN-name/tests/ (test program,
+    grade.sh), grading/hidden/NN-name/ and the shared test code every
+    test program is built with (build.shared_test_code(): userspace/*.c,
+    *.h): a test body of fifo_tests.h is as much a lab's tests as one of
+    its own file. Not
+    known-bugs nor the points files (_NOT_TESTS): hints and weights
+    change a report's text or a score, never whether a mutant is killed,
+    so changing them leaves the mutation reports current."""
     return _digest_files([f for f in _files_under(lab.tests_dir) +
-                          _files_under(lab.hidden_dir)
+                          _files_under(lab.hidden_dir) +
+                          sum(build.shared_test_code(), [])
                           if os.path.basename(f) not in _NOT_TESTS])
 
 
@@ -1114,7 +1118,8 @@ def write_report(campaign, groups):
                f"(grading/mutate; docs/mutation.md says how to read it) "
                f"on {campaign.kver}, from solutions/{lab.name} "
                f"(digest `{stamp['solution']}`) and the lab's tests "
-               f"(labs/{lab.name}/tests and grading/hidden/{lab.name}: "
+               f"(labs/{lab.name}/tests, grading/hidden/{lab.name} and "
+               f"the shared userspace/*.c, *.h: "
                f"digest `{stamp['tests']}`).")
     if stamp["tests"] == "mixed" or campaign.tests_changed:
         out.append(" The tests changed during the run, so the mutants "

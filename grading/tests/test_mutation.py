@@ -283,8 +283,8 @@ class FirstFailureTest(unittest.TestCase):
 
 
 class TestsDigest(unittest.TestCase):
-    """What makes a lab's mutation reports stale: its tests, never their
-    weights (points files) or hints (known-bugs)."""
+    """What makes a lab's mutation reports stale: its tests and the shared
+    test code, never their weights (points files) or hints (known-bugs)."""
 
     def setUp(self):
         self._kit = kit()
@@ -312,6 +312,22 @@ class TestsDigest(unittest.TestCase):
                                                   "test_demo.c")))
         self.assertTrue(self.changed(os.path.join(self.lab.hidden_dir,
                                                   "hidden_demo.c")))
+
+    def test_shared_test_code_changes_it(self):
+        """A test body of userspace/ (fifo_tests.h) or a helper the test
+        program is built with is part of every lab's tests."""
+        shared = os.path.join(self.top, "userspace")
+        write(os.path.join(shared, "fifo_tests.h"), "/* a test */\n")
+        after = mutation.tests_digest(self.lab)
+        self.assertNotEqual(self.before, after)
+        self.before = after
+        self.assertTrue(self.changed(os.path.join(shared, "fifo_tests.h")))
+        self.assertTrue(self.changed(os.path.join(shared, "helper.c")))
+
+    def test_the_bench_does_not_change_it(self):
+        """userspace/bench/ is not built into any test program."""
+        self.assertFalse(self.changed(os.path.join(
+            self.top, "userspace", "bench", "fifo_bench.c")))
 
 
 class RealSolutions(unittest.TestCase):
