@@ -756,10 +756,9 @@ def tests_digest(lab):
     grade.sh), grading/hidden/NN-name/ and the shared test code every
     test program is built with (build.shared_test_code(): userspace/*.c,
     *.h): a test body of fifo_tests.h is as much a lab's tests as one of
-    its own file. Not
-    known-bugs nor the points files (_NOT_TESTS): hints and weights
-    change a report's text or a score, never whether a mutant is killed,
-    so changing them leaves the mutation reports current."""
+    its own file. Not known-bugs nor the points files (_NOT_TESTS): hints
+    and weights change a report's text or a score, never whether a mutant
+    is killed, so changing them leaves the mutation reports current."""
     return _digest_files([f for f in _files_under(lab.tests_dir) +
                           _files_under(lab.hidden_dir) +
                           sum(build.shared_test_code(), [])
