@@ -125,7 +125,9 @@ class LabResult:
 def parse(text, result, planned):
     """Fill RESULT from the autograder output TEXT, scored with PLANNED,
     the kit's points table [(name, points)]; return the name of the test
-    that was running when the output stopped, if any.
+    that was running when the output stopped, if any, and what was
+    printed after the last result (that test's own lines, when the run
+    stopped in it).
 
     The host is the judge of what a test is worth: the tests come from
     PLANNED, the guest's plan ("# plan NAME") must name only tests of
@@ -193,7 +195,7 @@ def parse(text, result, planned):
         if line.startswith("#") and not _NOISE.search(line) and not (
                 line.startswith("# lab ")):
             pending.append(line[2:] if line.startswith("# ") else line[1:])
-    return running
+    return running, pending
 
 
 #: Most lines and characters kept of one test's output: a module that
@@ -230,7 +232,7 @@ def from_run(lab, kver, src, outcome):
     result.verdict = outcome.verdict
     result.detail = "\n".join(_bounded(outcome.detail.splitlines()))
     result.elapsed = outcome.elapsed
-    running = parse(outcome.results, result, lab.points)
+    running, last_words = parse(outcome.results, result, lab.points)
     for test in result.tests:
         test.visibility = lab.visibility.get(test.name, "visible")
     problem = points_file.total_problem(
@@ -268,6 +270,11 @@ def from_run(lab, kver, src, outcome):
                            if outcome.verdict == Verdict.CRASH else
                            "this test was running when the VM stopped:",
                            *result.detail.splitlines()]
+            if last_words:
+                # What the test was doing: e.g. "the load ... succeeded;
+                # the device must then work" before the crash it caused.
+                test.output += ["the test's last lines before that:",
+                                *_bounded(last_words)]
         else:
             test.output = [why]
     _require_module_loaded(result)

@@ -92,9 +92,10 @@ class CompleteRun(unittest.TestCase):
 
     def test_parse_takes_the_tests_and_points_from_the_host_table(self):
         result = results.LabResult("01-flat-buffer", "k", "labs")
-        running = results.parse(transcript("complete_solution.ktap"),
-                                result, LAB01_POINTS)
+        running, last_words = results.parse(
+            transcript("complete_solution.ktap"), result, LAB01_POINTS)
         self.assertIsNone(running, "nothing was running at the end")
+        self.assertEqual([], last_words)
         self.assertEqual(NAMES, [t.name for t in result.tests])
         self.assertEqual(110, result.score)
         self.assertEqual([], result.errors)
@@ -158,9 +159,24 @@ class CutShort(unittest.TestCase):
 
     def test_parse_names_the_test_that_was_running(self):
         result = results.LabResult("01-flat-buffer", "k", "labs")
-        running = results.parse(transcript("crash_mid_test.ktap"), result,
-                                LAB01_POINTS)
+        running, _ = results.parse(transcript("crash_mid_test.ktap"),
+                                   result, LAB01_POINTS)
         self.assertEqual("write_when_full_fails_with_enospc", running)
+
+    def test_crash_report_follows_what_the_running_test_said(self):
+        said = ("# test_flatbuf.c:120:write_when_full_fails_with_enospc:"
+                "the load worked; the device must then work")
+        result = run(transcript("crash_mid_test.ktap") + said + "\n",
+                     Verdict.CRASH, self.oops)
+        output = result.test("write_when_full_fails_with_enospc").output
+        self.assertEqual("the kernel crashed during this test:", output[0])
+        self.assertIn("the test's last lines before that:", output)
+        self.assertEqual(said[2:], output[-1])
+        self.assertNotIn("the test's last lines before that:",
+                         run(transcript("crash_mid_test.ktap"),
+                             Verdict.CRASH, self.oops).test(
+                                 "write_when_full_fails_with_enospc")
+                         .output)
 
     def test_timeout_blames_the_hanging_test(self):
         detail = "the VM was stopped after 150 s; the last console lines " \
