@@ -61,6 +61,7 @@
 
 #include "kselftest_harness.h"
 
+#include "alloc_failures_expect.h"
 #include "child_process.h"
 #include "copy_stall.h"
 #include "cpu_order.h"
@@ -7276,6 +7277,48 @@ TEST_F_TIMEOUT(reload, a_failed_registration_fails_the_load, 120)
 	/* A failure of debugfs alone is not one of them. */
 	expect_loads_without_its_view(_metadata, fifo_node_of, 1);
 #endif
+}
+
+/** @brief The paths a load of the module that failed must not leave. */
+static const char *const fifo_gone[] = {
+	FIFO_DEV, "/sys/class/misc/" FIFO_MODULE, NULL
+};
+
+/** @brief The module works: its FIFO takes 2 bytes and gives them back,
+ *         an alloc_failures_lab's works.
+ * @param msg where a failure is described
+ * @param msg_size the size of @p msg
+ * @return 0, or -1 with @p msg filled in
+ */
+static int fifo_works(char *msg, size_t msg_size)
+{
+	return node_round_trip(FIFO_DEV, msg, msg_size);
+}
+
+/** @brief The module, for alloc_failures.h. */
+static const struct alloc_failures_lab fifo_lab = {
+	.module = FIFO_MODULE,
+	.gone = fifo_gone,
+	.works = fifo_works,
+};
+
+/** @brief A load or an open whose allocation fails fails with ENOMEM and
+ *         leaves everything as it was (alloc_failures.h): each allocation
+ *         an open of the device makes, then each one a load of the
+ *         module makes (its FIFO, its debugfs files, those inside
+ *         misc_register()), is made to fail in turn, one call each. A
+ *         failed load leaves no module, node, sysfs entry, debugfs
+ *         directory or object its code allocated; a load that still
+ *         works (a debugfs file that could not be made) must give a
+ *         working device. Only the debug kernel (KVER=debug) can make
+ *         allocations fail; on Debian's kernels there is nothing to
+ *         check. */
+TEST_F_TIMEOUT(reload, a_failed_allocation_fails_the_load_or_open, 300)
+{
+	if (!expect_open_alloc_failures(_metadata, &fifo_lab, FIFO_DEV,
+					O_RDWR | O_NONBLOCK))
+		return;
+	expect_load_alloc_failures(_metadata, &fifo_lab, "");
 }
 
 #if FIFO_STAGE >= 4

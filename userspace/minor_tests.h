@@ -3182,6 +3182,78 @@ TEST_F_TIMEOUT(module, a_failed_registration_fails_the_load, 120)
 	expect_taken_minor_refused(_metadata);
 }
 
+/** @brief The paths a load of the module that failed must not leave:
+ *         every minor's node and /sys/class/misc entry (minor_lab_init()
+ *         fills them in). */
+static char minor_gone_paths[2 * NDEV][48];
+/** @brief minor_gone_paths, NULL-terminated, for alloc_failures.h. */
+static const char *minor_gone[2 * NDEV + 1];
+
+/** @brief The module works: every minor's FIFO takes 2 bytes and gives
+ *         them back, an alloc_failures_lab's works.
+ * @param msg where a failure is described
+ * @param msg_size the size of @p msg
+ * @return 0, or -1 with @p msg filled in
+ */
+static int minors_work(char *msg, size_t msg_size)
+{
+	int i;
+
+	for (i = 0; i < NDEV; i++)
+		if (node_round_trip(node(i), msg, msg_size))
+			return -1;
+	return 0;
+}
+
+/** @brief The module, for alloc_failures.h (minor_gone is filled in by
+ *         minor_lab_init()). */
+static const struct alloc_failures_lab minor_lab = {
+	.module = FIFO_MODULE,
+	.gone = minor_gone,
+	.works = minors_work,
+};
+
+/** @brief Fill minor_gone in. */
+static void minor_lab_init(void)
+{
+	int i;
+
+	for (i = 0; i < NDEV; i++) {
+		snprintf(minor_gone_paths[2 * i], sizeof(minor_gone_paths[0]),
+			 "%s", node(i));
+		snprintf(minor_gone_paths[2 * i + 1],
+			 sizeof(minor_gone_paths[0]), "/sys/class/misc/%s",
+			 node_name(i));
+		minor_gone[2 * i] = minor_gone_paths[2 * i];
+		minor_gone[2 * i + 1] = minor_gone_paths[2 * i + 1];
+	}
+	minor_gone[2 * NDEV] = NULL;
+}
+
+/** @brief A load or an open whose allocation fails fails with ENOMEM and
+ *         leaves everything as it was (alloc_failures.h, Lab 04's rule
+ *         for every minor): each allocation an open of minor 0 makes,
+ *         then each one a load of the module makes (the devices, every
+ *         minor's FIFO, the debugfs files, those inside each
+ *         misc_register()), is made to fail in turn, one call each. A
+ *         failed load leaves no module, node, sysfs entry, debugfs
+ *         directory or object its code allocated; a load that still
+ *         works must give working minors. Only the debug kernel
+ *         (KVER=debug) can make allocations fail; on Debian's kernels
+ *         there is nothing to check. */
+TEST_F_TIMEOUT(module, a_failed_allocation_fails_the_load_or_open, 300)
+{
+	char node0[48];
+
+	minor_lab_init();
+	/* A copy: node() returns the same buffer for every minor. */
+	snprintf(node0, sizeof(node0), "%s", node(0));
+	if (!expect_open_alloc_failures(_metadata, &minor_lab, node0,
+					O_RDWR | O_NONBLOCK))
+		return;
+	expect_load_alloc_failures(_metadata, &minor_lab, "");
+}
+
 /** @brief Minor 0 works from the moment its node appears, while the
  *         load that made it is still in init, registering the others
  *         (expect_works_the_moment_its_node_appears()).

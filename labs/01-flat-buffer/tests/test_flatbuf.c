@@ -38,6 +38,7 @@
 
 #include "kselftest_harness.h"
 
+#include "alloc_failures_expect.h"
 #include "child_process.h"
 #include "copy_stall.h"
 #include "cpu_order.h"
@@ -3741,6 +3742,66 @@ TEST_F_TIMEOUT(flatbuf, a_failed_registration_fails_the_load, 30)
 	}
 	EXPECT_EQ(2, pread(self->fd, buf, sizeof(buf), 0));
 	EXPECT_STREQ("ok", buf);
+}
+
+/** @brief The paths a load of the module that failed must not leave. */
+static const char *const flatbuf_gone[] = {
+	DEV, "/sys/class/misc/" MODULE, NULL
+};
+
+/** @brief The module works: a write of 2 bytes at offset 0 reads back,
+ *         an alloc_failures_lab's works.
+ * @param msg where a failure is described
+ * @param msg_size the size of @p msg
+ * @return 0, or -1 with @p msg filled in
+ */
+static int flatbuf_works(char *msg, size_t msg_size)
+{
+	char buf[4] = { 0 };
+	int fd = open(DEV, O_RDWR);
+	ssize_t n;
+
+	if (fd < 0) {
+		snprintf(msg, msg_size, "%s cannot be opened: %s", DEV,
+			 strerror(errno));
+		return -1;
+	}
+	n = pwrite(fd, "ok", 2, 0);
+	if (n == 2)
+		n = pread(fd, buf, 2, 0);
+	close(fd);
+	if (n != 2 || strcmp(buf, "ok")) {
+		snprintf(msg, msg_size,
+			 "%s does not give back the 2 bytes written at offset 0 (\"ok\"): %zd%s%s",
+			 DEV, n, n < 0 ? ", " : "", n < 0 ? strerror(errno) : "");
+		return -1;
+	}
+	return 0;
+}
+
+/** @brief The module, for alloc_failures.h. */
+static const struct alloc_failures_lab flatbuf_lab = {
+	.module = MODULE,
+	.gone = flatbuf_gone,
+	.works = flatbuf_works,
+};
+
+/** @brief A load or an open whose allocation fails fails with ENOMEM and
+ *         leaves everything as it was (rule 1, alloc_failures.h): each
+ *         allocation an open of the device makes, then each one a load
+ *         of the module makes (those inside misc_register() included),
+ *         is made to fail in turn, one call each. A failed load leaves
+ *         no module, node, sysfs entry or object its code allocated.
+ *         Only the debug kernel (KVER=debug) can make allocations fail;
+ *         on Debian's kernels there is nothing to check. */
+TEST_F_TIMEOUT(flatbuf, a_failed_allocation_fails_the_load_or_open, 300)
+{
+	alarm(0);	/* this test bounds its own waits */
+	close(self->fd);
+	self->fd = -1;
+	if (!expect_open_alloc_failures(_metadata, &flatbuf_lab, DEV, O_RDWR))
+		return;
+	expect_load_alloc_failures(_metadata, &flatbuf_lab, "");
 }
 
 #include "harness_main.h"

@@ -51,6 +51,7 @@
 
 #include "kselftest_harness.h"
 
+#include "alloc_failures_expect.h"
 #include "child_process.h"
 #include "copy_stall.h"
 #include "cpu_order.h"
@@ -6717,6 +6718,181 @@ TEST_F_TIMEOUT(pipe, a_failed_registration_fails_the_load, 120)
 		close(w);
 	if (r >= 0)
 		close(r);
+}
+
+/** @brief The paths a load of the module that failed must not leave. */
+static const char *const mypipe_gone[] = {
+	PIPE_IN, PIPE_OUT, "/sys/class/mypipe", NULL
+};
+
+/** @brief What a failed load must not leave besides mypipe_gone: its
+ *         device numbers, an alloc_failures_lab's left_over.
+ * @param what where what is left goes
+ * @param what_size the size of @p what
+ * @return nonzero when "mypipe" is in /proc/devices
+ */
+static int mypipe_left_over(char *what, size_t what_size)
+{
+	if (!mypipe_in_proc_devices())
+		return 0;
+	snprintf(what, what_size, "its device numbers (\"mypipe\" in /proc/devices)");
+	return 1;
+}
+
+/** @brief The read end the write end's opens are made beside (a write
+ *         end opens only while a reader is open), -1 while there is
+ *         none. */
+static int alloc_reader = -1;
+
+/** @brief The module works: a byte written into the write end comes out
+ *         of the read end (alloc_reader's, when it is open: with
+ *         exclusive=1 a second reader is refused), an alloc_failures_lab's
+ *         works.
+ * @param msg where a failure is described
+ * @param msg_size the size of @p msg
+ * @return 0, or -1 with @p msg filled in
+ */
+static int mypipe_works(char *msg, size_t msg_size)
+{
+	int r = alloc_reader >= 0 ? dup(alloc_reader) :
+				    try_open(PIPE_OUT, O_RDONLY);
+	int w = -1, ret = -1;
+	char c = 0;
+
+	if (r == -1 && alloc_reader >= 0)
+		r = -errno;
+	if (r < 0) {
+		snprintf(msg, msg_size, "%s does not open: %s", PIPE_OUT,
+			 strerror(-r));
+		return -1;
+	}
+	w = try_open(PIPE_IN, O_WRONLY);
+	if (w < 0)
+		snprintf(msg, msg_size,
+			 "%s does not open with O_NONBLOCK while a reader is open: %s",
+			 PIPE_IN, strerror(-w));
+	else if (write(w, "!", 1) != 1 || read(r, &c, 1) != 1 || c != '!')
+		snprintf(msg, msg_size,
+			 "a byte written into %s does not come out of %s",
+			 PIPE_IN, PIPE_OUT);
+	else
+		ret = 0;
+	if (w >= 0)
+		close(w);
+	close(r);
+	return ret;
+}
+
+/** @brief After an open that failed, check that it counted nothing and
+ *         took nothing, an alloc_failures_lab's open_changed_nothing: a
+ *         failed open of the read end, with no end open, leaves no reader
+ *         (a write end's O_NONBLOCK open then fails with ENXIO, rule 4);
+ *         a failed open of the write end, beside alloc_reader, leaves no
+ *         writer (a read of alloc_reader then returns 0, rule 8); and the
+ *         end opens again (with exclusive=1, a refused open gives the end
+ *         back, rule 23).
+ * @param node the node whose open failed
+ * @param msg where a failure is described
+ * @param msg_size the size of @p msg
+ * @return 0, or -1 with @p msg filled in
+ */
+static int mypipe_open_changed_nothing(const char *node, char *msg,
+				       size_t msg_size)
+{
+	int reader = !strcmp(node, PIPE_OUT);
+	ssize_t n;
+	char c;
+	int fd;
+
+	if (reader) {
+		fd = try_open(PIPE_IN, O_WRONLY);
+		if (fd >= 0)
+			close(fd);
+		if (fd != -ENXIO) {
+			snprintf(msg, msg_size,
+				 "an O_NONBLOCK open of %s then %s, not ENXIO: the failed open is counted as a reader (rule 4: ENXIO while no file holds the read end)",
+				 PIPE_IN, fd >= 0 ? "worked" : strerror(-fd));
+			return -1;
+		}
+	} else {
+		n = read(alloc_reader, &c, 1);
+		if (n != 0) {
+			snprintf(msg, msg_size,
+				 "a read of %s, open beside it, then returned %zd%s%s, not 0: the failed open is counted as a writer (rule 8: empty and no writer, a read returns 0)",
+				 PIPE_OUT, n, n < 0 ? ", " : "",
+				 n < 0 ? strerror(errno) : "");
+			return -1;
+		}
+	}
+	fd = try_open(node, reader ? O_RDONLY : O_WRONLY);
+	if (fd < 0) {
+		snprintf(msg, msg_size,
+			 "%s then does not open again with O_NONBLOCK: %s (rule 23: with exclusive=1, the end is free again after an open that was refused)",
+			 node, strerror(-fd));
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/** @brief The module, for alloc_failures.h. */
+static const struct alloc_failures_lab mypipe_lab = {
+	.module = MODULE,
+	.gone = mypipe_gone,
+	.left_over = mypipe_left_over,
+	.works = mypipe_works,
+	.open_changed_nothing = mypipe_open_changed_nothing,
+};
+
+/** @brief Each allocation an open of the read end makes (no end open),
+ *         then one of the write end (beside a reader), made to fail in
+ *         turn, one open each (alloc_failures_of_open()).
+ * @param _metadata the test
+ * @return nonzero when this kernel can make allocations fail
+ */
+static int expect_open_alloc_failures_of_ends(struct __test_metadata *_metadata)
+{
+	if (!expect_open_alloc_failures(_metadata, &mypipe_lab, PIPE_OUT,
+					O_RDONLY | O_NONBLOCK))
+		return 0;
+	alloc_reader = try_open(PIPE_OUT, O_RDONLY);
+	EXPECT_LE(0, alloc_reader) {
+		TH_LOG("%s does not open: %s", PIPE_OUT,
+		       strerror(-alloc_reader));
+	}
+	if (alloc_reader < 0)
+		return 1;
+	expect_open_alloc_failures(_metadata, &mypipe_lab, PIPE_IN,
+				   O_WRONLY | O_NONBLOCK);
+	close(alloc_reader);
+	alloc_reader = -1;
+	return 1;
+}
+
+/** @brief An open or a load whose allocation fails fails with ENOMEM and
+ *         leaves everything as it was (rules 23 and 24,
+ *         alloc_failures.h): each allocation an open of the read end
+ *         makes (no end open), then one of the write end (beside a
+ *         reader), is made to fail in turn, one open each, with the
+ *         defaults and with exclusive=1; then each allocation of a load
+ *         of the module (the ring, the device numbers, the class,
+ *         debugfs, the cdevs and devices). A failed open counts no
+ *         reader or writer and gives the end back; a failed load leaves
+ *         no module, node, class, device numbers, debugfs directory or
+ *         object its code allocated. Only the debug kernel (KVER=debug)
+ *         can make allocations fail; on Debian's kernels there is
+ *         nothing to check. */
+TEST_F_TIMEOUT(pipe, a_failed_allocation_fails_the_load_or_open, 300)
+{
+	if (!expect_open_alloc_failures_of_ends(_metadata))
+		return;
+	ASSERT_EQ(0, module_unload_when_free(MODULE, 5000));
+	ASSERT_EQ(0, module_load(MODULE, "exclusive=1"));
+	TH_LOG("(the opens again, loaded with exclusive=1)");
+	expect_open_alloc_failures_of_ends(_metadata);
+	ASSERT_EQ(0, module_unload_when_free(MODULE, 5000));
+	ASSERT_EQ(0, module_load(MODULE, ""));
+	expect_load_alloc_failures(_metadata, &mypipe_lab, "");
 }
 
 /** @brief The rule works_the_moment_its_nodes_appear checks, printed when
