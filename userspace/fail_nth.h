@@ -14,6 +14,14 @@
  * misc_register(), fasync_helper()...), not those of the kernel around
  * it (finit_module() reading the file, open() making the struct file).
  *
+ * The filter looks for the module's code among the return addresses on
+ * the stack, so a module function must still have its frame there when
+ * the kernel function it called allocates: compiled as a tail call
+ * ("return fasync_helper(...);" made a jump), it would not, and that
+ * allocation would go uncounted. The debug kernel is built with frame
+ * pointers, which makes kbuild compile every module without tail calls
+ * (-fno-optimize-sibling-calls).
+ *
  * Only the kit's debug kernel (grading/debug-kernel.config) has fault
  * injection; on Debian's kernels fail_nth_setup() says so (ENOSYS) and
  * the tests that need it have nothing to check.

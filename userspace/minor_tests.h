@@ -30,6 +30,7 @@
 #include <sys/epoll.h>
 #include <sys/select.h>
 
+#include "fail_nth.h"
 #include "fifo_tests.h"
 #include "kmsg_check.h"
 #include "minor_model.h"
@@ -3230,10 +3231,128 @@ static void minor_lab_init(void)
 	minor_gone[2 * NDEV] = NULL;
 }
 
+#if FIFO_STAGE >= 6
+/** @brief The rule the O_ASYNC part of
+ *         a_failed_allocation_fails_the_load_or_open checks. */
+#define ASYNC_ALLOC_RULE "rule: .fasync returns what fasync_helper() returns: when it cannot allocate, setting O_ASYNC fails with ENOMEM and the file gets no signal; when it can, every write sends one"
+
+/** @brief What the O_ASYNC sweep works on. */
+struct async_sweep {
+	/** @brief The file whose O_ASYNC is set: this process owns its
+	 *         signals (F_SETOWN, F_SETSIG), O_ASYNC clear between tries. */
+	int fd;
+	/** @brief Another file of the same minor, which writes and reads. */
+	int other;
+};
+
+/** @brief The sweep's call: set O_ASYNC on the file, a fail_nth_call.
+ * @param arg the struct async_sweep
+ * @return fcntl()'s result
+ */
+static long async_set_call(void *arg)
+{
+	const struct async_sweep *a = arg;
+	int fl = fcntl(a->fd, F_GETFL);
+
+	if (fl < 0)
+		return fl;
+	return fcntl(a->fd, F_SETFL, fl | O_ASYNC);
+}
+
+/** @brief The sweep's check after setting O_ASYNC, a fail_nth_check: a
+ *         byte written by the other file sends the file exactly one
+ *         POLL_IN if the fcntl() worked, nothing if it failed (with
+ *         ENOMEM); the byte is read back, O_ASYNC cleared again.
+ * @param arg the struct async_sweep
+ * @param t the fcntl()
+ * @param msg where a failure is described
+ * @param msg_size the size of @p msg
+ * @return 0, or -1 with @p msg filled in
+ */
+static int async_set_check(void *arg, const struct fail_nth_try *t,
+			   char *msg, size_t msg_size)
+{
+	const struct async_sweep *a = arg;
+	struct sigio_count c;
+	char byte, got[64];
+	int due = t->ret == 0, fl;
+
+	if (t->ret < 0 && !t->failed) {
+		snprintf(msg, msg_size,
+			 "setting O_ASYNC on %s failed (%s) although none of its allocations was made to fail",
+			 node(0), strerror(t->err));
+		return -1;
+	}
+	if (t->ret < 0 && t->err != ENOMEM) {
+		snprintf(msg, msg_size,
+			 "setting O_ASYNC on %s with its allocation %u made to fail failed with %s, not ENOMEM; %s",
+			 node(0), t->n, strerror(t->err), ASYNC_ALLOC_RULE);
+		return -1;
+	}
+	sigio_count_take(a->fd, &c);
+	if (write(a->other, "a", 1) != 1) {
+		snprintf(msg, msg_size, "a write of 1 byte to %s failed: %s",
+			 node(0), strerror(errno));
+		return -1;
+	}
+	sigio_count_take(a->fd, &c);
+	if (c.in != due) {
+		snprintf(msg, msg_size,
+			 "setting O_ASYNC on %s with its allocation %u made to fail %s, and a write of 1 byte by another file then sent it %s, not %s; %s",
+			 node(0), t->n,
+			 due ? "succeeded" : "failed with ENOMEM",
+			 sigio_count_describe(&c, got, sizeof(got)),
+			 due ? "1 POLL_IN" : "nothing", ASYNC_ALLOC_RULE);
+		return -1;
+	}
+	while (read(a->other, &byte, 1) == 1)
+		;
+	sigio_count_take(a->fd, &c);
+	fl = fcntl(a->fd, F_GETFL);
+	if (fl >= 0 && (fl & O_ASYNC) && sigio_count_async_off(a->fd)) {
+		snprintf(msg, msg_size, "clearing O_ASYNC on %s failed: %s",
+			 node(0), strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/** @brief Set O_ASYNC on a file of minor 0 with each allocation of the
+ *         fcntl() made to fail in turn (fasync_helper()'s): each such
+ *         fcntl() fails with ENOMEM and the file gets no signal; one that
+ *         works gets one per write.
+ * @param _metadata the test
+ */
+static void expect_async_alloc_failures(struct __test_metadata *_metadata)
+{
+	struct async_sweep a;
+	unsigned int tries;
+	char msg[1024];
+
+	ASSERT_EQ(0, sigio_count_block());
+	a.fd = open(node(0), O_RDWR | O_NONBLOCK);
+	a.other = open(node(0), O_RDWR | O_NONBLOCK);
+	ASSERT_LE(0, a.fd);
+	ASSERT_LE(0, a.other);
+	ASSERT_EQ(0, fcntl(a.fd, F_SETOWN, getpid()));
+	ASSERT_EQ(0, fcntl(a.fd, F_SETSIG, sigio_count_signal()));
+	EXPECT_EQ(0, fail_nth_each(async_set_call, async_set_check, &a,
+				   &tries, msg, sizeof(msg))) {
+		TH_LOG("%s", msg);
+	}
+	TH_LOG("(%u settings of O_ASYNC, all but the last with one allocation made to fail)",
+	       tries);
+	close(a.other);
+	close(a.fd);
+}
+#endif
+
 /** @brief A load or an open whose allocation fails fails with ENOMEM and
  *         leaves everything as it was (alloc_failures.h, Lab 04's rule
  *         for every minor): each allocation an open of minor 0 makes,
- *         then each one a load of the module makes (the devices, every
+ *         then (Lab 06) each one setting O_ASYNC makes
+ *         (expect_async_alloc_failures()), then each one a load of the
+ *         module makes (the devices, every
  *         minor's FIFO, the debugfs files, those inside each
  *         misc_register()), is made to fail in turn, one call each. A
  *         failed load leaves no module, node, sysfs entry, debugfs
@@ -3251,6 +3370,9 @@ TEST_F_TIMEOUT(module, a_failed_allocation_fails_the_load_or_open, 300)
 	if (!expect_open_alloc_failures(_metadata, &minor_lab, node0,
 					O_RDWR | O_NONBLOCK))
 		return;
+#if FIFO_STAGE >= 6
+	expect_async_alloc_failures(_metadata);
+#endif
 	expect_load_alloc_failures(_metadata, &minor_lab, "");
 }
 
