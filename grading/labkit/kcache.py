@@ -33,6 +33,9 @@ The stamp, `.complete`:
 
 A directory without a stamp that parses and whose files have their sizes
 is not a kernel (kernels.py ignores it; fetch-kernels fetches it again).
+The sizes are those of every file in the manifest (whose SHA-256 the
+stamp holds): a truncated header is found on the next use, not only by
+`tools/fetch-kernels --verify`.
 """
 
 import errno
@@ -145,18 +148,28 @@ def parse_stamp(text):
     return out
 
 
+#: The trees whose every file had its size, in this process: the stamp's
+#: path -> its (inode, modification time, size). A run checks each tree
+#: once (about 60 ms for Debian's 16,000 files), not on every call.
+_sizes_checked = {}
+
+
 def stamp_problem(release, top=None, hashes=False, deep=False):
     """Why the cache directory of RELEASE (or TOP) is not a complete kernel
     of that release, or None when it is.
 
     Always: the stamp parses, names RELEASE, and lists the vmlinuz, the
-    vmlinux and the tree's Makefile, each present with its size. HASHES:
-    also the SHA-256 of the listed files up to QUICK_HASH_LIMIT. DEEP:
-    the SHA-256 of every listed file and of every file in the manifest.
+    vmlinux and the tree's Makefile, each present with its size; the
+    manifest has the SHA-256 the stamp gives, and every file it lists has
+    its size (once per process and stamp: _sizes_checked). HASHES: also
+    the SHA-256 of the listed files up to QUICK_HASH_LIMIT. DEEP: the
+    SHA-256 of every listed file and of every file in the manifest.
     """
     top = top or release_dir(release)
+    stamp_file = os.path.join(top, STAMP)
     try:
-        with open(os.path.join(top, STAMP), encoding="utf-8") as f:
+        with open(stamp_file, encoding="utf-8") as f:
+            seen = os.fstat(f.fileno())
             stamp = parse_stamp(f.read())
     except OSError:
         return "no stamp (not fetched, or the fetch did not finish)"
@@ -180,32 +193,92 @@ def stamp_problem(release, top=None, hashes=False, deep=False):
         if (deep or (hashes and size <= QUICK_HASH_LIMIT)) \
                 and sha256_file(path) != digest:
             return f"{path} does not have its SHA-256: corrupt"
-    if deep:
-        return _manifest_problem(top, stamp["manifest"])
+    key = (seen.st_ino, seen.st_mtime_ns, seen.st_size)
+    if not deep and _sizes_checked.get(stamp_file) == key:
+        return None
+    try:
+        entries = read_manifest(top, stamp["manifest"])
+    except StampError as e:
+        return str(e)
+    problem = (_hashes_problem if deep else _sizes_problem)(top, entries)
+    if problem is None:
+        _sizes_checked[stamp_file] = key
+    return problem
+
+
+def read_manifest(top, digest):
+    """TOP's manifest as [(sha256, size, path)], once its SHA-256 is
+    DIGEST (the stamp's). Raises StampError saying what is wrong."""
+    path = os.path.join(top, MANIFEST)
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        raise StampError(f"{path}: {e.strerror}") from e
+    if hashlib.sha256(data).hexdigest() != digest:
+        raise StampError(f"{path} does not have its SHA-256: corrupt")
+    entries = []
+    for line in data.decode("utf-8", "surrogateescape").splitlines():
+        entry = line.split("  ", 2)
+        if len(entry) != 3 or not entry[1].isdigit():
+            raise StampError(f"{path}: bad line {line[:80]!r}")
+        entries.append((entry[0], int(entry[1]), entry[2]))
+    return entries
+
+
+def _sizes_problem(top, entries):
+    """The first of the manifest's ENTRIES below TOP that is missing or
+    has another size, said in a line; None when every one has its size.
+    One stat(2) a file, relative to its open directory."""
+    by_dir = {}
+    for _, size, rel in entries:
+        where, _, name = rel.rpartition("/")
+        by_dir.setdefault(where, []).append((name, size))
+    for where, files in by_dir.items():
+        folder = os.path.join(top, where)
+        try:
+            fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+        except OSError:
+            return f"{folder} is missing"
+        try:
+            for name, size in files:
+                try:
+                    have = os.stat(name, dir_fd=fd,
+                                   follow_symlinks=False).st_size
+                except OSError:
+                    return f"{os.path.join(folder, name)} is missing"
+                if have != size:
+                    return (f"{os.path.join(folder, name)} has {have} "
+                            f"bytes, not {size}: truncated?")
+        finally:
+            os.close(fd)
     return None
 
 
-def _manifest_problem(top, digest):
-    path = os.path.join(top, MANIFEST)
-    try:
-        if sha256_file(path) != digest:
-            return f"{path} does not have its SHA-256"
-        with open(path, encoding="utf-8") as f:
-            entries = [line.rstrip("\n").split("  ", 2) for line in f]
-    except OSError as e:
-        return f"{path}: {e.strerror}"
-    for entry in entries:
-        if len(entry) != 3:
-            return f"{path}: bad line"
-        want, size, rel = entry
+def _hashes_problem(top, entries):
+    """The first of the manifest's ENTRIES below TOP that is missing or
+    differs from it (size or SHA-256), said in a line; None when none."""
+    for want, size, rel in entries:
         full = os.path.join(top, rel)
         try:
-            if os.path.getsize(full) != int(size) or \
-                    sha256_file(full) != want:
+            if os.path.getsize(full) != size or sha256_file(full) != want:
                 return f"{full} differs from the manifest: corrupt"
         except OSError:
             return f"{full} is missing"
     return None
+
+
+def build_failure_hint(tree):
+    """What to add when a module build against TREE failed: when TREE is
+    a kernel tree in the kit's cache, a line saying how to check it (a
+    damaged file the sizes do not show); else ""."""
+    inside = os.path.realpath(root()) + os.sep
+    if not os.path.realpath(tree).startswith(inside):
+        return ""
+    return (f"the kernel tree {tree} is in the kit's cache: if the kit's "
+            "own modules fail to build too, run `tools/fetch-kernels "
+            "--verify` (it checks every file and fetches again what "
+            "differs)")
 
 
 def write_manifest(top):

@@ -53,6 +53,7 @@ class CacheTest(unittest.TestCase):
         for d in (self.cache, self.boot, self.modules):
             os.makedirs(d)
         patches = [mock.patch.dict(os.environ, {"LABKIT_CACHE": self.cache}),
+                   mock.patch.dict(kcache._sizes_checked, clear=True),
                    mock.patch.object(kernels, "BOOT", self.boot),
                    mock.patch.object(kernels, "MODULES", self.modules)]
         for p in patches:
@@ -134,6 +135,48 @@ class StampTest(CacheTest):
         self.assertIsNone(kcache.stamp_problem(REL, hashes=True))
         self.assertIn("fs.h", kcache.stamp_problem(REL, deep=True))
 
+    def test_truncated_header_is_found_by_the_manifests_sizes(self):
+        top = fake_release(self.cache)
+        os.truncate(os.path.join(top, "usr/src/x-common/include/linux/fs.h"),
+                    3)
+        problem = kcache.stamp_problem(REL)
+        self.assertRegex(problem, r"fs\.h has 3 bytes, not 9: truncated")
+        self.assertEqual(kcache.cached_releases(), [])
+        self.assertEqual(kernels.usable(), [])
+
+    def test_header_missing_from_the_tree_is_found(self):
+        top = fake_release(self.cache)
+        os.unlink(os.path.join(top, "usr/src/x-common/include/linux/fs.h"))
+        self.assertRegex(kcache.stamp_problem(REL), r"fs\.h is missing")
+
+    def test_a_changed_manifest_is_not_trusted(self):
+        top = fake_release(self.cache)
+        with open(os.path.join(top, kcache.MANIFEST), "r+b") as f:
+            f.truncate(80)
+        self.assertRegex(kcache.stamp_problem(REL),
+                         r"\.manifest does not have its SHA-256")
+
+    def test_sizes_are_checked_once_a_process_and_stamp(self):
+        fake_release(self.cache)
+        with mock.patch.object(kcache, "read_manifest",
+                               wraps=kcache.read_manifest) as read:
+            for _ in range(3):
+                self.assertIsNone(kcache.stamp_problem(REL))
+            self.assertEqual(read.call_count, 1)
+            # A new stamp (the kernel fetched again) is checked again.
+            top = fake_release(self.cache)
+            os.utime(os.path.join(top, kcache.STAMP), ns=(1, 1))
+            self.assertIsNone(kcache.stamp_problem(REL))
+            self.assertEqual(read.call_count, 2)
+
+    def test_build_failure_hint_names_fetch_kernels_verify(self):
+        fake_release(self.cache)
+        hint = kcache.build_failure_hint(kcache.tree_path(REL))
+        self.assertIn("tools/fetch-kernels --verify", hint)
+        self.assertEqual(len(hint.splitlines()), 1)
+        self.assertEqual(kcache.build_failure_hint(
+            os.path.join(self.modules, REL, "build")), "")
+
     def test_missing_listed_file(self):
         top = fake_release(self.cache)
         os.unlink(os.path.join(top, "vmlinux"))
@@ -173,6 +216,25 @@ class EnsureTest(CacheTest):
                 mock.patch.object(kcache, "fetch") as fetch:
             self.assertEqual(kcache.ensure(), [REL])
         fetch.assert_not_called()
+
+    def test_a_truncated_header_is_fetched_again(self):
+        top = fake_release(self.cache)
+        os.truncate(os.path.join(top, "usr/src/x-common/include/linux/fs.h"),
+                    0)
+        debs = [{"name": n, "version": v, "sha256": h} for n, v, h in DEBS]
+        with mock.patch.object(kcache, "resolve_cached",
+                               return_value=[{"release": REL,
+                                              "debs": debs}]), \
+                mock.patch.object(kcache, "fetch",
+                                  side_effect=lambda kernel: fake_release(
+                                      self.cache)) as fetch, \
+                mock.patch.object(kcache, "_say") as say:
+            self.assertEqual(kcache.ensure(), [REL])
+        fetch.assert_called_once()
+        self.assertRegex(say.call_args_list[0].args[0],
+                         rf"^{REL}: .*fs\.h has 0 bytes, not 9: truncated\?: "
+                         "fetching it again$")
+        self.assertIsNone(kcache.stamp_problem(REL))
 
     def test_failed_fetch_without_a_kernel_of_its_series_fails(self):
         fake_release(self.cache, "6.12.1+deb12-amd64")
