@@ -38,6 +38,7 @@ stamp holds): a truncated header is found on the next use, not only by
 `tools/fetch-kernels --verify`.
 """
 
+import contextlib
 import errno
 import fcntl
 import hashlib
@@ -510,9 +511,16 @@ def resolve_cached():
     kernels = resolve()
     os.makedirs(root(), exist_ok=True)
     tmp = f"{memo}.{os.getpid()}.tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump({"signature": sig, "kernels": kernels}, f)
-    os.replace(tmp, memo)
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump({"signature": sig, "kernels": kernels}, f)
+        os.replace(tmp, memo)
+    except OSError as e:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        if e.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise _no_space(root()) from e
+        raise
     return kernels
 
 

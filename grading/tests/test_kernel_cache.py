@@ -3,6 +3,7 @@
 between them and the host's: stamps, the include-line rewrite, apt-cache's
 output, cache-or-host. No network, no VM: fake trees in a temp dir."""
 
+import errno
 import os
 import tempfile
 import unittest
@@ -281,6 +282,22 @@ class EnsureTest(CacheTest):
                                         "not enough disk space"):
                 kcache.fetch(self.kernel())
         self.assertEqual(sorted(os.listdir(kcache.root())), [])
+
+    def test_full_disk_while_writing_resolved_says_so_and_leaves_no_tmp(self):
+        kernels_ = [{"release": REL, "debs": []}]
+
+        def full(obj, f):
+            f.write("{")
+            raise OSError(errno.ENOSPC, "No space left on device")
+        with mock.patch.object(kcache, "resolve", return_value=kernels_), \
+                mock.patch.object(kcache.json, "dump", full):
+            with self.assertRaises(kcache.FetchError) as cm:
+                kcache.resolve_cached()
+        message = str(cm.exception)
+        self.assertRegex(message, r"^not enough disk space in .*kernels "
+                         r"\(\d+ MB free\): nothing was left half-written")
+        self.assertEqual(len(message.splitlines()), 1)
+        self.assertEqual(os.listdir(kcache.root()), [])
 
     def test_releases_in_version_order(self):
         for r in ("6.1.0-9-amd64", "6.12.1+deb12-amd64", "6.1.0-57-amd64"):
