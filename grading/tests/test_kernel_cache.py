@@ -4,7 +4,9 @@ between them and the host's: stamps, the include-line rewrite, apt-cache's
 output, cache-or-host. No network, no VM: fake trees in a temp dir."""
 
 import errno
+import hashlib
 import os
+import subprocess
 import tempfile
 import unittest
 from unittest import mock
@@ -305,6 +307,83 @@ class EnsureTest(CacheTest):
         self.assertEqual(kcache.cached_releases(),
                          ["6.1.0-9-amd64", "6.1.0-57-amd64",
                           "6.12.1+deb12-amd64"])
+
+
+class DownloadTest(unittest.TestCase):
+    """kcache._download() with apt-get download replaced: no network."""
+
+    DATA = b"!<arch>\ndebian-binary\n"
+    DEB = {"name": "linux-kbuild-6.1", "version": "6.1.192-3",
+           "sha256": hashlib.sha256(DATA).hexdigest()}
+
+    def setUp(self):
+        self._tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(self._tmp.cleanup)
+        self.dir = self._tmp.name
+
+    def apt(self, *outcomes):
+        """A stand-in for subprocess.run: one OUTCOME a call, in turn:
+        "ok" writes the .deb, "corrupt" a wrong one, else apt's output."""
+        calls = []
+
+        def run(cmd, cwd, **kwargs):
+            outcome = outcomes[len(calls)]
+            calls.append(cmd)
+            if outcome in ("ok", "corrupt"):
+                with open(os.path.join(
+                        cwd, "linux-kbuild-6.1_6.1.192-3_amd64.deb"),
+                        "wb") as f:
+                    f.write(self.DATA if outcome == "ok" else b"junk")
+                return subprocess.CompletedProcess(cmd, 0, "Get:1 ...")
+            return subprocess.CompletedProcess(cmd, 100, outcome)
+        return run, calls
+
+    def download(self, *outcomes):
+        """_download() with apt's OUTCOMES; return (result or the
+        FetchError, apt-get's commands, what was said)."""
+        run, calls = self.apt(*outcomes)
+        with mock.patch.object(kcache.subprocess, "run", run), \
+                mock.patch.object(kcache, "_say") as say:
+            try:
+                got = kcache._download(self.DEB, self.dir)
+            except kcache.FetchError as e:
+                got = e
+        return got, calls, [c.args[0] for c in say.call_args_list]
+
+    def test_a_failed_download_is_retried_once(self):
+        got, calls, said = self.download(
+            "Err:1 http://deb.debian.org x\nE: Failed to fetch x  "
+            "Connection timed out", "ok")
+        self.assertEqual(got, os.path.join(
+            self.dir, "linux-kbuild-6.1_6.1.192-3_amd64.deb"))
+        self.assertEqual(len(calls), 2)
+        self.assertIn("linux-kbuild-6.1=6.1.192-3", calls[0])
+        self.assertEqual(len(said), 1)
+        self.assertRegex(said[0], r"linux-kbuild-6\.1: download failed "
+                         r"\(Err:1 .*E: Failed to fetch .*\); trying again")
+
+    def test_two_failures_give_one_clear_message(self):
+        got, calls, said = self.download("E: Failed to fetch x  404",
+                                         "E: Failed to fetch x  404")
+        self.assertIsInstance(got, kcache.FetchError)
+        self.assertEqual(len(calls), 2)
+        self.assertRegex(str(got), r"^could not download linux-kbuild-6\.1 "
+                         r"6\.1\.192-3 from Debian's archive, twice: E: "
+                         r"Failed to fetch x  404\. .*apt-get update")
+        self.assertEqual(len(str(got).splitlines()), 1)
+
+    def test_a_corrupt_download_is_fetched_again_and_removed(self):
+        got, calls, said = self.download("corrupt", "ok")
+        self.assertTrue(got.endswith(".deb"))
+        self.assertEqual(len(calls), 2)
+        self.assertIn("does not have the SHA-256", said[0])
+        self.assertEqual(os.listdir(self.dir), [os.path.basename(got)])
+
+    def test_a_full_disk_is_not_retried(self):
+        got, calls, said = self.download(
+            "E: Write error - write (28: No space left on device)")
+        self.assertRegex(str(got), "^not enough disk space")
+        self.assertEqual(len(calls), 1)
 
 
 class RewriteTest(CacheTest):
