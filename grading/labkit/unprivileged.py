@@ -14,12 +14,14 @@ write nothing into the kernel trees. Its build directory is HOME/build
 the tools are there, so no root is asked for; the kselftest harness is
 extracted into the user's cache) and wants full marks.
 
-Nothing may be written outside HOME: the user can only create files in
-world-writable directories (or modify world-writable files), so while the
-run goes, one walk of the root file system lists those; afterwards every
-one of them is searched for a file the user owns, and every world-writable
-file for a change since the start. HOME is removed at the end; the user
-stays (it owns nothing).
+Nothing may be written outside its cache, its build directory and its
+TMPDIR. Outside HOME, the user can only create files in world-writable
+directories (or modify world-writable files), so while the run goes, one
+walk of the root file system lists those; afterwards every one of them is
+searched for a file the user owns, and every world-writable file for a
+change since the start. Inside HOME, which root made with only those three
+directories, anything else is the run's (~/.config, a shell history...).
+HOME is removed at the end; the user stays (it owns nothing).
 """
 
 import contextlib
@@ -114,6 +116,31 @@ def _outside_writes(walk, home, uid, start):
     return found
 
 
+def _home_writes(home, allowed):
+    """What the run wrote in HOME outside the ALLOWED directories (its
+    cache, build directory and TMPDIR, made by root before the run, as
+    were the directories that lead to them): every other file, link or
+    directory in HOME, one line each (a directory's content not listed)."""
+    allowed = {os.path.normpath(p) for p in allowed}
+    why = "(in HOME, outside its cache, build directory and TMPDIR)"
+    found = []
+    for base, dirs, files in os.walk(home):
+        leading = []
+        for name in sorted(dirs):
+            full = os.path.join(base, name)
+            if full in allowed:
+                continue
+            if any(a.startswith(full + os.sep) for a in allowed) and \
+                    not os.path.islink(full):
+                leading.append(name)
+            else:
+                found.append(f"{full} {why}")
+        dirs[:] = leading
+        found += [f"{os.path.join(base, name)} {why}"
+                  for name in sorted(files)]
+    return found
+
+
 #: Held while a run goes: the user is the machine's, so two checks at
 #: once (two clones' `make check`) would each find the other's files.
 LOCK = "/run/lock/labkit-unprivileged.lock"
@@ -201,13 +228,16 @@ def _check(lab, kver, timeout):
         if not ok:
             details += lines[-40:]
         outside = _outside_writes(walk, home, user.pw_uid, start)
+        outside += _home_writes(home, [cache, os.path.join(home, "build"),
+                                       os.path.join(home, "tmp")])
         if outside:
             ok = False
-            details.append("written outside HOME:")
+            details.append("written outside its cache, build directory "
+                           "and TMPDIR:")
             details += outside[:40]
         else:
-            details.append("nothing written outside HOME (its cache, "
-                           "build directory and TMPDIR)")
+            details.append("nothing written outside its cache, build "
+                           "directory and TMPDIR (in HOME or elsewhere)")
         return ok, details
     finally:
         shutil.rmtree(home, ignore_errors=True)
