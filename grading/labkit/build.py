@@ -18,7 +18,7 @@ import shutil
 import subprocess
 import threading
 
-from . import kernels, paths
+from . import kcache, kernels, paths
 
 
 class BuildError(Exception):
@@ -190,9 +190,11 @@ def kit_modules(kver, extra_make_args=(), host=False, tag="kit-modules"):
         built = kbuild(out, kver, extra_make_args, inputs=inputs,
                        host=host)
     if not built.ok:
+        hint = kcache.build_failure_hint(kernels.build_dir(kver, host))
         raise BuildError(f"the kit's own modules ({KIT_MODULES}/) did "
                          f"not build for {kver}:\n"
-                         + "\n".join(built.log.splitlines()[-30:]))
+                         + "\n".join(built.log.splitlines()[-30:])
+                         + (f"\n{hint}" if hint else ""))
     return built
 
 

@@ -71,6 +71,18 @@ class KitModules(unittest.TestCase):
         self.assertIn("grading/kmod", str(caught.exception))
         self.assertIn("taker.c:1:1: error", str(caught.exception))
 
+    def test_a_failed_build_against_the_cache_suggests_verify(self):
+        """The kit's own modules failing against a kernel tree of the
+        kit's cache point at a damaged tree: the message says how to
+        check it (tools/fetch-kernels --verify)."""
+        from labkit import kcache, kernels
+        self.ok = False
+        tree = os.path.join(kcache.root(), "6.12.118+deb12-amd64", "usr")
+        with mock.patch.object(kernels, "build_dir", return_value=tree):
+            with self.assertRaises(build.BuildError) as caught:
+                build.kit_modules("6.12.118+deb12-amd64")
+        self.assertIn("fetch-kernels --verify", str(caught.exception))
+
 
 class FakeVm:
     """A vm.Vm that records the modules it is sent."""
