@@ -71,6 +71,7 @@ unit: have-solutions ## the grader's own unit tests, no VM (seconds)
 mutation: have-solutions deps ## LAB=NN: mechanical mutants of the solution, graded; prints the survivors
 	$(if $(LAB),,$(error make mutation needs LAB=NN, e.g. make mutation LAB=01))
 	@$(PYTHON) grading/mutate --lab $(LAB) $(if $(KVER),--kver $(KVER)) \
+		$(if $(THEN_KVER),--then-kver $(THEN_KVER)) \
 		$(if $(JOBS),-j $(JOBS)) $(if $(LIMIT),--limit $(LIMIT))
 
 skeletons: have-solutions ## regenerate labs/*/ module sources from solutions/, and tests/known-bugs from the mutants

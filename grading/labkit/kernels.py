@@ -153,6 +153,12 @@ def build_dir(kver, host=False):
     return os.path.join(MODULES, kver, "build")
 
 
+def identity(kver):
+    """KVER as a cache key: DEBUG with its build's stamp (a rebuilt debug
+    kernel, another configuration, is another kernel), else KVER."""
+    return f"{DEBUG}-{_debug_id()}" if kver == DEBUG else kver
+
+
 def _debug_dir():
     """The debug kernel's directory in the cache (the last one built)."""
     return os.path.realpath(os.path.join(paths.cache_dir(), "debug-kernel",

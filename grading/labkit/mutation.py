@@ -48,7 +48,7 @@ import shutil
 import threading
 import time
 
-from . import batch, build, paths, results, runner
+from . import batch, build, kernels, paths, results, runner
 from .verdicts import MutantStatus, Status, Verdict
 
 #: Bumped whenever the rules below change what is generated: a report made
@@ -795,7 +795,7 @@ def cache_dir(lab):
 
 def _cache_key(lab, kver, kit, mutant):
     h = hashlib.sha256()
-    for part in (kver, kit, mutant.file, mutant.mutated):
+    for part in (kernels.identity(kver), kit, mutant.file, mutant.mutated):
         h.update(part.encode() + b"\0")
     for name in lab.student_files:
         if name != mutant.file:
@@ -883,11 +883,17 @@ def _grade_one(lab, kver, mutant, slot, stop_at_first_failure=True):
 
 class Campaign:
     """Grade LAB's mechanical mutants (MUTANTS, default all) on KVER,
-    JOBS at once, reusing cached results."""
+    JOBS at once, reusing cached results; then, with THEN_KVER, grade
+    those that survived on KVER again on THEN_KVER (the debug kernel,
+    whose fault injection, lockdep and KASAN reach what KVER cannot)."""
 
     def __init__(self, lab, kver, jobs=1, mutants=None, limit=None,
-                 say=print, fresh=False, every_test=False):
+                 say=print, fresh=False, every_test=False, then_kver=None):
         self.lab = lab
+        #: The kernel of the second pass, or None.
+        self.then_kver = then_kver
+        #: Mutants killed on THEN_KVER only (their ids).
+        self.killed_then = set()
         #: Run each mutant's tests to the end, not only to the first
         #: failure (FirstFailure), to see every test that catches it.
         self.every_test = every_test
@@ -912,8 +918,31 @@ class Campaign:
         self.baseline = {}
 
     def run(self):
-        """Grade every mutant not already in the cache; return
-        {mutant id: record}."""
+        """Grade every mutant not already in the cache, then the second
+        pass (then_kver); return {mutant id: record}."""
+        self._run_pass()
+        if self.then_kver and self.then_kver != self.kver:
+            survivors = [m for m in self.mutants
+                         if self.records.get(m.id, {}).get("status")
+                         == SURVIVED]
+            self.say(f"{self.lab.name}: {len(survivors)} mutants survived "
+                     f"on {self.kver}; grading them on {self.then_kver}")
+            if survivors:
+                then = Campaign(self.lab, self.then_kver, self.jobs,
+                                mutants=survivors, say=self.say,
+                                fresh=self.fresh,
+                                every_test=self.every_test)
+                then.run()
+                self.killed_then = merge_then(self.records, then.records,
+                                              self.then_kver)
+                self.graded_now += then.graded_now
+                self.seconds += then.seconds
+                self.tests_changed = self.tests_changed or \
+                    then.tests_changed
+        return self.records
+
+    def _run_pass(self):
+        """Grade, on self.kver, every mutant not already in the cache."""
         lab, kver = self.lab, self.kver
         os.makedirs(cache_dir(lab), exist_ok=True)
         kit = kit_digest(lab)
@@ -1001,7 +1030,8 @@ class Campaign:
         if kit in self.baseline:
             return self.baseline[kit]
         path = os.path.join(cache_dir(lab), hashlib.sha256(
-            f"{self.kver}\0{kit}\0solution\0{solution_digest(lab)}"
+            f"{kernels.identity(self.kver)}\0{kit}\0solution\0"
+            f"{solution_digest(lab)}"
             .encode()).hexdigest() + ".json")
         try:
             with open(path, encoding="utf-8") as f:
@@ -1027,6 +1057,24 @@ class Campaign:
                      f"are not counted")
         self.baseline[kit] = why
         return why
+
+
+def merge_then(records, then_records, then_kver):
+    """Put the second pass's THEN_RECORDS (graded on THEN_KVER) into
+    RECORDS, the first pass's: a mutant killed there is killed, with the
+    kernel named in its detail ("on debug: TEST"); a kit error there is
+    a kit error (the report is then not written). A mutant that survived
+    there too keeps its record. Return the ids killed there."""
+    killed = set()
+    for mutant_id, then in then_records.items():
+        if then["status"] in (KILLED, ERROR):
+            record = dict(then)
+            record["kver"] = then_kver
+            record["detail"] = f"on {then_kver}: {then['detail']}"
+            records[mutant_id] = record
+            if then["status"] == KILLED:
+                killed.add(mutant_id)
+    return killed
 
 
 # --- Report ---------------------------------------------------------------
@@ -1095,7 +1143,7 @@ def summary_line(campaign, groups):
                else "")
     line = (f"{campaign.lab.name}: {len(campaign.all)} generated, "
             f"{len(campaign.records)} graded{sampled}, {built} built, "
-            f"{len(groups['killed'])} killed, "
+            f"{len(groups['killed'])} killed{_then_part(campaign)}, "
             f"{len(groups['equivalent'])} equivalent, "
             f"{len(groups['surviving'])} surviving")
     if groups["error"]:
@@ -1103,6 +1151,14 @@ def summary_line(campaign, groups):
     if groups["stale"]:
         line += f", {len(groups['stale'])} stale equivalent.txt entries"
     return line
+
+
+def _then_part(campaign):
+    """" (N of them only on KVER)" for a campaign with a second pass."""
+    if not campaign.then_kver:
+        return ""
+    return (f" ({len(campaign.killed_then)} of them only on "
+            f"{campaign.then_kver})")
 
 
 def write_report(campaign, groups):
@@ -1120,6 +1176,15 @@ def write_report(campaign, groups):
                f"(labs/{lab.name}/tests, grading/hidden/{lab.name} and "
                f"the shared userspace/*.c, *.h: "
                f"digest `{stamp['tests']}`).")
+    if campaign.then_kver:
+        out.append(f" The mutants that survived on {campaign.kver} were "
+                   f"graded again on {campaign.then_kver}; a mutant "
+                   f"killed only there says so (\"on "
+                   f"{campaign.then_kver}: ...\").")
+    else:
+        out.append(" No second kernel: a mutant that only the debug "
+                   "kernel's checks or fault injection can kill survives "
+                   "here.")
     if stamp["tests"] == "mixed" or campaign.tests_changed:
         out.append(" The tests changed during the run, so the mutants "
                    "were not all graded with the same tests (the report "
@@ -1135,6 +1200,10 @@ def write_report(campaign, groups):
                          ("graded", scope), ("built", built),
                          ("not built", len(groups["not built"])),
                          ("killed", len(groups["killed"])),
+                         *([(f"of which killed only on "
+                             f"{campaign.then_kver}",
+                             len(campaign.killed_then))]
+                           if campaign.then_kver else []),
                          ("equivalent", len(groups["equivalent"])),
                          ("surviving", len(groups["surviving"])),
                          ("kit errors", len(groups["error"])),

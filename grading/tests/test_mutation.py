@@ -6,8 +6,9 @@ judgement of a graded mutant. No VM, no compiler."""
 
 import os
 import unittest
+from unittest import mock
 
-from labkit import labs, mutation, results
+from labkit import build, kernels, labs, mutation, results
 from labkit.verdicts import Status, Verdict
 
 from .support import kit, write
@@ -328,6 +329,81 @@ class TestsDigest(unittest.TestCase):
         """userspace/bench/ is not built into any test program."""
         self.assertFalse(self.changed(os.path.join(
             self.top, "userspace", "bench", "fifo_bench.c")))
+
+
+class SecondPass(unittest.TestCase):
+    """--then-kver: the mutants that survive on the campaign's kernel are
+    graded again on a second one (the debug kernel), and those killed
+    there count as killed, saying where."""
+
+    def setUp(self):
+        self._kit = kit()
+        self.top, (self.lab, _) = self._kit.__enter__()
+        self.addCleanup(self._kit.__exit__, None, None, None)
+        write(os.path.join(self.lab.solution_dir, self.lab.student_files[0]),
+              SOURCE)
+        self.mutants = mutation.generate(self.lab)[:4]
+        self.graded = []
+
+    def fake_grade(self, lab, kver, mutant, slot, stop=True):
+        """Killed on k1: the first mutant; on k2: the second."""
+        self.graded.append((kver, mutant.id))
+        killed = mutant is self.mutants[{"k1": 0, "k2": 1}[kver]]
+        return {"id": mutant.id,
+                "status": mutation.KILLED if killed else mutation.SURVIVED,
+                "detail": "t1" if killed else "", "elapsed": 1.0}
+
+    def campaign(self, then_kver):
+        with mock.patch.object(mutation, "_grade_one", self.fake_grade), \
+                mock.patch.object(mutation.Campaign, "_check_solution",
+                                  return_value=None), \
+                mock.patch.object(build, "guest_exit_program"), \
+                mock.patch.object(build, "test_program"), \
+                mock.patch.object(build, "hidden_program"):
+            campaign = mutation.Campaign(self.lab, "k1", mutants=self.mutants,
+                                         say=lambda line: None,
+                                         then_kver=then_kver)
+            campaign.run()
+        return campaign
+
+    def test_only_survivors_are_graded_again(self):
+        self.campaign("k2")
+        ids = [m.id for m in self.mutants]
+        self.assertEqual(sorted([("k1", i) for i in ids] +
+                                [("k2", i) for i in ids[1:]]),
+                         sorted(self.graded))
+
+    def test_a_kill_on_the_second_kernel_counts_and_says_where(self):
+        campaign = self.campaign("k2")
+        groups = mutation.summarize(campaign)
+        second = self.mutants[1].id
+        self.assertEqual({second}, campaign.killed_then)
+        self.assertEqual("on k2: t1", campaign.records[second]["detail"])
+        self.assertEqual(2, len(groups["killed"]))
+        self.assertEqual(2, len(groups["surviving"]))
+        self.assertIn("2 killed (1 of them only on k2)",
+                      mutation.summary_line(campaign, groups))
+
+    def test_without_a_second_kernel_nothing_is_graded_twice(self):
+        campaign = self.campaign(None)
+        self.assertEqual(4, len(self.graded))
+        self.assertEqual(set(), campaign.killed_then)
+        groups = mutation.summarize(campaign)
+        self.assertEqual(1, len(groups["killed"]))
+        self.assertNotIn("only on", mutation.summary_line(campaign, groups))
+
+    def test_a_kit_error_on_the_second_kernel_is_not_a_survivor(self):
+        records = {"m": {"id": "m", "status": mutation.SURVIVED,
+                         "detail": ""}}
+        killed = mutation.merge_then(records, {"m": {
+            "id": "m", "status": mutation.ERROR, "detail": "no VM"}}, "k2")
+        self.assertEqual(set(), killed)
+        self.assertEqual(mutation.ERROR, records["m"]["status"])
+
+    def test_the_debug_kernel_is_keyed_by_its_build(self):
+        with mock.patch.object(kernels, "_debug_id", return_value="abc"):
+            self.assertEqual("debug-abc", kernels.identity(kernels.DEBUG))
+        self.assertEqual("6.1.0-57-amd64", kernels.identity("6.1.0-57-amd64"))
 
 
 class RealSolutions(unittest.TestCase):
