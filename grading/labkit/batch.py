@@ -23,7 +23,7 @@ import os
 import threading
 import time
 
-from . import paths, results, submission, vm
+from . import kernels, labs, paths, results, submission, vm
 from .points import out_of, show
 from .verdicts import Verdict
 
@@ -32,6 +32,11 @@ from .verdicts import Verdict
 #: guest reported into points, verdicts and the hints a report shows. A
 #: grade saved by an older scorer is not the grade this one would give.
 SCORER = ("results.py", "points.py", "verdicts.py", "hints.py")
+
+#: The host's modules that decide what a VM run is, beside the guest's
+#: scripts: how the module and the test program are built (flags, the
+#: kit's Kbuild use) and what the guest's initramfs holds.
+RUN = ("build.py", "initramfs.py")
 
 
 def _kit_files(lab, top):
@@ -55,19 +60,29 @@ def _kit_files(lab, top):
         found.update(glob.glob(os.path.join(top, pattern)))
     found.update(os.path.join(lab.lab_dir, name) for name in lab.kit_files)
     found.update(os.path.join(top, "grading", "labkit", name)
-                 for name in SCORER)
+                 for name in SCORER + RUN)
     return sorted(f for f in found if os.path.isfile(f))
+
+
+def vm_settings(kver):
+    """What decides a run on KVER besides the kit's files: the kernel
+    (the debug kernel by its build: rebuilt with another configuration,
+    it is another kernel), QEMU's machine (accelerator, memory, CPUs,
+    kernel command line: vm._machine_args) and the time limits a run and
+    a boot get."""
+    return [kernels.identity(kver) if kver else "", *vm._machine_args(),
+            str(labs.DEFAULT_VM_TIMEOUT), str(vm.DEBUG_SLOWDOWN),
+            str(vm.BOOT_SECS), str(vm.BEGIN_SECS), str(vm.BOOT_TRIES)]
 
 
 def kit_digest(lab, kver, top=None):
     """A digest of everything of the kit that can change LAB's grade on
-    KVER, beside the submission: the kernel release, the VM's CPUs,
-    kernel command line and machine (labkit.vm), and the contents of
+    KVER, beside the submission: vm_settings(KVER) and the contents of
     _kit_files() under TOP (default: this kit). A changed test or guest
     script changes it; a handout or a doc does not."""
     top = top or paths.TOP
     h = hashlib.sha256()
-    for setting in (kver, str(vm.vcpus()), vm.CMDLINE, *vm.MACHINE):
+    for setting in vm_settings(kver):
         h.update(setting.encode() + b"\0")
     for path in _kit_files(lab, top):
         h.update(os.path.relpath(path, top).encode() + b"\0")

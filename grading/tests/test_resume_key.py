@@ -114,6 +114,42 @@ class KitDigest(unittest.TestCase):
             self.assertNotEqual(self.before,
                                 batch.kit_digest(self.lab, KVER))
 
+    def test_other_accelerator_changes_the_key(self):
+        with mock.patch.dict(os.environ, {"ACCEL": "kvm"}):
+            self.assertNotEqual(self.before,
+                                batch.kit_digest(self.lab, KVER))
+
+    def test_other_time_limit_changes_the_key(self):
+        from labkit import labs
+        with mock.patch.object(labs, "DEFAULT_VM_TIMEOUT",
+                               labs.DEFAULT_VM_TIMEOUT + 1):
+            self.assertNotEqual(self.before,
+                                batch.kit_digest(self.lab, KVER))
+        with mock.patch.object(vm, "BOOT_SECS", vm.BOOT_SECS + 1):
+            self.assertNotEqual(self.before,
+                                batch.kit_digest(self.lab, KVER))
+
+    def test_other_guest_memory_changes_the_key(self):
+        args = vm._machine_args()
+        more = [a.replace("256M", "512M") for a in args]
+        with mock.patch.object(vm, "_machine_args", return_value=more):
+            self.assertNotEqual(self.before,
+                                batch.kit_digest(self.lab, KVER))
+
+    def test_a_rebuilt_debug_kernel_changes_the_key(self):
+        from labkit import kernels
+        with mock.patch.object(kernels, "_debug_id", return_value="a"):
+            first = batch.kit_digest(self.lab, kernels.DEBUG)
+        with mock.patch.object(kernels, "_debug_id", return_value="b"):
+            self.assertNotEqual(first,
+                                batch.kit_digest(self.lab, kernels.DEBUG))
+
+    def test_changed_build_or_initramfs_code_changes_the_key(self):
+        for name in batch.RUN:
+            with self.subTest(name):
+                self.before = batch.kit_digest(self.lab, KVER)
+                self.assertChanges(f"grading/labkit/{name}")
+
     def test_handout_does_not_change_the_key(self):
         self.assertKeeps("labs/01-demo-lab/README.md")
 
