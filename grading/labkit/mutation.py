@@ -22,6 +22,12 @@ its mutants). A mutant is
               still survive: a listed mutant that is killed is reported
               as a stale entry.
 
+With a second kernel (Campaign's then_kver: grading/mutate's
+--then-kver, by default the debug kernel when it is built), the mutants
+that survive on the first are graded again there, and one killed there
+counts as killed, its detail naming the kernel ("on debug: TEST"): its
+fault injection, lockdep and KASAN reach what Debian's kernels cannot.
+
 Generation is pure Python and deterministic. Each mutant has a stable id,
 OP-LINE-HASH: its operator, the line of its first changed line, and six
 hex digits of a hash of the original and the mutated text of the lines it

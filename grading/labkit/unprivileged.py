@@ -8,7 +8,11 @@ cache (LABKIT_CACHE=HOME/.cache/chardev-labkit) is seeded with root's
 cached kernels as hard links (or copies across file systems), so that it
 does not download them again: directories belong to the user, files stay
 root's and read-only to it, so the run also proves a build and a boot
-write nothing into the kernel trees. Its build directory is HOME/build
+write nothing into the kernel trees. With FETCH (make check with
+LABKIT_CHECK_FETCH=1, which .ci/run sets), the cache starts empty
+instead, and the user's `make deps` fetches the kernels itself
+(apt-get download, without root): the whole path of a newcomer without
+root, network included. Its build directory is HOME/build
 (LABKIT_BUILD), its TMPDIR HOME/tmp. It then runs, as the user,
 `make -C TOP test LAB=NN SRC=solutions KVER=...` (which runs `make deps`:
 the tools are there, so no root is asked for; the kselftest harness is
@@ -74,6 +78,18 @@ def _seed(cache, user):
     for base, dirs, _ in os.walk(os.path.dirname(cache)):
         os.chown(base, user.pw_uid, user.pw_gid)
     return seeded
+
+
+def _fetched(cache):
+    """The kernel releases complete in CACHE (a user's cache): each with
+    its stamp, as kcache writes it last."""
+    kernels = os.path.join(cache, "kernels")
+    try:
+        names = sorted(os.listdir(kernels))
+    except OSError:
+        return []
+    return [n for n in names if not n.startswith(".") and
+            os.path.isfile(os.path.join(kernels, n, kcache.STAMP))]
 
 
 def _writable_places(home):
@@ -146,13 +162,13 @@ def _home_writes(home, allowed):
 LOCK = "/run/lock/labkit-unprivileged.lock"
 
 
-def check(lab="01", kver=None, timeout=900):
+def check(lab="01", kver=None, timeout=900, fetch=False):
     """Run the unprivileged `make test`; return (ok, details). One at a
     time on a machine (LOCK)."""
     if os.geteuid() != 0:
         return None, ["not root: cannot run a command as another user"]
     with exclusive():
-        return _check(lab, kver, timeout)
+        return _check(lab, kver, timeout, fetch)
 
 
 @contextlib.contextmanager
@@ -166,7 +182,7 @@ def exclusive():
         yield
 
 
-def _check(lab, kver, timeout):
+def _check(lab, kver, timeout, fetch=False):
     user = _ensure_user()
     details = []
     # HOMEs of earlier runs that were killed before their cleanup (no run
@@ -179,15 +195,21 @@ def _check(lab, kver, timeout):
     try:
         os.chmod(home, 0o700)
         cache = os.path.join(home, ".cache", "chardev-labkit")
-        seeded = _seed(cache, user)
+        if fetch:
+            os.makedirs(cache)
+            for base, _, _ in os.walk(os.path.dirname(cache)):
+                os.chown(base, user.pw_uid, user.pw_gid)
+            how = "cache empty: its make deps fetches the kernels itself"
+        else:
+            how = ("cache seeded with hard links to root's kernels: "
+                   + (", ".join(_seed(cache, user)) or "none"))
         for sub in ("build", "tmp"):
             os.mkdir(os.path.join(home, sub))
         os.chown(home, user.pw_uid, user.pw_gid)
         for sub in ("build", "tmp"):
             os.chown(os.path.join(home, sub), user.pw_uid, user.pw_gid)
         details.append(f"user {USER} (uid {user.pw_uid}), HOME {home}; "
-                       f"cache seeded with hard links to root's kernels: "
-                       f"{', '.join(seeded) or 'none'}")
+                       f"{how}")
         env = ["env", "-i", f"HOME={home}", f"USER={USER}",
                "PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin",
                f"LABKIT_CACHE={cache}",
@@ -225,6 +247,11 @@ def _check(lab, kver, timeout):
         shown = f"score: {points.out_of(*score)}" if score else "no score"
         details.append(f"{' '.join(cmd)}: exit {rc}, {shown}, "
                        f"{seconds:.0f} s")
+        if fetch:
+            fetched = _fetched(cache)
+            details.append("kernels its make deps fetched: "
+                           + (", ".join(fetched) or "none"))
+            ok = ok and bool(fetched)
         if not ok:
             details += lines[-40:]
         outside = _outside_writes(walk, home, user.pw_uid, start)
