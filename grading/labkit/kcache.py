@@ -307,15 +307,16 @@ def _version_key(release):
             for p in re.split(r"(\d+)", release)]
 
 
-def cached_releases():
-    """The releases in the cache with a stamp that checks (quick: sizes
-    only), oldest first."""
+def cached_releases(top=None):
+    """The releases in the cache (or in TOP, another user's CACHE/kernels)
+    with a stamp that checks (quick: sizes only), oldest first."""
+    top = top or root()
     try:
-        names = sorted(os.listdir(root()), key=_version_key)
+        names = sorted(os.listdir(top), key=_version_key)
     except OSError:
         return []
     return [n for n in names if not n.startswith(".")
-            and stamp_problem(n) is None]
+            and stamp_problem(n, top=os.path.join(top, n)) is None]
 
 
 # --- the one absolute line ---------------------------------------------

@@ -80,18 +80,6 @@ def _seed(cache, user):
     return seeded
 
 
-def _fetched(cache):
-    """The kernel releases complete in CACHE (a user's cache): each with
-    its stamp, as kcache writes it last."""
-    kernels = os.path.join(cache, "kernels")
-    try:
-        names = sorted(os.listdir(kernels))
-    except OSError:
-        return []
-    return [n for n in names if not n.startswith(".") and
-            os.path.isfile(os.path.join(kernels, n, kcache.STAMP))]
-
-
 def _writable_places(home):
     """Start the walk that lists world-writable directories and files."""
     roots = ["/"] + [p for p in EXTRA_WRITABLE if os.path.isdir(p)]
@@ -248,7 +236,8 @@ def _check(lab, kver, timeout, fetch=False):
         details.append(f"{' '.join(cmd)}: exit {rc}, {shown}, "
                        f"{seconds:.0f} s")
         if fetch:
-            fetched = _fetched(cache)
+            fetched = kcache.cached_releases(os.path.join(cache,
+                                                          "kernels"))
             details.append("kernels its make deps fetched: "
                            + (", ".join(fetched) or "none"))
             ok = ok and bool(fetched)
