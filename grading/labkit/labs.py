@@ -144,6 +144,14 @@ class Lab:
         return points.exact(sum(worth for _, worth in self.points))
 
     @property
+    def volume_tests(self):
+        """The names of the lab's volume tests, its own and its hidden
+        ones (the points files' rows marked points.VOLUME): their points
+        count only when every other test passed (results.from_run)."""
+        return (self._read(self.points_file).volume
+                | self._hidden_table().volume)
+
+    @property
     def visibility(self):
         """{test name: Gradescope visibility} of the hidden tests."""
         return {name: seen for name, _, seen in self._hidden_table()}
@@ -165,7 +173,7 @@ class Lab:
     def _hidden_table(self):
         """[(name, points, visibility)] from the hidden points file."""
         if not self.hidden_sources:
-            return []
+            return points.Table()
         return self._read(self.hidden_points_file, VISIBILITIES)
 
     def mutants(self):

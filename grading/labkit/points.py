@@ -5,6 +5,7 @@ A lab's labs/NN-name/tests/points and its hidden tests'
 grading/hidden/NN-name/points share one format: one test per line,
   NAME POINTS               (a lab's own tests)
   NAME POINTS VISIBILITY    (hidden tests: Gradescope's visibility)
+either followed by the word "volume" for a volume test (see VOLUME),
 with blank lines and '#' comments ignored. POINTS is a whole number or
 a whole number and a half (5, 12, 0.5, 2.5), nothing finer; the lab's
 own tests add up to exactly LAB_TOTAL. The guest reads only the first
@@ -32,6 +33,24 @@ HALF = 0.5
 
 #: What a lab's own tests add up to.
 LAB_TOTAL = 100
+
+#: The last word of a volume test's line. A volume test runs many
+#: callers at once without ordering them, and catches a racy driver by
+#: the number of calls, not by their order: whether it catches one
+#: depends on the run. Its points count only when every other test of
+#: the run passed (results.from_run), so that a driver another test
+#: fails gets the same score in every run.
+VOLUME = "volume"
+
+
+class Table(list):
+    """A points file's rows, [(name, points)] or [(name, points,
+    visibility)], and the names of its volume tests (see VOLUME)."""
+
+    def __init__(self, rows=(), volume=()):
+        super().__init__(rows)
+        #: The names of the rows marked VOLUME.
+        self.volume = frozenset(volume)
 
 
 class PointsError(Exception):
@@ -84,20 +103,25 @@ def column_width(scores, least):
 
 
 def parse(text, where, visibilities=None):
-    """The table in points file TEXT (named WHERE in messages):
+    """The Table in points file TEXT (named WHERE in messages):
     [(name, points)], or with VISIBILITIES (the allowed third column's
-    values) [(name, points, visibility)]. Raises PointsError for a line
-    with the wrong number of words, a name the guest could not report, a
-    number of points that is not a whole number or a half (see value),
-    an unknown visibility or a test listed twice."""
-    table, seen = [], set()
+    values) [(name, points, visibility)], each row perhaps marked VOLUME.
+    Raises PointsError for a line with the wrong number of words, a name
+    the guest could not report, a number of points that is not a whole
+    number or a half (see value), an unknown visibility or a test listed
+    twice."""
+    table, seen, volume = [], set(), set()
     width = 2 if visibilities is None else 3
     want = "NAME POINTS" if width == 2 else "NAME POINTS VISIBILITY"
+    want += f" [{VOLUME}]"
     for number, line in enumerate(text.splitlines(), 1):
         words = line.split()
         if not words or words[0].startswith("#"):
             continue
         bad = f"{where}:{number}: want '{want}'"
+        if len(words) == width + 1 and words[-1] == VOLUME:
+            words.pop()
+            volume.add(words[0])
         if len(words) != width:
             raise PointsError(f"{bad}: {line.strip()!r}")
         name, points = words[0], words[1]
@@ -114,7 +138,7 @@ def parse(text, where, visibilities=None):
             raise PointsError(f"{where}:{number}: {name} is listed twice")
         seen.add(name)
         table.append((name, worth, *words[2:]))
-    return table
+    return Table(table, volume)
 
 
 def read(path, visibilities=None):

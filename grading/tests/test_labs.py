@@ -62,8 +62,19 @@ class PointsTable(unittest.TestCase):
 
     def test_points_file_with_a_visibility_column_is_a_lab_error(self):
         write(self.lab.points_file, "module_loads 100 hidden\n")
-        with self.assertRaisesRegex(labs.LabError, "want 'NAME POINTS'"):
+        with self.assertRaisesRegex(labs.LabError,
+                                    r"want 'NAME POINTS \[volume\]'"):
             self.lab.points
+
+    def test_volume_tests_are_the_lab_s_and_the_hidden_ones(self):
+        self.assertEqual(frozenset(), self.lab.volume_tests)
+        write(self.lab.points_file, "module_loads 10\nworks 80 volume\n"
+              "module_unloads 5\nkernel_log_clean 5\n")
+        write(self.lab.hidden_points_file, "secret 10 hidden volume\n")
+        self.assertEqual(frozenset({"works", "secret"}),
+                         self.lab.volume_tests)
+        os.unlink(os.path.join(self.lab.hidden_dir, "hidden_demo.c"))
+        self.assertEqual(frozenset({"works"}), self.lab.volume_tests)
 
     def test_hidden_test_named_like_a_lab_test_is_a_lab_error(self):
         write(self.lab.hidden_points_file, "works 10 hidden\n")

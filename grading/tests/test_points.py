@@ -38,7 +38,8 @@ class ReadingAPointsFile(unittest.TestCase):
     def test_the_message_names_the_rule(self):
         with self.assertRaises(points.PointsError) as caught:
             points.parse("works 0.25\n", "p")
-        self.assertEqual("p:1: want 'NAME POINTS', POINTS a whole number "
+        self.assertEqual("p:1: want 'NAME POINTS [volume]', POINTS a whole "
+                         "number "
                          "or a whole number and a half (5, 12, 0.5, 2.5): "
                          "'0.25'", str(caught.exception))
 
@@ -48,8 +49,11 @@ class ReadingAPointsFile(unittest.TestCase):
                                       VISIBILITIES))
 
     def test_bad_lines_are_errors_with_their_line_number(self):
-        for line, why in (("works", "want 'NAME POINTS'"),
-                          ("works 5 visible", "want 'NAME POINTS'"),
+        for line, why in (("works", "want 'NAME POINTS \\[volume\\]'"),
+                          ("works 5 visible",
+                           "want 'NAME POINTS \\[volume\\]'"),
+                          ("works 5 volume volume", "want 'NAME POINTS"),
+                          ("works volume", "whole number"),
                           ("works five", "whole number"),
                           ("works -5", "whole number"),
                           ("works 0.25", "whole number and a half"),
@@ -69,8 +73,22 @@ class ReadingAPointsFile(unittest.TestCase):
         with self.assertRaisesRegex(points.PointsError, "VISIBILITY"):
             points.parse("secret 10 secretly\n", "p", VISIBILITIES)
         with self.assertRaisesRegex(points.PointsError, "want 'NAME POINTS "
-                                    "VISIBILITY'"):
+                                    "VISIBILITY \\[volume\\]'"):
             points.parse("secret 10\n", "p", VISIBILITIES)
+
+    def test_volume_tests_are_marked_by_a_last_word(self):
+        table = points.parse("loads 10\nstress 5 volume\nworks 85\n", "p")
+        self.assertEqual([("loads", 10), ("stress", 5), ("works", 85)],
+                         table)
+        self.assertEqual(frozenset({"stress"}), table.volume)
+        hidden = points.parse("secret 1 hidden volume\nother 2 visible\n",
+                              "p", VISIBILITIES)
+        self.assertEqual([("secret", 1, "hidden"), ("other", 2, "visible")],
+                         hidden)
+        self.assertEqual(frozenset({"secret"}), hidden.volume)
+
+    def test_a_file_without_volume_tests_has_none(self):
+        self.assertEqual(frozenset(), points.parse("works 100\n", "p").volume)
 
     def test_a_test_listed_twice_is_an_error(self):
         with self.assertRaisesRegex(points.PointsError,

@@ -206,6 +206,76 @@ class ModuleThatNeverLoaded(unittest.TestCase):
         self.assertEqual(100, result.score)
 
 
+class VolumeTestsCountLast(unittest.TestCase):
+    """A volume test's points count only when every other test passed,
+    so that the volume test's luck never changes the score of a driver
+    another test fails."""
+
+    TABLE = [("module_loads", 10), ("rule_a", 40), ("rule_b", 30),
+             ("rule_c", 10), ("stress", 5), ("module_unloads", 5)]
+
+    def grade(self, failed=(), verdict=Verdict.COMPLETE, reported=None):
+        lab = FakeLab("02-demo", points=self.TABLE, visibility={},
+                      volume_tests={"stress"})
+        body = []
+        for number, (name, _) in enumerate(self.TABLE[:reported], 1):
+            body += ([f"# {name} went wrong", f"not ok {number} {name}"]
+                     if name in failed else [f"ok {number} {name}"])
+        return run(lines(*body), verdict, "oops", lab=lab)
+
+    def test_a_driver_that_passes_everything_earns_them(self):
+        self.assertEqual(100, self.grade().score)
+
+    def test_alone_a_failed_volume_test_costs_its_points(self):
+        result = self.grade(failed=["stress"])
+        self.assertEqual(95, result.score)
+        self.assertEqual(["stress went wrong"], result.test("stress").output)
+
+    def test_beside_another_failure_its_result_changes_nothing(self):
+        lucky = self.grade(failed=["rule_b"])
+        unlucky = self.grade(failed=["rule_b", "stress"])
+        self.assertEqual(65, lucky.score)
+        self.assertEqual(65, unlucky.score)
+        self.assertEqual(["stress went wrong"],
+                         unlucky.test("stress").output)
+
+    def test_a_pass_not_counted_keeps_its_status_and_says_why(self):
+        stress = self.grade(failed=["rule_a", "rule_b"]).test("stress")
+        self.assertEqual((Status.PASSED, 0), (stress.status, stress.score))
+        self.assertEqual(["passed, not counted: a volume test's points "
+                          "count only when every other test passes "
+                          "(failed: rule_a, rule_b)"], stress.output)
+
+    def test_the_reason_names_three_failures_and_counts_the_rest(self):
+        stress = self.grade(failed=["rule_a", "rule_b", "rule_c",
+                                    "module_unloads"]).test("stress")
+        self.assertEqual(0, stress.score)
+        self.assertIn("(failed: rule_a, rule_b, rule_c and 1 more)",
+                      stress.output[0])
+
+    def test_a_module_that_never_loaded_keeps_that_reason(self):
+        stress = self.grade(failed=["module_loads"]).test("stress")
+        self.assertEqual(["not counted: the module did not load "
+                          "(module_loads failed)"], stress.output)
+
+    def test_the_report_shows_why_a_pass_earned_nothing(self):
+        result = self.grade(failed=["rule_a"])
+        text = results.format_text(result)
+        self.assertIn("PASS   0/5   stress\n         passed, not counted",
+                      text)
+        data = results.gradescope([result], 1.0)["tests"]
+        stress = [t for t in data if t["name"].endswith(": stress")][0]
+        self.assertEqual(("passed", 0, 5),
+                         (stress["status"], stress["score"],
+                          stress["max_score"]))
+
+    def test_a_run_that_crashed_before_its_end_earns_none(self):
+        result = self.grade(verdict=Verdict.CRASH, reported=5)
+        self.assertEqual(Status.PASSED, result.test("stress").status)
+        self.assertEqual(0, result.test("stress").score)
+        self.assertEqual(90, result.score)
+
+
 class ResultsWithoutARun(unittest.TestCase):
 
     def test_build_failure_scores_zero_of_full_marks(self):
