@@ -65,6 +65,9 @@ grade-batch: deps ## grade a class, SUBS="a.tgz b/ ..." (JOBS=, LAB=), into buil
 check: have-solutions deps ## the kit's own checks on every usable kernel (solutions, skeletons, mutants, style)
 	@$(PYTHON) grading/check $(if $(KVER),--kver $(KVER)) $(if $(LAB),--lab $(LAB))
 
+check-quick: have-solutions deps ## the developers' tier of make check: unit tests, style, docs, reports current, every solution and skeleton on one kernel (minutes)
+	@$(PYTHON) grading/check --quick $(if $(KVER),--kver $(KVER)) $(if $(LAB),--lab $(LAB))
+
 unit: have-solutions ## the grader's own unit tests, no VM (seconds)
 	@$(PYTHON) -m unittest discover -s grading/tests -t grading
 
@@ -118,6 +121,6 @@ clean-cache: ## remove everything the kit put in its cache: kernels, kernel tool
 clean-snapshots: ## remove the booted-VM snapshots from the cache (the next runs boot and save new ones)
 	@cd grading && $(PYTHON) -c 'from labkit import snapshot; print(f"removed {snapshot.remove_all()} snapshot files")'
 
-.PHONY: help deps test native demo grade grade-batch check unit mutation skeletons measure bench docs \
+.PHONY: help deps test native demo grade grade-batch check check-quick unit mutation skeletons measure bench docs \
 	dist-student gradescope have-solutions clean clean-snapshots clean-cache \
 	container-deps check-container

@@ -68,9 +68,9 @@ def vm_settings(kver):
     """What decides a run on KVER besides the kit's files: the kernel
     (the debug kernel by its build: rebuilt with another configuration,
     it is another kernel), QEMU's machine (accelerator, memory, CPUs,
-    kernel command line: vm._machine_args) and the time limits a run and
+    kernel command line: vm.machine_args) and the time limits a run and
     a boot get."""
-    return [kernels.identity(kver) if kver else "", *vm._machine_args(),
+    return [kernels.identity(kver) if kver else "", *vm.machine_args(),
             str(labs.DEFAULT_VM_TIMEOUT), str(vm.DEBUG_SLOWDOWN),
             str(vm.BOOT_SECS), str(vm.BEGIN_SECS), str(vm.BOOT_TRIES)]
 

@@ -1160,7 +1160,8 @@ def summary_line(campaign, groups):
 
 
 def _then_part(campaign):
-    """" (N of them only on KVER)" for a campaign with a second pass."""
+    """The words ' (N of them only on KVER)' for a campaign with a second
+    pass; '' without one."""
     if not campaign.then_kver:
         return ""
     return (f" ({len(campaign.killed_then)} of them only on "

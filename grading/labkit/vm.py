@@ -276,7 +276,7 @@ def _qemu_binary():
     return shutil.which("qemu-system-x86_64") or "qemu-system-x86_64"
 
 
-def _machine_args():
+def machine_args():
     """QEMU's arguments that define the machine and its boot (everything
     but the files of one run), the same for a boot and a restore."""
     return ["-accel", accel(), *MACHINE,
@@ -527,7 +527,7 @@ class Vm:
             if snapshots and snapshot.enabled() and script is None:
                 self._snapshot = snapshot.path_for(
                     f"{lab.name}-{kver}", image_digest, _qemu_binary(),
-                    kernels.vmlinux(kver), _machine_args())
+                    kernels.vmlinux(kver), machine_args())
             self._qmp = os.path.join(tmp, "qmp.sock")
             if len(self._qmp) > 100:
                 self._snapshot = None  # past a unix socket's longest path
@@ -548,7 +548,7 @@ class Vm:
         """Start QEMU: restoring the snapshot if there is one, else booting
         (with a QMP socket to save one through, if wanted)."""
         cmd = [
-            _qemu_binary(), *_machine_args(),
+            _qemu_binary(), *machine_args(),
             "-kernel", kernels.vmlinux(self._kver), "-initrd", self._initrd,
             "-serial", f"file:{self._console_log}",
             "-serial", f"file:{self._results_log}",

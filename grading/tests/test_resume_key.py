@@ -130,9 +130,9 @@ class KitDigest(unittest.TestCase):
                                 batch.kit_digest(self.lab, KVER))
 
     def test_other_guest_memory_changes_the_key(self):
-        args = vm._machine_args()
+        args = vm.machine_args()
         more = [a.replace("256M", "512M") for a in args]
-        with mock.patch.object(vm, "_machine_args", return_value=more):
+        with mock.patch.object(vm, "machine_args", return_value=more):
             self.assertNotEqual(self.before,
                                 batch.kit_digest(self.lab, KVER))
 
