@@ -88,7 +88,9 @@ static int async_on(int fd)
 	return fcntl(fd, F_SETFL, flags | O_ASYNC);
 }
 
-/* The first test to set O_ASYNC, and the only one that can see a file
+/* Lab 06's first own test to set O_ASYNC (the shared
+ * woken_reader_waits_for_the_lock_interruptibly sets it before, to count
+ * signals, and sees such a driver first), and one that can see a file
  * left on the list without freeing it: clearing O_ASYNC calls .fasync
  * with on = 0 as the last close does, and the file stays open. A driver
  * that keeps it there would, once it is closed, make the next

@@ -6983,8 +6983,8 @@ static pid_t early_read_start(int fd, struct early_read *r)
  * 13 bytes "earlyFROZEN!!". A semaphore set up (sema_init()) after the
  * nodes is free again under the frozen write, or its zeroed state is
  * used; a ring or counters set up after them lose "early" or refuse the
- * opens. Without full preemption (the kit's debug kernel) the early
- * thread runs when init sleeps or returns, and the test shows less. */
+ * opens. On a kernel without full preemption (no PREEMPT_DYNAMIC) the
+ * early thread runs when init sleeps or returns, and the test shows less. */
 TEST_F_TIMEOUT(pipe, works_the_moment_its_nodes_appear, 60)
 {
 	static const char want[] = EARLY_CALLER_FIRST "FROZEN!!";
@@ -8929,8 +8929,9 @@ static void woken_call_sleeps_once(struct __test_metadata *_metadata, int r,
  * its whole call. Woken before it, it finds the semaphore held by the
  * read, which it preempted, and sleeps on it: two. Then the twin: a
  * real-time reader asleep on the empty pipe, woken by a write of 1 byte.
- * The debug kernel has no full preemption: there the woken task runs
- * when the waker returns, and a correct driver gives one switch too. */
+ * On a kernel without full preemption (no PREEMPT_DYNAMIC) the woken
+ * task runs when the waker returns, and a correct driver gives one switch
+ * too. */
 TEST_F_TIMEOUT(pipe, a_woken_sleeper_finds_the_semaphore_free, 60)
 {
 	struct cpu_order order;
