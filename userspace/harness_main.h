@@ -22,6 +22,7 @@
 #include <stdlib.h>
 
 #include "preempt_full.h"
+#include "results_sync.h"
 #include "task_state.h"
 #include "tests_stop.h"
 
@@ -126,8 +127,9 @@ static inline int harness_main_wrap(void)
  * @brief TEST_HARNESS_MAIN, with the time limits scaled by
  *        harness_main_timeout_scale() first, the processes already
  *        running noted as bystanders (task_note_bystanders()), this
- *        process as the one a test may stop (tests_stop.h), and
- *        preempt_full_recover() before every test and after the last.
+ *        process as the one a test may stop (tests_stop.h), each result
+ *        out of the machine before the next test starts (results_sync.h),
+ *        and preempt_full_recover() before every test and after the last.
  */
 #define LABKIT_HARNESS_MAIN						\
 	int main(int argc, char **argv)					\
@@ -136,6 +138,7 @@ static inline int harness_main_wrap(void)
 									\
 		task_note_bystanders();					\
 		tests_stop_note_runner();				\
+		results_sync_install();					\
 		HARNESS_MAIN_SCALE_TIMEOUTS(harness_main_timeout_scale()); \
 		harness_main_wrap();					\
 		hm_ret = test_harness_run(argc, argv);			\

@@ -76,17 +76,18 @@ if ! (cd "$source_dir/grading" && python3 -c \
 	mv "$vmlinux.tmp" "$vmlinux"
 fi
 
-# Every lab's test program, the guest's exit helper and the kit's own
-# modules (grading/kmod/: the name taker the tests load beside a lab's
-# module), built once here: every submission's run reuses them (about
-# 30 s less for seven labs), and a kit module that does not build for
-# this kernel fails here.
+# Every lab's test program, the guest's helpers (vm-exit, results-sync)
+# and the kit's own modules (grading/kmod/: the name taker the tests load
+# beside a lab's module), built once here: every submission's run reuses
+# them (about 30 s less for seven labs), and a kit module that does not
+# build for this kernel fails here.
 say "building the test programs and the kit's own modules"
 (cd "$source_dir/grading" && python3 -c '
 from labkit import build, kernels, labs
 for lab in labs.all_labs():
     build.test_program(lab)
 build.guest_exit_program()
+build.guest_results_sync_program()
 build.kit_modules(kernels.select(None))')
 
 # Each lab's booted VM, saved in the cache (grading/labkit/snapshot.py):

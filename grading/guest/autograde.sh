@@ -185,6 +185,13 @@ _lab_parse_tap() {
 				return 0
 			fi
 			;;
+		"# labkit-results-sync "*)
+			# Every line before this one is handled and written:
+			# the test program may start its next test once they
+			# have left the machine (userspace/results_sync.h).
+			results-sync "$LABKIT_RESULTS_SYNC" \
+				"${_p_line#"# labkit-results-sync "}" || true
+			;;
 		"#"*": Test terminated by timeout")
 			printf '%s\n' "$_p_line"
 			_p_timeouts=$((${_p_timeouts:-0} + 1))
@@ -501,6 +508,17 @@ _lab_run_tests() {
 	LABKIT_STOP_FILE=$_lab_work/stop-request
 	export LABKIT_STOP_FILE
 	: >"$LABKIT_STOP_FILE"
+	# Where the test program waits, after each result, until this
+	# loop has written it out of the machine (userspace/results_sync.h,
+	# answered by the guest's results-sync); without that program (a
+	# native run), the results go as they come.
+	LABKIT_RESULTS_SYNC=
+	if command -v results-sync >/dev/null 2>&1; then
+		LABKIT_RESULTS_SYNC=$_lab_work/results-sync
+		[ -p "$LABKIT_RESULTS_SYNC" ] || mkfifo "$LABKIT_RESULTS_SYNC" ||
+			LABKIT_RESULTS_SYNC=
+	fi
+	export LABKIT_RESULTS_SYNC
 	(
 		cd "$_t_dir" || exit 1
 		_t_rc=0

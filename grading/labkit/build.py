@@ -337,9 +337,21 @@ def bench_program(name="fifo_bench"):
     return guest_program("bench", name)
 
 
-def guest_exit_program():
-    """Build the guest's vm-exit helper; return its path."""
-    src = os.path.join(paths.TOP, "grading", "guest", "vm-exit.c")
-    out = os.path.join(paths.build_root(), "guest", "vm-exit")
+def _guest_helper(name):
+    """Build the guest's helper grading/guest/NAME.c into a static
+    program; return its path."""
+    src = os.path.join(paths.TOP, "grading", "guest", f"{name}.c")
+    out = os.path.join(paths.build_root(), "guest", name)
     _static_program([src], [], out, [])
     return out
+
+
+def guest_exit_program():
+    """Build the guest's vm-exit helper; return its path."""
+    return _guest_helper("vm-exit")
+
+
+def guest_results_sync_program():
+    """Build the guest's results-sync helper (the autograder's answer to
+    the test program's userspace/results_sync.h); return its path."""
+    return _guest_helper("results-sync")

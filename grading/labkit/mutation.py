@@ -976,6 +976,7 @@ class Campaign:
             return self.records
         # Shared build products first, so parallel runs do not race.
         build.guest_exit_program()
+        build.guest_results_sync_program()
         build.test_program(lab)
         build.hidden_program(lab)
         slots = queue.Queue()

@@ -330,6 +330,8 @@ def _image(lab, script=None, script_args=(), programs=()):
         image.mkdir(d)
     _busybox(image)
     image.add_file("bin/vm-exit", build.guest_exit_program(), 0o755)
+    image.add_file("bin/results-sync", build.guest_results_sync_program(),
+                   0o755)
     image.add_file("init", os.path.join(paths.TOP, "grading", "guest",
                                         "init"), 0o755)
     # The shared parts the labs' scripts source.
@@ -360,7 +362,7 @@ def _image(lab, script=None, script_args=(), programs=()):
     taken = set(_busybox_applets(_busybox_path()))
     for program in programs:
         name = os.path.basename(program)
-        if name in taken or name in ("busybox", "vm-exit"):
+        if name in taken or name in ("busybox", "vm-exit", "results-sync"):
             raise ValueError(f"{program}: /bin/{name} is taken in the guest")
         image.add_file(f"bin/{name}", program, 0o755)
     args = " ".join(shlex.quote(a) for a in script_args)

@@ -358,6 +358,7 @@ class SecondPass(unittest.TestCase):
                 mock.patch.object(mutation.Campaign, "_check_solution",
                                   return_value=None), \
                 mock.patch.object(build, "guest_exit_program"), \
+                mock.patch.object(build, "guest_results_sync_program"), \
                 mock.patch.object(build, "test_program"), \
                 mock.patch.object(build, "hidden_program"):
             campaign = mutation.Campaign(self.lab, "k1", mutants=self.mutants,
