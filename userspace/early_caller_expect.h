@@ -15,7 +15,7 @@
  *         worked, the early caller opened @p node the moment it appeared,
  *         its first write put in its 5 bytes, and its second froze in its
  *         copy. Says so in the log when the kernel cannot run full
- *         preemption.
+ *         preemption, or has no inotify (CONFIG_INOTIFY_USER).
  * @param _metadata the test
  * @param l the load
  * @param node the node, for messages
@@ -31,6 +31,8 @@ static inline int expect_early_calls(struct __test_metadata *_metadata,
 	if (l->no_full[0])
 		TH_LOG("(this kernel runs without full preemption, so the early caller runs when init sleeps or returns, not inside the registration: %s)",
 		       l->no_full);
+	if (!l->setup_err && e->watch < 0)
+		TH_LOG("(this kernel has no inotify, so the early caller looks for the node every millisecond and may come after init has gone on: the test shows less)");
 	EXPECT_EQ(0, l->setup_err) {
 		TH_LOG("cannot set the early caller up: %s",
 		       strerror(l->setup_err));

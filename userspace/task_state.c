@@ -65,9 +65,13 @@ char task_wait_asleep(pid_t tid, atomic_int *done, int timeout_ms)
 		if (done && atomic_load(done))
 			return 'X';
 		state = task_state(tid);
-		/* Unreadable wchan: the state alone decides. */
-		if ((state == 'S' || state == 'D') && task_off_cpu(tid) != 0)
-			return state;
+		/* Asleep off its CPU inside a call (an unreadable wchan or
+		 * syscall file does not rule it out). A call that has returned
+		 * meanwhile is done whatever its thread sleeps in since: the
+		 * flag is set before any sleep of the thread after its call. */
+		if ((state == 'S' || state == 'D') && task_off_cpu(tid) != 0 &&
+		    task_in_call(tid) != 0)
+			return done && atomic_load(done) ? 'X' : state;
 		/* It ended, perhaps just after the check of done above. */
 		if (state == 'Z' || !state)
 			return done && atomic_load(done) ? 'X' : state;

@@ -30,6 +30,16 @@ char task_state(pid_t tid);
  * woken too early, which looks and goes back to sleep, counts as asleep
  * only once it is really back to sleep, every time.
  *
+ * Asleep also means inside a call (task_in_call(), task_stuck.h): a
+ * thread or forked child blocked in a page fault of its own code before
+ * its call, or on its way out after it, is not asleep in the call. And
+ * once @p *done is set the call has returned, whatever the thread was
+ * seen asleep in: a sleep seen with the flag set after it counts as 'X'.
+ * Without both, on the debug kernel under load, the reader that a write
+ * of 1 byte had woken was counted asleep and was gone a moment later,
+ * its read returned with the byte: a_wake_up_wakes_one_sleeper (Lab 07)
+ * then found neither of two sleepers served.
+ *
  * Polls /proc every millisecond at most until one of the two happens,
  * or until the task is seen to spin (spin_watch_look(), task_stuck.h):
  * then it will not sleep either, and the wait ends as on timeout.

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -117,6 +118,21 @@ int task_off_cpu(pid_t tid)
 		return -1;
 	/* "0" while the task is running, runnable or being woken. */
 	return strcmp(wchan, "0") != 0;
+}
+
+int task_in_call(pid_t tid)
+{
+	char line[256];
+	long nr;
+
+	if (proc_read(tid, "syscall", line, sizeof(line)) <= 0)
+		return -1;
+	/* "running" while it runs or is runnable. */
+	if (sscanf(line, "%ld", &nr) != 1)
+		return 0;
+	/* "-1 SP PC": blocked outside a system call, in a page fault of its
+	 * own code; exit and exit_group: blocked on its way out. */
+	return nr >= 0 && nr != SYS_exit && nr != SYS_exit_group;
 }
 
 int stuck_task_blocked(pid_t tid, unsigned long long *switches)

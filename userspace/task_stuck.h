@@ -89,6 +89,17 @@ int stuck_watch_group(pid_t pgid, pid_t *tids, int max);
  */
 int task_off_cpu(pid_t tid);
 
+/** @brief Whether task @p tid, blocked, is blocked inside a system call
+ *         it makes, as /proc/TID/syscall says: not in a page fault of its
+ *         own code before the call (a fresh thread's stack, a forked
+ *         child's copy-on-write pages), nor on its way out (exit,
+ *         exit_group: a thread whose call returned and that ends).
+ * @param tid the task
+ * @return 1 inside a call, 0 not (or no longer blocked), -1 if the file
+ *         cannot be read (a kernel without it, no permission)
+ */
+int task_in_call(pid_t tid);
+
 /** @brief Fill @p tids with the threads of process @p pid, @p pid itself
  *         first: a process whose main thread waits for another thread's
  *         call (held_call.h) is stuck only if that thread is too.
