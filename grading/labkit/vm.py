@@ -137,11 +137,35 @@ RERUN_SECS = 10
 #: Boots one run gets when its guest crashes before it is ready for the
 #: run (see Vm.wait).
 BOOT_TRIES = 3
+#: A run whose guest's clock ran faster than the host's, by more than
+#: this factor plus CLOCK_SLACK_SECS over the run, is run again booted,
+#: once (see Vm.wait and guest_clock_ahead()). Seen under a load of 8-9
+#: on two cores: a snapshot whose guest's clock ran 2 to 4.5 times as
+#: fast as the host's, so that every limit a test measures in the guest
+#: ran out 2 to 4.5 times too soon, and the reference solution of Lab 01
+#: lost two tests to "terminated by timeout" in runs restored from it.
+CLOCK_AHEAD = 1.25
+#: The seconds of slack CLOCK_AHEAD allows (the guest's and the host's
+#: marks of the run's start and end are not taken at the same moment).
+CLOCK_SLACK_SECS = 2.0
+#: Seconds of the host's over which a booted guest's clock is compared
+#: with the host's once it is ready, before its snapshot is saved and its
+#: run begins: a guest whose clock runs more than CLOCK_BOOT_AHEAD times
+#: as fast is a broken boot, booted again (the snapshot that fast clock
+#: would have gone into is never saved).
+CLOCK_CHECK_SECS = 1.0
+#: See CLOCK_CHECK_SECS: the two marks of each clock are a few tens of
+#: milliseconds apart under load, so over one second a clock that keeps
+#: time reads 0.8 to 1.2 times the host's.
+CLOCK_BOOT_AHEAD = 1.5
 
 #: What the guest says on ttyS2 when it waits for its run: its uptime.
 _READY = re.compile(rb"labkit-ready ([0-9]+(?:\.[0-9]+)?)\n")
 #: A kernel log line's timestamp.
 _STAMP = re.compile(r"^\[\s*([0-9]+\.[0-9]+)\]")
+#: The same, at the start of a line of the console or of the
+#: autograder's kernel log excerpt ("#   [   16.993808] flatbuf: ...").
+_LOG_STAMPS = re.compile(r"^(?:#\s*)?\[\s*([0-9]+\.[0-9]+)\]", re.M)
 
 _PANIC = re.compile(r"Kernel panic - not syncing|"
                     r"INFO: task .* blocked for more than|"
@@ -219,6 +243,9 @@ class Outcome:
     #: True when the run was stopped because wait()'s on_output callback
     #: asked for it (returned True): the results end where it did.
     stopped: bool = False
+    #: (guest seconds, host seconds) when the guest's clock ran ahead of
+    #: the host's over the run (guest_clock_ahead()), else None.
+    clock_ahead: "tuple | None" = None
 
     def __post_init__(self):
         self.verdict = Verdict(self.verdict)
@@ -575,10 +602,15 @@ class Vm:
         self._start = time.monotonic()
         #: Whether this QEMU's guest has said it is ready for its run.
         self._ready_seen = False
+        #: When (time.monotonic()) it said so.
+        self._ready_host = None
         #: When the run's token and modules went to this QEMU's guest.
         self._sent_at = None
         #: Whether this QEMU was stopped for not booting in BOOT_SECS.
         self._boot_stuck = False
+        #: (guest seconds, host seconds) when this QEMU was stopped once
+        #: ready because its guest's clock ran ahead (_clock_check()).
+        self._clock_broke = None
         #: Whether this QEMU's guest has begun its run (BEGIN_SECS).
         self._began = False
         self._qemu_out.seek(0)
@@ -627,11 +659,35 @@ class Vm:
             self._boot_stuck = True
         if got != "seen":
             return False
+        fast = self._clock_check()
+        if fast:
+            # A broken boot, as one that never got ready: Vm.wait boots
+            # again; no snapshot is saved of it.
+            self._proc.kill()
+            self._ready_seen = False
+            self._clock_broke = fast
+            return False
         if self._save:
             why = snapshot.save(self._qmp, self._snapshot)
             if why:
                 _warn(f"no VM snapshot saved ({why}); runs will boot")
         return True
+
+    def _clock_check(self):
+        """Compare the booted guest's clock with the host's over
+        CLOCK_CHECK_SECS, by the uptime it says when poked. Returns
+        (guest seconds, host seconds) when it runs more than
+        CLOCK_BOOT_AHEAD times as fast, else None."""
+        since, at = self._ready_uptime, self._ready_host
+        time.sleep(CLOCK_CHECK_SECS)
+        if self._read_until(_READY, poke=True,
+                            limit=self._boot_secs()) != "seen":
+            return None  # it broke meanwhile: wait() sees that
+        guest = self._ready_uptime - since
+        host = self._ready_host - at
+        if guest > host * CLOCK_BOOT_AHEAD:
+            return (guest, host)
+        return None
 
     def _boot_secs(self):
         """BOOT_SECS, or more on the debug kernel."""
@@ -667,6 +723,7 @@ class Vm:
                     return "gave-up"
                 seen = seen[-256:] + chunk
         self._ready_uptime = float(want.search(seen).group(1))
+        self._ready_host = time.monotonic()
         self._ready_seen = True
         return "seen"
 
@@ -767,6 +824,7 @@ class Vm:
         outcome = self._wait_once(on_output)
         first = outcome.verdict
         boots = 0 if self._restoring else 1
+        clock_rerun = False
         while not outcome.stopped:
             if self._restoring and self._restore_may_be_at_fault(outcome):
                 save = False
@@ -775,6 +833,9 @@ class Vm:
                     outcome = _never_ready(outcome, boots)
                     break
                 save = self._save
+            elif outcome.clock_ahead and not clock_rerun:
+                clock_rerun = True
+                save = self._drop_fast_snapshot(outcome, again=True)
             else:
                 break
             self._boot_instead(save=save)
@@ -782,8 +843,29 @@ class Vm:
             self.send_modules(self._module_paths)
             outcome = self._wait_once(on_output)
             outcome.rerun_after = first
+        if outcome.clock_ahead and not outcome.stopped:
+            self._drop_fast_snapshot(outcome, again=False)
         self._cleanup()
         return outcome
+
+    def _drop_fast_snapshot(self, outcome, again):
+        """OUTCOME's guest's clock ran ahead of the host's: say so (AGAIN:
+        the run is done again), and remove the snapshot it was restored
+        from or saved (every run restored from it would inherit that
+        clock). Returns whether the boot that runs it again should save a
+        new one."""
+        guest, host = outcome.clock_ahead
+        _warn(f"the guest's clock ran {guest:.1f} s in {host:.1f} s of the "
+              f"host's, so every time limit in the guest ran out early; "
+              + ("the run is done again in a booted guest, and counts there"
+                 if again else "this run, done again already, counts"))
+        if self._restoring:
+            snapshot.discard(self._snapshot, only=self._restoring_file)
+            return True
+        if self._save:
+            snapshot.discard(self._snapshot)
+            return True
+        return False
 
     def _restore_may_be_at_fault(self, outcome):
         if outcome.verdict == Verdict.ERROR:
@@ -806,7 +888,8 @@ class Vm:
         stopped = self._stop_asked
         if not stopped:
             self._show_output()
-        elapsed = time.monotonic() - self._start
+        exited = time.monotonic()
+        elapsed = exited - self._start
         self._qemu_out.seek(0)
         qemu_says = self._qemu_out.read().decode("utf-8", "replace")
         console = _read(self._console_log)
@@ -827,6 +910,15 @@ class Vm:
                               f"{self._boot_secs()} s, so no module of the "
                               f"submission ever ran: the VM's fault, not "
                               f"the submission's")
+        elif self._clock_broke:
+            guest, host = self._clock_broke
+            outcome = Outcome(Verdict.ERROR, results, console, elapsed,
+                              f"the booted guest's clock ran {guest:.1f} s "
+                              f"in {host:.1f} s of the host's, so every "
+                              f"time limit in it would run out early; it "
+                              f"was stopped before any module of the "
+                              f"submission reached it: the VM's fault, not "
+                              f"the submission's")
         elif silent:
             outcome = Outcome(Verdict.ERROR, results, console, elapsed,
                               f"the VM did not begin its run within "
@@ -846,6 +938,10 @@ class Vm:
         outcome.restored = self._restoring
         outcome.snapshot = self._snapshot
         outcome.snapshot_answered = self._snapshot_answered
+        if self._ready_host is not None:
+            outcome.clock_ahead = guest_clock_ahead(
+                results + "\n" + console, self._ready_uptime,
+                exited - self._ready_host)
         return outcome
 
     def _watch(self):
@@ -919,6 +1015,24 @@ class Vm:
             except OSError:
                 pass
         return size
+
+
+def guest_clock_ahead(log, ready_uptime, host_secs):
+    """Whether the guest's clock ran ahead of the host's over a run: the
+    latest kernel timestamp at the start of a line of LOG (the console and
+    the autograder's output), less the guest's uptime when it said it was
+    ready, against HOST_SECS, the host's seconds from that moment to
+    QEMU's exit. Returns (guest seconds, host seconds) when the guest's
+    exceed CLOCK_AHEAD times the host's plus CLOCK_SLACK_SECS, else None.
+    The latest timestamp is at most the guest's time at the end, so a
+    clock that keeps time is never taken for a fast one."""
+    stamps = [float(m) for m in _LOG_STAMPS.findall(log)]
+    if not stamps:
+        return None
+    guest = max(stamps) - ready_uptime
+    if guest > host_secs * CLOCK_AHEAD + CLOCK_SLACK_SECS:
+        return (guest, host_secs)
+    return None
 
 
 def _broke_before_ready(outcome, ready_seen):

@@ -5,6 +5,7 @@ own crash is not; a guest that never gets ready is a kit error, never a
 student's crash. QEMU is replaced by a script of outcomes."""
 
 import subprocess
+import sys
 import time
 import unittest
 from unittest import mock
@@ -36,10 +37,13 @@ class ScriptedVm(vm.Vm):
         self._ready_seen = False
         self._ready_uptime = 2.0
         self._module_paths = ("flat.ko",)
+        self._snapshot = "/cache/snapshots/01-flat-buffer-x.vmstate"
+        self._restoring_file = (1, 2)
         self.runs = []  # ("restored" or "booted", save)
 
     def _wait_once(self, on_output):
-        ready, verdict, console, *began = self._script.pop(0)
+        ready, verdict, console, *rest = self._script.pop(0)
+        began = rest[:1]
         self._ready_seen = ready
         self.runs.append(("restored" if self._restoring else "booted",
                           self._save))
@@ -48,6 +52,7 @@ class ScriptedVm(vm.Vm):
                              else "", stopped=began == ["stopped"])
         outcome.restored = self._restoring
         outcome.began = began[0] is not False if began else True
+        outcome.clock_ahead = rest[1] if len(rest) > 1 else None
         return outcome
 
     def _boot_instead(self, save):
@@ -171,26 +176,175 @@ class Reruns(unittest.TestCase):
         self.assertEqual([("restored", False)], runs)
 
 
+#: A run whose guest's clock ran twice as fast as the host's.
+FAST = (40.0, 20.0)
+
+
+class FastGuestClock(unittest.TestCase):
+    """A guest whose clock runs ahead of the host's ends every limit in
+    it early (seen: a snapshot saved under heavy load whose guests' clocks
+    ran 2 to 4.5 times as fast): such a run is done again booted, once,
+    and the snapshot it came from or saved is removed."""
+
+    def test_the_guests_span_is_read_from_line_starts(self):
+        results = ("#   [   90.729248] flatbuf: loading out-of-tree module\n"
+                   "ok 1 module_loads\n"
+                   "#   [  127.784785] flatbuf: wrote 10, now at 10\n")
+        self.assertEqual((127.784785 - 90.0, 20.6),
+                         vm.guest_clock_ahead(results, 90.0, 20.6))
+        self.assertIsNone(vm.guest_clock_ahead(results, 90.0, 40.0),
+                          "37.8 s of the guest's in 40 s of the host's")
+        self.assertIsNone(vm.guest_clock_ahead("ok 1 module_loads\n", 9.0,
+                                               1.0), "no timestamp")
+
+    def test_a_timestamp_inside_a_line_is_not_the_kernels(self):
+        # A module's message may print anything after its own timestamp.
+        forged = "[   10.000000] flatbuf: [ 9999.000000] is not a stamp\n"
+        self.assertIsNone(vm.guest_clock_ahead(forged, 9.0, 5.0))
+
+    def test_a_guest_that_keeps_time_or_lags_is_fine(self):
+        lagging = "[   15.000000] a\n[   20.000000] b\n"
+        self.assertIsNone(vm.guest_clock_ahead(lagging, 14.0, 19.0))
+        # The slack: the two clocks' marks are not taken together.
+        self.assertIsNone(vm.guest_clock_ahead(lagging, 14.0, 3.5))
+
+    def wait(self, script, restoring=True):
+        machine = ScriptedVm(script, restoring)
+        with mock.patch.object(vm.snapshot, "discard") as discard, \
+                mock.patch.object(vm, "_warn") as warn:
+            outcome = machine.wait()
+        self.assertEqual([], machine._script, "every scripted run was used")
+        return outcome, machine.runs, discard, warn
+
+    def test_a_restored_run_is_done_again_booted_and_its_snapshot_goes(self):
+        outcome, runs, discard, warn = self.wait(
+            [(True, Verdict.COMPLETE, "", True, FAST),
+             (True, Verdict.COMPLETE, "")])
+        self.assertEqual([("restored", False), ("booted", True)], runs,
+                         "the boot saves a snapshot in place of the fast one")
+        discard.assert_called_once_with(
+            "/cache/snapshots/01-flat-buffer-x.vmstate", only=(1, 2))
+        self.assertEqual(Verdict.COMPLETE, outcome.rerun_after)
+        self.assertIsNone(outcome.clock_ahead)
+        self.assertIn("40.0 s in 20.0 s", warn.call_args[0][0])
+
+    def test_a_booted_run_that_saved_is_booted_again(self):
+        outcome, runs, discard, _ = self.wait(
+            [(True, Verdict.COMPLETE, "", True, FAST),
+             (True, Verdict.COMPLETE, "")], restoring=False)
+        self.assertEqual([("booted", True), ("booted", True)], runs)
+        discard.assert_called_once_with(
+            "/cache/snapshots/01-flat-buffer-x.vmstate")
+
+    def test_only_once_and_a_fast_rerun_leaves_no_snapshot(self):
+        outcome, runs, discard, _ = self.wait(
+            [(True, Verdict.COMPLETE, "", True, FAST),
+             (True, Verdict.TIMEOUT, "", True, FAST)])
+        self.assertEqual(2, len(runs), "run again once, not more")
+        self.assertEqual(Verdict.TIMEOUT, outcome.verdict,
+                         "the second run counts")
+        self.assertEqual(2, discard.call_count,
+                         "the snapshot the second run saved goes too")
+
+    def test_a_run_its_callback_stopped_is_left_alone(self):
+        outcome, runs, discard, _ = self.wait(
+            [(True, Verdict.TIMEOUT, "", "stopped", FAST)])
+        self.assertEqual(1, len(runs))
+        discard.assert_not_called()
+
+    def test_without_snapshots_nothing_is_removed(self):
+        machine = ScriptedVm([(True, Verdict.COMPLETE, "", True, FAST),
+                              (True, Verdict.COMPLETE, "")], False)
+        machine._save = False
+        with mock.patch.object(vm.snapshot, "discard") as discard, \
+                mock.patch.object(vm, "_warn"):
+            machine.wait()
+        self.assertEqual([("booted", False), ("booted", False)],
+                         machine.runs)
+        discard.assert_not_called()
+
+
+def booting_machine(test, command, timeout):
+    """A Vm booting (not restoring, not saving) whose QEMU is COMMAND,
+    stopped when TEST ends; no files: only what it reads."""
+    machine = vm.Vm.__new__(vm.Vm)
+    machine._proc = subprocess.Popen(command, stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE)
+    test.addCleanup(machine._proc.stdout.close)
+    test.addCleanup(machine._proc.stdin.close)
+    test.addCleanup(machine._proc.wait)
+    test.addCleanup(machine._proc.kill)
+    machine._restoring = False
+    machine._save = False
+    machine._start = time.monotonic()
+    machine.timeout = timeout
+    machine._kver = "6.12.117+deb12-amd64"
+    machine._boot_stuck = False
+    return machine
+
+
+#: A stand-in for a booted guest waiting for its run: it says
+#: "labkit-ready UPTIME" at once and for every empty line it reads, its
+#: uptime running RATE times as fast as the host's clock.
+FAKE_GUEST = """
+import sys, time
+start = time.monotonic()
+def ready():
+    up = 5 + RATE * (time.monotonic() - start)
+    sys.stdout.write(f"labkit-ready {up:.2f}\\n")
+    sys.stdout.flush()
+ready()
+for line in sys.stdin:
+    if not line.strip():
+        ready()
+"""
+
+
+class BootClockCheck(unittest.TestCase):
+    """A booted guest whose clock runs ahead of the host's is stopped
+    before its run as a broken boot (no snapshot is saved of it); one that
+    keeps time goes on."""
+
+    def machine(self, rate):
+        machine = booting_machine(
+            self, [sys.executable, "-c",
+                   FAKE_GUEST.replace("RATE", str(rate))], timeout=30)
+        machine._save = True
+        machine._clock_broke = None
+        machine._qmp = machine._snapshot = None
+        return machine
+
+    def ready(self, rate):
+        machine = self.machine(rate)
+        with mock.patch.object(vm, "CLOCK_CHECK_SECS", 0.5), \
+                mock.patch.object(vm.snapshot, "save",
+                                  return_value=None) as save:
+            ready = machine._await_ready()
+        return machine, ready, save
+
+    def test_a_clock_that_keeps_time_goes_on(self):
+        machine, ready, save = self.ready(1.0)
+        self.assertTrue(ready)
+        self.assertIsNone(machine._clock_broke)
+        save.assert_called_once()
+
+    def test_a_fast_clock_is_a_broken_boot(self):
+        machine, ready, save = self.ready(3.0)
+        self.assertFalse(ready)
+        guest, host = machine._clock_broke
+        self.assertGreater(guest, host * vm.CLOCK_BOOT_AHEAD)
+        self.assertFalse(machine._ready_seen,
+                         "Vm.wait boots it again (_broke_before_ready)")
+        save.assert_not_called()
+        self.assertIsNotNone(machine._proc.wait(timeout=5), "stopped")
+
+
 class BootWatch(unittest.TestCase):
     """A boot that never says it is ready is stopped after BOOT_SECS, as
     broken (Vm._await_ready), not left to run into the run's limit."""
 
     def machine(self, timeout):
-        machine = vm.Vm.__new__(vm.Vm)  # no files: only what it reads
-        machine._proc = subprocess.Popen(["sleep", "30"],
-                                         stdin=subprocess.PIPE,
-                                         stdout=subprocess.PIPE)
-        self.addCleanup(machine._proc.stdout.close)
-        self.addCleanup(machine._proc.stdin.close)
-        self.addCleanup(machine._proc.wait)
-        self.addCleanup(machine._proc.kill)
-        machine._restoring = False
-        machine._save = False
-        machine._start = time.monotonic()
-        machine.timeout = timeout
-        machine._kver = "6.12.117+deb12-amd64"
-        machine._boot_stuck = False
-        return machine
+        return booting_machine(self, ["sleep", "30"], timeout)
 
     def test_a_silent_boot_is_stopped_as_broken(self):
         machine = self.machine(timeout=30)
