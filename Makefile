@@ -35,7 +35,9 @@ help: ## list the targets and their variables
 		'/^[a-z-]+:.*## / && (all || !/have-solutions/) { printf "  make %-13s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 	@echo "Variables: LAB=NN (one lab; default all), SRC=labs|solutions|DIR"
 	@echo "  (the tree to grade; default labs), KVER=release (default: newest"
-	@echo "  kernel in the cache or with headers), RESULTS=file.json (Gradescope),"
+	@echo "  kernel in the cache or with headers; make grade and grade-batch:"
+	@echo "  the debug kernel when built; KVER=debian: Debian's newest,"
+	@echo "  KVER=debug: the debug kernel), RESULTS=file.json (Gradescope),"
 	@echo "  STRICT=1 (exit 1 unless every lab scores full marks), SEED=N (make"
 	@echo "  test: the model-based tests' seed, instead of the graded ones)."
 	@echo "Examples: make test LAB=01$(if $(HAVE_SOLUTIONS),; make test SRC=solutions; make check)"

@@ -51,6 +51,9 @@ DEBUG_CONFIG = os.path.join(paths.TOP, "grading", "debug-kernel.config")
 #: The environment variable that, set to 0, leaves it out of usable()
 #: (make check).
 DEBUG_ENV = "LABKIT_DEBUG_KERNEL"
+#: The name that asks for the newest of Debian's kernels, where the
+#: instructor's grading would otherwise take the debug kernel (select()).
+DEBIAN = "debian"
 
 
 def version_key(kver):
@@ -107,8 +110,17 @@ class KernelError(Exception):
     """A kernel the user asked for (or any kernel at all) is missing."""
 
 
-def select(kver=None):
-    """Return KVER if usable, else the newest usable Debian kernel."""
+def select(kver=None, prefer_debug=False):
+    """Return KVER if usable, else the newest usable Debian kernel; with
+    PREFER_DEBUG and no KVER, DEBUG when it is built and up to date (and
+    LABKIT_DEBUG_KERNEL is not 0): the instructor's grading (grade,
+    grade-batch) grades where the kit's checks see most. KVER=DEBIAN
+    asks for the newest Debian kernel whatever is built."""
+    if kver == DEBIAN:
+        kver = None
+    elif (kver is None and prefer_debug and os.environ.get(DEBUG_ENV) != "0"
+          and debug_problem() is None):
+        return DEBUG
     if kver == DEBUG:
         problem = debug_problem()
         if problem:

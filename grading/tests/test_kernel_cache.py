@@ -514,6 +514,23 @@ class ChoiceTest(CacheTest):
         self.assertEqual(kernels.build_dir(REL),
                          os.path.join(self.modules, REL, "build"))
 
+    def test_instructor_grading_prefers_the_debug_kernel_when_built(self):
+        fake_release(self.cache, "6.12.117+deb12-amd64")
+        with mock.patch.object(kernels, "debug_problem", return_value=None):
+            self.assertEqual(kernels.DEBUG,
+                             kernels.select(None, prefer_debug=True))
+            self.assertEqual("6.12.117+deb12-amd64", kernels.select(None))
+            self.assertEqual("6.12.117+deb12-amd64",
+                             kernels.select(kernels.DEBIAN,
+                                            prefer_debug=True))
+            with mock.patch.dict(os.environ, {kernels.DEBUG_ENV: "0"}):
+                self.assertEqual("6.12.117+deb12-amd64",
+                                 kernels.select(None, prefer_debug=True))
+        with mock.patch.object(kernels, "debug_problem",
+                               return_value="not built"):
+            self.assertEqual("6.12.117+deb12-amd64",
+                             kernels.select(None, prefer_debug=True))
+
     def test_no_kernel_says_make_deps(self):
         with self.assertRaisesRegex(kernels.KernelError, "make deps"):
             kernels.select(None)
