@@ -97,8 +97,8 @@ docs: have-solutions deps ## the reference site: doxygen into build/docs/html (f
 dist-student: have-solutions ## the student kit, build/dist/chardev-labkit-student.tar.gz (no solutions)
 	@$(PYTHON) grading/dist student
 
-gradescope: have-solutions deps ## Gradescope's build/gradescope/autograder.zip (LAB=NN: that lab only)
-	@$(PYTHON) grading/dist gradescope $(if $(LAB),--lab $(LAB))
+gradescope: have-solutions deps ## Gradescope's build/gradescope/autograder.zip (LAB=NN: that lab only; DEBUG_KERNEL=1: graded on the debug kernel)
+	@$(PYTHON) grading/dist gradescope $(if $(LAB),--lab $(LAB)) $(if $(filter-out 0,$(DEBUG_KERNEL)),--debug-kernel)
 
 container-deps: have-solutions ## what make check-container needs: podman, runc, debootstrap, uidmap, slirp4netns, fuse-overlayfs (apt-get, sudo if not root)
 	@tools/install-deps --container

@@ -11,8 +11,10 @@ Two artifacts come from one manifest, the files git tracks:
 - Gradescope's autograder.zip (`make gradescope`,
   build/gradescope/autograder.zip): setup.sh and run_autograder at the
   top, the kit (hidden tests included, solutions, mutants and hostile
-  modules not), the kselftest harness headers and, with `make gradescope
-  LAB=NN`, the list of labs the assignment grades.
+  modules not), the kselftest harness headers, with `make gradescope
+  LAB=NN` the list of labs the assignment grades and, with `make
+  gradescope DEBUG_KERNEL=1`, the Debian package setup.sh builds the
+  debug kernel from.
 
 Only tracked files are shipped, so a stray file in the clone (a student's
 submission, a scratch copy of a solution) cannot leak; with_untracked adds
@@ -31,7 +33,7 @@ import tempfile
 import time
 import zipfile
 
-from . import build, labs, paths, points, results
+from . import build, debug_source, labs, paths, points, results
 from .verdicts import Status
 
 STUDENT_TARBALL = os.path.join("dist", "chardev-labkit-student.tar.gz")
@@ -208,15 +210,25 @@ def _zip_add(archive, name, full=None, data=None, mode=0o644):
     archive.writestr(info, data)
 
 
-def build_gradescope_zip(out=None, lab_specs=(), with_untracked=False):
+def build_gradescope_zip(out=None, lab_specs=(), with_untracked=False,
+                         debug_kernel=False):
     """Write Gradescope's autograder.zip to OUT (default
     build/gradescope/autograder.zip); return its path.
 
     LAB_SPECS (lab numbers or names) are the labs the assignment grades;
-    none means every lab of the kit.
+    none means every lab of the kit. With DEBUG_KERNEL, the zip names the
+    installed linux-source package (labkit/debug_source.py), from which
+    setup.sh builds the debug kernel that run_autograder then grades on.
     """
     out = _output(GRADESCOPE_ZIP, out)
     chosen = [labs.find(spec).name for spec in lab_specs]
+    source = None
+    if debug_kernel:
+        try:
+            source = debug_source.record()
+        except debug_source.DebugSourceError as e:
+            raise DistError(f"autograder.zip with the debug kernel names "
+                            f"the package it is built from: {e}") from e
     try:
         harness = build.harness_dir()
     except build.BuildError as e:
@@ -237,6 +249,9 @@ def build_gradescope_zip(out=None, lab_specs=(), with_untracked=False):
         if chosen:
             _zip_add(archive, GRADESCOPE_LABS,
                      data="".join(f"{name}\n" for name in chosen).encode())
+        if source:
+            _zip_add(archive, debug_source.RECORD,
+                     data=debug_source.format_record(source).encode())
         for src, name in manifest("gradescope", with_untracked):
             full = os.path.join(paths.TOP, src)
             _zip_add(archive, name, full, mode=_mode(full))
