@@ -33,12 +33,6 @@ from . import paths
 KEEP = 16
 
 _SUFFIX = ".vmstate"
-#: What the snapshots this kit saves are known to be, in their key: a new
-#: value leaves the older ones unused (pruned later). "clock-checked":
-#: saved only after the guest's clock was compared with the host's
-#: (vm.CLOCK_CHECK_SECS); one saved before may hold a guest whose clock
-#: runs fast, and every run restored from it would inherit that clock.
-_FORMAT = "clock-checked"
 
 
 def enabled():
@@ -62,7 +56,7 @@ def path_for(name, image_digest, qemu_binary, vmlinux, command):
     arguments COMMAND. NAME (lab and kernel) only makes the file name
     readable."""
     digest = hashlib.sha256()
-    for part in (_FORMAT, image_digest, _file_identity(qemu_binary),
+    for part in (image_digest, _file_identity(qemu_binary),
                  _file_identity(vmlinux), *command):
         digest.update(part.encode() + b"\0")
     return os.path.join(_directory(),

@@ -148,16 +148,6 @@ CLOCK_AHEAD = 1.25
 #: The seconds of slack CLOCK_AHEAD allows (the guest's and the host's
 #: marks of the run's start and end are not taken at the same moment).
 CLOCK_SLACK_SECS = 2.0
-#: Seconds of the host's over which a booted guest's clock is compared
-#: with the host's once it is ready, before its snapshot is saved and its
-#: run begins: a guest whose clock runs more than CLOCK_BOOT_AHEAD times
-#: as fast is a broken boot, booted again (the snapshot that fast clock
-#: would have gone into is never saved).
-CLOCK_CHECK_SECS = 1.0
-#: See CLOCK_CHECK_SECS: the two marks of each clock are a few tens of
-#: milliseconds apart under load, so over one second a clock that keeps
-#: time reads 0.8 to 1.2 times the host's.
-CLOCK_BOOT_AHEAD = 1.5
 
 #: What the guest says on ttyS2 when it waits for its run: its uptime.
 _READY = re.compile(rb"labkit-ready ([0-9]+(?:\.[0-9]+)?)\n")
@@ -608,9 +598,6 @@ class Vm:
         self._sent_at = None
         #: Whether this QEMU was stopped for not booting in BOOT_SECS.
         self._boot_stuck = False
-        #: (guest seconds, host seconds) when this QEMU was stopped once
-        #: ready because its guest's clock ran ahead (_clock_check()).
-        self._clock_broke = None
         #: Whether this QEMU's guest has begun its run (BEGIN_SECS).
         self._began = False
         self._qemu_out.seek(0)
@@ -659,35 +646,11 @@ class Vm:
             self._boot_stuck = True
         if got != "seen":
             return False
-        fast = self._clock_check()
-        if fast:
-            # A broken boot, as one that never got ready: Vm.wait boots
-            # again; no snapshot is saved of it.
-            self._proc.kill()
-            self._ready_seen = False
-            self._clock_broke = fast
-            return False
         if self._save:
             why = snapshot.save(self._qmp, self._snapshot)
             if why:
                 _warn(f"no VM snapshot saved ({why}); runs will boot")
         return True
-
-    def _clock_check(self):
-        """Compare the booted guest's clock with the host's over
-        CLOCK_CHECK_SECS, by the uptime it says when poked. Returns
-        (guest seconds, host seconds) when it runs more than
-        CLOCK_BOOT_AHEAD times as fast, else None."""
-        since, at = self._ready_uptime, self._ready_host
-        time.sleep(CLOCK_CHECK_SECS)
-        if self._read_until(_READY, poke=True,
-                            limit=self._boot_secs()) != "seen":
-            return None  # it broke meanwhile: wait() sees that
-        guest = self._ready_uptime - since
-        host = self._ready_host - at
-        if guest > host * CLOCK_BOOT_AHEAD:
-            return (guest, host)
-        return None
 
     def _boot_secs(self):
         """BOOT_SECS, or more on the debug kernel."""
@@ -909,15 +872,6 @@ class Vm:
                               f"the VM did not finish booting within "
                               f"{self._boot_secs()} s, so no module of the "
                               f"submission ever ran: the VM's fault, not "
-                              f"the submission's")
-        elif self._clock_broke:
-            guest, host = self._clock_broke
-            outcome = Outcome(Verdict.ERROR, results, console, elapsed,
-                              f"the booted guest's clock ran {guest:.1f} s "
-                              f"in {host:.1f} s of the host's, so every "
-                              f"time limit in it would run out early; it "
-                              f"was stopped before any module of the "
-                              f"submission reached it: the VM's fault, not "
                               f"the submission's")
         elif silent:
             outcome = Outcome(Verdict.ERROR, results, console, elapsed,

@@ -5,7 +5,6 @@ own crash is not; a guest that never gets ready is a kit error, never a
 student's crash. QEMU is replaced by a script of outcomes."""
 
 import subprocess
-import sys
 import time
 import unittest
 from unittest import mock
@@ -281,62 +280,6 @@ def booting_machine(test, command, timeout):
     machine._kver = "6.12.117+deb12-amd64"
     machine._boot_stuck = False
     return machine
-
-
-#: A stand-in for a booted guest waiting for its run: it says
-#: "labkit-ready UPTIME" at once and for every empty line it reads, its
-#: uptime running RATE times as fast as the host's clock.
-FAKE_GUEST = """
-import sys, time
-start = time.monotonic()
-def ready():
-    up = 5 + RATE * (time.monotonic() - start)
-    sys.stdout.write(f"labkit-ready {up:.2f}\\n")
-    sys.stdout.flush()
-ready()
-for line in sys.stdin:
-    if not line.strip():
-        ready()
-"""
-
-
-class BootClockCheck(unittest.TestCase):
-    """A booted guest whose clock runs ahead of the host's is stopped
-    before its run as a broken boot (no snapshot is saved of it); one that
-    keeps time goes on."""
-
-    def machine(self, rate):
-        machine = booting_machine(
-            self, [sys.executable, "-c",
-                   FAKE_GUEST.replace("RATE", str(rate))], timeout=30)
-        machine._save = True
-        machine._clock_broke = None
-        machine._qmp = machine._snapshot = None
-        return machine
-
-    def ready(self, rate):
-        machine = self.machine(rate)
-        with mock.patch.object(vm, "CLOCK_CHECK_SECS", 0.5), \
-                mock.patch.object(vm.snapshot, "save",
-                                  return_value=None) as save:
-            ready = machine._await_ready()
-        return machine, ready, save
-
-    def test_a_clock_that_keeps_time_goes_on(self):
-        machine, ready, save = self.ready(1.0)
-        self.assertTrue(ready)
-        self.assertIsNone(machine._clock_broke)
-        save.assert_called_once()
-
-    def test_a_fast_clock_is_a_broken_boot(self):
-        machine, ready, save = self.ready(3.0)
-        self.assertFalse(ready)
-        guest, host = machine._clock_broke
-        self.assertGreater(guest, host * vm.CLOCK_BOOT_AHEAD)
-        self.assertFalse(machine._ready_seen,
-                         "Vm.wait boots it again (_broke_before_ready)")
-        save.assert_not_called()
-        self.assertIsNotNone(machine._proc.wait(timeout=5), "stopped")
 
 
 class BootWatch(unittest.TestCase):
