@@ -27,9 +27,11 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-#: The package the debug kernel's source comes in (kernels.DEBUG_SOURCE
-#: is the tarball it installs).
-PACKAGE = "linux-source-6.12"
+from . import kernels
+
+#: The package the debug kernel's source comes in: the one that installs
+#: kernels.DEBUG_SOURCE (linux-source-6.12.tar.xz), named after it.
+PACKAGE = os.path.basename(kernels.DEBUG_SOURCE).removesuffix(".tar.xz")
 #: The record's name in autograder.zip.
 RECORD = "debug-kernel-source"
 #: How long one read from the mirror may take before fetch() gives up.
