@@ -148,6 +148,12 @@ CLOCK_AHEAD = 1.25
 #: The seconds of slack CLOCK_AHEAD allows (the guest's and the host's
 #: marks of the run's start and end are not taken at the same moment).
 CLOCK_SLACK_SECS = 2.0
+#: A booted guest whose uptime, when it says it is ready, exceeds the
+#: host's seconds since QEMU was started by more than this, has a clock
+#: that runs fast (a guest that keeps time cannot be older than its QEMU):
+#: a broken boot, booted again, whose snapshot is never saved (see
+#: boot_clock_ahead()). No message goes to the guest for it.
+BOOT_CLOCK_SLACK_SECS = 1.0
 
 #: What the guest says on ttyS2 when it waits for its run: its uptime.
 _READY = re.compile(rb"labkit-ready ([0-9]+(?:\.[0-9]+)?)\n")
@@ -452,18 +458,22 @@ def _module_stream(token, module_paths, workdir, only=()):
 def _framed(text, token):
     """The part of TEXT between the begin and end marks of TOKEN.
 
-    Returns (body, ended): ended is False if the end mark is missing.
+    Returns (body, ended, uptime): ended is False if the end mark is
+    missing; uptime is the guest's uptime the end mark gives ("labkit-end
+    TOKEN STATUS UPTIME", grading/guest/init), else None.
     """
     begin = f"labkit-begin {token}"
-    end = re.compile(rf"^labkit-end {re.escape(token)} (\d+)\s*$", re.M)
+    end = re.compile(rf"^labkit-end {re.escape(token)} (\d+)"
+                     rf"(?: ([0-9]+(?:\.[0-9]+)?))?\s*$", re.M)
     start = text.find(begin)
     if start < 0:
-        return "", False
+        return "", False, None
     body = text[start + len(begin):].lstrip("\r\n")
     match = end.search(body)
     if not match:
-        return body, False
-    return body[:match.start()], True
+        return body, False, None
+    uptime = float(match.group(2)) if match.group(2) else None
+    return body[:match.start()], True, uptime
 
 
 def _oops(console):
@@ -598,6 +608,9 @@ class Vm:
         self._sent_at = None
         #: Whether this QEMU was stopped for not booting in BOOT_SECS.
         self._boot_stuck = False
+        #: (guest seconds, host seconds) when this QEMU was stopped once
+        #: ready because its guest's clock ran ahead (boot_clock_ahead()).
+        self._clock_broke = None
         #: Whether this QEMU's guest has begun its run (BEGIN_SECS).
         self._began = False
         self._qemu_out.seek(0)
@@ -645,6 +658,15 @@ class Vm:
             self._proc.kill()
             self._boot_stuck = True
         if got != "seen":
+            return False
+        fast = boot_clock_ahead(self._ready_uptime,
+                                self._ready_host - self._start)
+        if fast:
+            # A broken boot, as one that never got ready: Vm.wait boots
+            # again; no snapshot is saved of it.
+            self._proc.kill()
+            self._ready_seen = False
+            self._clock_broke = fast
             return False
         if self._save:
             why = snapshot.save(self._qmp, self._snapshot)
@@ -856,7 +878,8 @@ class Vm:
         self._qemu_out.seek(0)
         qemu_says = self._qemu_out.read().decode("utf-8", "replace")
         console = _read(self._console_log)
-        results, ended = _framed(_read(self._results_log), self.token)
+        results, ended, end_uptime = _framed(_read(self._results_log),
+                                             self.token)
         if self.keep_dir:
             os.makedirs(self.keep_dir, exist_ok=True)
             shutil.copy(self._console_log,
@@ -873,6 +896,16 @@ class Vm:
                               f"{self._boot_secs()} s, so no module of the "
                               f"submission ever ran: the VM's fault, not "
                               f"the submission's")
+        elif self._clock_broke:
+            guest, host = self._clock_broke
+            outcome = Outcome(Verdict.ERROR, results, console, elapsed,
+                              f"the booted guest said it had been up "
+                              f"{guest:.1f} s when its QEMU had run for "
+                              f"{host:.1f} s, so its clock runs fast and "
+                              f"every time limit in it would run out "
+                              f"early; it was stopped before any module "
+                              f"of the submission reached it: the VM's "
+                              f"fault, not the submission's")
         elif silent:
             outcome = Outcome(Verdict.ERROR, results, console, elapsed,
                               f"the VM did not begin its run within "
@@ -892,10 +925,10 @@ class Vm:
         outcome.restored = self._restoring
         outcome.snapshot = self._snapshot
         outcome.snapshot_answered = self._snapshot_answered
-        if self._ready_host is not None:
+        if self._ready_host is not None and not self._clock_broke:
             outcome.clock_ahead = guest_clock_ahead(
                 results + "\n" + console, self._ready_uptime,
-                exited - self._ready_host)
+                exited - self._ready_host, end_uptime)
         return outcome
 
     def _watch(self):
@@ -971,21 +1004,40 @@ class Vm:
         return size
 
 
-def guest_clock_ahead(log, ready_uptime, host_secs):
+def guest_clock_ahead(log, ready_uptime, host_secs, end_uptime=None):
     """Whether the guest's clock ran ahead of the host's over a run: the
-    latest kernel timestamp at the start of a line of LOG (the console and
-    the autograder's output), less the guest's uptime when it said it was
+    guest's uptime when its run ended (END_UPTIME, from its end mark, or
+    None when the run did not end: a crash, a hang) or else the latest
+    kernel timestamp at the start of a line of LOG (the console and the
+    autograder's output), less the guest's uptime when it said it was
     ready, against HOST_SECS, the host's seconds from that moment to
     QEMU's exit. Returns (guest seconds, host seconds) when the guest's
     exceed CLOCK_AHEAD times the host's plus CLOCK_SLACK_SECS, else None.
-    The latest timestamp is at most the guest's time at the end, so a
-    clock that keeps time is never taken for a fast one."""
+    Both marks are at most the guest's time at QEMU's exit, so a clock
+    that keeps time is never taken for a fast one."""
     stamps = [float(m) for m in _LOG_STAMPS.findall(log)]
+    if end_uptime is not None:
+        stamps.append(end_uptime)
     if not stamps:
         return None
     guest = max(stamps) - ready_uptime
     if guest > host_secs * CLOCK_AHEAD + CLOCK_SLACK_SECS:
         return (guest, host_secs)
+    return None
+
+
+def boot_clock_ahead(ready_uptime, host_secs):
+    """Whether a booted guest's clock runs fast: READY_UPTIME, the uptime
+    it said when it got ready, against HOST_SECS, the host's seconds from
+    QEMU's start to that message. A guest that keeps time cannot have been
+    up longer than its QEMU ran (firmware and the kernel's decompression
+    come first), so a clock that keeps time is never taken for a fast
+    one; one that runs R times as fast from its calibration on says about
+    R times its boot's length. Returns (guest seconds, host seconds) when
+    the guest's exceed the host's by more than BOOT_CLOCK_SLACK_SECS,
+    else None."""
+    if ready_uptime > host_secs + BOOT_CLOCK_SLACK_SECS:
+        return (ready_uptime, host_secs)
     return None
 
 

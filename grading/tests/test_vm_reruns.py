@@ -5,6 +5,7 @@ own crash is not; a guest that never gets ready is a kit error, never a
 student's crash. QEMU is replaced by a script of outcomes."""
 
 import subprocess
+import sys
 import time
 import unittest
 from unittest import mock
@@ -201,6 +202,17 @@ class FastGuestClock(unittest.TestCase):
         forged = "[   10.000000] flatbuf: [ 9999.000000] is not a stamp\n"
         self.assertIsNone(vm.guest_clock_ahead(forged, 9.0, 5.0))
 
+    def test_the_end_marks_uptime_counts_where_the_log_says_less(self):
+        # A quiet module: the log ends early, the end mark does not.
+        quiet = "[   10.500000] flatbuf: loaded\n"
+        self.assertIsNone(vm.guest_clock_ahead(quiet, 10.0, 20.0))
+        self.assertEqual((50.0, 20.0),
+                         vm.guest_clock_ahead(quiet, 10.0, 20.0, 60.0))
+        self.assertIsNone(vm.guest_clock_ahead(quiet, 10.0, 20.0, 29.0))
+        self.assertEqual((50.0, 20.0),
+                         vm.guest_clock_ahead("", 10.0, 20.0, 60.0),
+                         "the end mark alone is enough")
+
     def test_a_guest_that_keeps_time_or_lags_is_fine(self):
         lagging = "[   15.000000] a\n[   20.000000] b\n"
         self.assertIsNone(vm.guest_clock_ahead(lagging, 14.0, 19.0))
@@ -263,6 +275,35 @@ class FastGuestClock(unittest.TestCase):
         discard.assert_not_called()
 
 
+class EndMark(unittest.TestCase):
+    """The guest's end mark, "labkit-end TOKEN STATUS UPTIME"
+    (grading/guest/init), frames the results and gives the guest's
+    uptime at the end; an end mark without it still ends the run."""
+
+    TOKEN = "0123456789abcdef"
+
+    def test_the_uptime_comes_with_the_end(self):
+        text = (f"noise\nlabkit-begin {self.TOKEN}\nok 1 a\n"
+                f"labkit-end {self.TOKEN} 0 42.17\n")
+        self.assertEqual(("ok 1 a\n", True, 42.17),
+                         vm._framed(text, self.TOKEN))
+
+    def test_an_end_without_uptime_still_ends(self):
+        text = (f"labkit-begin {self.TOKEN}\nok 1 a\n"
+                f"labkit-end {self.TOKEN} 3\n")
+        self.assertEqual(("ok 1 a\n", True, None),
+                         vm._framed(text, self.TOKEN))
+
+    def test_another_token_or_garbage_is_no_end(self):
+        for end in ("labkit-end 00000000 0 1.0",
+                    f"labkit-end {self.TOKEN} 0 1.0 more",
+                    f"labkit-end {self.TOKEN} 0 x"):
+            text = f"labkit-begin {self.TOKEN}\nok 1 a\n{end}\n"
+            body, ended, uptime = vm._framed(text, self.TOKEN)
+            self.assertFalse(ended, end)
+            self.assertIsNone(uptime, end)
+
+
 def booting_machine(test, command, timeout):
     """A Vm booting (not restoring, not saving) whose QEMU is COMMAND,
     stopped when TEST ends; no files: only what it reads."""
@@ -280,6 +321,57 @@ def booting_machine(test, command, timeout):
     machine._kver = "6.12.117+deb12-amd64"
     machine._boot_stuck = False
     return machine
+
+
+#: A stand-in for a booted guest getting ready: it says "labkit-ready
+#: UPTIME" once, UPTIME being what its clock would say.
+FAKE_GUEST = """
+import sys
+sys.stdout.write("labkit-ready UPTIME\\n")
+sys.stdout.flush()
+sys.stdin.read()
+"""
+
+
+class BootClockCheck(unittest.TestCase):
+    """A booted guest that says it has been up longer than its QEMU ran
+    has a clock that runs fast: it is stopped before its run as a broken
+    boot (no snapshot is saved of it, nothing is sent to it); one that
+    keeps time goes on."""
+
+    def ready(self, uptime):
+        machine = booting_machine(
+            self, [sys.executable, "-c",
+                   FAKE_GUEST.replace("UPTIME", uptime)], timeout=30)
+        machine._save = True
+        machine._clock_broke = None
+        machine._qmp = machine._snapshot = None
+        with mock.patch.object(vm.snapshot, "save",
+                               return_value=None) as save:
+            ready = machine._await_ready()
+        return machine, ready, save
+
+    def test_a_clock_that_keeps_time_goes_on(self):
+        machine, ready, save = self.ready("0.01")
+        self.assertTrue(ready)
+        self.assertIsNone(machine._clock_broke)
+        save.assert_called_once()
+
+    def test_a_fast_clock_is_a_broken_boot(self):
+        machine, ready, save = self.ready("30.00")
+        self.assertFalse(ready)
+        guest, host = machine._clock_broke
+        self.assertEqual(30.0, guest)
+        self.assertLess(host, 30.0 - vm.BOOT_CLOCK_SLACK_SECS)
+        self.assertFalse(machine._ready_seen,
+                         "Vm.wait boots it again (_broke_before_ready)")
+        save.assert_not_called()
+        self.assertIsNotNone(machine._proc.wait(timeout=5), "stopped")
+
+    def test_the_rule(self):
+        self.assertIsNone(vm.boot_clock_ahead(4.0, 4.5))
+        self.assertIsNone(vm.boot_clock_ahead(5.0, 4.5), "within slack")
+        self.assertEqual((12.0, 4.5), vm.boot_clock_ahead(12.0, 4.5))
 
 
 class BootWatch(unittest.TestCase):
