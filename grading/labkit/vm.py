@@ -27,6 +27,7 @@ complete run, a crash and a hang apart without trusting the guest's word.
 """
 
 import atexit
+import collections
 import dataclasses
 import functools
 import hashlib
@@ -455,25 +456,35 @@ def _module_stream(token, module_paths, workdir, only=()):
     return out + f"labkit-modules-end {token}\n".encode()
 
 
+#: What _framed() finds of a run in the guest's results log.
+Framed = collections.namedtuple(
+    "Framed", "body ended begin_uptime end_uptime")
+
+
 def _framed(text, token):
     """The part of TEXT between the begin and end marks of TOKEN.
 
-    Returns (body, ended, uptime): ended is False if the end mark is
-    missing; uptime is the guest's uptime the end mark gives ("labkit-end
-    TOKEN STATUS UPTIME", grading/guest/init), else None.
+    Returns a Framed: body, the text between the marks; ended, False if
+    the end mark is missing; begin_uptime and end_uptime, the guest's
+    uptimes the marks give ("labkit-begin TOKEN UPTIME" when its run
+    came, "labkit-end TOKEN STATUS UPTIME" when it ended:
+    grading/guest/init), else None.
     """
-    begin = f"labkit-begin {token}"
+    number = r"([0-9]+(?:\.[0-9]+)?)"
+    begin = re.compile(rf"labkit-begin {re.escape(token)}(?: {number})?"
+                       rf"[^\S\n]*(?:\n|$)")
     end = re.compile(rf"^labkit-end {re.escape(token)} (\d+)"
-                     rf"(?: ([0-9]+(?:\.[0-9]+)?))?\s*$", re.M)
-    start = text.find(begin)
-    if start < 0:
-        return "", False, None
-    body = text[start + len(begin):].lstrip("\r\n")
+                     rf"(?: {number})?\s*$", re.M)
+    start = begin.search(text)
+    if not start:
+        return Framed("", False, None, None)
+    begin_uptime = float(start.group(1)) if start.group(1) else None
+    body = text[start.end():].lstrip("\r\n")
     match = end.search(body)
     if not match:
-        return body, False, None
+        return Framed(body, False, begin_uptime, None)
     uptime = float(match.group(2)) if match.group(2) else None
-    return body[:match.start()], True, uptime
+    return Framed(body[:match.start()], True, begin_uptime, uptime)
 
 
 def _oops(console):
@@ -524,6 +535,10 @@ class Vm:
     there is one, and save one when there is not (see snapshot.py), unless
     SNAPSHOTS is False or LABKIT_SNAPSHOTS=0.
     """
+
+    #: The stream forward_enter() reads a line from at each of the
+    #: guest's pauses, once it was called.
+    _enter = None
 
     def __init__(self, lab, kver, timeout=None, keep_dir=None,
                  script=None, script_args=(), programs=(), snapshots=True,
@@ -606,6 +621,9 @@ class Vm:
         self._ready_host = None
         #: When the run's token and modules went to this QEMU's guest.
         self._sent_at = None
+        #: When the host began to send them: the guest's begin mark,
+        #: written once the run's line arrived, comes later.
+        self._send_started = None
         #: Whether this QEMU was stopped for not booting in BOOT_SECS.
         self._boot_stuck = False
         #: (guest seconds, host seconds) when this QEMU was stopped once
@@ -720,6 +738,7 @@ class Vm:
                                 self.only)
         if not self._await_ready():
             return  # the guest died or hung before; wait() tells which
+        self._send_started = time.monotonic()
         try:
             self._proc.stdin.write(stream)
             self._proc.stdin.flush()
@@ -756,7 +775,10 @@ class Vm:
         read a line from STREAM (the host's stdin) and send a newline back.
         Sent only when asked, so that no newline reaches the port while
         the guest has it closed (it would be lost); at STREAM's end, the
-        newline goes at once, so a pause never hangs."""
+        newline goes at once, so a pause never hangs. A run done again
+        (wait()) gets its own forwarding from the same STREAM."""
+        self._enter = stream
+
         def forward():
             seen = b""
             out = self._proc.stdout
@@ -826,6 +848,9 @@ class Vm:
             self._boot_instead(save=save)
             boots += 1
             self.send_modules(self._module_paths)
+            if self._enter is not None:
+                # The forwarding of the QEMU just stopped ended with it.
+                self.forward_enter(self._enter)
             outcome = self._wait_once(on_output)
             outcome.rerun_after = first
         if outcome.clock_ahead and not outcome.stopped:
@@ -878,8 +903,8 @@ class Vm:
         self._qemu_out.seek(0)
         qemu_says = self._qemu_out.read().decode("utf-8", "replace")
         console = _read(self._console_log)
-        results, ended, end_uptime = _framed(_read(self._results_log),
-                                             self.token)
+        framed = _framed(_read(self._results_log), self.token)
+        results, ended = framed.body, framed.ended
         if self.keep_dir:
             os.makedirs(self.keep_dir, exist_ok=True)
             shutil.copy(self._console_log,
@@ -925,11 +950,28 @@ class Vm:
         outcome.restored = self._restoring
         outcome.snapshot = self._snapshot
         outcome.snapshot_answered = self._snapshot_answered
-        if self._ready_host is not None and not self._clock_broke:
-            outcome.clock_ahead = guest_clock_ahead(
-                results + "\n" + console, self._ready_uptime,
-                exited - self._ready_host, end_uptime)
+        outcome.clock_ahead = self._run_clock_ahead(
+            results + "\n" + console, framed, exited)
         return outcome
+
+    def _run_clock_ahead(self, log, framed, exited):
+        """guest_clock_ahead() over the run that FRAMED (_framed()) framed
+        and whose QEMU exited at EXITED (time.monotonic()), or None when
+        it cannot be measured (the run never began, or the boot was
+        stopped for its clock already). The guest's span starts at its
+        begin mark, the host's when it began to send the run: the guest
+        wrote that mark after the run's line came, so a clock that keeps
+        time never counts more than the host. Not from "labkit-ready":
+        a booted guest says it long before the host reads it when the
+        modules' build outlasts the boot, and a span from that reading
+        took every such run for a fast clock (three of the four demos
+        of one make check)."""
+        if (framed.begin_uptime is None or self._send_started is None
+                or self._clock_broke):
+            return None
+        return guest_clock_ahead(log, framed.begin_uptime,
+                                 exited - self._send_started,
+                                 framed.end_uptime)
 
     def _watch(self):
         """Wait for QEMU to exit, within the time limit, as long as the
@@ -1004,23 +1046,24 @@ class Vm:
         return size
 
 
-def guest_clock_ahead(log, ready_uptime, host_secs, end_uptime=None):
+def guest_clock_ahead(log, begin_uptime, host_secs, end_uptime=None):
     """Whether the guest's clock ran ahead of the host's over a run: the
     guest's uptime when its run ended (END_UPTIME, from its end mark, or
     None when the run did not end: a crash, a hang) or else the latest
     kernel timestamp at the start of a line of LOG (the console and the
-    autograder's output), less the guest's uptime when it said it was
-    ready, against HOST_SECS, the host's seconds from that moment to
-    QEMU's exit. Returns (guest seconds, host seconds) when the guest's
-    exceed CLOCK_AHEAD times the host's plus CLOCK_SLACK_SECS, else None.
-    Both marks are at most the guest's time at QEMU's exit, so a clock
-    that keeps time is never taken for a fast one."""
+    autograder's output), less BEGIN_UPTIME, the guest's uptime when its
+    run began, against HOST_SECS, the host's seconds from a moment no
+    later than that begin to QEMU's exit. Returns (guest seconds, host
+    seconds) when the guest's exceed CLOCK_AHEAD times the host's plus
+    CLOCK_SLACK_SECS, else None. Both marks are at most the guest's time
+    at QEMU's exit, so a clock that keeps time is never taken for a fast
+    one."""
     stamps = [float(m) for m in _LOG_STAMPS.findall(log)]
     if end_uptime is not None:
         stamps.append(end_uptime)
     if not stamps:
         return None
-    guest = max(stamps) - ready_uptime
+    guest = max(stamps) - begin_uptime
     if guest > host_secs * CLOCK_AHEAD + CLOCK_SLACK_SECS:
         return (guest, host_secs)
     return None

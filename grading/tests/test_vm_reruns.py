@@ -96,6 +96,17 @@ class Reruns(unittest.TestCase):
         self.assertEqual([("restored", False), ("booted", False)], runs,
                          "the boot after a restore saves no snapshot")
 
+    def test_a_demo_run_again_still_gets_its_enter_presses(self):
+        # make demo STEP=1: the forwarding of Enter presses (a thread on
+        # the first QEMU's port) ends with that QEMU; the run done again
+        # needs its own, or its first pause waits for ever.
+        machine = ScriptedVm([(True, Verdict.CRASH, MODULE_BUG),
+                              (True, Verdict.COMPLETE, "")], True)
+        machine._enter = stdin = object()
+        with mock.patch.object(ScriptedVm, "forward_enter") as forward:
+            machine.wait()
+        forward.assert_called_once_with(stdin)
+
     def test_a_late_panic_after_a_restore_is_not_run_twice(self):
         outcome, runs = self.wait([(True, Verdict.CRASH, LATE_PANIC)])
         self.assertEqual(Verdict.CRASH, outcome.verdict)
@@ -283,25 +294,79 @@ class EndMark(unittest.TestCase):
     TOKEN = "0123456789abcdef"
 
     def test_the_uptime_comes_with_the_end(self):
-        text = (f"noise\nlabkit-begin {self.TOKEN}\nok 1 a\n"
+        text = (f"noise\nlabkit-begin {self.TOKEN} 30.05\nok 1 a\n"
                 f"labkit-end {self.TOKEN} 0 42.17\n")
-        self.assertEqual(("ok 1 a\n", True, 42.17),
+        self.assertEqual(("ok 1 a\n", True, 30.05, 42.17),
                          vm._framed(text, self.TOKEN))
 
     def test_an_end_without_uptime_still_ends(self):
         text = (f"labkit-begin {self.TOKEN}\nok 1 a\n"
                 f"labkit-end {self.TOKEN} 3\n")
-        self.assertEqual(("ok 1 a\n", True, None),
+        self.assertEqual(("ok 1 a\n", True, None, None),
                          vm._framed(text, self.TOKEN))
+
+    def test_a_run_that_never_ended_keeps_its_begin(self):
+        text = f"labkit-begin {self.TOKEN} 7.5\r\nok 1 a\n"
+        self.assertEqual(("ok 1 a\n", False, 7.5, None),
+                         vm._framed(text, self.TOKEN))
+
+    def test_a_begin_with_garbage_or_another_token_is_no_begin(self):
+        for begin in (f"labkit-begin {self.TOKEN} x",
+                      f"labkit-begin {self.TOKEN} 1.0 more",
+                      "labkit-begin 00000000 1.0"):
+            framed = vm._framed(f"{begin}\nok 1 a\n", self.TOKEN)
+            self.assertEqual(("", False, None, None), framed, begin)
 
     def test_another_token_or_garbage_is_no_end(self):
         for end in ("labkit-end 00000000 0 1.0",
                     f"labkit-end {self.TOKEN} 0 1.0 more",
                     f"labkit-end {self.TOKEN} 0 x"):
             text = f"labkit-begin {self.TOKEN}\nok 1 a\n{end}\n"
-            body, ended, uptime = vm._framed(text, self.TOKEN)
-            self.assertFalse(ended, end)
-            self.assertIsNone(uptime, end)
+            framed = vm._framed(text, self.TOKEN)
+            self.assertFalse(framed.ended, end)
+            self.assertIsNone(framed.end_uptime, end)
+
+
+class RunClockSpan(unittest.TestCase):
+    """The end-of-run clock check measures from the guest's begin mark
+    and from when the host began to send the run (Vm._run_clock_ahead),
+    never from when the host read "labkit-ready", which a booted guest
+    writes long before the host reads it when the modules' build outlasts
+    the boot."""
+
+    TOKEN = "0123456789abcdef"
+
+    def span(self, begin, end, send_started, exited):
+        machine = vm.Vm.__new__(vm.Vm)
+        machine._send_started = send_started
+        machine._clock_broke = None
+        text = (f"labkit-begin {self.TOKEN} {begin}\nok 1 a\n"
+                f"labkit-end {self.TOKEN} 0 {end}\n")
+        framed = vm._framed(text, self.TOKEN)
+        return machine._run_clock_ahead(framed.body, framed, exited)
+
+    def test_a_ready_line_read_late_is_no_fast_clock(self):
+        # Seen in make check's demo of Lab 05: ready at 8.04 s of the
+        # guest's, read 16.2 s after QEMU started, the run's end at
+        # 17.07 s, 5.1 s after that reading: "9.0 s in 5.1 s". The run
+        # itself came at about 15.7 s of the guest's.
+        self.assertIsNone(self.span("15.70", "17.07", 100.0, 105.08))
+
+    def test_a_fast_clock_is_still_seen(self):
+        self.assertEqual((20.0, 5.0), self.span("10.00", "30.00",
+                                                100.0, 105.0))
+
+    def test_no_begin_or_no_send_no_measure(self):
+        machine = vm.Vm.__new__(vm.Vm)
+        machine._send_started = None
+        machine._clock_broke = None
+        framed = vm._framed(f"labkit-begin {self.TOKEN} 1.0\n", self.TOKEN)
+        self.assertIsNone(machine._run_clock_ahead("", framed, 50.0))
+        machine._send_started = 1.0
+        framed = vm._framed(f"labkit-begin {self.TOKEN}\n"
+                            f"labkit-end {self.TOKEN} 0 99.0\n", self.TOKEN)
+        self.assertIsNone(machine._run_clock_ahead("", framed, 2.0),
+                          "a begin mark without uptime")
 
 
 def booting_machine(test, command, timeout):
