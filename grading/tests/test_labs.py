@@ -4,9 +4,10 @@ tests/points and its hidden tests'), the student's files, the VM time
 limit."""
 
 import os
+import re
 import unittest
 
-from labkit import labs
+from labkit import labs, paths, vm
 
 from .support import kit, write
 
@@ -93,6 +94,26 @@ class PointsTable(unittest.TestCase):
         self.assertEqual("02-next-lab", labs.find("02-next-lab").name)
         with self.assertRaisesRegex(labs.LabError, "no lab '9'"):
             labs.find("9")
+
+
+class DebugKernelLimits(unittest.TestCase):
+    """The debug kernel's limits are scaled once, by one number: the VM's
+    by the host (vm.DEBUG_SLOWDOWN), the test program's and each test's
+    by the guest's autograder (LABKIT_TIMEOUT_SCALE) by the same."""
+
+    def test_the_guest_scales_as_the_host(self):
+        path = os.path.join(paths.TOP, "grading", "guest", "autograde.sh")
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        scale = re.search(r"export LABKIT_TIMEOUT_SCALE=(\d+)", text)
+        total = re.search(r"LAB_TEST_TIMEOUT=\$\(\(LAB_TEST_TIMEOUT \* "
+                          r"(\d+)\)\)", text)
+        self.assertIsNotNone(scale, "autograde.sh sets LABKIT_TIMEOUT_SCALE")
+        self.assertIsNotNone(total, "autograde.sh scales LAB_TEST_TIMEOUT")
+        self.assertEqual(vm.DEBUG_SLOWDOWN, int(scale.group(1)))
+        self.assertEqual(vm.DEBUG_SLOWDOWN, int(total.group(1)))
+        # userspace/harness_main.h takes 1 to 10.
+        self.assertLessEqual(vm.DEBUG_SLOWDOWN, 10)
 
 
 if __name__ == "__main__":
