@@ -53,6 +53,20 @@ class Header(unittest.TestCase):
         self.assertFalse(m.checked_on("6.1.0-57-amd64"))
         self.assertEqual([Verdict.COMPLETE], m.verdicts)
 
+    def test_debians_kernels_take_turns(self):
+        six1, six12 = "6.1.0-57-amd64", "6.12.117+deb12-amd64"
+        bugs = [self.mutant("Caught-by: a", f"bug-{i}") for i in range(5)]
+        only_debug = self.mutant("Caught-by: a\nKernels: debug", "dbg")
+        turns = mutants.taking_turns(bugs[:2] + [only_debug] + bugs[2:],
+                                     [six1, six12])
+        self.assertEqual([six1, six12, six1, six12, six1],
+                         [turns[m] for m in bugs])
+        self.assertNotIn(only_debug, turns, "it goes where it says")
+        self.assertEqual({m: six12 for m in bugs},
+                         mutants.taking_turns(bugs, [six12]),
+                         "one kernel: every mutant on it")
+        self.assertEqual({}, mutants.taking_turns(bugs, []))
+
     def test_no_caught_by_is_an_error(self):
         with self.assertRaisesRegex(mutants.MutantError, "no Caught-by"):
             self.mutant("Verdict: complete")
