@@ -162,13 +162,17 @@ CLOCK_SLACK_SECS = 2.0
 #: boot_clock_ahead()). No message goes to the guest for it.
 BOOT_CLOCK_SLACK_SECS = 1.0
 
+#: An uptime as the guest writes it in its marks (grading/guest/init).
+_UPTIME = r"([0-9]+(?:\.[0-9]+)?)"
+#: A kernel log line's timestamp, "[   16.993808]".
+_KERNEL_STAMP = r"\[\s*([0-9]+\.[0-9]+)\]"
 #: What the guest says on ttyS2 when it waits for its run: its uptime.
-_READY = re.compile(rb"labkit-ready ([0-9]+(?:\.[0-9]+)?)\n")
-#: A kernel log line's timestamp.
-_STAMP = re.compile(r"^\[\s*([0-9]+\.[0-9]+)\]")
+_READY = re.compile(rb"labkit-ready " + _UPTIME.encode() + rb"\n")
+#: A kernel log line's timestamp, at the start of a console line.
+_STAMP = re.compile(r"^" + _KERNEL_STAMP)
 #: The same, at the start of a line of the console or of the
 #: autograder's kernel log excerpt ("#   [   16.993808] flatbuf: ...").
-_LOG_STAMPS = re.compile(r"^(?:#\s*)?\[\s*([0-9]+\.[0-9]+)\]", re.M)
+_LOG_STAMPS = re.compile(r"^(?:#\s*)?" + _KERNEL_STAMP, re.M)
 
 _PANIC = re.compile(r"Kernel panic - not syncing|"
                     r"INFO: task .* blocked for more than|"
@@ -476,11 +480,10 @@ def _framed(text, token):
     came, "labkit-end TOKEN STATUS UPTIME" when it ended:
     grading/guest/init), else None.
     """
-    number = r"([0-9]+(?:\.[0-9]+)?)"
-    begin = re.compile(rf"labkit-begin {re.escape(token)}(?: {number})?"
+    begin = re.compile(rf"labkit-begin {re.escape(token)}(?: {_UPTIME})?"
                        rf"[^\S\n]*(?:\n|$)")
     end = re.compile(rf"^labkit-end {re.escape(token)} (\d+)"
-                     rf"(?: {number})?\s*$", re.M)
+                     rf"(?: {_UPTIME})?\s*$", re.M)
     start = begin.search(text)
     if not start:
         return Framed("", False, None, None)
