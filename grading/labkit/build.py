@@ -292,6 +292,55 @@ def shared_test_code():
             sorted(glob.glob(os.path.join(userspace, "*.h"))))
 
 
+#: An #include of a header of the kit's own, by "name.h" (the harness's
+#: <...> system headers are Debian's).
+_LOCAL_INCLUDE = re.compile(r'^[ \t]*#[ \t]*include[ \t]*"([^"]+)"', re.M)
+
+
+def included_headers(sources, dirs):
+    """The headers SOURCES include by #include "name.h", and those these
+    include in turn: each looked for as the compiler does, first next to
+    the file that includes it, then in DIRS in order; one found nowhere
+    (the kselftest harness's, which are Debian's) is left out. Every
+    #include counts, whatever #if may leave out, so the list never holds
+    fewer than the compiler reads. Returns sorted absolute paths."""
+    seen = set()
+    todo = [os.path.abspath(path) for path in sources]
+    while todo:
+        path = todo.pop()
+        try:
+            with open(path, encoding="utf-8", errors="replace") as f:
+                text = f.read()
+        except OSError:
+            continue
+        for name in _LOCAL_INCLUDE.findall(text):
+            for where in [os.path.dirname(path)] + list(dirs):
+                found = os.path.abspath(os.path.join(where, name))
+                if os.path.isfile(found):
+                    if found not in seen:
+                        seen.add(found)
+                        todo.append(found)
+                    break
+    return sorted(seen)
+
+
+def test_code_of(lab):
+    """The shared files LAB's test programs are made of, beyond its own
+    labs/NN-name/tests/ and grading/hidden/NN-name/: every userspace/*.c
+    (each test program links them all) and the userspace headers that
+    the lab's test sources, its hidden ones or those .c files include
+    (included_headers()). A header only other labs include (Labs 02-06's
+    fifo_tests.h, for Labs 01 and 07) is not among them."""
+    shared, _ = shared_test_code()
+    userspace = os.path.join(paths.TOP, "userspace")
+    own = (os.path.abspath(lab.tests_dir) + os.sep,
+           os.path.abspath(lab.hidden_dir) + os.sep)
+    headers = included_headers(lab.test_sources + lab.hidden_sources +
+                               shared, [userspace])
+    return sorted(set(shared) | {h for h in headers
+                                 if not h.startswith(own)})
+
+
 def _harness_program(sources, name, lab):
     """Build SOURCES with the shared test code (shared_test_code()) and
     the kselftest harness into the static program NAME of LAB; return its

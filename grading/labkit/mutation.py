@@ -759,15 +759,17 @@ _NOT_TESTS = ("known-bugs", "points")
 
 def tests_digest(lab):
     """A digest of LAB's tests: labs/NN-name/tests/ (test program,
-    grade.sh), grading/hidden/NN-name/ and the shared test code every
-    test program is built with (build.shared_test_code(): userspace/*.c,
-    *.h): a test body of fifo_tests.h is as much a lab's tests as one of
-    its own file. Not known-bugs nor the points files (_NOT_TESTS): hints
-    and weights change a report's text or a score, never whether a mutant
-    is killed, so changing them leaves the mutation reports current."""
+    grade.sh), grading/hidden/NN-name/ and the shared test code its test
+    programs are made of (build.test_code_of(): every userspace/*.c, and
+    the userspace headers the lab's sources and those .c files include):
+    a test body of fifo_tests.h is as much Lab 04's tests as one of its
+    own file, and no part of Lab 07's, which does not include it. Not
+    known-bugs nor the points files (_NOT_TESTS): hints and weights change
+    a report's text or a score, never whether a mutant is killed, so
+    changing them leaves the mutation reports current."""
     return _digest_files([f for f in _files_under(lab.tests_dir) +
                           _files_under(lab.hidden_dir) +
-                          sum(build.shared_test_code(), [])
+                          build.test_code_of(lab)
                           if os.path.basename(f) not in _NOT_TESTS])
 
 
@@ -1182,7 +1184,8 @@ def write_report(campaign, groups):
                f"on {campaign.kver}, from solutions/{lab.name} "
                f"(digest `{stamp['solution']}`) and the lab's tests "
                f"(labs/{lab.name}/tests, grading/hidden/{lab.name} and "
-               f"the shared userspace/*.c, *.h: "
+               f"the shared test code it is built with, userspace/*.c "
+               f"and the userspace headers these include: "
                f"digest `{stamp['tests']}`).")
     if campaign.then_kver:
         out.append(f" The mutants that survived on {campaign.kver} were "

@@ -5,6 +5,7 @@ declarations, pr_*() calls), stable ids, equivalent.txt matching, and the
 judgement of a graded mutant. No VM, no compiler."""
 
 import os
+import tempfile
 import unittest
 from unittest import mock
 
@@ -315,20 +316,85 @@ class TestsDigest(unittest.TestCase):
                                                   "hidden_demo.c")))
 
     def test_shared_test_code_changes_it(self):
-        """A test body of userspace/ (fifo_tests.h) or a helper the test
-        program is built with is part of every lab's tests."""
+        """Every userspace/*.c is linked into every test program, so a
+        change of one is part of every lab's tests."""
         shared = os.path.join(self.top, "userspace")
-        write(os.path.join(shared, "fifo_tests.h"), "/* a test */\n")
-        after = mutation.tests_digest(self.lab)
-        self.assertNotEqual(self.before, after)
-        self.before = after
-        self.assertTrue(self.changed(os.path.join(shared, "fifo_tests.h")))
         self.assertTrue(self.changed(os.path.join(shared, "helper.c")))
+
+    def test_headers_count_when_the_lab_includes_them(self):
+        """A userspace header is part of a lab's tests when its test
+        program, its hidden tests, a userspace/*.c or a header these
+        include includes it (as Labs 02-06 include fifo_tests.h), and
+        not otherwise (fifo_tests.h is no part of Lab 07's tests)."""
+        shared = os.path.join(self.top, "userspace")
+        write(os.path.join(shared, "fifo_tests.h"), "/* test bodies */\n")
+        self.assertEqual(self.before, mutation.tests_digest(self.lab))
+        self.assertFalse(self.changed(os.path.join(shared, "helper.h")))
+        self.assertFalse(self.changed(os.path.join(shared, "fifo_tests.h")))
+        test = os.path.join(self.lab.tests_dir, "test_demo.c")
+        with open(test, "a", encoding="utf-8") as f:
+            f.write('#include "fifo_tests.h"\n')
+        self.before = mutation.tests_digest(self.lab)
+        self.assertTrue(self.changed(os.path.join(shared, "fifo_tests.h")))
+        # Included by a header the test includes, by a shared .c, or by
+        # the hidden tests: all read by the compiler.
+        with open(os.path.join(shared, "fifo_tests.h"), "a",
+                  encoding="utf-8") as f:
+            f.write('#  include "helper.h"\n')
+        self.before = mutation.tests_digest(self.lab)
+        self.assertTrue(self.changed(os.path.join(shared, "helper.h")))
+        write(os.path.join(shared, "other.h"), "int other;\n")
+        write(os.path.join(shared, "other.c"), '#include "other.h"\n')
+        self.before = mutation.tests_digest(self.lab)
+        self.assertTrue(self.changed(os.path.join(shared, "other.h")))
+        write(os.path.join(shared, "secret.h"), "int secret;\n")
+        with open(os.path.join(self.lab.hidden_dir, "hidden_demo.c"), "a",
+                  encoding="utf-8") as f:
+            f.write('#include "secret.h"\n')
+        self.before = mutation.tests_digest(self.lab)
+        self.assertTrue(self.changed(os.path.join(shared, "secret.h")))
 
     def test_the_bench_does_not_change_it(self):
         """userspace/bench/ is not built into any test program."""
         self.assertFalse(self.changed(os.path.join(
             self.top, "userspace", "bench", "fifo_bench.c")))
+
+
+class IncludedHeaders(unittest.TestCase):
+    """build.included_headers() finds the kit's headers a test program's
+    compiler reads, as the compiler looks for them."""
+
+    def test_as_the_compiler_finds_them(self):
+        with tempfile.TemporaryDirectory() as top:
+            lab, shared = os.path.join(top, "lab"), os.path.join(top, "shared")
+            write(os.path.join(lab, "test.c"),
+                  '#include "local.h"\n#include <stdio.h>\n'
+                  '#include "kselftest_harness.h"\n'
+                  '#if 0\n# include "a.h"\n#endif\n'
+                  '/* #include "comment.h" is not at a line start */\n')
+            write(os.path.join(lab, "local.h"), '#include "b.h"\n')
+            write(os.path.join(shared, "local.h"), "/* shadowed */\n")
+            write(os.path.join(shared, "a.h"), '#include "b.h"\n')
+            write(os.path.join(shared, "b.h"), '#include "a.h"\n')
+            write(os.path.join(shared, "comment.h"), "\n")
+            write(os.path.join(shared, "stdio.h"), "\n")
+            got = build.included_headers([os.path.join(lab, "test.c")],
+                                         [shared])
+            self.assertEqual([os.path.join(lab, "local.h"),
+                              os.path.join(shared, "a.h"),
+                              os.path.join(shared, "b.h")], got)
+
+    def test_the_kits_labs(self):
+        """On the kit itself: Labs 02-06 are made of fifo_tests.h, Labs
+        05-06 of minor_tests.h, Labs 01 and 07 of neither."""
+        for lab in labs.all_labs():
+            names = {os.path.basename(path)
+                     for path in build.test_code_of(lab)}
+            self.assertEqual(lab.number in ("02", "03", "04", "05", "06"),
+                             "fifo_tests.h" in names, lab.name)
+            self.assertEqual(lab.number in ("05", "06"),
+                             "minor_tests.h" in names, lab.name)
+            self.assertIn("task_stuck.h", names, lab.name)
 
 
 class SecondPass(unittest.TestCase):
