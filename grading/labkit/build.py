@@ -325,20 +325,15 @@ def included_headers(sources, dirs):
 
 
 def test_code_of(lab):
-    """The shared files LAB's test programs are made of, beyond its own
-    labs/NN-name/tests/ and grading/hidden/NN-name/: every userspace/*.c
-    (each test program links them all) and the userspace headers that
-    the lab's test sources, its hidden ones or those .c files include
-    (included_headers()). A header only other labs include (Labs 02-06's
-    fifo_tests.h, for Labs 01 and 07) is not among them."""
+    """The files LAB's test programs are made of besides their own C
+    sources: every userspace/*.c (each test program links them all) and
+    the headers that the lab's test sources, its hidden ones or those .c
+    files include (included_headers()). A header only other labs include
+    (Labs 02-06's fifo_tests.h, for Labs 01 and 07) is not among them."""
     shared, _ = shared_test_code()
     userspace = os.path.join(paths.TOP, "userspace")
-    own = (os.path.abspath(lab.tests_dir) + os.sep,
-           os.path.abspath(lab.hidden_dir) + os.sep)
-    headers = included_headers(lab.test_sources + lab.hidden_sources +
-                               shared, [userspace])
-    return sorted(set(shared) | {h for h in headers
-                                 if not h.startswith(own)})
+    return shared + included_headers(lab.test_sources + lab.hidden_sources +
+                                     shared, [userspace])
 
 
 def _harness_program(sources, name, lab):

@@ -767,10 +767,11 @@ def tests_digest(lab):
     known-bugs nor the points files (_NOT_TESTS): hints and weights change
     a report's text or a score, never whether a mutant is killed, so
     changing them leaves the mutation reports current."""
-    return _digest_files([f for f in _files_under(lab.tests_dir) +
+    return _digest_files({os.path.abspath(f)
+                          for f in _files_under(lab.tests_dir) +
                           _files_under(lab.hidden_dir) +
                           build.test_code_of(lab)
-                          if os.path.basename(f) not in _NOT_TESTS])
+                          if os.path.basename(f) not in _NOT_TESTS})
 
 
 def kit_digest(lab):
